@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages eosdnn needs to build, test and benchmark.
+# Idempotent: it asks apt only for what is missing and prints nothing when all is there.
+# Usage: scripts/install-deps.sh [--with-python]   (as root, or with sudo available)
+set -euo pipefail
+
+packages=(
+  g++ cmake make
+  libboost-dev          # Boost.Graph and Boost.Random are header-only parts of it
+  xtensor-dev xtl-dev
+  nlohmann-json3-dev
+  doctest-dev
+  libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; refresh them once before installing.
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
