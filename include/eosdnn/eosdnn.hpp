@@ -1,0 +1,28 @@
+#pragma once
+/// \file eosdnn.hpp
+/// The umbrella header: everything a user of eosdnn needs.
+
+#include <eosdnn/error.hpp>
+
+#include <eosdnn/graph/builder.hpp>
+#include <eosdnn/graph/dominator_blocks.hpp>
+#include <eosdnn/graph/layer.hpp>
+#include <eosdnn/graph/layer_graph.hpp>
+#include <eosdnn/graph/merge_parameter_free.hpp>
+
+#include <eosdnn/cost/analytic_model.hpp>
+#include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/cost/multi_task_evaluator.hpp>
+#include <eosdnn/cost/profiled_model.hpp>
+
+#include <eosdnn/optim/exact.hpp>
+#include <eosdnn/optim/plan.hpp>
+#include <eosdnn/optim/problem.hpp>
+
+#include <eosdnn/io/json.hpp>
+#include <eosdnn/io/profile_csv.hpp>
+
+#include <eosdnn/zoo/zoo.hpp>

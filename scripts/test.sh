@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds eosdnn and runs the whole test suite:
+#  1. an optimised build: unit tests, examples and the consumer tests (install, add_subdirectory,
+#     FetchContent), all through ctest;
+#  2. the unit tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+# Usage: scripts/test.sh        (set EOSDNN_SKIP_SANITIZERS=1 to skip stage 2 while iterating)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/install-deps.sh
+jobs=$(nproc)
+
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DEOSDNN_BUILD_BENCHMARKS=ON >/dev/null
+cmake --build build/release -j"$jobs"
+ctest --test-dir build/release --output-on-failure -j"$jobs"
+
+if [ "${EOSDNN_SKIP_SANITIZERS:-0}" != 1 ]; then
+  sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+  cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O1 $sanitize" \
+        -DEOSDNN_BUILD_BENCHMARKS=OFF -DEOSDNN_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build build/sanitize -j"$jobs" --target eosdnn_tests
+  ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build/sanitize --output-on-failure -j"$jobs" --label-exclude consumer
+fi

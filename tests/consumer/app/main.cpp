@@ -1,0 +1,27 @@
+// Plans a three-layer model with the umbrella header: proves the package compiles and links.
+#include <eosdnn/eosdnn.hpp>
+
+#include <iostream>
+
+int main() {
+    eosdnn::layer_graph_builder model("tiny");
+    auto input = model.add_layer({.name = "input", .kind = "input", .output_bytes = 4e5});
+    auto conv = model.add_layer({.name = "conv", .kind = "conv", .flops = 2e9, .param_bytes = 1e6,
+                                 .output_bytes = 1e5},
+                                {input});
+    model.add_layer({.name = "fc", .kind = "fc", .flops = 1e8, .param_bytes = 4e6, .output_bytes = 4e3},
+                    {conv});
+    const eosdnn::layer_graph graph = model.build();
+
+    eosdnn::environment_builder env;
+    auto phone = env.add_node({.name = "phone", .tier = eosdnn::tier::local, .flops_per_s = 1e10});
+    auto edge = env.add_node({.name = "edge", .tier = eosdnn::tier::edge, .flops_per_s = 1e12});
+    env.connect(phone, edge, {.bandwidth_Bps = eosdnn::mbps(40), .latency_s = 0.005});
+    const eosdnn::analytic_model cost(env.build());
+
+    const eosdnn::exact_plan plan = eosdnn::viterbi_chain(graph, cost);
+    for (eosdnn::layer_id j = 0; j < graph.size(); ++j)
+        std::cout << graph[j].name << " -> " << cost.env()[plan.placement[j]].name << '\n';
+    std::cout << "migration delay " << plan.delay_s << " s\n";
+    return plan.placement.size() == graph.size() ? 0 : 1;
+}
