@@ -1,0 +1,324 @@
+#pragma once
+/// \file multi_task_evaluator.hpp
+/// multi_task_evaluator: several DNN tasks list-scheduled together on shared edge and cloud
+/// nodes, priced by their aggregated completion times (docs/model.md, "Several tasks").
+
+#include <eosdnn/cost/analytic_model.hpp>
+#include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/detail/xtensor.hpp>
+#include <eosdnn/error.hpp>
+#include <eosdnn/graph/layer_graph.hpp>
+#include <eosdnn/optim/problem.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace eosdnn {
+
+/// One DNN task: a model owned by a local device, with its own deadline and pinned layers.
+struct dnn_task {
+    layer_graph graph;                               ///< the task's model
+    node_id device = 0;                              ///< the local node that owns the model
+    std::optional<double> deadline_s{};              ///< on its completion time, if any
+    std::vector<std::optional<node_id>> pinned{};    ///< per layer of this task, empty = none
+};
+
+/// Switches of the multi-task objective:
+/// objective = latency_weight * (delay_s + upload_s) + energy_weight * energy_j, where each of
+/// delay_s, upload_s and energy_j aggregates the per-task values with `aggregate`.
+struct multi_task_options {
+    task_aggregate aggregate = task_aggregate::mean;
+    bool include_upload = false;  ///< add each task's one-off upload over its device's uplink
+    double latency_weight = 1;
+    double energy_weight = 0;     ///< > 0 needs an energy_cost_model and every device's power
+    bool memory = true;           ///< capacities shared by all tasks' layers on a node
+};
+
+/// Prices placements of several tasks at once: the genes of task 0 come first (one per layer, in
+/// layer_id order), then those of task 1, and so on. A gene may take its task's device or any
+/// edge or cloud node.
+///
+/// All tasks start at time 0 and are list-scheduled together, one layer at a time per node, so
+/// they contend for the shared nodes: each task dispatches its layers in its own topological
+/// order, and at each step the task whose next layer can start earliest goes (ties to the lower
+/// task index). A task completes when its result reaches its device. With one task this is
+/// exactly delay_evaluator with dag_schedule::list_scheduled. evaluate() never allocates; it
+/// keeps scratch buffers, hence is non-const: use one copy per thread.
+template <cost_model Model>
+class multi_task_evaluator {
+public:
+    /// Builds the tables of every task. Throws eosdnn::error (validation) naming the task and the
+    /// field for: no tasks; a device out of range or not local; a pinned list whose size is
+    /// neither 0 nor the task's layer count, or pinning a layer to a node it may not run on; a
+    /// deadline not finite or <= 0; a weight not finite or negative; an invalid aggregate;
+    /// include_upload without an upload_cost_model; energy_weight > 0 without an
+    /// energy_cost_model or without the power profile of a task's device; a compute or upload
+    /// time not finite; a model whose transfer_time disagrees with the environment's links.
+    multi_task_evaluator(std::vector<dnn_task> tasks, const Model& model,
+                         multi_task_options options = {})
+        : options_(std::move(options)), nodes_(model.env()) {
+        constexpr std::string_view who = "multi_task_evaluator";
+        if (tasks.empty()) detail::evaluator_fail(who, "there are no tasks");
+        if (options_.aggregate != task_aggregate::mean &&
+            options_.aggregate != task_aggregate::makespan &&
+            options_.aggregate != task_aggregate::sum)
+            detail::evaluator_fail(who, "multi_task_options.aggregate has the invalid value " +
+                                            std::to_string(static_cast<int>(options_.aggregate)));
+        detail::check_weight(who, "multi_task_options.latency_weight", options_.latency_weight);
+        detail::check_weight(who, "multi_task_options.energy_weight", options_.energy_weight);
+        if (options_.include_upload && !upload_cost_model<Model>)
+            detail::evaluator_fail(who, "multi_task_options.include_upload is true but the cost "
+                                        "model has no upload_time (it is not an "
+                                        "upload_cost_model)");
+        if (options_.energy_weight > 0 && !energy_cost_model<Model>)
+            detail::evaluator_fail(who, "multi_task_options.energy_weight is " +
+                                            detail::format_number(options_.energy_weight) +
+                                            " but the cost model has no device_power (it is not "
+                                            "an energy_cost_model)");
+
+        const std::size_t count = tasks.size(), nodes = nodes_.size();
+        std::size_t total = 0;
+        for (std::size_t t = 0; t < count; ++t) {
+            const std::string task = "task " + std::to_string(t);
+            const dnn_task& d = tasks[t];
+            nodes_.check_device(who, task + ": device", d.device);
+            detail::check_deadline(who, task + ": deadline_s", d.deadline_s);
+            detail::check_pinned(who, task + ": pinned", d.pinned, d.graph, nodes_, d.device);
+            total += d.graph.size();
+        }
+
+        const std::array<std::size_t, 2> shape{total, nodes};
+        compute_ = detail::matrix<double>(shape, 0.0);
+        if (options_.include_upload) upload_ = detail::matrix<double>(shape, 0.0);
+        links_ = detail::link_table(model, who);
+        limit_table_ = detail::limit_table(model.env(), options_.memory);
+        allowed_.assign(count * nodes, 0);
+        energy_ = true;
+        for (std::size_t t = 0; t < count; ++t) {
+            const dnn_task& d = tasks[t];
+            const layer_id first = layers_.append(d.graph);
+            spans_.push_back(detail::task_span{.device = d.device,
+                                               .first = first,
+                                               .last = first + d.graph.size(),
+                                               .input = first + d.graph.input(),
+                                               .output = first + d.graph.output(),
+                                               .input_bytes = d.graph.input_bytes()});
+            deadlines_.push_back(d.deadline_s);
+            choices_.push_back(nodes_.choices(d.device));
+            for (node_id s : choices_.back()) allowed_[t * nodes + s] = 1;
+            task_of_gene_.insert(task_of_gene_.end(), d.graph.size(), t);
+            for (layer_id j = 0; j < d.pinned.size(); ++j)
+                if (d.pinned[j]) limit_table_.pin(first + j, *d.pinned[j]);
+
+            detail::fill_compute(compute_, first, d.graph, model, nodes_, d.device, who);
+            if constexpr (upload_cost_model<Model>)
+                if (options_.include_upload)
+                    detail::fill_upload(upload_, first, d.graph, model, nodes_, d.device, who);
+
+            std::optional<power_profile> power;
+            if constexpr (energy_cost_model<Model>) power = model.device_power(d.device);
+            if (!power && options_.energy_weight > 0)
+                detail::evaluator_fail(who, "multi_task_options.energy_weight is " +
+                                                detail::format_number(options_.energy_weight) +
+                                                " but the device of task " + std::to_string(t) +
+                                                ", " + nodes_.describe(d.device) +
+                                                ", has no power profile");
+            energy_ = energy_ && power.has_value();
+            powers_.push_back(power.value_or(power_profile{}));
+        }
+
+        finish_.assign(total, 0.0);
+        free_.assign(nodes, 0.0);
+        next_.assign(count, 0);
+        ready_.assign(count, 0.0);
+        completion_.assign(count, 0.0);
+        sends_ = detail::send_scan(nodes);
+    }
+
+    /// Sum of the tasks' layer counts.
+    std::size_t dimension() const noexcept { return layers_.size(); }
+
+    /// The nodes gene `gene` may take: its task's device and every edge and cloud node, ascending.
+    std::span<const node_id> choices(std::size_t gene) const {
+        if (gene >= dimension())
+            detail::evaluator_fail("multi_task_evaluator",
+                                   "gene " + std::to_string(gene) +
+                                       " is out of range: the placement has " +
+                                       std::to_string(dimension()) + " genes");
+        return choices_[task_of_gene_[gene]];
+    }
+
+    /// Prices `placement` (all tasks' genes, task 0 first). Throws eosdnn::error (validation) if
+    /// its size is not dimension() or a gene is not one of choices(), naming task, layer, node.
+    evaluation evaluate(std::span<const node_id> placement) {
+        check(placement);
+        schedule(placement);
+        evaluation e;
+        e.delay_s = aggregate([&](std::size_t t) { return completion_[t]; });
+        if (options_.include_upload)
+            e.upload_s = aggregate([&](std::size_t t) {
+                double upload = 0;
+                for (layer_id g = spans_[t].first; g < spans_[t].last; ++g)
+                    upload += upload_.unchecked(g, placement[g]);
+                return upload;
+            });
+        if (energy_)
+            e.energy_j = aggregate([&](std::size_t t) {
+                double device_compute = 0, device_transmit = 0;
+                detail::add_up(placement, spans_[t], layers_, compute_, links_, sends_,
+                               device_compute, device_transmit);
+                return detail::device_energy(powers_[t], completion_[t], device_compute,
+                                             device_transmit);
+            });
+        e.objective = options_.latency_weight * (e.delay_s + e.upload_s);
+        if (options_.energy_weight > 0) e.objective += options_.energy_weight * e.energy_j;
+        e.violation = limit_table_.violation(placement, layers_.param_bytes);
+        for (std::size_t t = 0; t < spans_.size(); ++t)
+            if (const auto& deadline = deadlines_[t])
+                e.violation += std::max(0.0, completion_[t] - *deadline) / *deadline;
+        return e;
+    }
+
+    /// Number of tasks.
+    std::size_t task_count() const noexcept { return spans_.size(); }
+
+    /// Index of task `task`'s first gene.
+    std::size_t offset(std::size_t task) const noexcept { return spans_[task].first; }
+
+    /// The local node that owns task `task`.
+    node_id device(std::size_t task) const noexcept { return spans_[task].device; }
+
+    /// Completion time of each task in the last evaluate(): when its result reached its device.
+    std::span<const double> completion_times() const noexcept { return completion_; }
+
+    /// t_g(s): seconds to run global layer `gene` on node `s`, from the precomputed table.
+    double compute_time(std::size_t gene, node_id s) const noexcept {
+        return compute_.unchecked(gene, s);
+    }
+
+    /// tr(bytes, from, to): 0 if from == to, else latency + bytes / bandwidth (infinite between
+    /// two devices, which never exchange data).
+    double transfer_time(double bytes, node_id from, node_id to) const noexcept {
+        return links_.time(bytes, from, to);
+    }
+
+    /// The switches given at construction.
+    const multi_task_options& options() const noexcept { return options_; }
+
+private:
+    void check(std::span<const node_id> x) const {
+        if (x.size() != dimension())
+            detail::evaluator_fail("multi_task_evaluator",
+                                   "the placement has " + std::to_string(x.size()) +
+                                       " genes, expected " + std::to_string(dimension()) +
+                                       " (one per layer of every task)");
+        const std::size_t nodes = nodes_.size();
+        for (std::size_t t = 0; t < spans_.size(); ++t) {
+            const std::uint8_t* allowed = allowed_.data() + t * nodes;
+            for (layer_id g = spans_[t].first; g < spans_[t].last; ++g)
+                if (x[g] >= nodes || !allowed[x[g]])
+                    detail::bad_gene("multi_task_evaluator", g, layers_.names[g],
+                                     "task " + std::to_string(t) + ", ",
+                                     nodes_.refusal(x[g], spans_[t].device));
+        }
+    }
+
+    // When every predecessor's output of global layer g has reached g's node.
+    double data_ready(layer_id g, std::span<const node_id> x) const noexcept {
+        double ready = 0;
+        for (layer_id p : layers_.predecessors(g))
+            ready = std::max(ready, finish_[p] + links_.time(layers_.output_bytes[p], x[p], x[g]));
+        return ready;
+    }
+
+    // Interleaved list scheduling: next_[t] is the position in layers_.order of task t's next
+    // layer and ready_[t] its data-ready time, which cannot change any more because all its
+    // predecessors (of the same task) have finished. Only the node free times change between
+    // steps, so each step costs O(tasks).
+    void schedule(std::span<const node_id> x) noexcept {
+        const std::size_t count = spans_.size();
+        std::fill(free_.begin(), free_.end(), 0.0);
+        for (std::size_t t = 0; t < count; ++t) {
+            const detail::task_span& task = spans_[t];
+            next_[t] = task.first;  // the task's topological order starts there in layers_.order
+            ready_[t] = links_.time(task.input_bytes, task.device, x[task.input]);
+        }
+        for (std::size_t step = 0; step < layers_.size(); ++step) {
+            std::size_t best = count;
+            double best_start = 0;
+            for (std::size_t t = 0; t < count; ++t) {
+                if (next_[t] == spans_[t].last) continue;
+                const double start = std::max(ready_[t], free_[x[layers_.order[next_[t]]]]);
+                if (best == count || start < best_start) {
+                    best = t;
+                    best_start = start;
+                }
+            }
+            const layer_id g = layers_.order[next_[best]];
+            const node_id s = x[g];
+            finish_[g] = best_start + compute_.unchecked(g, s);
+            free_[s] = finish_[g];
+            if (++next_[best] != spans_[best].last)
+                ready_[best] = data_ready(layers_.order[next_[best]], x);
+        }
+        for (std::size_t t = 0; t < count; ++t) {
+            const detail::task_span& task = spans_[t];
+            completion_[t] = finish_[task.output] + links_.time(layers_.output_bytes[task.output],
+                                                                x[task.output], task.device);
+        }
+    }
+
+    // Mean, makespan or sum of value(t) over the tasks, as options_.aggregate says.
+    template <class Value>
+    double aggregate(Value value) const {
+        double total = 0, largest = 0;
+        for (std::size_t t = 0; t < spans_.size(); ++t) {
+            const double v = value(t);
+            total += v;
+            largest = t == 0 ? v : std::max(largest, v);
+        }
+        switch (options_.aggregate) {
+        case task_aggregate::mean: return total / static_cast<double>(spans_.size());
+        case task_aggregate::makespan: return largest;
+        case task_aggregate::sum: return total;
+        }
+        return total;
+    }
+
+    multi_task_options options_;
+    detail::node_names nodes_;
+    detail::layer_table layers_{};           // every task's layers, globally numbered
+    std::vector<detail::task_span> spans_{};
+    std::vector<std::optional<double>> deadlines_{};
+    std::vector<power_profile> powers_{};    // per task, meaningful when energy_ is true
+    bool energy_ = false;                    // every task's device has a power profile
+    std::vector<std::vector<node_id>> choices_{};  // per task
+    std::vector<std::uint8_t> allowed_{};    // tasks x nodes: may a gene of task t take node s?
+    std::vector<std::size_t> task_of_gene_{};
+    detail::link_table links_{};
+    detail::matrix<double> compute_{};       // N x S
+    detail::matrix<double> upload_{};        // N x S, only with include_upload
+    detail::limit_table limit_table_{};
+    // Scratch of evaluate(), sized here so that evaluate() never allocates.
+    std::vector<double> finish_{};
+    std::vector<double> free_{};
+    std::vector<std::size_t> next_{};
+    std::vector<double> ready_{};
+    std::vector<double> completion_{};
+    detail::send_scan sends_{};
+};
+
+static_assert(placement_problem<multi_task_evaluator<analytic_model>>);
+
+}  // namespace eosdnn
