@@ -109,10 +109,19 @@ struct time_only_model {
     }
 };
 
-// A cost model whose transfers do not follow the links: evaluators must refuse it.
+// A cost model whose transfers are twice the links': still latency + bytes / bandwidth, so the
+// evaluators must price with the model's figures, not the environment's.
 struct doubled_transfer_model : time_only_model {
     double transfer_time(double bytes, node_id from, node_id to) const {
         return 2 * e.transfer_time(bytes, from, to);
+    }
+};
+
+// A cost model whose transfers grow with the square of the bytes: no latency/bandwidth table can
+// represent it, so evaluators must refuse it.
+struct quadratic_transfer_model : time_only_model {
+    double transfer_time(double bytes, node_id from, node_id to) const {
+        return from == to ? 0.0 : e.transfer_time(bytes * bytes, from, to);
     }
 };
 
@@ -493,8 +502,14 @@ TEST_CASE("delay_evaluator: bad construction throws naming the field and value")
     check_validation_error([&] { delay_evaluator(g, no_power, {.energy_weight = 1}); },
                            {"objective_options.energy_weight", "node 0 ('phone')",
                             "no power profile"});
-    check_validation_error([&] { delay_evaluator(g, doubled_transfer_model{three_nodes()}); },
-                           {"transfer_time", "node 0", "node 1", "links"});
+    check_validation_error([&] { delay_evaluator(g, quadratic_transfer_model{three_nodes()}); },
+                           {"transfer_time", "node 0", "node 1", "latency + bytes / bandwidth"});
+    {
+        const doubled_transfer_model doubled{three_nodes()};
+        delay_evaluator twice(g, doubled);
+        CHECK(twice.transfer_time(50, 0, 1) == doctest::Approx(doubled.transfer_time(50, 0, 1)));
+        CHECK(twice.transfer_time(20, 1, 2) == doctest::Approx(doubled.transfer_time(20, 1, 2)));
+    }
     check_validation_error([&] { delay_evaluator(g, infinite_compute_model{three_nodes()}); },
                            {"compute time", "layer 'l1'", "node 2 ('cloud')", "inf"});
 

@@ -118,42 +118,44 @@ class link_table {
 public:
     link_table() = default;
 
-    /// Reads the environment's links and checks that the model's transfer_time agrees with them,
-    /// because the tables replace that call in the inner loop.
+    /// Reads latency and inverse bandwidth off the model's own transfer_time (its value at 0 bytes
+    /// and its slope up to 1 MB), and checks at a third size that the model is affine in the
+    /// bytes, because the tables replace that call in the inner loop. A model whose transfers are
+    /// not latency + bytes / bandwidth is rejected rather than silently mispriced.
     template <cost_model Model>
     link_table(const Model& model, std::string_view who) {
-        const environment& env = model.env();
-        nodes_ = env.size();
+        nodes_ = model.env().size();
         const std::array<std::size_t, 2> shape{nodes_, nodes_};
         latency_ = matrix<double>(shape, 0.0);
         inverse_bandwidth_ = matrix<double>(shape, 0.0);
+        constexpr double probe = 1e6, check = 12345.0;
         for (std::size_t s = 0; s < nodes_; ++s)
             for (std::size_t t = 0; t < nodes_; ++t) {
+                if (s == t) continue;  // nothing is charged on the same node
                 const auto from = static_cast<node_id>(s), to = static_cast<node_id>(t);
-                if (s != t) {
-                    if (const auto& l = env.link_between(from, to)) {
-                        latency_(s, t) = l->latency_s;
-                        inverse_bandwidth_(s, t) = 1.0 / l->bandwidth_Bps;
-                    } else {
-                        latency_(s, t) = std::numeric_limits<double>::infinity();
-                    }
+                const double fixed = model.transfer_time(0.0, from, to);
+                if (std::isinf(fixed) && fixed > 0) {  // no link: never a valid transfer
+                    latency_(s, t) = fixed;
+                    continue;
                 }
-                for (double bytes : {0.0, 1e6}) {
-                    const double expected = model.transfer_time(bytes, from, to);
-                    const double ours = time(bytes, from, to);
-                    const bool same = expected == ours ||
-                                      std::abs(expected - ours) <=
-                                          1e-9 * std::max(std::abs(expected), std::abs(ours));
-                    if (!same)
-                        evaluator_fail(who, "the cost model's transfer_time(" +
-                                                format_number(bytes) + " bytes) from node " +
-                                                std::to_string(s) + " to node " +
-                                                std::to_string(t) + " is " +
-                                                format_number(expected) +
-                                                " s, but the link gives latency + bytes / "
-                                                "bandwidth = " + format_number(ours) +
-                                                " s; evaluators price transfers from the links");
-                }
+                latency_(s, t) = fixed;
+                inverse_bandwidth_(s, t) = (model.transfer_time(probe, from, to) - fixed) / probe;
+                const double expected = model.transfer_time(check, from, to);
+                const double ours = time(check, from, to);
+                const bool valid = std::isfinite(fixed) && fixed >= 0 &&
+                                   std::isfinite(inverse_bandwidth_(s, t)) &&
+                                   inverse_bandwidth_(s, t) >= 0;
+                const bool affine = std::abs(expected - ours) <=
+                                    1e-9 * std::max(std::abs(expected), std::abs(ours));
+                if (!valid || !affine)
+                    evaluator_fail(who, "the cost model's transfer_time from node " +
+                                            std::to_string(s) + " to node " + std::to_string(t) +
+                                            " is not latency + bytes / bandwidth with finite, "
+                                            "non-negative figures (" +
+                                            format_number(fixed) + " s at 0 bytes, " +
+                                            format_number(expected) + " s at " +
+                                            format_number(check) + " bytes, " +
+                                            format_number(ours) + " s expected)");
             }
     }
 
@@ -397,7 +399,7 @@ public:
     /// a node it may not run on; a weight not finite or negative; a deadline not finite or <= 0;
     /// include_upload without an upload_cost_model; energy_weight > 0 without an
     /// energy_cost_model or without the device's power profile; a compute or upload time not
-    /// finite; a model whose transfer_time disagrees with the environment's links.
+    /// finite; a model whose transfer_time is not affine in the bytes.
     delay_evaluator(const layer_graph& graph, const Model& model, objective_options options = {},
                     constraints limits = {}, node_id device = 0)
         : options_(std::move(options)), limits_(std::move(limits)), device_(device),

@@ -64,7 +64,7 @@ public:
     /// deadline not finite or <= 0; a weight not finite or negative; an invalid aggregate;
     /// include_upload without an upload_cost_model; energy_weight > 0 without an
     /// energy_cost_model or without the power profile of a task's device; a compute or upload
-    /// time not finite; a model whose transfer_time disagrees with the environment's links.
+    /// time not finite; a model whose transfer_time is not affine in the bytes.
     multi_task_evaluator(std::vector<dnn_task> tasks, const Model& model,
                          multi_task_options options = {})
         : options_(std::move(options)), nodes_(model.env()) {
