@@ -16,7 +16,7 @@ node make_node(std::string name, eosdnn::tier t, double rate = 1e9) {
             .memory_bytes = {}, .power = {}};
 }
 
-link make_link(double bandwidth, double latency = 0) {
+network_link make_link(double bandwidth, double latency = 0) {
     return {.bandwidth_Bps = bandwidth, .latency_s = latency};
 }
 

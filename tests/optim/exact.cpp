@@ -54,7 +54,7 @@ std::size_t pick(std::mt19937& rng, std::size_t lo, std::size_t hi) {
 
 bool chance(std::mt19937& rng, double p) { return boost::random::bernoulli_distribution<>(p)(rng); }
 
-eosdnn::link random_link(std::mt19937& rng) {
+eosdnn::network_link random_link(std::mt19937& rng) {
     return {.bandwidth_Bps = mbps(log_uniform(rng, 1, 1000)),
             .latency_s = chance(rng, 0.3) ? 0.0 : uniform(rng, 0, 0.05)};
 }
@@ -223,7 +223,7 @@ analytic_model unit_model(double device_rate, double edge_rate, double cloud_rat
     b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = device_rate});
     b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = edge_rate});
     b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = cloud_rate});
-    const eosdnn::link unit{.bandwidth_Bps = 1, .latency_s = 0};
+    const eosdnn::network_link unit{.bandwidth_Bps = 1, .latency_s = 0};
     b.connect(0, 1, unit);
     b.connect(0, 2, unit);
     b.connect(1, 2, unit);
@@ -308,7 +308,7 @@ TEST_CASE("exact: viterbi breaks ties towards the lowest node index") {
     b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e8});
     b.add_node({.name = "edge0", .tier = tier::edge, .flops_per_s = 1e11});
     b.add_node({.name = "edge1", .tier = tier::edge, .flops_per_s = 1e11});
-    const eosdnn::link fast{.bandwidth_Bps = mbps(100), .latency_s = 0.001};
+    const eosdnn::network_link fast{.bandwidth_Bps = mbps(100), .latency_s = 0.001};
     b.connect(0, 1, fast);
     b.connect(0, 2, fast);
     b.connect(1, 2, fast);
@@ -332,7 +332,7 @@ TEST_CASE("exact: viterbi breaks ties towards the lowest node index") {
     environment_builder nb;
     nb.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1});
     nb.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1});
-    nb.connect(0, 1, eosdnn::link{.bandwidth_Bps = 1, .latency_s = 0});
+    nb.connect(0, 1, eosdnn::network_link{.bandwidth_Bps = 1, .latency_s = 0});
     const analytic_model no_latency(nb.build());
     const exact_plan zero = viterbi_chain(free_graph, no_latency);
     CHECK(zero.delay_s == 0);
@@ -419,8 +419,8 @@ TEST_CASE("exact: min cut pays an output once for two remote consumers") {
     environment_builder eb;
     eb.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1});
     eb.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 7});
-    eb.connect(0, 1, eosdnn::link{.bandwidth_Bps = 2, .latency_s = 0},
-               eosdnn::link{.bandwidth_Bps = 0.5, .latency_s = 0});
+    eb.connect(0, 1, eosdnn::network_link{.bandwidth_Bps = 2, .latency_s = 0},
+               eosdnn::network_link{.bandwidth_Bps = 0.5, .latency_s = 0});
     const analytic_model asym(eb.build());
     const exact_plan cut2 = min_cut_two_nodes(g, asym, 0, 1, pins);  // 5 up + 1 + 1 = 7 < 14
     CHECK(cut2.placement[1] == 1);

@@ -53,8 +53,9 @@ struct node {
     std::optional<power_profile> power{};  ///< needed for the energy objective on local nodes
 };
 
-/// A directed network link.
-struct link {
+/// A directed network link. (Not called `link`: that would clash with POSIX ::link() in code
+/// that says `using namespace eosdnn`.)
+struct network_link {
     double bandwidth_Bps = 0;  ///< bytes per second
     double latency_s = 0;      ///< one-way latency added to every transfer
 };
@@ -78,7 +79,7 @@ public:
     const std::vector<node>& nodes() const noexcept { return nodes_; }
 
     /// The link from -> to, if there is one (never for from == to).
-    const std::optional<link>& link_between(node_id from, node_id to) const noexcept {
+    const std::optional<network_link>& link_between(node_id from, node_id to) const noexcept {
         return links_[from * size() + to];
     }
 
@@ -108,7 +109,7 @@ public:
 private:
     friend class environment_builder;
     std::vector<node> nodes_{};
-    std::vector<std::optional<link>> links_{};  // row-major size() x size()
+    std::vector<std::optional<network_link>> links_{};  // row-major size() x size()
 };
 
 /// Adds nodes and links, then build() checks them:
@@ -140,19 +141,19 @@ public:
     }
 
     /// Links two nodes in both directions with the same bandwidth and latency.
-    void connect(node_id a, node_id b, link l) {
+    void connect(node_id a, node_id b, network_link l) {
         connect_one_way(a, b, l);
         connect_one_way(b, a, l);
     }
 
     /// Links two nodes in both directions with different uplink (a -> b) and downlink figures.
-    void connect(node_id a, node_id b, link uplink, link downlink) {
+    void connect(node_id a, node_id b, network_link uplink, network_link downlink) {
         connect_one_way(a, b, uplink);
         connect_one_way(b, a, downlink);
     }
 
     /// Sets the link from -> to only; a later call for the same pair replaces it.
-    void connect_one_way(node_id from, node_id to, link l) {
+    void connect_one_way(node_id from, node_id to, network_link l) {
         check_index(from);
         check_index(to);
         const std::string where = "link '" + nodes_[from].name + "' -> '" + nodes_[to].name + "'";
@@ -163,7 +164,7 @@ public:
     }
 
     /// Links by node name.
-    void connect(std::string_view a, std::string_view b, link l) { connect(id_of(a), id_of(b), l); }
+    void connect(std::string_view a, std::string_view b, network_link l) { connect(id_of(a), id_of(b), l); }
 
     std::size_t size() const noexcept { return nodes_.size(); }
 
@@ -189,7 +190,7 @@ public:
 private:
     struct pending_link {
         node_id from, to;
-        link l;
+        network_link l;
     };
 
     [[noreturn]] static void fail(const std::string& what) {

@@ -218,7 +218,7 @@ inline nlohmann::json to_json(const environment& env) {
         nodes.push_back(std::move(j));
     }
     json links = json::array();
-    const auto entry = [&](node_id from, node_id to, const link& l, bool symmetric) {
+    const auto entry = [&](node_id from, node_id to, const network_link& l, bool symmetric) {
         links.push_back({{"from", env[from].name},
                          {"to", env[to].name},
                          {"bandwidth_Bps", l.bandwidth_Bps},
@@ -324,7 +324,7 @@ inline environment environment_from_json(const nlohmann::json& j) {
         if ((bps == nullptr) == (megabits == nullptr))
             r.fail(error_kind::parse, path, "give exactly one of 'bandwidth_Bps' and 'bandwidth_mbps'");
         const std::string bandwidth_path = d::child(path, bps ? "bandwidth_Bps" : "bandwidth_mbps");
-        link l;
+        network_link l;
         l.bandwidth_Bps = bps ? r.number(*bps, bandwidth_path) : mbps(r.number(*megabits, bandwidth_path));
         if (const json* v = r.optional(o, "latency_s")) l.latency_s = r.number(*v, d::child(path, "latency_s"));
         bool symmetric = true;
@@ -335,7 +335,7 @@ inline environment environment_from_json(const nlohmann::json& j) {
             else b.connect_one_way(from, to, l);
         } catch (const error&) {
             // Which field the builder rejects: the same link alone between two fresh nodes.
-            const auto alone = [&](link probe) {
+            const auto alone = [&](network_link probe) {
                 environment_builder t;
                 t.add_node({.name = "a", .tier = tier::local, .flops_per_s = 1});
                 t.add_node({.name = "b", .tier = tier::edge, .flops_per_s = 1});
