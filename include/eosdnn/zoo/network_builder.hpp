@@ -244,8 +244,10 @@ private:
 
     static std::string shape_text(const std::vector<std::size_t>& shape) {
         std::string text;
-        for (std::size_t i = 0; i < shape.size(); ++i)
-            text += (i ? "x" : "") + std::to_string(shape[i]);
+        for (std::size_t i = 0; i < shape.size(); ++i) {
+            if (i) text += 'x';
+            text += std::to_string(shape[i]);
+        }
         return text.empty() ? "(scalar)" : text;
     }
 
