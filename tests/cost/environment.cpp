@@ -1,5 +1,7 @@
 #include <eosdnn/cost/environment.hpp>
 
+#include "../error_message.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -20,18 +22,7 @@ network_link make_link(double bandwidth, double latency = 0) {
     return {.bandwidth_Bps = bandwidth, .latency_s = latency};
 }
 
-// The message of the eosdnn::error `f` throws, checking that it is a validation error.
-template <class F>
-std::string validation_message(F&& f) {
-    try {
-        f();
-    } catch (const error& e) {
-        CHECK(e.kind() == error_kind::validation);
-        return e.what();
-    }
-    FAIL("no eosdnn::error was thrown");
-    return {};
-}
+using test::validation_message;
 
 // phone (local), edge, cloud; phone <-> edge 10 MB/s + 5 ms, phone <-> cloud 1 MB/s + 50 ms,
 // edge <-> cloud 100 MB/s + 20 ms.

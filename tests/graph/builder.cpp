@@ -5,6 +5,8 @@
 
 #include <boost/graph/adjacency_list.hpp>
 
+#include "../error_message.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -22,18 +24,7 @@ using eosdnn::test::make_layer;
 
 namespace {
 
-// The message of the eosdnn::error `f` throws, checking that it is a validation error.
-template <class F>
-std::string validation_message(F&& f) {
-    try {
-        f();
-    } catch (const error& e) {
-        CHECK(e.kind() == error_kind::validation);
-        return e.what();
-    }
-    FAIL("no eosdnn::error was thrown");
-    return {};
-}
+using test::validation_message;
 
 layer_graph_builder input_and_fc() {
     layer_graph_builder b("tiny");

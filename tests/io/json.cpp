@@ -4,6 +4,8 @@
 #include <eosdnn/io/profile_csv.hpp>
 #include <eosdnn/optim/plan.hpp>
 
+#include "../error_message.hpp"
+
 #include <doctest/doctest.h>
 
 #include <bit>
@@ -21,17 +23,7 @@ using nlohmann::json;
 
 namespace {
 
-template <class F>
-std::string error_message(error_kind kind, F&& f) {
-    try {
-        f();
-    } catch (const error& e) {
-        CHECK_MESSAGE(e.kind() == kind, "kind " << to_string(e.kind()) << ": " << e.what());
-        return e.what();
-    }
-    FAIL("no eosdnn::error was thrown");
-    return {};
-}
+using test::error_message;
 
 bool contains(const std::string& text, const std::string& part) {
     INFO("message: " << text);

@@ -1,6 +1,8 @@
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/profile_csv.hpp>
 
+#include "../error_message.hpp"
+
 #include <doctest/doctest.h>
 
 #include <bit>
@@ -26,18 +28,7 @@ layer_graph read_text(const std::string& text, const std::string& source = "test
     return read_profile_csv(in, source);
 }
 
-// The message of the eosdnn::error `f` throws, checking its kind.
-template <class F>
-std::string error_message(error_kind kind, F&& f) {
-    try {
-        f();
-    } catch (const error& e) {
-        CHECK_MESSAGE(e.kind() == kind, "kind " << to_string(e.kind()) << ": " << e.what());
-        return e.what();
-    }
-    FAIL("no eosdnn::error was thrown");
-    return {};
-}
+using test::error_message;
 
 std::string csv_error(error_kind kind, const std::string& text) {
     return error_message(kind, [&] { read_text(text); });

@@ -5,6 +5,7 @@
 
 #include <eosdnn/error.hpp>
 #include <eosdnn/graph/builder.hpp>
+#include <eosdnn/graph/detail/combine_layers.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 
@@ -150,24 +151,7 @@ inline layer_graph block_chain(const layer_graph& g, const std::vector<layer_blo
         } else {
             merged.name = exit.name;
             merged.kind = "block";
-            merged.output_bytes = exit.output_bytes;
-            merged.output_shape = exit.output_shape;
-            bool device_known = true, server_known = true;
-            double device = 0, server = 0;
-            for (layer_id id : block.layers) {
-                const layer& l = g[id];
-                merged.macs += l.macs;
-                merged.flops += l.flops;
-                merged.param_bytes += l.param_bytes;
-                device_known = device_known && l.device_time_s.has_value();
-                server_known = server_known && l.server_time_s.has_value();
-                device += l.device_time_s.value_or(0);
-                server += l.server_time_s.value_or(0);
-                if (l.load_time_s)
-                    merged.load_time_s = merged.load_time_s.value_or(0) + *l.load_time_s;
-            }
-            if (device_known) merged.device_time_s = device;
-            if (server_known) merged.server_time_s = server;
+            detail::combine_layers(g, block.layers, block.exit, merged);
         }
         const layer_id id = builder.add_layer(std::move(merged));
         if (previous) builder.add_edge(*previous, id);

@@ -6,6 +6,7 @@
 /// search space.
 
 #include <eosdnn/graph/builder.hpp>
+#include <eosdnn/graph/detail/combine_layers.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 
@@ -104,29 +105,9 @@ inline merged_graph merge_parameter_free(const layer_graph& g) {
         layer_id kept = group.front();
         for (layer_id id : group)
             if (g[id].has_parameters()) kept = id;
-        const layer& last = g[group.back()];
         layer merged = g[kept];
         if (group.size() > 1) {
-            merged.macs = merged.flops = merged.param_bytes = 0;
-            merged.output_bytes = last.output_bytes;
-            merged.output_shape = last.output_shape;
-            merged.device_time_s = merged.server_time_s = merged.load_time_s = std::nullopt;
-            bool device_known = true, server_known = true;
-            double device = 0, server = 0;
-            for (layer_id id : group) {
-                const layer& l = g[id];
-                merged.macs += l.macs;
-                merged.flops += l.flops;
-                merged.param_bytes += l.param_bytes;
-                device_known = device_known && l.device_time_s.has_value();
-                server_known = server_known && l.server_time_s.has_value();
-                device += l.device_time_s.value_or(0);
-                server += l.server_time_s.value_or(0);
-                if (l.load_time_s)
-                    merged.load_time_s = merged.load_time_s.value_or(0) + *l.load_time_s;
-            }
-            if (device_known) merged.device_time_s = device;
-            if (server_known) merged.server_time_s = server;
+            detail::combine_layers(g, group, group.back(), merged);
         }
         builder.add_layer(std::move(merged));
         for (layer_id id : group) merged_into[id] = m;
