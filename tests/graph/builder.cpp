@@ -228,8 +228,16 @@ TEST_CASE("builder: edge validation errors") {
               "model 'm': edge names layer index 2 but only 2 layers were added");
         CHECK(validation_message([&] { b.add_edge(7, c); }) ==
               "model 'm': edge names layer index 7 but only 2 layers were added");
+        // A bad input of add_layer(layer, inputs) leaves the builder as it was.
         CHECK(validation_message([&] { b.add_layer(make_layer("d"), {a, 9}); }) ==
-              "model 'm': edge names layer index 9 but only 3 layers were added");
+              "model 'm': edge names layer index 9 but only 2 layers were added");
+        CHECK(b.size() == 2);
+        CHECK_FALSE(b.find("d"));
+    }
+    SUBCASE("an input listed twice") {
+        CHECK(validation_message([&] { b.add_layer(make_layer("d"), {a, c, a}); }) ==
+              "model 'm': layer 'd' lists input 'a' twice");
+        CHECK(b.size() == 2);
     }
     SUBCASE("edges by name") {
         b.add_edge("a", "c");

@@ -52,8 +52,14 @@ public:
         return layers_.size() - 1;
     }
 
-    /// Adds a layer fed by `inputs` (indices returned earlier) and returns its index.
+    /// Adds a layer fed by `inputs` (indices returned earlier) and returns its index. The inputs
+    /// are checked first, so a bad one leaves the builder as it was.
     layer_id add_layer(layer l, std::initializer_list<layer_id> inputs) {
+        for (auto it = inputs.begin(); it != inputs.end(); ++it) {
+            check_index(*it);
+            if (std::find(inputs.begin(), it, *it) != it)
+                fail("layer '" + l.name + "' lists input '" + layers_[*it].name + "' twice");
+        }
         const layer_id id = add_layer(std::move(l));
         for (layer_id from : inputs) add_edge(from, id);
         return id;
