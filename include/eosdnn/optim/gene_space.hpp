@@ -1,0 +1,169 @@
+#pragma once
+/// \file gene_space.hpp
+/// The values each gene of a placement problem may take, flattened once so that operators can
+/// draw from them millions of times without touching the problem; and gene_range, the span of
+/// genes an operator changed, which incremental evaluation uses.
+
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/error.hpp>
+#include <eosdnn/optim/problem.hpp>
+
+#include <algorithm>
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace eosdnn {
+
+/// A half-open range [first, last) of gene indices; empty when first == last. Operators return
+/// the hull of the genes they may have changed, so an incremental evaluator can re-price only
+/// that part of the placement.
+struct gene_range {
+    std::size_t first = 0;  ///< first gene that may have changed
+    std::size_t last = 0;   ///< one past the last gene that may have changed
+
+    /// True when no gene changed.
+    constexpr bool empty() const noexcept { return first >= last; }
+    /// Number of genes in the hull.
+    constexpr std::size_t size() const noexcept { return empty() ? 0 : last - first; }
+    /// The smallest range covering both.
+    constexpr gene_range merged(gene_range other) const noexcept {
+        if (empty()) return other;
+        if (other.empty()) return *this;
+        return {std::min(first, other.first), std::max(last, other.last)};
+    }
+    /// Grows this range to cover `other` as well.
+    constexpr gene_range& operator|=(gene_range other) noexcept { return *this = merged(other); }
+    /// Ranges compare by value; all empty ranges are not necessarily equal, which tests avoid.
+    friend constexpr bool operator==(gene_range, gene_range) = default;
+};
+
+/// The allowed values of every gene, stored flat. A gene with a single choice is *fixed* (a pinned
+/// layer, or a problem that leaves no freedom): operators never select it, which is how pinned
+/// layers are never mutated.
+class gene_space {
+public:
+    /// An empty space (dimension 0).
+    gene_space() = default;
+
+    /// Copies the choices of every gene of `problem`. A problem that reports pinned layers the way
+    /// delay_evaluator does (`limits().pinned`, one optional node per gene) has each pinned gene
+    /// reduced to its pinned node: the evaluators treat a pin as a constraint, the optimisers as
+    /// a fixed gene, so a plan they return never breaks one. Throws eosdnn::error if a gene has
+    /// no choice or is pinned to a node that is not one of its choices.
+    template <placement_problem P>
+    explicit gene_space(const P& problem) : gene_space(problem, pins_of(problem)) {}
+
+    /// Copies the choices of every gene of `problem`, gene g reduced to `pinned[g]` when set
+    /// (`pinned` is empty or has one entry per gene). Throws eosdnn::error if a gene has no
+    /// choice, `pinned` has the wrong size, or a pin is not one of its gene's choices.
+    template <placement_problem P>
+    gene_space(const P& problem, std::span<const std::optional<node_id>> pinned) {
+        const std::size_t n = problem.dimension();
+        if (!pinned.empty() && pinned.size() != n)
+            throw error(error_kind::validation, "pinned has " + std::to_string(pinned.size()) +
+                                                    " entries for " + std::to_string(n) + " genes");
+        begin_.reserve(n + 1);
+        begin_.push_back(0);
+        for (std::size_t g = 0; g < n; ++g) {
+            const std::span<const node_id> c = problem.choices(g);
+            if (!pinned.empty() && pinned[g]) {
+                if (std::find(c.begin(), c.end(), *pinned[g]) == c.end())
+                    throw error(error_kind::validation,
+                                "gene " + std::to_string(g) + " is pinned to node " +
+                                    std::to_string(*pinned[g]) + ", which is not one of its choices");
+                append(g, std::span<const node_id>(&*pinned[g], 1));
+            } else {
+                append(g, c);
+            }
+        }
+    }
+
+    /// Builds a space from explicit choices, gene by gene (tests, problems of one's own).
+    explicit gene_space(const std::vector<std::vector<node_id>>& choices) {
+        begin_.reserve(choices.size() + 1);
+        begin_.push_back(0);
+        for (std::size_t g = 0; g < choices.size(); ++g) append(g, choices[g]);
+    }
+
+    /// Number of genes.
+    std::size_t dimension() const noexcept { return begin_.empty() ? 0 : begin_.size() - 1; }
+
+    /// The values gene `g` may take, in the problem's order.
+    std::span<const node_id> choices(std::size_t g) const noexcept {
+        return {values_.data() + begin_[g], values_.data() + begin_[g + 1]};
+    }
+
+    /// Number of values gene `g` may take.
+    std::size_t choice_count(std::size_t g) const noexcept { return begin_[g + 1] - begin_[g]; }
+
+    /// Genes with at least two choices: the only ones operators may change.
+    std::span<const std::size_t> free_genes() const noexcept { return free_; }
+
+    /// True if gene `g` has at least two choices.
+    bool is_free(std::size_t g) const noexcept { return choice_count(g) > 1; }
+
+    /// Position of `value` among the choices of gene `g`, or choice_count(g) if it is not one.
+    std::size_t position(std::size_t g, node_id value) const noexcept {
+        const auto c = choices(g);
+        return static_cast<std::size_t>(std::find(c.begin(), c.end(), value) - c.begin());
+    }
+
+    /// True if `value` is one of the choices of gene `g`.
+    bool allows(std::size_t g, node_id value) const noexcept {
+        return position(g, value) < choice_count(g);
+    }
+
+    /// True if `x` has dimension() genes, each one of its choices.
+    bool contains(std::span<const node_id> x) const noexcept {
+        if (x.size() != dimension()) return false;
+        for (std::size_t g = 0; g < x.size(); ++g)
+            if (!allows(g, x[g])) return false;
+        return true;
+    }
+
+    /// Throws eosdnn::error naming `what` and the first bad gene unless contains(x).
+    void check(std::span<const node_id> x, const std::string& what) const {
+        if (x.size() != dimension())
+            throw error(error_kind::validation, what + " has " + std::to_string(x.size()) +
+                                                    " genes, the problem has " +
+                                                    std::to_string(dimension()));
+        for (std::size_t g = 0; g < x.size(); ++g)
+            if (!allows(g, x[g]))
+                throw error(error_kind::validation, what + ": gene " + std::to_string(g) +
+                                                        " is node " + std::to_string(x[g]) +
+                                                        ", which is not one of its choices");
+    }
+
+    /// The pins `problem` reports through `limits().pinned`, or none.
+    template <class P>
+    static std::span<const std::optional<node_id>> pins_of(const P& problem) noexcept {
+        if constexpr (requires {
+                          {
+                              problem.limits().pinned
+                          } -> std::convertible_to<std::span<const std::optional<node_id>>>;
+                      })
+            return problem.limits().pinned;
+        else
+            return {};
+    }
+
+private:
+    void append(std::size_t g, std::span<const node_id> c) {
+        if (c.empty())
+            throw error(error_kind::validation,
+                        "gene " + std::to_string(g) + " of the problem has no choice");
+        values_.insert(values_.end(), c.begin(), c.end());
+        begin_.push_back(values_.size());
+        if (c.size() > 1) free_.push_back(g);
+    }
+
+    std::vector<node_id> values_{};
+    std::vector<std::size_t> begin_{};
+    std::vector<std::size_t> free_{};
+};
+
+}  // namespace eosdnn

@@ -1,0 +1,67 @@
+#pragma once
+/// \file observer.hpp
+/// What an optimiser reports: one record per iteration (the convergence curve), the result of a
+/// run, and observers, callables that see every record and may stop the run.
+
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/cost/evaluation.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+namespace eosdnn {
+
+/// One line of the log, written after initialisation (iteration 0) and after every iteration.
+struct iteration_record {
+    std::size_t iteration = 0;     ///< iterations completed; 0 for the initial swarm
+    std::size_t evaluations = 0;   ///< evaluations spent so far
+    double best_objective = 0;     ///< gBest's objective
+    double best_violation = 0;     ///< gBest's constraint violation (0 when feasible)
+    double mean_objective = 0;     ///< mean objective of the current population
+    double diversity = 0;          ///< mean fraction of free genes differing from gBest
+    friend bool operator==(const iteration_record&, const iteration_record&) = default;
+};
+
+/// What every optimiser of eosdnn returns.
+struct optimisation_result {
+    std::vector<node_id> placement{};       ///< the best placement found
+    evaluation value{};                     ///< its evaluation
+    std::size_t iterations = 0;             ///< iterations (generations) run
+    std::size_t evaluations = 0;            ///< calls to evaluate
+    bool stopped_by_observer = false;       ///< true if an observer ended the run
+    std::vector<iteration_record> log{};    ///< the convergence curve, one record per iteration
+};
+
+/// An observer is called with each record and gBest's placement. It returns `true` to continue,
+/// `false` to stop the run (an observer returning void never stops it).
+template <class O>
+concept observer = std::invocable<O&, const iteration_record&, std::span<const node_id>>;
+
+/// The observer that does nothing.
+struct no_observer {
+    /// Always continue.
+    constexpr bool operator()(const iteration_record&, std::span<const node_id>) const noexcept {
+        return true;
+    }
+};
+
+namespace detail {
+/// Calls an observer and maps its answer to "continue?".
+template <observer O>
+bool notify(O& obs, const iteration_record& r, std::span<const node_id> best) {
+    using result = std::invoke_result_t<O&, const iteration_record&, std::span<const node_id>>;
+    if constexpr (std::is_void_v<result>) {
+        obs(r, best);
+        return true;
+    } else {
+        return static_cast<bool>(obs(r, best));
+    }
+}
+}  // namespace detail
+
+static_assert(observer<no_observer>);
+
+}  // namespace eosdnn
