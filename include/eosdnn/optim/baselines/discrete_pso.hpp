@@ -1,0 +1,146 @@
+#pragma once
+/// \file discrete_pso.hpp
+/// Plain PSO on rounded positions (Kennedy and Eberhart's update, each gene a real position over
+/// the indices of its choices, rounded down to pick one): the swarm without the GA operators.
+
+#include <eosdnn/detail/xtensor.hpp>
+#include <eosdnn/error.hpp>
+#include <eosdnn/optim/detail/population_evaluator.hpp>
+#include <eosdnn/optim/detail/random.hpp>
+#include <eosdnn/optim/gene_space.hpp>
+#include <eosdnn/optim/observer.hpp>
+#include <eosdnn/optim/problem.hpp>
+#include <eosdnn/optim/pso_ga.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace eosdnn {
+
+/// Options of discrete_pso.
+struct discrete_pso_options {
+    std::size_t population = 50;  ///< particles, >= 1
+    std::size_t iterations = 300; ///< iterations, >= 1
+    double w = 0.7298;            ///< inertia weight (Clerc's constriction value), in [0, 1]
+    double c1 = 1.49618;          ///< cognitive weight, >= 0
+    double c2 = 1.49618;          ///< social weight, >= 0
+    double max_velocity = 0.5;    ///< velocity limit as a fraction of a gene's range, in (0, 1]
+    std::size_t threads = 1;      ///< threads evaluating the swarm, >= 1
+
+    /// Throws eosdnn::error naming the field and the value if one is out of range.
+    void validate() const {
+        auto fail = [](const char* field, double value, const char* rule) {
+            throw error(error_kind::validation, std::string("discrete_pso_options.") + field + " is " +
+                                                    std::to_string(value) + " (must be " + rule + ")");
+        };
+        if (population < 1) fail("population", 0, ">= 1");
+        if (iterations < 1) fail("iterations", 0, ">= 1");
+        if (!(w >= 0 && w <= 1)) fail("w", w, "in [0, 1]");
+        if (!(c1 >= 0 && std::isfinite(c1))) fail("c1", c1, "finite and >= 0");
+        if (!(c2 >= 0 && std::isfinite(c2))) fail("c2", c2, "finite and >= 0");
+        if (!(max_velocity > 0 && max_velocity <= 1)) fail("max_velocity", max_velocity, "in (0, 1]");
+        if (threads < 1) fail("threads", 0, ">= 1");
+    }
+};
+
+/// The plain PSO: v = w v + c1 r1 (pbest - p) + c2 r2 (gbest - p), p += v, clamped to
+/// [0, k) for a gene with k choices; the gene is choice floor(p). gBest is synchronous, as in
+/// pso_ga, so threads do not change the result.
+template <std::uniform_random_bit_generator Rng = std::mt19937_64>
+class discrete_pso {
+public:
+    /// Validates the options.
+    explicit discrete_pso(discrete_pso_options options = {}) : options_(options) { options_.validate(); }
+
+    /// Runs the swarm seeded with `seed`.
+    template <placement_problem P>
+    optimisation_result solve(P& problem, std::uint64_t seed) const {
+        Rng rng(seed);
+        const gene_space space(problem);
+        const std::size_t pop = options_.population, n = space.dimension();
+        detail::matrix<double> pos({pop, n}), vel({pop, n}, 0.0), pbest_pos({pop, n});
+        detail::matrix<node_id> x({pop, n});
+        std::vector<double> gbest_pos(n);
+        for (std::size_t i = 0; i < pop; ++i)
+            for (std::size_t g = 0; g < n; ++g) {
+                const double k = static_cast<double>(space.choice_count(g));
+                pos(i, g) = space.is_free(g) ? detail::draw_real(0, k, rng) : 0.0;
+                const double vmax = options_.max_velocity * k;
+                vel(i, g) = space.is_free(g) ? detail::draw_real(-vmax, vmax, rng) : 0.0;
+            }
+        auto decode = [&](std::size_t i) {
+            for (std::size_t g = 0; g < n; ++g) {
+                const std::size_t k = space.choice_count(g);
+                const auto c = std::min(static_cast<std::size_t>(pos(i, g)), k - 1);
+                x(i, g) = space.choices(g)[c];
+            }
+        };
+        for (std::size_t i = 0; i < pop; ++i) decode(i);
+        pbest_pos = pos;
+        std::vector<evaluation> value(pop), pbest_value(pop);
+        detail::population_evaluator<P> eval(problem, pop, options_.threads, false);
+        eval.evaluate_all(x, value);
+        pbest_value = value;
+        std::size_t b = detail::best_index(value);
+        evaluation gbest_value = value[b];
+        std::vector<node_id> gbest(detail::row(x, b).begin(), detail::row(x, b).end());
+        for (std::size_t g = 0; g < n; ++g) gbest_pos[g] = pos(b, g);
+
+        optimisation_result result;
+        auto record = [&](std::size_t it) {
+            result.log.push_back({.iteration = it, .evaluations = eval.evaluations(),
+                                  .best_objective = gbest_value.objective,
+                                  .best_violation = gbest_value.violation,
+                                  .mean_objective = detail::mean_objective(value),
+                                  .diversity = 0});
+        };
+        record(0);
+        const std::vector<gene_range> all(pop, gene_range{0, n});
+        for (std::size_t it = 1; it <= options_.iterations; ++it) {
+            for (std::size_t i = 0; i < pop; ++i) {
+                for (std::size_t g = 0; g < n; ++g) {
+                    if (!space.is_free(g)) continue;
+                    const double k = static_cast<double>(space.choice_count(g));
+                    const double vmax = options_.max_velocity * k;
+                    const double r1 = detail::draw_real(0, 1, rng), r2 = detail::draw_real(0, 1, rng);
+                    double v = options_.w * vel(i, g) + options_.c1 * r1 * (pbest_pos(i, g) - pos(i, g)) +
+                               options_.c2 * r2 * (gbest_pos[g] - pos(i, g));
+                    v = std::clamp(v, -vmax, vmax);
+                    vel(i, g) = v;
+                    // Just below k, so that floor() stays a valid choice index.
+                    pos(i, g) = std::clamp(pos(i, g) + v, 0.0, std::nextafter(k, 0.0));
+                }
+                decode(i);
+            }
+            eval.evaluate_changed(x, all, value);
+            for (std::size_t i = 0; i < pop; ++i) {
+                if (!better(value[i], pbest_value[i])) continue;
+                pbest_value[i] = value[i];
+                for (std::size_t g = 0; g < n; ++g) pbest_pos(i, g) = pos(i, g);
+                if (better(value[i], gbest_value)) {
+                    gbest_value = value[i];
+                    for (std::size_t g = 0; g < n; ++g) {
+                        gbest_pos[g] = pos(i, g);
+                        gbest[g] = x(i, g);
+                    }
+                }
+            }
+            record(it);
+        }
+        result.placement = std::move(gbest);
+        result.value = gbest_value;
+        result.iterations = options_.iterations;
+        result.evaluations = eval.evaluations();
+        return result;
+    }
+
+private:
+    discrete_pso_options options_;
+};
+
+}  // namespace eosdnn

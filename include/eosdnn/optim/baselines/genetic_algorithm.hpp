@@ -1,0 +1,145 @@
+#pragma once
+/// \file genetic_algorithm.hpp
+/// A plain generational GA over placements: tournament selection, the same crossover and
+/// mutation policies as PSO-GA, and elitism. The GA half of PSO-GA without the swarm.
+
+#include <eosdnn/detail/xtensor.hpp>
+#include <eosdnn/error.hpp>
+#include <eosdnn/optim/detail/population_evaluator.hpp>
+#include <eosdnn/optim/detail/random.hpp>
+#include <eosdnn/optim/gene_space.hpp>
+#include <eosdnn/optim/observer.hpp>
+#include <eosdnn/optim/operators/crossover.hpp>
+#include <eosdnn/optim/operators/mutation.hpp>
+#include <eosdnn/optim/problem.hpp>
+#include <eosdnn/optim/pso_ga.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace eosdnn {
+
+/// Options of genetic_algorithm.
+struct genetic_algorithm_options {
+    std::size_t population = 50;   ///< individuals, >= 2
+    std::size_t generations = 300; ///< generations after the initial one, >= 1
+    std::size_t tournament = 2;    ///< contestants per selection, 1..population
+    std::size_t elites = 1;        ///< best individuals copied unchanged, < population
+    double crossover_rate = 0.9;   ///< probability a child is crossed with a second parent
+    double mutation_rate = 0.3;    ///< probability a child is mutated
+    std::size_t threads = 1;       ///< threads evaluating a generation, >= 1
+
+    /// Throws eosdnn::error naming the field and the value if one is out of range.
+    void validate() const {
+        auto fail = [](const char* field, const std::string& value, const char* rule) {
+            throw error(error_kind::validation, std::string("genetic_algorithm_options.") + field +
+                                                    " is " + value + " (must be " + rule + ")");
+        };
+        if (population < 2) fail("population", std::to_string(population), ">= 2");
+        if (generations < 1) fail("generations", std::to_string(generations), ">= 1");
+        if (tournament < 1 || tournament > population)
+            fail("tournament", std::to_string(tournament), "in 1..population");
+        if (elites >= population) fail("elites", std::to_string(elites), "< population");
+        if (!(crossover_rate >= 0 && crossover_rate <= 1))
+            fail("crossover_rate", std::to_string(crossover_rate), "in [0, 1]");
+        if (!(mutation_rate >= 0 && mutation_rate <= 1))
+            fail("mutation_rate", std::to_string(mutation_rate), "in [0, 1]");
+        if (threads < 1) fail("threads", std::to_string(threads), ">= 1");
+    }
+};
+
+/// The GA. Each generation: the `elites` best survive; every other child is a copy of a
+/// tournament winner, crossed (Crossover, guide = a second winner) with crossover_rate and
+/// mutated (Mutation) with mutation_rate; children are evaluated (in parallel if asked).
+template <class Mutation = uniform_reset_mutation, class Crossover = two_point_crossover,
+          std::uniform_random_bit_generator Rng = std::mt19937_64>
+    requires mutation_operator<Mutation, Rng> && crossover_operator<Crossover, Rng>
+class genetic_algorithm {
+public:
+    /// Stores and validates the options and the operators.
+    explicit genetic_algorithm(genetic_algorithm_options options = {}, Mutation mutation = {},
+                               Crossover crossover = {})
+        : options_(options), mutation_(std::move(mutation)), crossover_(std::move(crossover)) {
+        options_.validate();
+        mutation_.validate();
+        crossover_.validate();
+    }
+
+    /// Runs the GA seeded with `seed`.
+    template <placement_problem P>
+    optimisation_result solve(P& problem, std::uint64_t seed) const {
+        Rng rng(seed);
+        const gene_space space(problem);
+        const std::size_t pop = options_.population, n = space.dimension();
+        detail::matrix<node_id> x({pop, n}), next({pop, n});
+        detail::initial_population(x, space, {}, rng);
+        std::vector<evaluation> value(pop), next_value(pop);
+        std::vector<gene_range> changed(pop);
+        std::vector<std::size_t> rank(pop);
+        detail::population_evaluator<P> eval(problem, pop, options_.threads, false);
+        eval.evaluate_all(x, value);
+
+        optimisation_result result;
+        auto record = [&](std::size_t generation) {
+            const std::size_t b = detail::best_index(value);
+            result.value = value[b];
+            auto r = detail::row(std::as_const(x), b);
+            result.placement.assign(r.begin(), r.end());
+            result.log.push_back({.iteration = generation, .evaluations = eval.evaluations(),
+                                  .best_objective = value[b].objective,
+                                  .best_violation = value[b].violation,
+                                  .mean_objective = detail::mean_objective(value), .diversity = 0});
+        };
+        record(0);
+        auto select = [&] {
+            std::size_t winner = detail::draw_index(pop, rng);
+            for (std::size_t t = 1; t < options_.tournament; ++t) {
+                const std::size_t c = detail::draw_index(pop, rng);
+                if (better(value[c], value[winner])) winner = c;
+            }
+            return winner;
+        };
+        for (std::size_t gen = 1; gen <= options_.generations; ++gen) {
+            std::iota(rank.begin(), rank.end(), std::size_t{0});
+            std::stable_sort(rank.begin(), rank.end(),
+                             [&](std::size_t a, std::size_t b) { return better(value[a], value[b]); });
+            for (std::size_t i = 0; i < pop; ++i) {
+                auto child = detail::row(next, i);
+                const std::size_t parent = i < options_.elites ? rank[i] : select();
+                auto src = detail::row(std::as_const(x), parent);
+                std::copy(src.begin(), src.end(), child.begin());
+                changed[i] = {};
+                if (i < options_.elites) {
+                    next_value[i] = value[parent];
+                    continue;
+                }
+                // Every non-elite child is re-evaluated: its value is not known until it is.
+                changed[i] = {0, n};
+                if (detail::draw_bernoulli(options_.crossover_rate, rng))
+                    crossover_(child, detail::row(std::as_const(x), select()), space, rng);
+                if (detail::draw_bernoulli(options_.mutation_rate, rng)) mutation_(child, space, rng);
+                next_value[i] = value[parent];
+            }
+            std::swap(x, next);
+            std::swap(value, next_value);
+            eval.evaluate_changed(x, changed, value);
+            record(gen);
+        }
+        result.iterations = options_.generations;
+        result.evaluations = eval.evaluations();
+        return result;
+    }
+
+private:
+    genetic_algorithm_options options_;
+    Mutation mutation_;
+    Crossover crossover_;
+};
+
+}  // namespace eosdnn
