@@ -15,12 +15,23 @@
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/cost/incremental_chain.hpp>
 #include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
 
 #include <eosdnn/optim/exact.hpp>
+#include <eosdnn/optim/local_search.hpp>
+#include <eosdnn/optim/optimiser.hpp>
+#include <eosdnn/optim/pinned_problem.hpp>
 #include <eosdnn/optim/plan.hpp>
 #include <eosdnn/optim/problem.hpp>
+#include <eosdnn/optim/pso_ga.hpp>
+#include <eosdnn/optim/seeding.hpp>
+
+#include <eosdnn/optim/baselines/discrete_pso.hpp>
+#include <eosdnn/optim/baselines/genetic_algorithm.hpp>
+#include <eosdnn/optim/baselines/greedy.hpp>
+#include <eosdnn/optim/baselines/random_search.hpp>
 
 #include <eosdnn/io/json.hpp>
 #include <eosdnn/io/profile_csv.hpp>
