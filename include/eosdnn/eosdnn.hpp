@@ -36,4 +36,16 @@
 #include <eosdnn/io/json.hpp>
 #include <eosdnn/io/profile_csv.hpp>
 
+#include <eosdnn/upload/baselines.hpp>
+#include <eosdnn/upload/best_upload_order.hpp>
+#include <eosdnn/upload/effective_delay.hpp>
+#include <eosdnn/upload/efficiency_planner.hpp>
+#include <eosdnn/upload/emdl.hpp>
+#include <eosdnn/upload/ionn.hpp>
+#include <eosdnn/upload/lmu.hpp>
+#include <eosdnn/upload/query_simulation.hpp>
+#include <eosdnn/upload/reference_placement.hpp>
+#include <eosdnn/upload/upload_plan.hpp>
+#include <eosdnn/upload/upload_units.hpp>
+
 #include <eosdnn/zoo/zoo.hpp>

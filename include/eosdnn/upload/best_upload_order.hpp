@@ -1,0 +1,256 @@
+#pragma once
+/// \file best_upload_order.hpp
+/// Exhaustive reference for small models: the uploading plan that completes the most queries
+/// during the upload, by branch and bound over every order and grouping of contiguous runs of
+/// parameter layers.
+
+#include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/upload/effective_delay.hpp>
+#include <eosdnn/upload/query_simulation.hpp>
+#include <eosdnn/upload/upload_plan.hpp>
+#include <eosdnn/upload/upload_units.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace eosdnn {
+
+/// Options of best_upload_order().
+struct upload_search_options {
+    std::size_t max_parameter_layers = 10;  ///< refuse larger models (at most 20)
+    /// A number of queries some plan of the search space is known to reach (LMU's, say): only
+    /// strictly better plans are explored, which prunes far more. 0 for none.
+    std::size_t incumbent = 0;
+    std::size_t max_nodes = 2'000'000'000;  ///< search-tree nodes before giving up
+};
+
+/// What best_upload_order() found.
+struct upload_order_search {
+    /// The best plan found; empty (no partitions) if none beat options.incumbent.
+    upload_plan plan{};
+    std::size_t queries_during_upload = 0;  ///< its count, or the incumbent if none beat it
+    bool improved = false;                  ///< a plan beat the incumbent
+    bool complete = true;                   ///< false if max_nodes stopped the search
+    std::size_t nodes_visited = 0;          ///< search-tree nodes expanded (after pruning)
+};
+
+/// Finds the uploading plan of placement `x` that completes the most queries by the end of the
+/// upload, under the closed-loop rules of simulate_queries(). The search space holds every plan
+/// whose partitions are contiguous runs of parameter layers of one block (see upload_units.hpp),
+/// in any order and any grouping, with each run of parameter-free layers between two parameter
+/// layers travelling with the layer before or the one after it (both tried; runs at a block's
+/// ends go with their only neighbour). The plans of lmu_planner, emdl_planner and
+/// layer_by_layer_planner lie in this space, and whole_model_planner's when each node has a
+/// single block; IONN's steps may hold several runs and need not.
+///
+/// Branch and bound: a branch is cut when even running every remaining query at the fastest
+/// latency any superset of the uploaded layers allows could not beat the best plan so far.
+/// Queries are counted in closed form per partition (how many fit before the next
+/// acknowledgement), which can differ from the step-by-step simulation by floating-point
+/// rounding only. Throws eosdnn::error (validation) for a model with more parameter layers than
+/// options.max_parameter_layers.
+template <upload_cost_model Model>
+upload_order_search best_upload_order(const layer_graph& graph, const Model& model,
+                                      std::span<const node_id> x, node_id device = 0,
+                                      const simulation_options& simulation = {},
+                                      const upload_search_options& options = {}) {
+    effective_delay<Model> q(graph, model, x, device);
+    const upload_units base = make_upload_units(q);
+    const std::size_t n = base.units.size();
+    const std::size_t limit = std::min<std::size_t>(options.max_parameter_layers, 20);
+    if (n > limit)
+        detail::upload::fail("best_upload_order",
+                             "model '" + graph.name() + "' has " + std::to_string(n) +
+                                 " remote parameter layers, more than max_parameter_layers = " +
+                                 std::to_string(limit));
+    upload_order_search out;
+    out.queries_during_upload = options.incumbent;
+    if (n == 0) {
+        out.plan = finish_plan("best-order", q, base, {});
+        return out;
+    }
+    const std::size_t full = (std::size_t{1} << n) - 1;
+
+    // Parameter positions, and the interior free runs whose side is a choice.
+    std::vector<std::size_t> param_position(n);
+    for (std::size_t u = 0; u < n; ++u) {
+        std::size_t p = base.units[u].first;  // a block's leading free layers come first
+        while (!graph[q.layer_at(p)].has_parameters()) ++p;
+        param_position[u] = p;
+    }
+    std::vector<std::size_t> free_runs;  // unit u whose following run is a choice
+    for (std::size_t u = 0; u + 1 < n; ++u)
+        if (base.units[u].block == base.units[u + 1].block &&
+            param_position[u + 1] > param_position[u] + 1)
+            free_runs.push_back(u);
+
+    const double ack = simulation.ack_latency_s;
+    const bool wait = simulation.first_query == first_query_policy::wait;
+    std::size_t best = options.incumbent;
+    upload_units best_units;
+    std::vector<std::size_t> best_groups;
+
+    // Queries issued from `a` while the latency is `lat`, up to (not including) `until`.
+    auto advance = [](double a, double lat, double until, std::size_t& started) {
+        if (a >= until) return a;
+        auto m = static_cast<std::size_t>(std::ceil((until - a) / lat));
+        while (m > 1 && a + static_cast<double>(m - 1) * lat >= until) --m;
+        while (a + static_cast<double>(m) * lat < until) ++m;
+        started += m;
+        return a + static_cast<double>(m) * lat;
+    };
+
+    std::vector<double> latency(full + 1), fastest(full + 1), group_upload(full + 1);
+    std::vector<std::uint8_t> acked(graph.size());
+    std::vector<std::size_t> groups;
+    std::vector<double> step_time, step_latency, step_integral;
+    for (std::size_t config = 0; config < (std::size_t{1} << free_runs.size()); ++config) {
+        // Units of this configuration: a chosen run joins the unit after it.
+        upload_units units = base;
+        for (std::size_t r = 0; r < free_runs.size(); ++r)
+            if (config >> r & 1) {
+                const std::size_t u = free_runs[r];
+                units.units[u].last = param_position[u];
+                units.units[u + 1].first = param_position[u] + 1;
+            }
+        for (std::size_t mask = 0; mask <= full; ++mask) {
+            std::fill(acked.begin(), acked.end(), std::uint8_t{0});
+            for (std::size_t u = 0; u < n; ++u) {
+                if (!(mask >> u & 1)) continue;
+                for (std::size_t p = units.units[u].first; p <= units.units[u].last; ++p)
+                    acked[q.layer_at(p)] = 1;
+                // A parameter-free block arrives with the first partition to its node.
+                for (const auto& block : units.free_blocks)
+                    if (block.node == units.blocks[units.units[u].block].node)
+                        for (std::size_t p = block.first; p <= block.last; ++p)
+                            acked[q.layer_at(p)] = 1;
+            }
+            latency[mask] = q.delay(acked);
+            fastest[mask] = latency[mask];
+            if (mask) {
+                std::size_t low = 0;
+                while (!(mask >> low & 1)) ++low;
+                group_upload[mask] = group_upload[mask & (mask - 1)] +
+                                     q.upload_time(units.units[low].first, units.units[low].last);
+            } else {
+                group_upload[0] = 0;
+            }
+        }
+        for (std::size_t b = 0; b < n; ++b)  // fastest[mask]: min latency over supersets
+            for (std::size_t mask = full + 1; mask-- > 0;)
+                if (!(mask >> b & 1))
+                    fastest[mask] = std::min(fastest[mask], fastest[mask | std::size_t{1} << b]);
+        const double end = group_upload[full] + ack;
+
+        // The fastest latency any plan can have at time t: the layers acknowledged by then
+        // cost at most t - ack to upload. A step function, non-increasing in t, with its
+        // running integral of 1 / latency for the bound below.
+        std::vector<std::pair<double, double>> by_size;
+        for (std::size_t mask = 0; mask <= full; ++mask)
+            by_size.emplace_back(mask ? group_upload[mask] + ack : 0.0, latency[mask]);
+        std::sort(by_size.begin(), by_size.end());
+        step_time.clear();
+        step_latency.clear();
+        for (const auto& [t, lat] : by_size)
+            if (step_latency.empty() || lat < step_latency.back()) {
+                if (!step_time.empty() && step_time.back() == t) {
+                    step_latency.back() = lat;
+                } else {
+                    step_time.push_back(t);
+                    step_latency.push_back(lat);
+                }
+            }
+        step_integral.assign(step_time.size(), 0.0);
+        for (std::size_t i = 1; i < step_time.size(); ++i)
+            step_integral[i] =
+                step_integral[i - 1] + (step_time[i] - step_time[i - 1]) / step_latency[i - 1];
+        // Integral over [0, t] of 1 / max(fastest latency at time, floor).
+        auto rate_integral = [&](double t, double floor) {
+            // First step faster than the floor: from there on the floor binds.
+            const auto cut = std::lower_bound(step_latency.begin(), step_latency.end(), floor,
+                                              std::greater<double>());
+            const std::size_t c = static_cast<std::size_t>(cut - step_latency.begin());
+            const double switch_at = c < step_time.size() ? step_time[c] : end;
+            const double x = std::min(t, switch_at);
+            const std::size_t k = static_cast<std::size_t>(
+                std::upper_bound(step_time.begin(), step_time.end(), x) - step_time.begin() - 1);
+            double value = step_integral[k] + (x - step_time[k]) / step_latency[k];
+            if (t > switch_at) value += (t - switch_at) / floor;
+            return value;
+        };
+
+        auto dfs = [&](auto&& self, std::size_t mask, double clock, double a,
+                       std::size_t started) -> void {
+            if (out.nodes_visited >= options.max_nodes) {
+                out.complete = false;
+                return;
+            }
+            ++out.nodes_visited;
+            if (mask == full) {
+                const std::size_t done = started - (started > 0 && a > end ? 1 : 0);
+                if (done > best || (!out.improved && options.incumbent == 0 && done >= best)) {
+                    best = done;
+                    out.improved = true;
+                    best_units = units;
+                    best_groups = groups;
+                }
+                return;
+            }
+            // Every query issued from a on is at least as slow as the fastest latency reachable at
+            // its start (and as any superset of `mask`), so at most one more query than that
+            // rate's integral can be issued before the end.
+            if (a < end && static_cast<double>(started) + rate_integral(end, fastest[mask]) -
+                                   rate_integral(a, fastest[mask]) + 1 <=
+                               static_cast<double>(best))
+                return;
+            const std::size_t rest = full & ~mask;
+            // Single layers first, so that a good incumbent prunes the groups early.
+            for (int pass = 0; pass < 2; ++pass)
+                for (std::size_t group = rest; group; group = (group - 1) & rest) {
+                    const bool single = (group & (group - 1)) == 0;
+                    if (single != (pass == 0)) continue;
+                    std::size_t low = 0;
+                    while (!(group >> low & 1)) ++low;
+                    // Only a contiguous run of units of one block: a range, as planners make.
+                    const std::size_t run = group >> low;
+                    if ((run & (run + 1)) != 0) continue;
+                    std::size_t high = low;
+                    while (group >> (high + 1) & 1) ++high;
+                    if (base.units[low].block != base.units[high].block) continue;
+                    const double acked_at = clock + group_upload[group] + ack;
+                    std::size_t s = started;
+                    const double next =
+                        mask == 0 && wait ? acked_at : advance(a, latency[mask], acked_at, s);
+                    groups.push_back(group);
+                    self(self, mask | group, clock + group_upload[group], next, s);
+                    groups.pop_back();
+                }
+        };
+        dfs(dfs, 0, 0.0, 0.0, 0);
+    }
+    out.queries_during_upload = best;
+    if (!out.improved) return out;
+    std::vector<upload_partition> steps;
+    for (std::size_t group : best_groups) {
+        upload_partition part;
+        for (std::size_t u = 0; u < n; ++u)
+            if (group >> u & 1) {
+                part.node = best_units.blocks[best_units.units[u].block].node;
+                for (std::size_t p = best_units.units[u].first; p <= best_units.units[u].last; ++p)
+                    part.layers.push_back(q.layer_at(p));
+            }
+        steps.push_back(std::move(part));
+    }
+    out.plan = finish_plan("best-order", q, best_units, std::move(steps));
+    return out;
+}
+
+}  // namespace eosdnn

@@ -1,0 +1,340 @@
+#pragma once
+/// \file efficiency_planner.hpp
+/// The efficiency rule shared by EMDL'19 and LMU: upload first what saves the most query time per
+/// second of upload, `(Q(U) - Q(U + c)) / Tup(c)`, re-scoring after each step only the candidates
+/// whose score the step can change.
+
+#include <eosdnn/upload/effective_delay.hpp>
+#include <eosdnn/upload/upload_plan.hpp>
+#include <eosdnn/upload/upload_units.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace eosdnn {
+
+/// How the efficiency rule forms partitions.
+enum class merge_strategy {
+    /// EMDL's top-down rule (the default): candidates are the not-yet-uploaded runs of each block
+    /// ("gaps"); the most efficient gap is refined to its most efficient sub-range, which is
+    /// uploaded and merged with its uploaded neighbours, splitting the gap in two. A sub-range
+    /// runs from one parameter layer to another; the parameter-free layers just outside it join
+    /// it or not, whichever scores better (they cost nothing but move transfers), except those
+    /// that would otherwise be left alone at the end of a gap, which always join.
+    top_down,
+    /// Bottom-up merging of single layers: every unit starts as its own partition; the adjacent
+    /// pair whose union is more efficient than either part is merged, best pair first, until no
+    /// pair gains; the partitions are then uploaded most efficient first.
+    bottom_up,
+};
+
+/// What "efficiency" divides by the upload time of a candidate c, given the uploaded set U.
+enum class efficiency_measure {
+    /// EMDL's query time saved: Q(U) - Q(U + c). Greedy on it minimises the area under the
+    /// latency curve when the savings of different candidates add up.
+    time_saved,
+    /// Query rate gained: 1 / Q(U + c) - 1 / Q(U). Greedy on it maximises the number of queries
+    /// completed during the upload under the same condition (an exchange argument: uploading a
+    /// before b wins iff a's rate gain per upload second is larger).
+    rate_gained,
+};
+
+/// How the refinement compares a strictly inner sub-range c of the chosen gap G with G itself.
+enum class refinement_rule {
+    /// c is better if it is more efficient than G (by the efficiency measure).
+    efficiency,
+    /// c is better if uploading c first and the rest of G right after it beats uploading G at
+    /// once: by the area under the latency curve, gain(c) * Tup(G \ c) > 0 (time_saved), or by
+    /// queries completed, (1 / Q(U + c) - 1 / Q(U)) * Tup(G \ c) > 0 (rate_gained); the largest
+    /// improvement wins.
+    lookahead,
+};
+
+/// Options of the efficiency rule.
+struct efficiency_options {
+    merge_strategy strategy = merge_strategy::top_down;
+    efficiency_measure measure = efficiency_measure::time_saved;
+    /// EMDL's first-partition rule (top-down only): the first partition maximises
+    /// `gain - Tup` rather than `gain / Tup`: a query that waited for it would end sooner than one
+    /// run locally. Applied only when that maximum is positive; otherwise no partition helps the
+    /// first query and the efficiency rule starts at once.
+    bool first_partition_rule = true;
+    /// EMDL's refinement (top-down only): replace the chosen gap by its most efficient strictly
+    /// inner sub-range when that one is more efficient. Off, a whole gap is uploaded at once.
+    bool refine = true;
+    /// What "better" means for the refinement (see refinement_rule).
+    refinement_rule refinement = refinement_rule::efficiency;
+};
+
+namespace detail::upload {
+
+/// The state of one run of the efficiency rule over the blocks of a placement. Candidates are
+/// ranges of topological positions inside one block.
+template <class Model>
+class efficiency_engine {
+public:
+    efficiency_engine(effective_delay<Model>& q, const upload_units& units)
+        : q_(q), units_(units), block_of_position_(q.size(), none) {
+        for (std::size_t b = 0; b < units.blocks.size(); ++b) {
+            for (std::size_t p = units.blocks[b].first; p <= units.blocks[b].last; ++p)
+                block_of_position_[p] = b;
+            params_.emplace_back();
+            for (std::size_t p = units.blocks[b].first; p <= units.blocks[b].last; ++p)
+                if (q.graph()[q.layer_at(p)].has_parameters()) params_.back().push_back(p);
+        }
+    }
+
+    std::vector<upload_partition> run(const efficiency_options& options) {
+        measure_ = options.measure;
+        if (options.strategy == merge_strategy::top_down)
+            top_down(options);
+        else
+            bottom_up();
+        return std::move(steps_);
+    }
+
+private:
+    static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+
+    struct candidate {
+        std::size_t first = 0, last = 0;  // positions, inclusive, inside one block
+        double gain = 0, upload = 0;      // cached while no upload touches the candidate
+        bool dirty = true;
+    };
+
+    // A sub-range of a gap and its value under the rule being applied.
+    struct choice {
+        std::size_t first = 0, last = 0;
+        double value = -std::numeric_limits<double>::infinity();
+    };
+
+    // The measure from a candidate's gain and upload time; the rate measure also reads Q(U),
+    // which is why candidates cache their gain, not their score.
+    double score(double g, double t) const {
+        if (measure_ == efficiency_measure::rate_gained) {
+            const double now = q_.current();
+            g = 1 / (now - g) - 1 / now;
+        }
+        if (t > 0) return g / t;
+        return g >= 0 ? std::numeric_limits<double>::infinity()
+                      : -std::numeric_limits<double>::infinity();
+    }
+    // What a saving of g per query is worth per second while it is in force.
+    double head_start(double g) const {
+        if (measure_ == efficiency_measure::rate_gained) {
+            const double now = q_.current();
+            return 1 / (now - g) - 1 / now;
+        }
+        return g;
+    }
+    double efficiency(std::size_t first, std::size_t last) const {
+        return score(q_.gain(first, last), q_.upload_time(first, last));
+    }
+    double rescore(candidate& c) {
+        if (c.dirty) {
+            c.gain = q_.gain(c.first, c.last);
+            c.upload = q_.upload_time(c.first, c.last);
+            c.dirty = false;
+        }
+        return score(c.gain, c.upload);
+    }
+
+    // The best sub-range of gap [g1, g2] by `value(first, last)`, excluding the whole gap if
+    // `inner_only`. A sub-range spans parameter layers i..k of the gap; the parameter-free run in
+    // front of layer i and the one after layer k may join it or stay (they cost nothing to
+    // upload but move transfers), except that a run reaching the gap's end must join, so that no
+    // gap is ever left without parameters.
+    template <class Value>
+    choice best_sub_range(std::size_t g1, std::size_t g2, bool inner_only,
+                          const Value& value) const {
+        const auto& params = params_[block_of_position_[g1]];
+        const auto lo = std::lower_bound(params.begin(), params.end(), g1);
+        const auto hi = std::upper_bound(params.begin(), params.end(), g2);
+        const std::size_t r = static_cast<std::size_t>(hi - lo);
+        choice best;
+        for (std::size_t i = 0; i < r; ++i)
+            for (std::size_t k = i; k < r; ++k) {
+                const std::size_t pi = lo[static_cast<std::ptrdiff_t>(i)];
+                const std::size_t pk = lo[static_cast<std::ptrdiff_t>(k)];
+                const std::size_t left_end =
+                    i == 0 ? g1 : lo[static_cast<std::ptrdiff_t>(i) - 1] + 1;
+                const std::size_t right_end =
+                    k + 1 == r ? g2 : lo[static_cast<std::ptrdiff_t>(k) + 1] - 1;
+                const std::size_t firsts[2] = {left_end, pi};
+                const std::size_t lasts[2] = {right_end, pk};
+                // Joining is tried first, so on a tie the free layers come along.
+                for (int a = 0; a < (i == 0 ? 1 : 2); ++a)
+                    for (int b = 0; b < (k + 1 == r ? 1 : 2); ++b) {
+                        if (a == 1 && firsts[0] == firsts[1]) continue;  // no run to leave out
+                        if (b == 1 && lasts[0] == lasts[1]) continue;
+                        if (inner_only && firsts[a] == g1 && lasts[b] == g2) continue;
+                        const double v = value(firsts[a], lasts[b]);
+                        if (v > best.value) best = {firsts[a], lasts[b], v};
+                    }
+            }
+        return best;
+    }
+
+    // Uploads positions first..last and marks dirty every candidate whose score may have
+    // changed: those holding a layer adjacent to the range, or sharing a producer with it.
+    void upload(std::size_t first, std::size_t last, std::vector<candidate>& candidates) {
+        q_.upload(first, last);
+        steps_.push_back(range_step(q_, q_.placement()[q_.layer_at(first)], first, last));
+        touched_.clear();
+        const layer_graph& g = q_.graph();
+        auto touch = [&](layer_id v) {
+            const std::size_t p = q_.position(v);
+            if ((p < first || p > last) && !q_.acknowledged(v)) touched_.push_back(p);
+        };
+        for (std::size_t p = first; p <= last; ++p) {
+            const layer_id j = q_.layer_at(p);
+            for (layer_id s : g.successors(j)) touch(s);
+            for (layer_id pr : g.predecessors(j)) {
+                touch(pr);
+                for (layer_id sibling : g.successors(pr)) touch(sibling);
+            }
+        }
+        for (auto& c : candidates)
+            for (std::size_t p : touched_)
+                if (p >= c.first && p <= c.last) {
+                    c.dirty = true;
+                    break;
+                }
+    }
+
+    void top_down(const efficiency_options& options) {
+        std::vector<candidate> gaps;
+        for (const auto& block : units_.blocks)
+            gaps.push_back({.first = block.first, .last = block.last});
+        bool first_step = options.first_partition_rule;
+        while (!gaps.empty()) {
+            std::size_t chosen = 0;
+            choice pick;
+            if (first_step) {
+                // EMDL's first partition: the largest gain - Tup over all sub-ranges.
+                for (std::size_t k = 0; k < gaps.size(); ++k) {
+                    const choice c = best_sub_range(gaps[k].first, gaps[k].last, false,
+                                                    [&](std::size_t a, std::size_t b) {
+                                                        return q_.gain(a, b) - q_.upload_time(a, b);
+                                                    });
+                    if (c.value > pick.value) {
+                        pick = c;
+                        chosen = k;
+                    }
+                }
+                first_step = false;
+                // Only worth it if waiting for the partition would finish the first query
+                // earlier than running it locally; otherwise the efficiency rule starts.
+                if (!(pick.value > 0)) continue;
+            } else {
+                double best = 0;
+                for (std::size_t k = 0; k < gaps.size(); ++k) {
+                    const double v = rescore(gaps[k]);
+                    if (k == 0 || v > best) {
+                        best = v;
+                        chosen = k;
+                    }
+                }
+                pick = {gaps[chosen].first, gaps[chosen].last, best};
+                if (options.refine && options.refinement == refinement_rule::efficiency) {
+                    // The most efficient strictly inner sub-range, if it beats the whole gap.
+                    const choice inner = best_sub_range(
+                        gaps[chosen].first, gaps[chosen].last, true,
+                        [&](std::size_t a, std::size_t b) { return efficiency(a, b); });
+                    if (inner.value > pick.value) pick = inner;
+                } else if (options.refine) {
+                    // The inner sub-range whose head start over the rest of the gap helps most.
+                    const double whole = gaps[chosen].upload;
+                    const choice inner = best_sub_range(gaps[chosen].first, gaps[chosen].last, true,
+                                                        [&](std::size_t a, std::size_t b) {
+                                                            return head_start(q_.gain(a, b)) *
+                                                                   (whole - q_.upload_time(a, b));
+                                                        });
+                    if (inner.value > 0) pick = inner;
+                }
+            }
+            const candidate gap = gaps[chosen];
+            gaps.erase(gaps.begin() + static_cast<std::ptrdiff_t>(chosen));
+            // The gap splits around the uploaded range; the halves are scored afresh.
+            if (pick.first > gap.first)
+                gaps.push_back({.first = gap.first, .last = pick.first - 1});
+            if (pick.last < gap.last) gaps.push_back({.first = pick.last + 1, .last = gap.last});
+            std::sort(gaps.begin(), gaps.end(),
+                      [](const candidate& a, const candidate& b) { return a.first < b.first; });
+            upload(pick.first, pick.last, gaps);
+        }
+    }
+
+    void bottom_up() {
+        // Merge phase, priced with nothing uploaded.
+        std::vector<candidate> parts;
+        std::vector<double> value;  // efficiency of each part with nothing uploaded
+        for (const auto& unit : units_.units) {
+            parts.push_back({.first = unit.first, .last = unit.last});
+            value.push_back(efficiency(unit.first, unit.last));
+        }
+        for (;;) {
+            std::size_t best_pair = none;
+            double best = -std::numeric_limits<double>::infinity();
+            for (std::size_t k = 0; k + 1 < parts.size(); ++k) {
+                if (block_of_position_[parts[k].first] != block_of_position_[parts[k + 1].first])
+                    continue;
+                const double merged = efficiency(parts[k].first, parts[k + 1].last);
+                if (merged > value[k] && merged > value[k + 1] && merged > best) {
+                    best = merged;
+                    best_pair = k;
+                }
+            }
+            if (best_pair == none) break;
+            parts[best_pair].last = parts[best_pair + 1].last;
+            value[best_pair] = best;
+            parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(best_pair) + 1);
+            value.erase(value.begin() + static_cast<std::ptrdiff_t>(best_pair) + 1);
+        }
+        // Order phase: most efficient first, given what is already uploaded.
+        while (!parts.empty()) {
+            std::size_t chosen = 0;
+            double best = 0;
+            for (std::size_t k = 0; k < parts.size(); ++k) {
+                const double v = rescore(parts[k]);
+                if (k == 0 || v > best) {
+                    best = v;
+                    chosen = k;
+                }
+            }
+            const candidate c = parts[chosen];
+            parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(chosen));
+            upload(c.first, c.last, parts);
+        }
+    }
+
+    effective_delay<Model>& q_;
+    const upload_units& units_;
+    std::vector<std::size_t> block_of_position_;
+    std::vector<std::vector<std::size_t>> params_;  // parameter positions of each block
+    std::vector<std::size_t> touched_;
+    std::vector<upload_partition> steps_;
+    efficiency_measure measure_ = efficiency_measure::time_saved;
+};
+
+}  // namespace detail::upload
+
+/// Runs the efficiency rule on the target placement `x` and returns the plan, named `planner`.
+/// Every remote node of `x` is a destination: candidates of all nodes compete, one partition per
+/// step. Throws eosdnn::error (validation) for an invalid placement or device.
+template <upload_cost_model Model>
+upload_plan efficiency_plan(std::string planner, const layer_graph& graph, const Model& model,
+                            std::span<const node_id> x, node_id device,
+                            const efficiency_options& options) {
+    effective_delay<Model> q(graph, model, x, device);
+    const upload_units units = make_upload_units(q);
+    detail::upload::efficiency_engine<Model> engine(q, units);
+    return finish_plan(std::move(planner), q, units, engine.run(options));
+}
+
+}  // namespace eosdnn

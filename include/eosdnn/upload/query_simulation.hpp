@@ -1,0 +1,203 @@
+#pragma once
+/// \file query_simulation.hpp
+/// A discrete-event simulation of one device that uploads the partitions of an upload_plan one
+/// after another over its uplink while it issues closed-loop queries, each query running with the
+/// effective placement at its start. Returns the whole timeline and the metrics that compare
+/// uploading plans.
+
+#include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/error.hpp>
+#include <eosdnn/graph/layer_graph.hpp>
+#include <eosdnn/upload/effective_delay.hpp>
+#include <eosdnn/upload/upload_plan.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace eosdnn {
+
+/// What the device does with its first query, before any partition has been acknowledged.
+enum class first_query_policy {
+    run_locally,  ///< issue it at time 0 and run it on the device (IONN's behaviour)
+    wait,         ///< hold it until the first partition is acknowledged
+};
+
+/// Options of simulate_queries().
+struct simulation_options {
+    first_query_policy first_query = first_query_policy::run_locally;
+    /// How many queries to simulate once the upload has ended (those issued at or after its end).
+    std::size_t horizon_queries = 0;
+    /// Time from the end of a partition's load on the server until the device holds its
+    /// acknowledgement (the "CR" message). The next partition's transmission does not wait for it.
+    double ack_latency_s = 0;
+    /// Safety limit on the length of the timeline; exceeding it throws.
+    std::size_t max_queries = 1'000'000;
+};
+
+/// One partition's upload in the timeline.
+struct upload_event {
+    double sent_s = 0;          ///< its transmission starts
+    double loaded_s = 0;        ///< received and loaded: sent_s + its upload time
+    double acknowledged_s = 0;  ///< the device holds the acknowledgement: loaded_s + ack latency
+};
+
+/// One query in the timeline.
+struct query_record {
+    double start_s = 0;
+    double end_s = 0;
+    double latency_s = 0;           ///< end_s - start_s
+    std::size_t remote_layers = 0;  ///< layers that ran away from the device
+    std::size_t acknowledged = 0;   ///< partitions acknowledged when it started
+};
+
+/// The numbers that compare uploading plans.
+struct upload_metrics {
+    std::size_t partitions = 0;             ///< number of partitions
+    double upload_s = 0;                    ///< total upload time: the last acknowledgement
+    std::size_t queries_during_upload = 0;  ///< queries completed by the end of the upload
+    /// Mean latency of the queries issued before the upload ends (NaN if there are none).
+    double mean_latency_during_upload_s = std::numeric_limits<double>::quiet_NaN();
+    /// Start of the first query that runs at least one layer remotely (NaN if none in the
+    /// timeline).
+    double first_offloaded_s = std::numeric_limits<double>::quiet_NaN();
+    /// Area under the latency curve during the upload: the integral over [0, upload_s] of the
+    /// latency a query issued at t would have, i.e. sum_k Q(U_k) * (time U_k is in force).
+    /// Independent of the closed-loop discretisation; smaller is better.
+    double latency_area_s2 = 0;
+    double initial_latency_s = 0;  ///< Q with nothing uploaded (all on the device)
+    double final_latency_s = 0;    ///< Q with every partition acknowledged
+};
+
+/// The simulation's output.
+struct simulation_result {
+    std::vector<upload_event> uploads{};  ///< one per partition, in plan order
+    std::vector<query_record> queries{};  ///< in issue order
+    /// step_latency_s[k]: latency of a query issued with the first k partitions acknowledged.
+    std::vector<double> step_latency_s{};
+    upload_metrics metrics{};
+};
+
+/// The model-free core of the simulation: partition k takes upload_s[k] seconds on the uplink
+/// (transmissions back to back); a query issued with k partitions acknowledged takes
+/// latency_after[k] seconds (latency_after has one entry more than upload_s) and runs
+/// remote_after[k] layers remotely. A query issued exactly when an acknowledgement arrives already
+/// uses it. Throws eosdnn::error (validation) for a negative time or a non-positive latency.
+inline simulation_result simulate_steps(std::span<const double> upload_s,
+                                        std::span<const double> latency_after,
+                                        std::span<const std::size_t> remote_after,
+                                        const simulation_options& options = {}) {
+    constexpr std::string_view where = "simulate_queries";
+    const std::size_t parts = upload_s.size();
+    if (latency_after.size() != parts + 1 || remote_after.size() != parts + 1)
+        detail::upload::fail(where, "expected " + std::to_string(parts + 1) +
+                                        " step latencies and remote counts for " +
+                                        std::to_string(parts) + " partitions");
+    if (!(options.ack_latency_s >= 0) || !std::isfinite(options.ack_latency_s))
+        detail::upload::fail(where, "ack_latency_s is " + std::to_string(options.ack_latency_s) +
+                                        " (must be finite and >= 0)");
+    for (std::size_t k = 0; k < parts; ++k)
+        if (!(upload_s[k] >= 0) || !std::isfinite(upload_s[k]))
+            detail::upload::fail(where, "partition #" + std::to_string(k) + " has upload time " +
+                                            std::to_string(upload_s[k]) +
+                                            " (must be finite and >= 0)");
+    for (std::size_t k = 0; k <= parts; ++k)
+        if (!(latency_after[k] > 0) || !std::isfinite(latency_after[k]))
+            detail::upload::fail(where, "the query latency with " + std::to_string(k) +
+                                            " partitions acknowledged is " +
+                                            std::to_string(latency_after[k]) +
+                                            " (must be finite and > 0)");
+
+    simulation_result r;
+    r.step_latency_s.assign(latency_after.begin(), latency_after.end());
+    double clock = 0;
+    for (std::size_t k = 0; k < parts; ++k) {
+        upload_event e{.sent_s = clock};
+        clock += upload_s[k];
+        e.loaded_s = clock;
+        e.acknowledged_s = clock + options.ack_latency_s;
+        r.uploads.push_back(e);
+    }
+    const double end = parts ? r.uploads.back().acknowledged_s : 0.0;
+
+    double a = (options.first_query == first_query_policy::wait && parts)
+                   ? r.uploads.front().acknowledged_s
+                   : 0.0;
+    std::size_t acked = 0, after_end = 0;
+    while (a < end || after_end < options.horizon_queries) {
+        if (r.queries.size() == options.max_queries)
+            detail::upload::fail(where,
+                                 "more than max_queries = " + std::to_string(options.max_queries) +
+                                     " queries; raise the limit or shorten the horizon");
+        while (acked < parts && r.uploads[acked].acknowledged_s <= a) ++acked;
+        const double q = latency_after[acked];
+        r.queries.push_back({.start_s = a,
+                             .end_s = a + q,
+                             .latency_s = q,
+                             .remote_layers = remote_after[acked],
+                             .acknowledged = acked});
+        if (a >= end) ++after_end;
+        a += q;
+    }
+
+    upload_metrics& m = r.metrics;
+    m.partitions = parts;
+    m.upload_s = end;
+    m.initial_latency_s = latency_after.front();
+    m.final_latency_s = latency_after.back();
+    double sum = 0;
+    std::size_t issued = 0;
+    for (const auto& query : r.queries) {
+        if (query.end_s <= end && query.start_s < end) ++m.queries_during_upload;
+        if (query.start_s < end) {
+            sum += query.latency_s;
+            ++issued;
+        }
+        if (query.remote_layers > 0 && std::isnan(m.first_offloaded_s))
+            m.first_offloaded_s = query.start_s;
+    }
+    if (issued) m.mean_latency_during_upload_s = sum / static_cast<double>(issued);
+    double previous = 0;
+    for (std::size_t k = 0; k < parts; ++k) {
+        m.latency_area_s2 += latency_after[k] * (r.uploads[k].acknowledged_s - previous);
+        previous = r.uploads[k].acknowledged_s;
+    }
+    return r;
+}
+
+/// Latency of a query after each prefix of `plan` is acknowledged (plan.partitions.size() + 1
+/// values), and how many layers it runs remotely.
+template <upload_cost_model Model>
+void step_latencies(const layer_graph& graph, const Model& model, const upload_plan& plan,
+                    std::vector<double>& latency, std::vector<std::size_t>& remote) {
+    check_upload_plan(graph, model.env(), plan);
+    effective_delay<Model> q(graph, model, plan.placement, plan.device);
+    std::vector<std::uint8_t> acked(graph.size(), 0);
+    latency.assign(1, q.delay(acked));
+    remote.assign(1, 0);
+    for (const auto& part : plan.partitions) {
+        for (layer_id j : part.layers) acked[j] = 1;
+        latency.push_back(q.delay(acked));
+        remote.push_back(q.remote_layers(acked));
+    }
+}
+
+/// Simulates `plan` for `graph` priced by `model`. Throws eosdnn::error (validation) if the plan
+/// is not valid for the graph (check_upload_plan()) or an option is out of range.
+template <upload_cost_model Model>
+simulation_result simulate_queries(const layer_graph& graph, const Model& model,
+                                   const upload_plan& plan,
+                                   const simulation_options& options = {}) {
+    std::vector<double> latency;
+    std::vector<std::size_t> remote;
+    step_latencies(graph, model, plan, latency, remote);
+    std::vector<double> upload;
+    for (const auto& part : plan.partitions) upload.push_back(part.upload_s);
+    return simulate_steps(upload, latency, remote, options);
+}
+
+}  // namespace eosdnn

@@ -1,0 +1,138 @@
+#pragma once
+/// \file upload_units.hpp
+/// The granularity every uploading planner works at. A *block* is a maximal run of consecutive
+/// topological positions whose layers share one remote target node; a *unit* is one parameter
+/// layer of a block together with the parameter-free layers that follow it (those in front of a
+/// block's first parameter layer join that layer's unit). Units never cost zero to upload, so no
+/// planner can produce a partition without parameters; a partition is always a run of whole
+/// units of one block. Also finish_plan(), which every planner calls to turn its ordered layer
+/// sets into an upload_plan.
+
+#include <eosdnn/upload/effective_delay.hpp>
+#include <eosdnn/upload/upload_plan.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace eosdnn {
+
+/// A maximal run of topological positions first..last whose layers all target `node`.
+struct upload_block {
+    node_id node = 0;
+    std::size_t first = 0, last = 0;           ///< positions, inclusive
+    std::size_t first_unit = 0, end_unit = 0;  ///< its units are [first_unit, end_unit)
+};
+
+/// One parameter layer with its parameter-free followers: positions first..last of one block.
+struct upload_unit {
+    std::size_t first = 0, last = 0;  ///< positions, inclusive
+    std::size_t block = 0;            ///< index into upload_units::blocks
+};
+
+/// The blocks and units of a target placement, in topological order.
+struct upload_units {
+    std::vector<upload_block> blocks{};  ///< blocks with at least one parameter layer
+    std::vector<upload_unit> units{};    ///< units of all those blocks, in position order
+    /// Blocks without any parameter layer (a remote ReLU between two local layers, ...): they
+    /// cost nothing and finish_plan() attaches them to a partition of the same node.
+    std::vector<upload_block> free_blocks{};
+};
+
+/// Splits the remote layers of `q`'s placement into blocks and units.
+template <class Model>
+upload_units make_upload_units(const effective_delay<Model>& q) {
+    upload_units out;
+    const auto x = q.placement();
+    const std::size_t n = q.size();
+    std::size_t p = 0;
+    while (p < n) {
+        const node_id s = x[q.layer_at(p)];
+        if (s == q.device()) {
+            ++p;
+            continue;
+        }
+        upload_block block{.node = s, .first = p, .last = p};
+        while (block.last + 1 < n && x[q.layer_at(block.last + 1)] == s) ++block.last;
+        p = block.last + 1;
+        std::vector<std::size_t> starts;
+        for (std::size_t i = block.first; i <= block.last; ++i)
+            if (q.graph()[q.layer_at(i)].has_parameters()) starts.push_back(i);
+        if (starts.empty()) {
+            out.free_blocks.push_back(block);
+            continue;
+        }
+        starts.front() = block.first;  // leading parameter-free layers join the first unit
+        block.first_unit = out.units.size();
+        const std::size_t index = out.blocks.size();
+        for (std::size_t k = 0; k < starts.size(); ++k)
+            out.units.push_back({.first = starts[k],
+                                 .last = k + 1 < starts.size() ? starts[k + 1] - 1 : block.last,
+                                 .block = index});
+        block.end_unit = out.units.size();
+        out.blocks.push_back(block);
+    }
+    return out;
+}
+
+/// Turns ordered steps (each a node and its layers) into an upload_plan:
+/// - a step whose layers carry no parameters (possible only for IONN's plans) joins the next step
+///   to the same node, or the previous one if there is none: it costs nothing to upload;
+/// - each parameter-free block joins the first step to its node; if no step goes there, the
+///   block becomes a partition of its own at the front (it costs only its load time, if any);
+/// - layers are sorted by position, sizes and upload times are summed.
+template <class Model>
+upload_plan finish_plan(std::string planner, const effective_delay<Model>& q,
+                        const upload_units& units, std::vector<upload_partition> steps) {
+    const layer_graph& g = q.graph();
+    auto params = [&](const upload_partition& part) {
+        double bytes = 0;
+        for (layer_id j : part.layers) bytes += g[j].param_bytes;
+        return bytes;
+    };
+    for (std::size_t k = 0; k < steps.size(); ++k) {
+        if (steps[k].layers.empty() || params(steps[k]) > 0) continue;
+        std::size_t target = steps.size();
+        for (std::size_t i = k + 1; i < steps.size() && target == steps.size(); ++i)
+            if (steps[i].node == steps[k].node && !steps[i].layers.empty()) target = i;
+        for (std::size_t i = k; i-- > 0 && target == steps.size();)
+            if (steps[i].node == steps[k].node && !steps[i].layers.empty()) target = i;
+        if (target == steps.size()) continue;
+        steps[target].layers.insert(steps[target].layers.end(), steps[k].layers.begin(),
+                                    steps[k].layers.end());
+        steps[k].layers.clear();
+    }
+    std::erase_if(steps, [](const upload_partition& part) { return part.layers.empty(); });
+    for (const upload_block& block : units.free_blocks) {
+        auto it = std::find_if(steps.begin(), steps.end(), [&](const upload_partition& part) {
+            return part.node == block.node;
+        });
+        if (it == steps.end())
+            it = steps.insert(steps.begin(), upload_partition{.node = block.node});
+        for (std::size_t p = block.first; p <= block.last; ++p) it->layers.push_back(q.layer_at(p));
+    }
+    upload_plan plan{.planner = std::move(planner),
+                     .device = q.device(),
+                     .placement = {q.placement().begin(), q.placement().end()},
+                     .partitions = std::move(steps)};
+    for (auto& part : plan.partitions) {
+        std::sort(part.layers.begin(), part.layers.end(),
+                  [&](layer_id a, layer_id b) { return q.position(a) < q.position(b); });
+        part.param_bytes = params(part);
+        part.upload_s = 0;
+        for (layer_id j : part.layers) part.upload_s += q.upload_time(j);
+    }
+    return plan;
+}
+
+/// The layers at positions first..last as one step to `node`.
+template <class Model>
+upload_partition range_step(const effective_delay<Model>& q, node_id node, std::size_t first,
+                            std::size_t last) {
+    upload_partition part{.node = node};
+    for (std::size_t p = first; p <= last; ++p) part.layers.push_back(q.layer_at(p));
+    return part;
+}
+
+}  // namespace eosdnn

@@ -1,0 +1,91 @@
+#pragma once
+// Small models and environments shared by the upload tests.
+#include <eosdnn/cost/analytic_model.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/graph/builder.hpp>
+
+#include <cmath>
+#include <random>
+#include <string>
+
+namespace upload_test {
+
+// A phone and one server over a 1 MB/s link without latency: transfers cost bytes / 1e6 s.
+inline eosdnn::analytic_model phone_and_server(double bandwidth = 1e6, double latency = 0) {
+    using namespace eosdnn;
+    environment_builder env;
+    auto phone = env.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9});
+    auto server = env.add_node({.name = "server", .tier = tier::edge, .flops_per_s = 1e11});
+    env.connect(phone, server, {.bandwidth_Bps = bandwidth, .latency_s = latency});
+    return analytic_model(env.build());
+}
+
+// A phone, an edge server and a cloud: the cloud computes faster behind a slower, longer link.
+inline eosdnn::analytic_model phone_edge_cloud() {
+    using namespace eosdnn;
+    environment_builder env;
+    auto phone = env.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9});
+    auto edge = env.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 2e10});
+    auto cloud = env.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 1e12});
+    env.connect(phone, edge, {.bandwidth_Bps = 2e6, .latency_s = 0.002});
+    env.connect(phone, cloud, {.bandwidth_Bps = 1e6, .latency_s = 0.02});
+    env.connect(edge, cloud, {.bandwidth_Bps = 5e6, .latency_s = 0.01});
+    return analytic_model(env.build());
+}
+
+// The three-layer chain of the hand-computed timelines: A (1e8 FLOPs, 1 MB), B (2e8, 2 MB),
+// C (1e8, 1 MB); input 1000 B, outputs 1000, 500 and 100 B.
+inline eosdnn::layer_graph three_layers() {
+    eosdnn::layer_graph_builder b("three");
+    auto a = b.add_layer(
+        {.name = "A", .kind = "fc", .flops = 1e8, .param_bytes = 1e6, .output_bytes = 1000});
+    auto bb = b.add_layer(
+        {.name = "B", .kind = "fc", .flops = 2e8, .param_bytes = 2e6, .output_bytes = 500}, {a});
+    b.add_layer({.name = "C", .kind = "fc", .flops = 1e8, .param_bytes = 1e6, .output_bytes = 100},
+                {bb});
+    b.set_input_bytes(1000);
+    return b.build();
+}
+
+// A random model with `params` parameter layers, some parameter-free layers between them and,
+// if `dag`, residual-style skip edges joined by parameter-free "add" layers.
+inline eosdnn::layer_graph random_model(std::mt19937& rng, int params, bool dag) {
+    std::uniform_real_distribution<double> unit(0, 1);
+    auto log_uniform = [&](double lo, double hi) { return lo * std::pow(hi / lo, unit(rng)); };
+    eosdnn::layer_graph_builder b(dag ? "random_dag" : "random_chain");
+    std::size_t last =
+        b.add_layer({.name = "input", .kind = "input", .output_bytes = log_uniform(1e3, 2e5)});
+    int made = 0, free_count = 0;
+    while (made < params) {
+        last = b.add_layer({.name = "p" + std::to_string(made),
+                            .kind = "conv",
+                            .flops = log_uniform(1e7, 3e8),
+                            .param_bytes = log_uniform(1e4, 3e6),
+                            .output_bytes = log_uniform(1e3, 3e5)},
+                           {last});
+        ++made;
+        if (unit(rng) < 0.4)
+            last = b.add_layer({.name = "f" + std::to_string(free_count++),
+                                .kind = "relu",
+                                .flops = log_uniform(1e5, 1e7),
+                                .output_bytes = log_uniform(1e3, 3e5)},
+                               {last});
+        if (dag && made < params && unit(rng) < 0.5) {
+            const std::size_t branch = b.add_layer({.name = "p" + std::to_string(made),
+                                                    .kind = "conv",
+                                                    .flops = log_uniform(1e7, 3e8),
+                                                    .param_bytes = log_uniform(1e4, 3e6),
+                                                    .output_bytes = log_uniform(1e3, 3e5)},
+                                                   {last});
+            ++made;
+            last = b.add_layer({.name = "add" + std::to_string(free_count++),
+                                .kind = "add",
+                                .flops = 1e5,
+                                .output_bytes = log_uniform(1e3, 3e5)},
+                               {last, branch});
+        }
+    }
+    return b.build();
+}
+
+}  // namespace upload_test
