@@ -1,0 +1,12 @@
+// Imports a committed fixture, as a user of eosdnn::onnx would.
+#include <eosdnn/eosdnn.hpp>
+#include <eosdnn/io/onnx.hpp>
+
+#include <cstdio>
+
+int main(int argc, char** argv) {
+    if (argc != 2) return 2;
+    const eosdnn::onnx_import_result r = eosdnn::import_onnx(argv[1], {.fold_parameter_free = true});
+    std::printf("%s: %zu layers, %.0f MACs\n", r.graph.name().c_str(), r.graph.size(), r.graph.total_macs());
+    return r.graph.total_macs() > 0 && r.warnings.empty() ? 0 : 1;
+}
