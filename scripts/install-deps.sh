@@ -11,7 +11,14 @@ packages=(
   nlohmann-json3-dev
   doctest-dev
   libbenchmark-dev
+  libonnx-dev libprotobuf-dev  # eosdnn::onnx, the ONNX importer (libonnx-dev lacks protobuf's headers)
+  libcli11-dev          # the command line of eosdnn-plan
+  clang libclang-rt-14-dev  # scripts/fuzz.sh: clang++ with libFuzzer and the sanitizer runtimes
 )
+# scripts/figures.sh draws the planner's figures with matplotlib; nothing else needs Python.
+if [ "${1:-}" = --with-python ]; then
+  packages+=(python3 python3-matplotlib)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

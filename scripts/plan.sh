@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds eosdnn's planner example and plans a zoo model.
-# Usage: scripts/plan.sh [model]     (default resnet50; any name of the zoo)
+# Installs what is missing, builds eosdnn-plan and runs it. With no arguments it plans ResNet-50
+# from the zoo in the default environment (a phone, two edge servers, a cloud) and prints the
+# migration plan and the uploading plan; any argument is passed on (docs/getting-started.md).
+# Usage: scripts/plan.sh [eosdnn-plan options]      e.g. scripts/plan.sh --model vgg16 --algo exact
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-deps.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release -j"$(nproc)" --target plan_zoo_model
-build/release/examples/plan_zoo_model "$@"
+echo "plan: building eosdnn-plan in build/release" >&2
+cmake --build build/release -j"$(nproc)" --target eosdnn-plan >/dev/null
+build/release/examples/eosdnn-plan "$@"

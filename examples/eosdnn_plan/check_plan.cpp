@@ -1,0 +1,254 @@
+// The ctest check of eosdnn-plan (planner.check): runs the built binary and verifies
+//  - that --json prints one JSON document with the documented fields, and that its
+//    migration_delay_s equals an independent evaluation of its placement: sequential_delay(), the
+//    plain formula of optim/exact.hpp, on the model rebuilt from its name and the environment
+//    read back from the document (the planner itself prices placements with delay_evaluator);
+//  - that --out writes plan.json (the same document), model.json and the four CSV files, and no
+//    temporary file;
+//  - that bad arguments and bad files give exactly one line on stderr, nothing on stdout, a
+//    non-zero exit and no output directory.
+//
+//   eosdnn_plan_check PATH/TO/eosdnn-plan WORK_DIR
+#include <eosdnn/eosdnn.hpp>
+
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int failures = 0;
+
+void expect(bool ok, const std::string& what) {
+    if (!ok) {
+        ++failures;
+        std::fprintf(stderr, "FAILED: %s\n", what.c_str());
+    }
+}
+
+std::string slurp(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+struct outcome {
+    int status = -1;
+    std::string out, err;
+};
+
+// Runs the planner with `args` (already shell-quoted where needed).
+outcome run(const std::string& planner, const fs::path& work, const std::string& args) {
+    const fs::path out = work / "stdout.txt", err = work / "stderr.txt";
+    const std::string command = "'" + planner + "' " + args + " >'" + out.string() + "' 2>'" +
+                                err.string() + "' </dev/null";
+    const int raw = std::system(command.c_str());
+    outcome o;
+    o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+    o.out = slurp(out);
+    o.err = slurp(err);
+    return o;
+}
+
+std::size_t lines(const std::string& text) {
+    std::size_t n = 0;
+    for (char c : text) n += c == '\n';
+    return n;
+}
+
+// The model a document names: a zoo model, or the profile CSV it was read from; otherwise (an
+// ONNX file) the model.json that --out wrote next to it.
+eosdnn::layer_graph model_of(const nlohmann::json& m, const fs::path& out_dir) {
+    const std::string source = m.at("source");
+    const std::string prefix = "profile CSV ";
+    if (source.rfind(prefix, 0) == 0) return eosdnn::read_profile_csv(source.substr(prefix.size()));
+    if (source == "zoo") return eosdnn::zoo_model(m.at("name").get<std::string>());
+    return eosdnn::model_from_json(eosdnn::read_json_file(out_dir / "model.json"));
+}
+
+// Checks one --json run of a single task.
+void check_single(const std::string& planner, const fs::path& work, const std::string& args,
+                  const std::string& label) {
+    const fs::path out_dir = work / ("out-" + label);
+    fs::remove_all(out_dir);
+    const outcome o = run(planner, work, args + " --json --out '" + out_dir.string() + "'");
+    expect(o.status == 0, label + ": exit status " + std::to_string(o.status) + ", stderr: " + o.err);
+    if (o.status != 0) return;
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(o.out);
+    } catch (const std::exception& e) {
+        expect(false, label + ": stdout is not one JSON document: " + e.what());
+        return;
+    }
+    for (const char* key : {"model", "placement", "migration_delay_s", "algorithm", "evaluations",
+                            "plan_seconds", "upload", "environment", "references"})
+        expect(j.contains(key), label + ": no key '" + key + "'");
+    for (const char* key : {"name", "layers", "param_bytes", "macs"})
+        expect(j["model"].contains(key), label + ": no key model." + key);
+    expect(j["upload"].contains("partitions") && j["upload"].contains("metrics"),
+           label + ": upload lacks partitions or metrics");
+
+    const eosdnn::layer_graph g = model_of(j["model"], out_dir);
+    const eosdnn::environment env = eosdnn::environment_from_json(j["environment"]);
+    expect(j["model"]["layers"].get<std::size_t>() == g.size(), label + ": model.layers");
+    expect(std::abs(j["model"]["param_bytes"].get<double>() - g.total_param_bytes()) <= 0.5,
+           label + ": model.param_bytes");
+    std::vector<eosdnn::node_id> x(g.size(), 0);
+    std::vector<int> seen(g.size(), 0);
+    for (const auto& p : j["placement"]) {
+        const auto layer = g.find(p.at("layer").get<std::string>());
+        const auto node = env.find(p.at("node").get<std::string>());
+        expect(layer && node, label + ": placement names an unknown layer or node");
+        if (!layer || !node) return;
+        x[*layer] = *node;
+        ++seen[*layer];
+    }
+    for (int s : seen) expect(s == 1, label + ": a layer is placed " + std::to_string(s) + " times");
+    const auto device = env.find(j.at("device").get<std::string>());
+    expect(device.has_value(), label + ": unknown device");
+    const eosdnn::profiled_model model(env);
+    const double independent =
+        eosdnn::sequential_delay(g, model, std::span<const eosdnn::node_id>(x), device.value_or(0));
+    const double reported = j["migration_delay_s"].get<double>();
+    expect(std::abs(reported - independent) <= 1e-9 * independent,
+           label + ": migration_delay_s " + std::to_string(reported) +
+               " but the placement evaluates to " + std::to_string(independent));
+
+    // The uploading plan covers every remote layer exactly once, each on its placed node.
+    std::vector<int> uploaded(g.size(), 0);
+    for (const auto& part : j["upload"]["partitions"])
+        for (const auto& name : part.at("layers")) {
+            const auto layer = g.find(name.get<std::string>());
+            expect(layer && env[x[*layer]].name == part.at("node").get<std::string>(),
+                   label + ": partition layer on another node");
+            if (layer) ++uploaded[*layer];
+        }
+    for (eosdnn::layer_id l = 0; l < g.size(); ++l)
+        expect(uploaded[l] == (x[l] != device.value_or(0) ? 1 : 0),
+               label + ": layer '" + g[l].name + "' uploaded " + std::to_string(uploaded[l]) + " times");
+
+    for (const char* file : {"plan.json", "model.json", "convergence.csv", "placement.csv", "uploads.csv", "timeline.csv"}) {
+        // uploads.csv has only its header when every layer stays on the device.
+        const std::string text = slurp(out_dir / file);
+        expect(lines(text) >= (std::string(file) == "uploads.csv" ? 1u : 2u),
+               label + ": " + file + " missing or empty");
+    }
+    expect(slurp(out_dir / "plan.json") == o.out, label + ": plan.json differs from stdout");
+    for (const auto& entry : fs::directory_iterator(out_dir))
+        expect(entry.path().filename().string().find(".tmp") == std::string::npos,
+               label + ": temporary file left behind: " + entry.path().string());
+}
+
+// A bad invocation: one line on stderr, nothing on stdout, non-zero exit, no output directory.
+void check_rejected(const std::string& planner, const fs::path& work, const std::string& args,
+                    const std::string& label) {
+    const fs::path out_dir = work / "out-rejected";
+    fs::remove_all(out_dir);
+    const outcome o = run(planner, work, args + " --out '" + out_dir.string() + "'");
+    expect(o.status != 0, label + ": exit status 0");
+    expect(lines(o.err) == 1 && o.err.rfind("eosdnn-plan: ", 0) == 0,
+           label + ": stderr is not one 'eosdnn-plan: ...' line: " + o.err);
+    expect(o.out.empty(), label + ": something on stdout");
+    expect(!fs::exists(out_dir), label + ": the output directory was created");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        std::fprintf(stderr, "usage: eosdnn_plan_check PATH/TO/eosdnn-plan WORK_DIR\n");
+        return 2;
+    }
+    const std::string planner = argv[1];
+    const fs::path work = argv[2];
+    fs::create_directories(work);
+    const std::string data = EOSDNN_DATA_DIR;
+
+    // The default run (ResNet-50, a DAG, PSO-GA), a chain solved exactly, a profile CSV with
+    // measured times, and the baselines.
+    check_single(planner, work, "", "default");
+    check_single(planner, work, "--model alexnet --algo exact --upload emdl", "alexnet-exact");
+    check_single(planner, work, "--model '" + data + "/ionn-profiles/alexnet.csv' --algo pso-ga --seed 3",
+                 "alexnet-csv");
+    check_single(planner, work, "--model googlenet --algo ga --particles 20 --iterations 30 --upload whole",
+                 "googlenet-ga");
+    check_single(planner, work, "--model mobilenet_v2 --algo all-edge --upload layerwise", "mobilenet-edge");
+#if defined(EOSDNN_PLAN_CHECK_ONNX)
+    // Built with the ONNX importer: an ONNX file (weightless export, the graph of torchvision's).
+    check_single(planner, work, "--model '" + std::string(EOSDNN_PLAN_CHECK_ONNX) + "'", "onnx");
+#endif
+
+    // The same seed gives the same plan.
+    const outcome a = run(planner, work, "--model resnet18 --json --seed 7 --iterations 40");
+    const outcome b = run(planner, work, "--model resnet18 --json --seed 7 --iterations 40 --threads 2");
+    expect(a.status == 0 && b.status == 0, "resnet18 runs failed");
+    if (a.status == 0 && b.status == 0)
+        expect(nlohmann::json::parse(a.out)["placement"] == nlohmann::json::parse(b.out)["placement"],
+               "same seed, different placement");
+
+    // Several tasks: the reported delay is the mean of the tasks' completion times.
+    const outcome t = run(planner, work, "--tasks alexnet,resnet18 --json --iterations 60");
+    expect(t.status == 0, "--tasks: exit status " + std::to_string(t.status) + ": " + t.err);
+    if (t.status == 0) {
+        const auto j = nlohmann::json::parse(t.out);
+        double sum = 0;
+        for (const auto& task : j["tasks"]) sum += task["completion_s"].get<double>();
+        expect(j["tasks"].size() == 2, "--tasks: two tasks expected");
+        expect(std::abs(sum / 2 - j["migration_delay_s"].get<double>()) <= 1e-12 * sum,
+               "--tasks: migration_delay_s is not the mean completion time");
+    }
+
+    // Several tasks on named devices of an environment file: a task without @DEVICE takes the
+    // first local node not yet taken.
+    const fs::path two_phones = work / "two-phones.json";
+    std::ofstream(two_phones) << R"({"nodes": [
+        {"name": "p1", "tier": "local", "flops_per_s": 2e10},
+        {"name": "p2", "tier": "local", "flops_per_s": 4e10},
+        {"name": "edge", "tier": "edge", "flops_per_s": 1e12}],
+      "links": [{"from": "p1", "to": "edge", "bandwidth_mbps": 50, "latency_s": 0.004},
+                {"from": "p2", "to": "edge", "bandwidth_mbps": 80, "latency_s": 0.004}]})";
+    const outcome named = run(planner, work, "--env '" + two_phones.string() +
+                                                 "' --tasks alexnet@p2,resnet18 --json --iterations 40");
+    expect(named.status == 0, "--tasks with --env: exit status " + std::to_string(named.status) + ": " + named.err);
+    if (named.status == 0) {
+        const auto j = nlohmann::json::parse(named.out);
+        expect(j["tasks"][0]["device"] == "p2" && j["tasks"][1]["device"] == "p1",
+               "--tasks with --env: devices not assigned as documented");
+    }
+
+    // Bad arguments and files.
+    const fs::path bad_json = work / "bad-env.json";
+    std::ofstream(bad_json) << "{\"nodes\": [\n";
+    const fs::path bad_csv = work / "bad-model.csv";
+    std::ofstream(bad_csv) << "name,inputs,output_bytes,param_bytes\nconv,,12,x\n";
+    check_rejected(planner, work, "--algo simulated-annealing", "unknown algorithm");
+    check_rejected(planner, work, "--particles 0", "zero particles");
+    check_rejected(planner, work, "--no-such-option", "unknown option");
+    check_rejected(planner, work, "--model resnet51", "unknown model");
+    check_rejected(planner, work, "--model '" + (work / "missing.csv").string() + "'", "missing file");
+    check_rejected(planner, work, "--model '" + bad_csv.string() + "'", "bad CSV");
+    check_rejected(planner, work, "--env '" + bad_json.string() + "'", "bad environment JSON");
+    check_rejected(planner, work, "--tasks resnet50@phone", "device named with the default env");
+    check_rejected(planner, work, "--env '" + two_phones.string() + "' --tasks alexnet,vgg16,resnet18",
+                   "more tasks than devices");
+    check_rejected(planner, work, "--env '" + two_phones.string() + "' --tasks alexnet@edge",
+                   "a task on a server");
+    check_rejected(planner, work, "--env '" + two_phones.string() + "' --algo all-cloud", "no cloud node");
+    check_rejected(planner, work, "--model '" + (work / "model.onnx").string() + "'", "missing ONNX");
+
+    if (failures) {
+        std::fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    std::printf("eosdnn-plan: all checks passed\n");
+    return 0;
+}

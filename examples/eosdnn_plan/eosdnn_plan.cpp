@@ -1,0 +1,76 @@
+// eosdnn-plan: plans where each layer of a DNN runs (device, edge servers, cloud) and how the
+// remote layers are uploaded, then prints the plan, or writes it as JSON and CSV.
+//
+//   eosdnn-plan                                 ResNet-50 in the default environment
+//   eosdnn-plan --model vgg16 --algo exact      any zoo model, profile CSV or model JSON
+//   eosdnn-plan --env env.json --json           an environment file; one JSON document on stdout
+//   eosdnn-plan --tasks resnet18,alexnet        several devices, each running its own model
+//   eosdnn-plan --out results/                  convergence, placement and query timeline as CSV
+//
+// docs/getting-started.md documents every option, the default environment and the outputs.
+#include "planner.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <string>
+
+int main(int argc, char** argv) {
+    eosdnn::cli::options opt;
+    CLI::App app{"eosdnn-plan: plans the layers of a DNN across a device, edge servers and the "
+                 "cloud (migration plan, PSO-GA) and their upload (uploading plan, LMU)."};
+    app.name("eosdnn-plan");
+    app.add_option("--model", opt.model,
+                   "zoo name (alexnet, vgg16, vgg19, resnet18, resnet50, googlenet, mobilenet_v2), "
+                   "profile CSV, model JSON" EOSDNN_PLAN_ONNX_HELP)
+        ->capture_default_str();
+    app.add_option("--env", opt.env,
+                   "environment JSON file (docs/formats.md), or 'default': one phone, two edge "
+                   "servers, one cloud")
+        ->capture_default_str();
+    app.add_option("--algo", opt.algo, "migration planner")
+        ->check(CLI::IsMember(eosdnn::cli::algorithm_names()))
+        ->capture_default_str();
+    app.add_option("--upload", opt.upload, "uploading planner")
+        ->check(CLI::IsMember(eosdnn::cli::upload_names()))
+        ->capture_default_str();
+    auto* tasks = app.add_option("--tasks", opt.tasks,
+                                 "several tasks: MODEL[@DEVICE],MODEL[@DEVICE],... one per local "
+                                 "device (the default environment gets one phone per task)")
+                     ->delimiter(',');
+    app.add_option("--seed", opt.seed, "random seed")->capture_default_str();
+    app.add_option("--particles", opt.particles, "swarm or population size (>= 2)")
+        ->check(CLI::Range(std::size_t{2}, std::size_t{100000}))
+        ->capture_default_str();
+    app.add_option("--iterations", opt.iterations, "iterations or generations (>= 1)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}))
+        ->capture_default_str();
+    app.add_option("--threads", opt.threads, "threads evaluating a swarm (same result for any)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
+        ->capture_default_str();
+    app.add_flag("--json", opt.json, "print one JSON document on stdout instead of the report");
+    app.add_option("--out", opt.out,
+                   "directory for plan.json (the --json document), model.json, convergence.csv, "
+                   "placement.csv, uploads.csv and timeline.csv (created if missing; each file "
+                   "written atomically)");
+    app.get_option("--model")->excludes(tasks);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "eosdnn-plan: %s (see eosdnn-plan --help)\n", e.what());
+        return 2;
+    }
+    try {
+        return eosdnn::cli::run(opt);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "eosdnn-plan: %s\n", eosdnn::cli::one_line(e.what()).c_str());
+        return 1;
+    }
+}
