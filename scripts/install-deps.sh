@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages eosdnn needs to build, test and benchmark.
 # Idempotent: it asks apt only for what is missing and prints nothing when all is there.
-# Usage: scripts/install-deps.sh [--with-python]   (as root, or with sudo available)
+# Usage: scripts/install-deps.sh [--with-python] [--with-docs]   (as root, or with sudo available)
 set -euo pipefail
 
 packages=(
@@ -16,9 +16,13 @@ packages=(
   clang libclang-rt-14-dev  # scripts/fuzz.sh: clang++ with libFuzzer and the sanitizer runtimes
 )
 # scripts/figures.sh draws the planner's figures with matplotlib; nothing else needs Python.
-if [ "${1:-}" = --with-python ]; then
-  packages+=(python3 python3-matplotlib)
-fi
+# scripts/docs.sh checks the Doxygen comments with doxygen; nothing else needs it.
+for arg in "$@"; do
+  case "$arg" in
+    --with-python) packages+=(python3 python3-matplotlib) ;;
+    --with-docs) packages+=(doxygen) ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

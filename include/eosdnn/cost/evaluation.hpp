@@ -16,7 +16,8 @@ enum class dag_schedule {
     unbounded,       ///< as list_scheduled without the one-layer-per-node limit: critical path
 };
 
-/// How the completion times of several tasks become one number.
+/// How the completion times of several tasks become one number: `mean` (the average, the
+/// default), `makespan` (the largest) or `sum` (the total).
 enum class task_aggregate { mean, makespan, sum };
 
 /// The value of one placement.
@@ -27,6 +28,7 @@ struct evaluation {
     double objective = 0;  ///< what optimisers minimise (see objective_options)
     double violation = 0;  ///< 0 when every constraint holds, else how far they are broken
 
+    /// Whether every constraint holds (violation == 0).
     bool feasible() const noexcept { return violation == 0; }
 };
 
@@ -41,8 +43,10 @@ inline bool better(const evaluation& a, const evaluation& b) noexcept {
 /// Switches of the objective.
 /// objective = latency_weight * (delay_s + upload_s) + energy_weight * energy_j.
 struct objective_options {
+    /// How the migration delay of a DAG is computed; the default adds every time up.
     dag_schedule schedule = dag_schedule::sequential;
     bool include_upload = false;  ///< add the one-off upload sum_{j: x_j != device} m_j / B
+    /// Weight of the time terms (delay_s + upload_s) in the objective, per second.
     double latency_weight = 1;
     double energy_weight = 0;     ///< > 0 needs an energy_cost_model and the device's power
 };
@@ -54,6 +58,7 @@ struct objective_options {
 struct constraints {
     bool memory = true;                          ///< enforce the nodes' memory_bytes
     std::vector<std::optional<node_id>> pinned{};  ///< per layer, empty for none
+    /// Upper bound on delay_s in seconds, none if unset; finite and > 0 when set.
     std::optional<double> deadline_s{};
 };
 

@@ -38,8 +38,10 @@ struct dnn_task {
 /// objective = latency_weight * (delay_s + upload_s) + energy_weight * energy_j, where each of
 /// delay_s, upload_s and energy_j aggregates the per-task values with `aggregate`.
 struct multi_task_options {
+    /// How the per-task values are combined: mean (default), makespan or sum.
     task_aggregate aggregate = task_aggregate::mean;
     bool include_upload = false;  ///< add each task's one-off upload over its device's uplink
+    /// Weight of the aggregated time terms (delay_s + upload_s) in the objective, per second.
     double latency_weight = 1;
     double energy_weight = 0;     ///< > 0 needs an energy_cost_model and every device's power
     bool memory = true;           ///< capacities shared by all tasks' layers on a node

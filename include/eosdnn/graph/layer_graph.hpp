@@ -92,9 +92,11 @@ public:
         return it->second;
     }
 
-    /// Sums over all layers.
+    /// Sum of the layers' multiply-accumulates.
     double total_macs() const noexcept { return sum(&layer::macs); }
+    /// Sum of the layers' floating-point operations.
     double total_flops() const noexcept { return sum(&layer::flops); }
+    /// Sum of the layers' parameter bytes: the size of the model to upload.
     double total_param_bytes() const noexcept { return sum(&layer::param_bytes); }
 
 private:

@@ -75,6 +75,8 @@ struct onnx_import_options {
 
 /// What import_onnx() returns: the graph and what the import had to leave out or guess.
 struct onnx_import_result {
+    /// The imported model: one layer per compute node (per group of nodes with
+    /// fold_parameter_free), plus the input layer and, if needed, a synthetic output layer.
     layer_graph graph;
     /// Per layer of `graph`: the names of the ONNX nodes it runs, in topological order (empty
     /// for the input layer and for a synthetic output layer).

@@ -22,6 +22,7 @@ struct iteration_record {
     double best_violation = 0;     ///< gBest's constraint violation (0 when feasible)
     double mean_objective = 0;     ///< mean objective of the current population
     double diversity = 0;          ///< mean fraction of free genes differing from gBest
+    /// Member-wise equality (exact comparison of the doubles).
     friend bool operator==(const iteration_record&, const iteration_record&) = default;
 };
 

@@ -16,8 +16,11 @@ namespace eosdnn {
 /// Uploads all remote layers of each node as one partition (nodes in index order), so queries
 /// are offloaded only once a node's whole share has arrived: "upload the model, then query".
 struct whole_model_planner {
+    /// "whole": the planner name recorded in upload_plan::planner.
     std::string_view name() const noexcept { return "whole"; }
 
+    /// The plan for uploading placement `x` (one gene per layer) from `device`: one partition per
+    /// node that hosts remote layers. Throws eosdnn::error (validation) if the inputs are invalid.
     template <upload_cost_model Model>
     upload_plan plan(const layer_graph& graph, const Model& model, std::span<const node_id> x,
                      node_id device = 0) const {
@@ -39,8 +42,12 @@ struct whole_model_planner {
 /// Uploads one parameter layer at a time (with the parameter-free layers that follow it) in
 /// the graph's topological order, whatever each one saves.
 struct layer_by_layer_planner {
+    /// "layer-by-layer": the planner name recorded in upload_plan::planner.
     std::string_view name() const noexcept { return "layer-by-layer"; }
 
+    /// The plan for uploading placement `x` (one gene per layer) from `device`: one partition per
+    /// parameter layer, in topological order. Throws eosdnn::error (validation) if the inputs are
+    /// invalid.
     template <upload_cost_model Model>
     upload_plan plan(const layer_graph& graph, const Model& model, std::span<const node_id> x,
                      node_id device = 0) const {

@@ -87,14 +87,20 @@ public:
         current_ = delay_of([this](layer_id j) { return node_of(j); });
     }
 
+    /// The graph being uploaded (referenced, not copied: it must outlive this object).
     const layer_graph& graph() const noexcept { return *graph_; }
+    /// The cost model the times come from (referenced, not copied).
     const Model& model() const noexcept { return *model_; }
+    /// The target placement x, one node per layer id.
     std::span<const node_id> placement() const noexcept { return x_; }
+    /// The device that owns the model and runs every layer not yet acknowledged.
     node_id device() const noexcept { return device_; }
+    /// Number of layers, which is also the number of topological positions.
     std::size_t size() const noexcept { return order_.size(); }
 
-    /// Layer at topological position `p`, and the position of layer `j`.
+    /// Layer at topological position `p`.
     layer_id layer_at(std::size_t p) const noexcept { return order_[p]; }
+    /// Position of layer `j` in the topological order (the inverse of layer_at()).
     std::size_t position(layer_id j) const noexcept { return rank_[j]; }
 
     /// Upload time (transfer and load) of layer `j` to its target; 0 for a layer on the device.

@@ -57,7 +57,9 @@ enum class refinement_rule {
 
 /// Options of the efficiency rule.
 struct efficiency_options {
+    /// How partitions are formed: EMDL's top-down refinement or bottom-up merging.
     merge_strategy strategy = merge_strategy::top_down;
+    /// The gain divided by a candidate's upload time: query time saved or query rate gained.
     efficiency_measure measure = efficiency_measure::time_saved;
     /// EMDL's first-partition rule (top-down only): the first partition maximises
     /// `gain - Tup` rather than `gain / Tup`: a query that waited for it would end sooner than one

@@ -21,12 +21,17 @@ namespace eosdnn {
 /// Throws eosdnn::error (validation) if the placement uses more than one remote node: EMDL
 /// targets one server (lmu_planner is its extension to several).
 struct emdl_planner {
-    /// The rule's switches; the strategy is always top-down for EMDL.
+    /// EMDL's first-partition rule: the first partition maximises `gain - Tup` rather than
+    /// `gain / Tup` (see efficiency_options; the strategy is always top-down for EMDL).
     bool first_partition_rule = true;
+    /// Refine the chosen run to its most efficient strictly inner sub-range (efficiency_options).
     bool refine = true;
 
+    /// "emdl": the planner name recorded in upload_plan::planner.
     std::string_view name() const noexcept { return "emdl"; }
 
+    /// The EMDL'19 plan for uploading placement `x` (one gene per layer) from `device`. Throws
+    /// eosdnn::error (validation) if the inputs are invalid or `x` uses more than one remote node.
     template <upload_cost_model Model>
     upload_plan plan(const layer_graph& graph, const Model& model, std::span<const node_id> x,
                      node_id device = 0) const {

@@ -105,8 +105,12 @@ struct ionn_planner {
     double penalty_decay = 0.8;  ///< IONN's K, in (0, 1)
     double stop_k = 0.999;       ///< last level: the first with k above this, in (0, 1)
 
+    /// "ionn": the planner name recorded in upload_plan::planner.
     std::string_view name() const noexcept { return "ionn"; }
 
+    /// The IONN plan for uploading placement `x` (one node per layer_id) from `device`. Throws
+    /// eosdnn::error (validation) if penalty_decay or stop_k is outside (0, 1), the inputs are
+    /// invalid, or a DAG's placement uses more than one remote node.
     template <upload_cost_model Model>
     upload_plan plan(const layer_graph& graph, const Model& model, std::span<const node_id> x,
                      node_id device = 0) const {

@@ -278,6 +278,8 @@ struct lmu_planner {
     simulation_options simulation{};        ///< how candidate plans are compared
     std::size_t polish_evaluations = 4000;  ///< local-search budget (delay evaluations); 0: off
 
+    /// The planner name recorded in upload_plan::planner: "lmu" with the portfolio, else
+    /// "lmu-rule" (top-down rule alone) or "lmu-bottom-up".
     std::string_view name() const noexcept {
         if (portfolio) return "lmu";
         return rule.strategy == merge_strategy::top_down ? "lmu-rule" : "lmu-bottom-up";

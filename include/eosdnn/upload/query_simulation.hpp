@@ -29,6 +29,8 @@ enum class first_query_policy {
 
 /// Options of simulate_queries().
 struct simulation_options {
+    /// Whether the first query runs locally at time 0 (the default) or waits for the first
+    /// acknowledgement.
     first_query_policy first_query = first_query_policy::run_locally;
     /// How many queries to simulate once the upload has ended (those issued at or after its end).
     std::size_t horizon_queries = 0;
@@ -48,7 +50,9 @@ struct upload_event {
 
 /// One query in the timeline.
 struct query_record {
+    /// When it was issued, in seconds from the start of the upload.
     double start_s = 0;
+    /// When it completed, in seconds from the start of the upload.
     double end_s = 0;
     double latency_s = 0;           ///< end_s - start_s
     std::size_t remote_layers = 0;  ///< layers that ran away from the device
@@ -79,6 +83,7 @@ struct simulation_result {
     std::vector<query_record> queries{};  ///< in issue order
     /// step_latency_s[k]: latency of a query issued with the first k partitions acknowledged.
     std::vector<double> step_latency_s{};
+    /// The numbers computed from this timeline.
     upload_metrics metrics{};
 };
 

@@ -45,8 +45,10 @@ namespace eosdnn {
 struct conv2d_options {
     std::size_t out_channels = 0;  ///< Cout; must be > 0 and divisible by groups
     std::size_t kernel = 1;        ///< k: the kernel is k x k
+    /// Step of the kernel in both directions; must be > 0.
     std::size_t stride = 1;
     std::size_t padding = 0;       ///< zero padding on each side
+    /// Spacing between kernel taps (1: a dense kernel); must be > 0.
     std::size_t dilation = 1;
     std::size_t groups = 1;        ///< Cin for a depthwise convolution
     bool bias = true;              ///< false when a BatchNorm follows (ResNet, GoogLeNet, ...)
@@ -56,6 +58,7 @@ struct conv2d_options {
 struct pool_options {
     std::size_t kernel = 1;  ///< the window is kernel x kernel
     std::size_t stride = 0;  ///< 0 means "equal to kernel", PyTorch's default
+    /// Padding on each side; at most half the kernel, as PyTorch requires.
     std::size_t padding = 0;
     bool ceil_mode = false;  ///< round the output size up (GoogLeNet), with PyTorch's rule that
                              ///< the last window must start inside the input or left padding
@@ -82,6 +85,7 @@ public:
 
     /// A tensor flowing between layers: the layer that produced it and its per-sample shape.
     struct tensor {
+        /// The layer that produced it (its output is this tensor).
         layer_id producer = 0;
         std::vector<std::size_t> shape{};  ///< {C, H, W} or {K}
 
@@ -93,6 +97,7 @@ public:
         }
     };
 
+    /// An empty network; `model_name` becomes the built graph's name().
     explicit network_builder(std::string model_name)
         : name_(model_name), graph_(std::move(model_name)) {}
 

@@ -15,6 +15,7 @@ namespace eosdnn {
 struct coefficients {
     double c1 = 0;  ///< probability of the crossover with pBest
     double c2 = 0;  ///< probability of the crossover with gBest
+    /// Member-wise equality (exact comparison of the doubles).
     friend bool operator==(const coefficients&, const coefficients&) = default;
 };
 
