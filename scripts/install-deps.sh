@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages eosdnn needs to build, test and benchmark.
 # Idempotent: it asks apt only for what is missing and prints nothing when all is there.
-# Usage: scripts/install-deps.sh [--with-python] [--with-docs]   (as root, or with sudo available)
+# Usage: scripts/install-deps.sh [--with-python] [--with-docs] [--with-pagmo]   (as root, or sudo)
 set -euo pipefail
 
 packages=(
@@ -17,10 +17,14 @@ packages=(
 )
 # scripts/figures.sh draws the planner's figures with matplotlib; nothing else needs Python.
 # scripts/docs.sh checks the Doxygen comments with doxygen; nothing else needs it.
+# bench/pagmo/pagmo_compare (the side-by-side comparison with pagmo2) is built when pagmo is there.
 for arg in "$@"; do
   case "$arg" in
     --with-python) packages+=(python3 python3-matplotlib) ;;
     --with-docs) packages+=(doxygen) ;;
+    --with-pagmo) packages+=(libpagmo-dev) ;;
+    *) echo "install-deps: unknown option '$arg' (known: --with-python --with-docs --with-pagmo)" >&2
+       exit 2 ;;
   esac
 done
 
