@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds eosdnn and runs the whole test suite:
-#  1. an optimised build: unit tests, examples and the consumer tests (install, add_subdirectory,
-#     FetchContent), all through ctest;
-#  2. the unit tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
-# Usage: scripts/test.sh        (set EOSDNN_SKIP_SANITIZERS=1 to skip stage 2 while iterating)
+#  1. an optimised build: unit tests, examples, the planner checks and the consumer tests
+#     (install, add_subdirectory, FetchContent), all through ctest;
+#  2. each libFuzzer target of fuzz/ briefly (scripts/fuzz.sh, EOSDNN_FUZZ_SECONDS each, 20 s);
+#  3. the unit tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer, through
+#     ctest, whose summary is the last line.
+# Usage: scripts/test.sh        (EOSDNN_SKIP_FUZZ=1 or EOSDNN_SKIP_SANITIZERS=1 skip stage 2 or 3
+#                               while iterating)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -14,11 +17,16 @@ cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DEOSDNN_BUILD_BENCHMARKS
 cmake --build build/release -j"$jobs"
 ctest --test-dir build/release --output-on-failure -j"$jobs"
 
+if [ "${EOSDNN_SKIP_FUZZ:-0}" != 1 ]; then
+  scripts/fuzz.sh "${EOSDNN_FUZZ_SECONDS:-20}"
+fi
+
 if [ "${EOSDNN_SKIP_SANITIZERS:-0}" != 1 ]; then
   sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
   cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O1 $sanitize" \
         -DEOSDNN_BUILD_BENCHMARKS=OFF -DEOSDNN_BUILD_EXAMPLES=OFF >/dev/null
   cmake --build build/sanitize -j"$jobs" --target eosdnn_tests
+  # The consumer builds and the full-weight ONNX export exercise no more library code here.
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir build/sanitize --output-on-failure -j"$jobs" --label-exclude consumer
+    ctest --test-dir build/sanitize --output-on-failure -j"$jobs" --label-exclude 'consumer|onnx_full'
 fi

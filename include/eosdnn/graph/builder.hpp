@@ -32,6 +32,7 @@ namespace eosdnn {
 ///     layer_graph g = b.build();
 class layer_graph_builder {
 public:
+    /// An empty graph; `model_name` becomes the built graph's name() and prefixes error messages.
     explicit layer_graph_builder(std::string model_name = {}) : name_(std::move(model_name)) {}
 
     /// Adds a layer and returns its index. Throws if the name is empty or taken, or a number is
@@ -235,10 +236,21 @@ private:
                     break;
                 }
         }
-        // path walks edges backwards from `current`; print them forwards.
-        std::string text = "'" + layers_[current].name + "'";
-        for (std::size_t i = path.size(); i-- > seen_at[current] + 1;)
-            text += " -> '" + layers_[path[i]].name + "'";
+        // path walks edges backwards from `current`; print them forwards. A long cycle shows its
+        // first and last layers only: a cycle through 10^5 layers made a message of a megabyte.
+        std::vector<layer_id> cycle{current};
+        for (std::size_t i = path.size(); i-- > seen_at[current] + 1;) cycle.push_back(path[i]);
+        constexpr std::size_t shown_at_each_end = 4;
+        std::string text;
+        for (std::size_t k = 0; k < cycle.size(); ++k) {
+            if (cycle.size() > 2 * shown_at_each_end + 1 && k == shown_at_each_end) {
+                const std::size_t hidden = cycle.size() - 2 * shown_at_each_end;
+                text += " -> ... (" + std::to_string(hidden) + " more layers)";
+                k += hidden - 1;
+                continue;
+            }
+            text += (k ? " -> '" : "'") + layers_[cycle[k]].name + "'";
+        }
         return text + " -> '" + layers_[current].name + "'";
     }
 

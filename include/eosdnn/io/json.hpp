@@ -27,11 +27,13 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <ios>
 #include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -51,9 +53,32 @@ inline std::string child(const std::string& path, std::size_t index) {
     return path + "/" + std::to_string(index);
 }
 
+/// Appends `value` as compact JSON (as dump() writes it) to `out`, stopping soon after `out`
+/// grows past `limit`. Not dump() itself: that renders the whole value, recursing once per
+/// nesting level, so a document nested a million deep overflowed the stack just to say what it
+/// found. Here each level adds a character before recursing, so the depth stays below `limit`.
+inline void show_into(std::string& out, const json& value, std::size_t limit) {
+    if (value.is_array() || value.is_object()) {
+        out += value.is_array() ? '[' : '{';
+        bool first = true;
+        for (auto it = value.begin(); it != value.end(); ++it) {
+            if (out.size() > limit) return;
+            if (!first) out += ',';
+            first = false;
+            if (value.is_object())
+                out += json(it.key()).dump(-1, ' ', false, json::error_handler_t::replace) + ":";
+            show_into(out, it.value(), limit);
+        }
+        out += value.is_array() ? ']' : '}';
+        return;
+    }
+    out += value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 /// A value as it appears in the document, shortened so a message stays one line.
 inline std::string show(const json& value) {
-    std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string text;
+    show_into(text, value, 80);
     if (text.size() > 80) text = text.substr(0, 77) + "...";
     return text;
 }
@@ -161,6 +186,7 @@ public:
     }
 
     static std::string type_of(const json& value) {
+        if (value.is_null()) return "null";  // not "null null"
         return std::string(value.type_name()) + " " + show(value);
     }
 
@@ -576,17 +602,58 @@ inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph&
 // ---------------------------------------------------------------------------------------------
 // files
 
-/// Reads and parses a JSON file. Throws eosdnn::error of kind io if it cannot be opened or read,
-/// of kind parse with `file:line:column` if it is not valid JSON.
-inline nlohmann::json read_json_file(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw error(error_kind::io, "cannot open JSON file '" + file.string() + "'");
-    // Read the whole text first: nlohmann reports a byte offset, which becomes line and column.
-    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-    if (in.bad()) throw error(error_kind::io, "cannot read JSON file '" + file.string() + "'");
+namespace detail::json_io {
+
+/// Parses the JSON `text` read from `source` (a file name, for messages). Throws eosdnn::error of
+/// kind parse: with `source:line:column` if it is not valid JSON, with `source:` and the JSON path
+/// if an object gives a key twice (nlohmann would keep the last silently, and a strict reader
+/// should not drop what the user wrote any more than it ignores an unknown key), and with
+/// `source:` only for a number too large for a double, whose position the parser does not report.
+inline json parse_text(const std::string& text, const std::string& source) {
+    // Where the parser is, to name the object that repeats a key: one frame per open object or
+    // array, holding its keys so far, or the index of the element being read.
+    struct frame {
+        bool array = false;
+        std::size_t index = 0;
+        std::string key{};
+        std::set<std::string, std::less<>> keys{};  // a set: an object may have 10^5 keys
+    };
+    std::vector<frame> open;
+    const auto element_done = [&] {
+        if (!open.empty() && open.back().array) ++open.back().index;
+    };
+    const json::parser_callback_t track = [&](int, json::parse_event_t event, json& parsed) {
+        switch (event) {
+        case json::parse_event_t::object_start: open.push_back({}); break;
+        case json::parse_event_t::array_start: open.push_back({.array = true}); break;
+        case json::parse_event_t::object_end:
+        case json::parse_event_t::array_end:
+            open.pop_back();
+            element_done();
+            break;
+        case json::parse_event_t::value: element_done(); break;
+        case json::parse_event_t::key: {
+            frame& object = open.back();
+            object.key = parsed.get<std::string>();
+            if (!object.keys.insert(object.key).second) {
+                std::string path;
+                for (std::size_t i = 0; i + 1 < open.size(); ++i)
+                    path = open[i].array ? child(path, open[i].index) : child(path, open[i].key);
+                throw error(error_kind::parse, source + ": invalid JSON: " +
+                                                   (path.empty() ? "(root)" : path) + ": the key '" +
+                                                   object.key + "' appears twice");
+            }
+            break;
+        }
+        }
+        return true;
+    };
     try {
-        return nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+        return json::parse(text, track);
+    } catch (const json::out_of_range& e) {
+        // A number too large for a double ("1e400"): nlohmann gives no position, but names it.
+        throw error(error_kind::parse, source + ": invalid JSON: " + e.what());
+    } catch (const json::parse_error& e) {
         // e.byte counts from 1 and points at the character that failed (or one past the end).
         const std::size_t at = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
         std::size_t line = 1, column = 1;
@@ -594,9 +661,34 @@ inline nlohmann::json read_json_file(const std::filesystem::path& file) {
             if (text[i] == '\n') ++line, column = 1;
             else ++column;
         }
-        throw error(error_kind::parse, file.string() + ":" + std::to_string(line) + ":" +
+        throw error(error_kind::parse, source + ":" + std::to_string(line) + ":" +
                                            std::to_string(column) + ": invalid JSON: " + e.what());
     }
+}
+
+}  // namespace detail::json_io
+
+/// Reads and parses a JSON file. Throws eosdnn::error of kind io if it cannot be opened or read
+/// (a directory, say), of kind parse with `file:line:column` if it is not valid JSON, or with
+/// `file:` and the path of the object if an object gives a key twice (`file:` only for a number
+/// too large for a double, whose position the parser does not report).
+inline nlohmann::json read_json_file(const std::filesystem::path& file) {
+    // A directory opens as a stream on Linux and fails only when read, with a std::ios_base
+    // failure rather than an eosdnn::error: say what it is instead.
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec))
+        throw error(error_kind::io, "cannot read JSON file '" + file.string() + "': it is a directory");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw error(error_kind::io, "cannot open JSON file '" + file.string() + "'");
+    // Read the whole text first: nlohmann reports a byte offset, which becomes line and column.
+    std::string text;
+    try {
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::ios_base::failure& e) {
+        throw error(error_kind::io, "cannot read JSON file '" + file.string() + "': " + e.what());
+    }
+    if (in.bad()) throw error(error_kind::io, "cannot read JSON file '" + file.string() + "'");
+    return detail::json_io::parse_text(text, file.string());
 }
 
 /// Writes `j` (indented by 2, with a final newline) to `file` atomically: into a temporary file

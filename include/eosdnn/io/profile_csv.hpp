@@ -17,8 +17,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <ios>
 #include <istream>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -92,6 +94,11 @@ inline std::optional<double> scale_decimal(std::string_view text, int shift) {
         if (!digits.empty() && digits.front() == '+') digits.remove_prefix(1);
         if (!parse_integer(digits, exponent)) return std::nullopt;
     }
+    // An exponent this close to the limits of long long is far out of range for any mantissa a
+    // line can hold; shifting it would overflow (found by fuzz/profile_csv.cpp).
+    if ((shift < 0 && exponent < std::numeric_limits<long long>::min() - shift) ||
+        (shift > 0 && exponent > std::numeric_limits<long long>::max() - shift))
+        return std::nullopt;
     const std::string scaled = std::string(mantissa) + "e" + std::to_string(exponent + shift);
     double value = 0;
     if (parse_double(scaled, value) != number_status::ok) return std::nullopt;
@@ -146,7 +153,13 @@ public:
     layer_graph read() {
         // The whole text first: profiles are small, and binary data anywhere in it is then
         // reported as such rather than as whatever CSV rule its first bytes happen to break.
-        const std::string text{std::istreambuf_iterator<char>(in_), std::istreambuf_iterator<char>()};
+        std::string text;
+        try {
+            text.assign(std::istreambuf_iterator<char>(in_), std::istreambuf_iterator<char>());
+        } catch (const std::ios_base::failure& e) {
+            // A file stream's buffer throws this on a read error rather than setting badbit.
+            throw error(error_kind::io, source_ + ": read error: " + e.what());
+        }
         if (in_.bad()) throw error(error_kind::io, source_ + ": read error");
         std::vector<std::string_view> lines = split(text, '\n');
         for (auto& line : lines)
@@ -156,6 +169,15 @@ public:
         for (std::size_t i = 0; i < lines.size(); ++i) {
             line_no_ = i + 1;
             check_text(lines[i]);
+        }
+        // A carriage return left inside a line, in a file that is otherwise text, is a file with
+        // CR-only line endings: calling it binary data would mislead.
+        for (std::size_t i = 0; i < lines.size(); ++i) {
+            line_no_ = i + 1;
+            if (const std::size_t at = lines[i].find('\r'); at != std::string_view::npos)
+                fail(error_kind::parse, "character " + std::to_string(at + 1) +
+                                            ": a carriage return inside a line (lines must end "
+                                            "with LF or CR LF, not CR alone)");
         }
         for (std::size_t i = 0; i < lines.size(); ++i) {
             line_no_ = i + 1;
@@ -189,11 +211,12 @@ private:
                        std::string(column_names[c]) + "'): " + what);
     }
 
-    // A text file has no control characters but tabs; anything else means binary data.
+    // A text file has no control characters but tabs (and carriage returns, checked apart);
+    // anything else means binary data.
     void check_text(std::string_view text) const {
         for (std::size_t i = 0; i < text.size(); ++i) {
             const auto byte = static_cast<unsigned char>(text[i]);
-            if ((byte < 0x20 && byte != '\t') || byte == 0x7F) {
+            if ((byte < 0x20 && byte != '\t' && byte != '\r') || byte == 0x7F) {
                 static constexpr char hex[] = "0123456789abcdef";
                 fail(error_kind::parse, "character " + std::to_string(i + 1) + ": byte 0x" +
                                             hex[byte >> 4] + hex[byte & 15] +
@@ -385,8 +408,13 @@ inline layer_graph read_profile_csv(std::istream& in, std::string source_name) {
 }
 
 /// Reads the profile CSV `file`; the model is named after the file's stem ("alexnet" for
-/// "data/ionn-profiles/alexnet.csv"). Throws eosdnn::error of kind io if it cannot be opened.
+/// "data/ionn-profiles/alexnet.csv"). Throws eosdnn::error of kind io if it cannot be opened or
+/// read (a directory, say).
 inline layer_graph read_profile_csv(const std::filesystem::path& file) {
+    // A directory opens as a stream on Linux and fails only when read: say what it is instead.
+    std::error_code ec;
+    if (std::filesystem::is_directory(file, ec))
+        throw error(error_kind::io, "cannot read profile CSV '" + file.string() + "': it is a directory");
     std::ifstream in(file, std::ios::binary);
     if (!in) throw error(error_kind::io, "cannot open profile CSV '" + file.string() + "'");
     return read_profile_csv(in, file.string());

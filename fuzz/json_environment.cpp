@@ -1,0 +1,52 @@
+// libFuzzer target: environment_from_json on arbitrary bytes parsed as JSON.
+//
+// Text that is not JSON must be a parse error naming the source (line and column, or the object
+// that repeats a key). A document must give a valid environment or throw an eosdnn::error naming
+// "environment JSON" and a path; an environment that was read must survive to_json and back
+// unchanged.
+
+#include <eosdnn/error.hpp>
+#include <eosdnn/io/json.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+namespace {
+
+[[noreturn]] void finding(const char* what, const std::string& detail) {
+    std::fprintf(stderr, "finding: %s: %s\n", what, detail.c_str());
+    std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    // Parsed as read_json_file parses a file: an error must name the source and be a parse error.
+    nlohmann::json j;
+    try {
+        j = eosdnn::detail::json_io::parse_text(std::string(reinterpret_cast<const char*>(data), size), "fuzz.json");
+    } catch (const eosdnn::error& e) {
+        if (e.kind() != eosdnn::error_kind::parse || !std::string_view(e.what()).starts_with("fuzz.json"))
+            finding("bad JSON text gives an error of the wrong kind or without the source", e.what());
+        return 0;
+    }
+    nlohmann::json written;
+    try {
+        written = eosdnn::to_json(eosdnn::environment_from_json(j));
+    } catch (const eosdnn::error& e) {
+        if (!std::string_view(e.what()).starts_with("environment JSON "))
+            finding("an error message does not name the document", e.what());
+        return 0;
+    }
+    try {
+        if (eosdnn::to_json(eosdnn::environment_from_json(nlohmann::json::parse(written.dump()))) != written)
+            finding("an environment changes in the round trip", written.dump());
+    } catch (const eosdnn::error& e) {
+        finding("a written environment does not read back", std::string(e.what()) + "\n" + written.dump());
+    }
+    return 0;
+}
