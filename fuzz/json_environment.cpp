@@ -5,6 +5,8 @@
 // "environment JSON" and a path; an environment that was read must survive to_json and back
 // unchanged.
 
+#include "fuzz_common.hpp"
+
 #include <eosdnn/error.hpp>
 #include <eosdnn/io/json.hpp>
 
@@ -15,25 +17,13 @@
 #include <string>
 #include <string_view>
 
-namespace {
-
-[[noreturn]] void finding(const char* what, const std::string& detail) {
-    std::fprintf(stderr, "finding: %s: %s\n", what, detail.c_str());
-    std::abort();
-}
-
-}  // namespace
+using eosdnn::fuzz::finding;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     // Parsed as read_json_file parses a file: an error must name the source and be a parse error.
-    nlohmann::json j;
-    try {
-        j = eosdnn::detail::json_io::parse_text(std::string(reinterpret_cast<const char*>(data), size), "fuzz.json");
-    } catch (const eosdnn::error& e) {
-        if (e.kind() != eosdnn::error_kind::parse || !std::string_view(e.what()).starts_with("fuzz.json"))
-            finding("bad JSON text gives an error of the wrong kind or without the source", e.what());
-        return 0;
-    }
+    const std::optional<nlohmann::json> parsed = eosdnn::fuzz::parse_json(data, size);
+    if (!parsed) return 0;
+    const nlohmann::json& j = *parsed;
     nlohmann::json written;
     try {
         written = eosdnn::to_json(eosdnn::environment_from_json(j));

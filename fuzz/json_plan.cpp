@@ -8,6 +8,8 @@
 
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
+#include "fuzz_common.hpp"
+
 #include <eosdnn/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
@@ -20,12 +22,9 @@
 #include <string>
 #include <string_view>
 
-namespace {
+using eosdnn::fuzz::finding;
 
-[[noreturn]] void finding(const char* what, const std::string& detail) {
-    std::fprintf(stderr, "finding: %s: %s\n", what, detail.c_str());
-    std::abort();
-}
+namespace {
 
 // A fork-join of five layers, the names the seed corpus uses.
 eosdnn::layer_graph fuzz_model() {
@@ -62,14 +61,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const eosdnn::analytic_model model(env);
 
     // Parsed as read_json_file parses a file: an error must name the source and be a parse error.
-    nlohmann::json j;
-    try {
-        j = eosdnn::detail::json_io::parse_text(std::string(reinterpret_cast<const char*>(data), size), "fuzz.json");
-    } catch (const eosdnn::error& e) {
-        if (e.kind() != eosdnn::error_kind::parse || !std::string_view(e.what()).starts_with("fuzz.json"))
-            finding("bad JSON text gives an error of the wrong kind or without the source", e.what());
-        return 0;
-    }
+    const std::optional<nlohmann::json> parsed = eosdnn::fuzz::parse_json(data, size);
+    if (!parsed) return 0;
+    const nlohmann::json& j = *parsed;
     eosdnn::migration_plan plan;
     try {
         plan = eosdnn::plan_from_json(j, g, env);

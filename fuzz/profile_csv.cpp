@@ -5,6 +5,8 @@
 // that was read and can be written must read back with the same layers, so the writer and the
 // reader are checked against each other too.
 
+#include "fuzz_common.hpp"
+
 #include <eosdnn/error.hpp>
 #include <eosdnn/io/profile_csv.hpp>
 
@@ -17,15 +19,7 @@
 #include <string>
 #include <string_view>
 
-namespace {
-
-// A finding that is not a crash: print why and abort, so libFuzzer saves the input.
-[[noreturn]] void finding(const char* what, const std::string& detail) {
-    std::fprintf(stderr, "finding: %s: %s\n", what, detail.c_str());
-    std::abort();
-}
-
-}  // namespace
+using eosdnn::fuzz::finding;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);

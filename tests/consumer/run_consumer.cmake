@@ -1,10 +1,19 @@
-# Builds and runs tests/consumer/app against eosdnn in one of three ways (MODE): the installed
+# Builds and runs a consumer app against eosdnn in one of three ways (MODE): the installed
 # package (find_package), add_subdirectory, or FetchContent. Run with cmake -P by ctest.
+# Optional: APP_DIR (default tests/consumer/app), APP_NAME (its executable, default consumer) and
+# APP_ARGUMENTS (a ;-list passed to it).
 foreach(var EOSDNN_SOURCE_DIR WORK_DIR MODE CXX)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "run_consumer.cmake needs -D${var}=...")
   endif()
 endforeach()
+
+if(NOT DEFINED APP_DIR)
+  set(APP_DIR ${CMAKE_CURRENT_LIST_DIR}/app)
+endif()
+if(NOT DEFINED APP_NAME)
+  set(APP_NAME consumer)
+endif()
 
 file(REMOVE_RECURSE ${WORK_DIR})
 file(MAKE_DIRECTORY ${WORK_DIR})
@@ -27,6 +36,6 @@ if(MODE STREQUAL "install")
   list(APPEND app_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
 endif()
 
-run(${CMAKE_COMMAND} -S ${CMAKE_CURRENT_LIST_DIR}/app -B ${WORK_DIR}/app-build ${app_args})
+run(${CMAKE_COMMAND} -S ${APP_DIR} -B ${WORK_DIR}/app-build ${app_args})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/app-build)
-run(${WORK_DIR}/app-build/consumer)
+run(${WORK_DIR}/app-build/${APP_NAME} ${APP_ARGUMENTS})
