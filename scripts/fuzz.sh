@@ -5,7 +5,11 @@
 # Usage: scripts/fuzz.sh [seconds-per-target] [target...]
 #   seconds-per-target  default 60
 #   target              the name of a fuzz/<target>.cpp: profile_csv, json_environment,
-#                       json_model, json_plan (default: every fuzz/*.cpp)
+#                       json_model, json_plan, onnx (default: every fuzz/*.cpp)
+#
+# The onnx target (the ONNX importer) is built with the ONNX definitions and libraries, and only
+# when the ONNX and protobuf headers and libraries are installed; otherwise it is skipped with a
+# message. Its inputs may be up to 64 KB (whole small models), the others' up to 8 KB.
 #
 # A target's dictionary is fuzz/dict/<target>.dict, or fuzz/dict/json.dict for json_* targets.
 # Each target starts from its seed corpus in fuzz/corpus/<target>/ plus whatever earlier runs
@@ -39,9 +43,30 @@ builds=()
 for target in "${targets[@]}"; do
   [ -f "fuzz/$target.cpp" ] || { echo "fuzz: no target '$target' (fuzz/$target.cpp does not exist)" >&2; exit 2; }
 done
+# The ONNX importer needs the definitions and libraries of ONNX's CMake package (ONNXTargets.cmake).
+onnx_flags=(-DONNX_ML=1 -DONNX_NAMESPACE=onnx)
+onnx_libraries=(-lonnx -lonnx_proto -lprotobuf)
+onnx_available() {
+  printf '#include <onnx/onnx_pb.h>\n#include <google/protobuf/message.h>\nint main() {}\n' |
+    clang++ -std=c++20 "${onnx_flags[@]}" -x c++ - -o /dev/null "${onnx_libraries[@]}" >/dev/null 2>&1
+}
+kept=()
+for target in "${targets[@]}"; do
+  if [ "$target" = onnx ] && ! onnx_available; then
+    echo "fuzz: skipping onnx: the ONNX and protobuf headers or libraries are not installed" >&2
+  else
+    kept+=("$target")
+  fi
+done
+targets=("${kept[@]}")
+[ ${#targets[@]} -ne 0 ] || { echo "fuzz: no target to run" >&2; exit 0; }
 for target in "${targets[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do sleep 1; done
-  clang++ "${flags[@]}" "fuzz/$target.cpp" -o "$out/$target" &
+  if [ "$target" = onnx ]; then
+    clang++ "${flags[@]}" "${onnx_flags[@]}" "fuzz/$target.cpp" -o "$out/$target" "${onnx_libraries[@]}" &
+  else
+    clang++ "${flags[@]}" "fuzz/$target.cpp" -o "$out/$target" &
+  fi
   builds+=($!)
 done
 for pid in "${builds[@]}"; do
@@ -58,13 +83,15 @@ for target in "${targets[@]}"; do
   if [ -f "fuzz/dict/$target.dict" ]; then dict_option=(-dict="fuzz/dict/$target.dict")
   elif [[ "$target" == json_* ]]; then dict_option=(-dict=fuzz/dict/json.dict)
   fi
+  max_len=8192
+  [ "$target" = onnx ] && max_len=65536
   started=$out/$target.started  # findings newer than this are this run's
   touch "$started"
   # New inputs go to the first directory, so the seeds in fuzz/corpus stay as committed.
   # A run that stops on a finding exits non-zero; the findings directory says what happened.
   status=0
   "$out/$target" "$corpus" "fuzz/corpus/$target" "${dict_option[@]}" -max_total_time="$seconds" \
-      -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       -artifact_prefix="$findings/" >"$out/$target.log" 2>&1 || status=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$target.log" | tail -n 1)
   runs=${runs:-0}

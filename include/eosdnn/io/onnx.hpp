@@ -360,7 +360,9 @@ private:
         if (data_inputs_.empty())
             fail(error_kind::validation, "no graph input carries data: every input is an initializer or "
                                          "a weight (name the data inputs in onnx_import_options::data_inputs)");
-        for (const auto& [name, dims] : options_.input_shapes) {
+        for (const auto& entry : options_.input_shapes) {
+            // Not a structured binding: clang before 16 cannot capture one in a lambda.
+            const std::string& name = entry.first;
             const bool found = std::any_of(data_inputs_.begin(), data_inputs_.end(),
                                            [&](int i) { return graph_->input(i).name() == name; });
             if (!found)
