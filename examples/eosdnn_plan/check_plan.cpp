@@ -244,6 +244,24 @@ int main(int argc, char** argv) {
                    "a task on a server");
     check_rejected(planner, work, "--env '" + two_phones.string() + "' --algo all-cloud", "no cloud node");
     check_rejected(planner, work, "--model '" + (work / "model.onnx").string() + "'", "missing ONNX");
+    // Memory no plan can meet: caught before optimising (every node holds 1 kB; ResNet-50's
+    // layers hold megabytes); and a plan that breaks a capacity (all-local on a small phone).
+    const fs::path tiny = work / "tiny-memory.json";
+    std::ofstream(tiny) << R"({"nodes": [
+        {"name": "phone", "tier": "local", "flops_per_s": 2e10, "memory_bytes": 1000},
+        {"name": "edge", "tier": "edge", "flops_per_s": 1e12, "memory_bytes": 1000},
+        {"name": "cloud", "tier": "cloud", "flops_per_s": 1e13, "memory_bytes": 1000}],
+      "links": [{"from": "phone", "to": "edge", "bandwidth_mbps": 50, "latency_s": 0.004},
+                {"from": "phone", "to": "cloud", "bandwidth_mbps": 20, "latency_s": 0.03},
+                {"from": "edge", "to": "cloud", "bandwidth_mbps": 1000, "latency_s": 0.01}]})";
+    check_rejected(planner, work, "--env '" + tiny.string() + "'", "memory no node can hold");
+    const fs::path small_phone = work / "small-phone.json";
+    std::ofstream(small_phone) << R"({"nodes": [
+        {"name": "phone", "tier": "local", "flops_per_s": 2e10, "memory_bytes": 1000},
+        {"name": "edge", "tier": "edge", "flops_per_s": 1e12}],
+      "links": [{"from": "phone", "to": "edge", "bandwidth_mbps": 50, "latency_s": 0.004}]})";
+    check_rejected(planner, work, "--env '" + small_phone.string() + "' --model alexnet --algo all-local",
+                   "a plan over the phone's memory");
 
     if (failures) {
         std::fprintf(stderr, "%d check(s) failed\n", failures);

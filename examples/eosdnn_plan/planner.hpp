@@ -884,8 +884,8 @@ inline void print_report(const run_result& r, const inputs& in, const options& o
     std::printf("\n%s:\n", several ? "mean completion time of the tasks (list-scheduled on shared nodes)"
                                    : "migration delay (sequential model: every compute and transfer time added up)");
     const double mine = r.opt.value.delay_s;
-    std::printf("  %-14s %12.3f ms%s\n", r.algorithm.c_str(), mine * 1e3,
-                r.opt.value.feasible() ? "   <- this plan" : "   <- this plan (violates a constraint)");
+    // An infeasible plan never gets here: run() throws error_kind::infeasible first.
+    std::printf("  %-14s %12.3f ms   <- this plan\n", r.algorithm.c_str(), mine * 1e3);
     for (const auto& [name, v] : r.tiers) {
         if (std::isnan(v)) std::printf("  %-14s %15s   the environment has no such node\n", name.c_str(), "n/a");
         else std::printf("  %-14s %12.3f ms   %.2fx this plan\n", name.c_str(), v * 1e3, v / mine);
@@ -911,6 +911,26 @@ inline void print_report(const run_result& r, const inputs& in, const options& o
 // ---------------------------------------------------------------------------------------------
 // The run
 
+/// Throws error_kind::infeasible, naming each node whose memory capacity the plan exceeds and by
+/// how many bytes, when the best plan found still violates a constraint (the planner sets memory
+/// capacities only: no pins, no deadline).
+inline void require_feasible(const run_result& r, const environment& env) {
+    if (r.opt.value.feasible()) return;
+    std::vector<double> load(env.size(), 0.0);
+    for (const auto& t : r.tasks)
+        for (layer_id j = 0; j < t.placement.size(); ++j) load[t.placement[j]] += t.input->graph[j].param_bytes;
+    std::string broken;
+    for (node_id s = 0; s < env.size(); ++s)
+        if (const auto& capacity = env[s].memory_bytes; capacity && load[s] > *capacity)
+            broken += (broken.empty() ? "" : "; ") + std::string("node '") + env[s].name + "' holds " +
+                      detail::format_bytes(load[s]) + " parameter bytes, " +
+                      detail::format_bytes(load[s] - *capacity) + " over its memory_bytes " +
+                      detail::format_bytes(*capacity);
+    if (broken.empty()) broken = "violation " + fmt("%g", r.opt.value.violation);
+    throw error(error_kind::infeasible, "--algo " + r.algorithm +
+                                            ": the best plan found breaks the memory capacities: " + broken);
+}
+
 inline int run(const options& opt) {
     const inputs in = load_inputs(opt);
     const profiled_model model(in.env);
@@ -922,6 +942,9 @@ inline int run(const options& opt) {
     };
     const std::size_t horizon = opt.algo.rfind("pso-ga", 0) == 0 || opt.algo == "ga" || opt.algo == "pso"
                                     ? opt.iterations : 0;
+
+    // Capacities that no plan can meet fail here, before any optimising.
+    for (const auto& t : in.tasks) check_memory_feasible(t.graph, env, t.device);
 
     if (in.tasks.size() == 1) {
         const task_input& t = in.tasks.front();
@@ -964,6 +987,8 @@ inline int run(const options& opt) {
                                .delay_s = completion[k]});
         }
     }
+
+    require_feasible(r, env);
 
     progress.begin("planning the upload (" + opt.upload + ", with ionn and whole for comparison)");
     for (auto& t : r.tasks) {

@@ -15,6 +15,7 @@
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/cost/feasibility.hpp>
 #include <eosdnn/cost/incremental_chain.hpp>
 #include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>

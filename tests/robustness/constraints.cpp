@@ -5,12 +5,14 @@
 // is still priced, and the excess is reported as violation > 0 (docs/model.md), so that an
 // optimiser can move from infeasible placements towards feasible ones. No evaluator or exact
 // solver throws error_kind::infeasible; a caller that needs a feasible plan checks the violation
-// of the best one. A pin on a node that is not in the environment, by contrast, is a malformed
+// of the best one (eosdnn-plan does). check_memory_feasible() throws it up front for the cases
+// that are certain. A pin on a node that is not in the environment, by contrast, is a malformed
 // input and throws at construction.
 
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
+#include <eosdnn/cost/feasibility.hpp>
 #include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/error.hpp>
 #include <eosdnn/graph/builder.hpp>
@@ -135,4 +137,34 @@ TEST_CASE("robustness: a layer pinned to a node that does not exist is refused a
     CHECK(error_message(error_kind::validation, [&] { viterbi_chain(g, model, 0, pins); }) ==
           "viterbi_chain: layer 1 ('m_0') is pinned to node 9, which is not allowed: pins must name the "
           "device or an edge or cloud node");
+}
+
+TEST_CASE("robustness: check_memory_feasible proves infeasibility before optimising") {
+    // One layer larger than every node it may use.
+    CHECK(error_message(error_kind::infeasible, [] {
+              check_memory_feasible(chain_with_params("m", {500, 5000}), capped_nodes(1000, false), 0);
+          }) == "model 'm': layer 'm_1' has 5000 parameter bytes, more than the memory of any node it may "
+                "run on (the largest, 'phone', holds 1000 bytes)");
+    // Layers that fit one by one but not in total.
+    CHECK(error_message(error_kind::infeasible, [] {
+              check_memory_feasible(chain_with_params("m", {800, 800, 800}), capped_nodes(1000, false), 0);
+          }) == "model 'm': its layers hold 2400 parameter bytes, 400 more than the memory of every node "
+                "it may run on together (phone 1000, edge 1000)");
+    // An uncapped node (the cloud) makes both possible; packing is left to the optimiser.
+    CHECK_NOTHROW(check_memory_feasible(chain_with_params("m", {5000}), capped_nodes(1000, true), 0));
+    CHECK_NOTHROW(check_memory_feasible(chain_with_params("m", {600, 600, 600}), capped_nodes(1000, false), 0));
+    // Another task's device does not count: phone_b's memory is not phone_a's.
+    environment_builder b;
+    b.add_node({.name = "phone_a", .tier = tier::local, .flops_per_s = 1e9, .memory_bytes = 100});
+    b.add_node({.name = "phone_b", .tier = tier::local, .flops_per_s = 1e9});
+    b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1e11, .memory_bytes = 1000});
+    b.connect(0, 2, {.bandwidth_Bps = 1e6});
+    b.connect(1, 2, {.bandwidth_Bps = 1e6});
+    const environment env = b.build();
+    CHECK(error_message(error_kind::infeasible, [&] { check_memory_feasible(chain_with_params("a", {2000}), env, 0); }) ==
+          "model 'a': layer 'a_0' has 2000 parameter bytes, more than the memory of any node it may run on "
+          "(the largest, 'edge', holds 1000 bytes)");
+    CHECK_NOTHROW(check_memory_feasible(chain_with_params("a", {2000}), env, 1));
+    CHECK(error_message(error_kind::validation, [&] { check_memory_feasible(chain_with_params("a", {1}), env, 2); }) ==
+          "model 'a': check_memory_feasible: the device, node 2, is not a local node of the environment");
 }

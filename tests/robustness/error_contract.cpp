@@ -5,6 +5,7 @@
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
+#include <eosdnn/cost/feasibility.hpp>
 #include <eosdnn/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
@@ -138,8 +139,8 @@ TEST_CASE("error contract: the io examples of docs/errors.md") {
 }
 
 TEST_CASE("error contract: what docs/errors.md says about infeasible constraints") {
-    // No component throws error_kind::infeasible yet: an evaluator prices a placement that breaks
-    // a capacity and reports the excess as its violation.
+    // An evaluator prices a placement that breaks a capacity and reports the excess as its
+    // violation; check_memory_feasible() proves up front that no placement can be feasible.
     environment_builder e;
     e.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9, .memory_bytes = 1e6});
     e.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1e11, .memory_bytes = 1e6});
@@ -148,8 +149,20 @@ TEST_CASE("error contract: what docs/errors.md says about infeasible constraints
     layer_graph_builder b("big");
     const auto in = b.add_layer({.name = "in", .kind = "input", .output_bytes = 4});
     b.add_layer({.name = "fc", .flops = 1e6, .param_bytes = 5e6, .output_bytes = 4}, {in});
-    delay_evaluator ev(b.build(), model);
+    const layer_graph g = b.build();
+    delay_evaluator ev(g, model);
     const enumerated_plan best = enumerate_placements(ev);
     CHECK(best.value.violation == doctest::Approx(4));
     CHECK_FALSE(best.value.feasible());
+    CHECK(error_message(error_kind::infeasible, [&] { check_memory_feasible(g, model.env(), 0); }) ==
+          "model 'big': layer 'fc' has 5000000 parameter bytes, more than the memory of any node it may "
+          "run on (the largest, 'phone', holds 1000000 bytes)");
+    layer_graph_builder two("pair");
+    const auto first = two.add_layer({.name = "in", .kind = "input", .output_bytes = 4});
+    const auto a = two.add_layer({.name = "a", .flops = 1e6, .param_bytes = 8e5, .output_bytes = 4}, {first});
+    const auto c = two.add_layer({.name = "b", .flops = 1e6, .param_bytes = 8e5, .output_bytes = 4}, {a});
+    two.add_layer({.name = "c", .flops = 1e6, .param_bytes = 8e5, .output_bytes = 4}, {c});
+    CHECK(error_message(error_kind::infeasible, [&] { check_memory_feasible(two.build(), model.env(), 0); }) ==
+          "model 'pair': its layers hold 2400000 parameter bytes, 400000 more than the memory of every "
+          "node it may run on together (phone 1000000, edge 1000000)");
 }
