@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <initializer_list>
 #include <string>
 
 namespace eosdnn::test {
@@ -27,6 +28,14 @@ std::string error_message(error_kind kind, F&& f) {
 template <class F>
 std::string validation_message(F&& f) {
     return error_message(error_kind::validation, f);
+}
+
+/// Runs `f`, expects an eosdnn::error of kind validation whose message contains every part.
+template <class F>
+void check_validation_error(F&& f, std::initializer_list<std::string> parts) {
+    const std::string message = validation_message(f);
+    INFO("message: " << message);
+    for (const auto& part : parts) CHECK(message.find(part) != std::string::npos);
 }
 
 }  // namespace eosdnn::test

@@ -7,6 +7,8 @@
 #include <eosdnn/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 
+#include "../error_message.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstddef>
@@ -83,21 +85,7 @@ double delay(const layer_graph& g, dag_schedule s, const placement& x) {
     return ev.evaluate(x).delay_s;
 }
 
-// Runs `f`, expects an eosdnn::error of kind validation whose message contains every part.
-template <class F>
-void check_validation_error(F&& f, std::initializer_list<std::string> parts) {
-    try {
-        f();
-        FAIL("no exception; expected one mentioning '" << *parts.begin() << "'");
-    } catch (const error& e) {
-        CHECK(e.kind() == error_kind::validation);
-        const std::string message = e.what();
-        for (const auto& part : parts) {
-            INFO("message: " << message);
-            CHECK(message.find(part) != std::string::npos);
-        }
-    }
-}
+using test::check_validation_error;
 
 // A cost model with time only: no upload_time, no device_power.
 struct time_only_model {

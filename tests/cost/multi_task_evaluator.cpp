@@ -9,6 +9,8 @@
 #include <eosdnn/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 
+#include "../error_message.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cstddef>
@@ -90,20 +92,7 @@ layer_graph random_dag(std::mt19937& rng, std::size_t n) {
     return b.build();
 }
 
-template <class F>
-void check_validation_error(F&& f, std::initializer_list<std::string> parts) {
-    try {
-        f();
-        FAIL("no exception; expected one mentioning '" << *parts.begin() << "'");
-    } catch (const error& e) {
-        CHECK(e.kind() == error_kind::validation);
-        const std::string message = e.what();
-        for (const auto& part : parts) {
-            INFO("message: " << message);
-            CHECK(message.find(part) != std::string::npos);
-        }
-    }
-}
+using test::check_validation_error;
 
 // Task 0 owned by phone_a, task 1 by phone_b; both run their first layer at home and their
 // second on the edge.
