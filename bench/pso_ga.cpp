@@ -1,6 +1,8 @@
 // PSO-GA's kernels and end-to-end speed: genes per second of the mutation and crossover
 // policies and of a whole iteration, evaluations per second full and incremental, and the time
 // to reach the exact optimum on ResNet-50 (IONN profile CSV) with 100 particles.
+#include "three_tier_environment.hpp"
+
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/incremental_chain.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
@@ -21,21 +23,7 @@ namespace {
 
 using namespace eosdnn;
 
-// Four nodes: a phone, two edge servers, a cloud; a 30 Mbit/s uplink.
-environment three_tier() {
-    environment_builder env;
-    auto phone = env.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 2e10});
-    auto edge1 = env.add_node({.name = "edge1", .tier = tier::edge, .flops_per_s = 4e11});
-    auto edge2 = env.add_node({.name = "edge2", .tier = tier::edge, .flops_per_s = 8e11, .speed_factor = 1.5});
-    auto cloud = env.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 4e12, .speed_factor = 2});
-    env.connect(phone, edge1, {.bandwidth_Bps = mbps(30), .latency_s = 0.004});
-    env.connect(phone, edge2, {.bandwidth_Bps = mbps(15), .latency_s = 0.006});
-    env.connect(phone, cloud, {.bandwidth_Bps = mbps(7.5), .latency_s = 0.04});
-    env.connect(edge1, edge2, {.bandwidth_Bps = mbps(1000), .latency_s = 0.001});
-    env.connect(edge1, cloud, {.bandwidth_Bps = mbps(100), .latency_s = 0.02});
-    env.connect(edge2, cloud, {.bandwidth_Bps = mbps(100), .latency_s = 0.02});
-    return env.build();
-}
+using bench::three_tier;  // the same instance in every optimiser benchmark
 
 environment two_node() {
     environment_builder env;

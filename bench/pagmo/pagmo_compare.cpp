@@ -2,6 +2,8 @@
 // pagmo's sga (integer genes) and pso (real genes rounded down to a choice), with the same
 // evaluation budget. Prints, per model, the time per evaluation of each and the final migration
 // delay (mean over seeds), as a Markdown table. Optional: built only when pagmo is found.
+#include "../three_tier_environment.hpp"
+
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/incremental_chain.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
@@ -35,21 +37,7 @@ constexpr std::size_t population = 50;
 constexpr std::size_t budget = 20000;  // evaluations per run, for every optimiser
 constexpr unsigned seeds = 5;
 
-// The environment of the comparison: a phone, two edge servers and a cloud, 30 Mbit/s uplink.
-environment three_tier() {
-    environment_builder env;
-    auto phone = env.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 2e10});
-    auto edge1 = env.add_node({.name = "edge1", .tier = tier::edge, .flops_per_s = 4e11});
-    auto edge2 = env.add_node({.name = "edge2", .tier = tier::edge, .flops_per_s = 8e11, .speed_factor = 1.5});
-    auto cloud = env.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 4e12, .speed_factor = 2});
-    env.connect(phone, edge1, {.bandwidth_Bps = mbps(30), .latency_s = 0.004});
-    env.connect(phone, edge2, {.bandwidth_Bps = mbps(15), .latency_s = 0.006});
-    env.connect(phone, cloud, {.bandwidth_Bps = mbps(7.5), .latency_s = 0.04});
-    env.connect(edge1, edge2, {.bandwidth_Bps = mbps(1000), .latency_s = 0.001});
-    env.connect(edge1, cloud, {.bandwidth_Bps = mbps(100), .latency_s = 0.02});
-    env.connect(edge2, cloud, {.bandwidth_Bps = mbps(100), .latency_s = 0.02});
-    return env.build();
-}
+using bench::three_tier;  // the same instance in every optimiser benchmark
 
 // The placement problem as a pagmo user-defined problem: gene g is an index into choices(g),
 // integer (sga) or real and rounded down (pso). pagmo calls fitness() const, and the evaluator
