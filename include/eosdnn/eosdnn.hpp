@@ -20,8 +20,14 @@
 #include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
 
+#include <eosdnn/optim/bucket_search.hpp>
 #include <eosdnn/optim/exact.hpp>
+#include <eosdnn/optim/exact_dag.hpp>
+#include <eosdnn/optim/exact_result.hpp>
+#include <eosdnn/optim/large_moves.hpp>
 #include <eosdnn/optim/local_search.hpp>
+#include <eosdnn/optim/lower_bound.hpp>
+#include <eosdnn/optim/min_sum_model.hpp>
 #include <eosdnn/optim/optimiser.hpp>
 #include <eosdnn/optim/pinned_problem.hpp>
 #include <eosdnn/optim/plan.hpp>

@@ -232,6 +232,11 @@ public:
             }
     }
 
+    /// The nodes with a capacity (memory on), and their capacities in bytes, aligned.
+    std::span<const node_id> capped_nodes() const noexcept { return capped_; }
+    /// See capped_nodes().
+    std::span<const double> capacities() const noexcept { return capacity_; }
+
     /// Global layer `g` must run on node `s`.
     void pin(layer_id g, node_id s) { pinned_.emplace_back(g, s); }
 
@@ -511,8 +516,29 @@ public:
         return links_.time(bytes, from, to);
     }
 
+    /// One-off upload time of layer `j` to node `s` (0 on the device); 0 for every layer and
+    /// node unless objective_options::include_upload is on.
+    double upload_time(layer_id j, node_id s) const noexcept {
+        return options_.include_upload ? upload_.unchecked(j, s) : 0.0;
+    }
+
+    /// The device's power profile when the cost model knows it (the energy term), else none.
+    const std::optional<power_profile>& device_power() const noexcept { return power_; }
+
     /// The local node that owns the model.
     node_id device() const noexcept { return device_; }
+
+    /// The model's structure as the evaluator copied it (predecessors, successors, output and
+    /// parameter bytes, topological order), for solvers that exploit it (optim/exact_dag.hpp).
+    const detail::layer_table& layers() const noexcept { return layers_; }
+    /// The input layer (it receives the model input from the device).
+    layer_id input_layer() const noexcept { return task_.input; }
+    /// The output layer (its output returns to the device).
+    layer_id output_layer() const noexcept { return task_.output; }
+    /// Bytes of the model input.
+    double input_bytes() const noexcept { return task_.input_bytes; }
+    /// The memory capacities the violation counts: nodes and bytes (empty when memory is off).
+    const detail::limit_table& memory_limits() const noexcept { return limit_table_; }
 
     /// The objective switches given at construction.
     const objective_options& options() const noexcept { return options_; }

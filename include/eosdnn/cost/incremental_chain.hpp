@@ -111,6 +111,12 @@ public:
     /// An empty state; the first evaluate(state, x) sizes it.
     incremental_state make_state() const { return {}; }
 
+    /// The delay_evaluator this problem re-prices incrementally (same graph, model and options):
+    /// for solvers that need the whole model, such as the exact large moves of PSO-GA's polish.
+    delay_evaluator<Model>& full_evaluator() noexcept { return full_; }
+    /// See full_evaluator().
+    const delay_evaluator<Model>& full_evaluator() const noexcept { return full_; }
+
     /// Prices `x` in full and caches its terms in `state`.
     evaluation evaluate(incremental_state& state, std::span<const node_id> x) const {
         const std::size_t n = order_.size();

@@ -33,6 +33,11 @@ struct optimisation_result {
     std::size_t iterations = 0;             ///< iterations (generations) run
     std::size_t evaluations = 0;            ///< calls to evaluate
     bool stopped_by_observer = false;       ///< true if an observer ended the run
+    /// A proven lower bound on the optimal objective: at least the problem's
+    /// structural_lower_bound() (optim/lower_bound.hpp), higher when an exact solve was run;
+    /// the plan is at most (objective - lower_bound) / objective above the optimum.
+    double lower_bound = 0;
+    bool proven_optimal = false;            ///< the plan is feasible and meets lower_bound
     std::vector<iteration_record> log{};    ///< the convergence curve, one record per iteration
 };
 

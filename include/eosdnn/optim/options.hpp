@@ -4,6 +4,7 @@
 /// when the engine is built.
 
 #include <eosdnn/error.hpp>
+#include <eosdnn/optim/large_moves.hpp>
 #include <eosdnn/optim/local_search.hpp>
 
 #include <cstddef>
@@ -24,6 +25,10 @@ struct pso_ga_options {
     /// with local_search() (prefix, suffix and single-gene moves); 0 (the paper) never does.
     std::size_t polish_after_stall = 0;
     local_search_options polish{};  ///< the moves of the polish
+    /// With a polish: also try the exact large moves (optim/large_moves.hpp: expansions and
+    /// windows) when the problem is one task under the sequential schedule; ignored otherwise.
+    bool polish_large_moves = false;
+    large_move_options large_moves{};  ///< the large moves of the polish
 
     /// Throws eosdnn::error naming the field and its value if one is out of range.
     void validate() const {
@@ -31,6 +36,7 @@ struct pso_ga_options {
         check(iterations >= 1, "iterations", iterations, ">= 1");
         check(threads >= 1 && threads <= 1024, "threads", threads, "in 1..1024");
         if (polish_after_stall) polish.validate();
+        if (polish_after_stall && polish_large_moves) large_moves.validate();
     }
 
 private:

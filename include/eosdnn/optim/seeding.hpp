@@ -4,9 +4,11 @@
 /// all-edge, all-cloud, and per-task exact plans that ignore the contention between tasks.
 
 #include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/optim/exact.hpp>
+#include <eosdnn/optim/exact_dag.hpp>
+#include <eosdnn/optim/exact_result.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/problem.hpp>
 
@@ -48,39 +50,26 @@ std::vector<std::vector<node_id>> tier_plans(const P& problem, const environment
     return plans;
 }
 
-/// The sequential optimum of one task taken alone: Viterbi over all allowed nodes for a chain;
-/// for a DAG, the best of the two-node min cuts between the device and each edge or cloud node.
+/// The sequential optimum of one task taken alone, pins honoured and memory capacities ignored
+/// (as for a task that had the servers to itself): solve_exact() on its delay_evaluator, under
+/// `options` (give a time limit for graphs of unknown width; the plan is then the best found).
 template <cost_model Model>
 std::vector<node_id> exact_task_plan(const layer_graph& graph, const Model& model, node_id device,
-                                     const std::vector<std::optional<node_id>>& pinned = {}) {
-    if (graph.is_chain()) return viterbi_chain(graph, model, device, pinned).placement;
-    std::vector<node_id> best;
-    double best_delay = std::numeric_limits<double>::infinity();
-    const environment& env = model.env();
-    for (std::size_t s = 0; s < env.size(); ++s) {
-        const auto remote = static_cast<node_id>(s);
-        if (env[remote].tier == tier::local) continue;
-        bool pins_fit = true;  // a pin on a third node rules this pair out
-        for (const auto& p : pinned) pins_fit = pins_fit && (!p || *p == device || *p == remote);
-        if (!pins_fit) continue;
-        exact_plan plan = min_cut_two_nodes(graph, model, device, remote, pinned);
-        if (plan.delay_s < best_delay) {
-            best_delay = plan.delay_s;
-            best = std::move(plan.placement);
-        }
-    }
-    if (best.empty()) best.assign(graph.size(), device);
-    return best;
+                                     const std::vector<std::optional<node_id>>& pinned = {},
+                                     const exact_options& options = {}) {
+    delay_evaluator<Model> problem(graph, model, {}, {.memory = false, .pinned = pinned}, device);
+    return solve_exact(problem, options).placement;
 }
 
-/// One plan for several tasks: each task's exact_task_plan(), concatenated in gene order (task 0
+/// One plan for several tasks: each task's exact_task_plan() under `options`, concatenated in gene order (task 0
 /// first), as multi_task_evaluator numbers its genes. `Task` has `graph`, `device` and `pinned`
 /// (dnn_task does).
 template <class Task, cost_model Model>
-std::vector<node_id> exact_tasks_plan(std::span<const Task> tasks, const Model& model) {
+std::vector<node_id> exact_tasks_plan(std::span<const Task> tasks, const Model& model,
+                                      const exact_options& options = {}) {
     std::vector<node_id> x;
     for (const Task& task : tasks) {
-        const auto part = exact_task_plan(task.graph, model, task.device, task.pinned);
+        const auto part = exact_task_plan(task.graph, model, task.device, task.pinned, options);
         x.insert(x.end(), part.begin(), part.end());
     }
     return x;

@@ -8,6 +8,7 @@
 #include <eosdnn/optim/detail/population_evaluator.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
+#include <eosdnn/optim/lower_bound.hpp>
 #include <eosdnn/optim/observer.hpp>
 #include <eosdnn/optim/problem.hpp>
 #include <eosdnn/optim/pso_ga.hpp>
@@ -31,6 +32,7 @@ struct discrete_pso_options {
     double c2 = 1.49618;          ///< social weight, >= 0
     double max_velocity = 0.5;    ///< velocity limit as a fraction of a gene's range, in (0, 1]
     std::size_t threads = 1;      ///< threads evaluating the swarm, >= 1
+    std::size_t stall = 0;        ///< stop after this many iterations without a better gBest; 0: never
 
     /// Throws eosdnn::error naming the field and the value if one is out of range.
     void validate() const {
@@ -101,6 +103,7 @@ public:
         };
         record(0);
         const std::vector<gene_range> all(pop, gene_range{0, n});
+        std::size_t stalled = 0;
         for (std::size_t it = 1; it <= options_.iterations; ++it) {
             for (std::size_t i = 0; i < pop; ++i) {
                 for (std::size_t g = 0; g < n; ++g) {
@@ -118,11 +121,13 @@ public:
                 decode(i);
             }
             eval.evaluate_changed(x, all, value);
+            bool improved = false;
             for (std::size_t i = 0; i < pop; ++i) {
                 if (!better(value[i], pbest_value[i])) continue;
                 pbest_value[i] = value[i];
                 for (std::size_t g = 0; g < n; ++g) pbest_pos(i, g) = pos(i, g);
                 if (better(value[i], gbest_value)) {
+                    improved = true;
                     gbest_value = value[i];
                     for (std::size_t g = 0; g < n; ++g) {
                         gbest_pos[g] = pos(i, g);
@@ -131,11 +136,14 @@ public:
                 }
             }
             record(it);
+            result.iterations = it;
+            stalled = improved ? 0 : stalled + 1;
+            if (options_.stall && stalled >= options_.stall) break;
         }
         result.placement = std::move(gbest);
         result.value = gbest_value;
-        result.iterations = options_.iterations;
         result.evaluations = eval.evaluations();
+        detail::attach_bound(result, structural_lower_bound(problem));
         return result;
     }
 

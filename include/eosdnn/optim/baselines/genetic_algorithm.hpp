@@ -8,6 +8,7 @@
 #include <eosdnn/optim/detail/population_evaluator.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
+#include <eosdnn/optim/lower_bound.hpp>
 #include <eosdnn/optim/observer.hpp>
 #include <eosdnn/optim/operators/crossover.hpp>
 #include <eosdnn/optim/operators/mutation.hpp>
@@ -34,6 +35,7 @@ struct genetic_algorithm_options {
     double crossover_rate = 0.9;   ///< probability a child is crossed with a second parent
     double mutation_rate = 0.3;    ///< probability a child is mutated
     std::size_t threads = 1;       ///< threads evaluating a generation, >= 1
+    std::size_t stall = 0;         ///< stop after this many generations without a better best; 0: never
 
     /// Throws eosdnn::error naming the field and the value if one is out of range.
     void validate() const {
@@ -97,6 +99,8 @@ public:
                                   .mean_objective = detail::mean_objective(value), .diversity = 0});
         };
         record(0);
+        evaluation best = result.value;
+        std::size_t stalled = 0;
         auto select = [&] {
             std::size_t winner = detail::draw_index(pop, rng);
             for (std::size_t t = 1; t < options_.tournament; ++t) {
@@ -130,9 +134,16 @@ public:
             std::swap(value, next_value);
             eval.evaluate_changed(x, changed, value);
             record(gen);
+            result.iterations = gen;
+            if (better(result.value, best)) {
+                best = result.value;
+                stalled = 0;
+            } else if (options_.stall && ++stalled >= options_.stall) {
+                break;
+            }
         }
-        result.iterations = options_.generations;
         result.evaluations = eval.evaluations();
+        detail::attach_bound(result, structural_lower_bound(problem));
         return result;
     }
 

@@ -8,6 +8,7 @@
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/local_search.hpp>
+#include <eosdnn/optim/lower_bound.hpp>
 #include <eosdnn/optim/observer.hpp>
 #include <eosdnn/optim/problem.hpp>
 #include <eosdnn/optim/seeding.hpp>
@@ -41,6 +42,7 @@ public:
                               .best_objective = result.value.objective,
                               .best_violation = result.value.violation,
                               .mean_objective = result.value.objective, .diversity = 0});
+        detail::attach_bound(result, structural_lower_bound(problem));
         return result;
     }
 
@@ -65,6 +67,7 @@ public:
                               .best_objective = result.value.objective,
                               .best_violation = result.value.violation,
                               .mean_objective = result.value.objective, .diversity = 0});
+        detail::attach_bound(result, structural_lower_bound(problem));
         return result;
     }
 
@@ -73,23 +76,37 @@ private:
     tier tier_;
 };
 
-/// The exact sequential optimum of one task (Viterbi on a chain, the best two-node min cut on a
-/// DAG; see exact_task_plan), evaluated by the problem: the reference behind the same interface.
+/// The exact sequential optimum of one task (solve_exact: bucket elimination and branch and
+/// bound, any DAG and any number of nodes), evaluated by the problem: the reference behind the
+/// same interface. When `problem` is itself one task under the sequential schedule it is solved
+/// directly (memory capacities honoured, the proven bound attached); otherwise the task's
+/// exact_task_plan() is evaluated by the problem.
 template <cost_model Model>
 class exact_baseline {
 public:
     /// Keeps references to the graph and the model, which must outlive the baseline.
     exact_baseline(const layer_graph& graph, const Model& model, node_id device = 0,
-                   std::vector<std::optional<node_id>> pinned = {})
-        : graph_(&graph), model_(&model), device_(device), pinned_(std::move(pinned)) {}
+                   std::vector<std::optional<node_id>> pinned = {}, exact_options options = {})
+        : graph_(&graph), model_(&model), device_(device), pinned_(std::move(pinned)),
+          options_(std::move(options)) {}
 
     /// Solves exactly and evaluates the plan with `problem`; `seed` is ignored.
     template <placement_problem P>
     optimisation_result solve(P& problem, std::uint64_t /*seed*/ = 0) const {
         optimisation_result result;
-        result.placement = exact_task_plan(*graph_, *model_, device_, pinned_);
-        result.value = problem.evaluate(std::span<const node_id>(result.placement));
         result.evaluations = 1;
+        if constexpr (sequential_structured_problem<P>) {
+            if (problem.options().schedule == dag_schedule::sequential) {
+                exact_result exact = solve_exact(problem, options_);
+                result.placement = std::move(exact.placement);
+                result.value = exact.value;
+                detail::attach_bound(result, exact.lower_bound);
+                return result;
+            }
+        }
+        result.placement = exact_task_plan(*graph_, *model_, device_, pinned_, options_);
+        result.value = problem.evaluate(std::span<const node_id>(result.placement));
+        detail::attach_bound(result, structural_lower_bound(problem));
         return result;
     }
 
@@ -98,6 +115,7 @@ private:
     const Model* model_;
     node_id device_;
     std::vector<std::optional<node_id>> pinned_;
+    exact_options options_;
 };
 
 }  // namespace eosdnn

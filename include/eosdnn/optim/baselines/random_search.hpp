@@ -6,6 +6,7 @@
 #include <eosdnn/error.hpp>
 #include <eosdnn/optim/detail/population_evaluator.hpp>
 #include <eosdnn/optim/gene_space.hpp>
+#include <eosdnn/optim/lower_bound.hpp>
 #include <eosdnn/optim/observer.hpp>
 #include <eosdnn/optim/problem.hpp>
 #include <eosdnn/optim/pso_ga.hpp>
@@ -24,6 +25,7 @@ struct random_search_options {
     std::size_t evaluations = 10000;  ///< placements drawn, >= 1
     std::size_t batch = 100;          ///< drawn and evaluated together (one log record each), >= 1
     std::size_t threads = 1;          ///< threads evaluating a batch, >= 1
+    std::size_t stall = 0;            ///< stop after this many batches without a better plan; 0: never
 
     /// Throws eosdnn::error naming the field if one is 0.
     void validate() const {
@@ -53,11 +55,14 @@ public:
         detail::population_evaluator<P> eval(problem, batch, options_.threads, false);
         optimisation_result result;
         bool first = true;
+        std::size_t stalled = 0;
         while (eval.evaluations() < options_.evaluations) {
             for (std::size_t i = 0; i < batch; ++i) detail::random_row(detail::row(x, i), space, rng);
             eval.evaluate_all(x, value);
             const std::size_t b = detail::best_index(value);
-            if (first || better(value[b], result.value)) {
+            const bool improved = first || better(value[b], result.value);
+            stalled = improved ? 0 : stalled + 1;
+            if (improved) {
                 result.value = value[b];
                 auto r = detail::row(std::as_const(x), b);
                 result.placement.assign(r.begin(), r.end());
@@ -68,8 +73,10 @@ public:
                                   .best_violation = result.value.violation,
                                   .mean_objective = detail::mean_objective(value), .diversity = 0});
             ++result.iterations;
+            if (options_.stall && stalled >= options_.stall) break;
         }
         result.evaluations = eval.evaluations();
+        detail::attach_bound(result, structural_lower_bound(problem));
         return result;
     }
 

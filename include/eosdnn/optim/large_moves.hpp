@@ -1,0 +1,121 @@
+#pragma once
+/// \file large_moves.hpp
+/// Moves that change many genes at once and are solved exactly: the hybrid PSO-GA applies them
+/// to gBest when the swarm stalls. An *expansion* to a set A of nodes lets every layer either
+/// stay where it is or move to any node of A (for one node, the alpha-expansion of Boykov,
+/// Veksler and Zabih, PAMI 2001, solved here by the exact solver rather than a cut); a *window*
+/// lets every layer of a run of consecutive layers in topological order take any node while the
+/// rest stay. Both are restricted problems of solve_exact_within(): each move returns the best
+/// placement of its neighbourhood, never a worse one than the current.
+///
+/// Expansions to one node at a time miss the plans that need two or three new nodes at once: a
+/// model that moves from edge A to cloud C only pays when its result returns through edge B (a
+/// relay), and moving to C alone is worse than staying. So the sets grow: all single nodes,
+/// then (only if none of those improves) all pairs, then all triples, back to single nodes after
+/// every improvement (a variable neighbourhood descent).
+
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/error.hpp>
+#include <eosdnn/optim/exact_dag.hpp>
+#include <eosdnn/optim/exact_result.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace eosdnn {
+
+/// Which large moves to try and how big they are.
+struct large_move_options {
+    /// Largest set of nodes one expansion moves layers to (1: single nodes only; 0: no
+    /// expansions). Sets of k nodes are tried only when no smaller set improves.
+    std::size_t expansion_nodes = 3;
+    std::size_t window = 48;   ///< layers per window move (windows overlap by half); 0: none
+    std::size_t max_rounds = 0;  ///< rounds over all moves; 0: until a round improves nothing
+    /// Time limit of each move's exact solve, in seconds (0: none). A move whose neighbourhood is
+    /// too wide to solve in time still returns its best placement found, never a worse one.
+    double move_time_limit_s = 0.25;
+
+    /// Throws eosdnn::error if no move is enabled or the time limit is negative or not finite.
+    void validate() const {
+        if (expansion_nodes == 0 && window == 0)
+            throw error(error_kind::validation, "large_move_options: no move is enabled");
+        if (!std::isfinite(move_time_limit_s) || move_time_limit_s < 0)
+            throw error(error_kind::validation, "large_move_options.move_time_limit_s is " +
+                                                    std::to_string(move_time_limit_s) +
+                                                    " (must be finite and >= 0)");
+    }
+};
+
+/// Improves `x` (valued `value`) in place by exact expansion and window moves until a round
+/// improves nothing (or max_rounds). Returns the number of moves solved. Pinned layers keep
+/// their node. Only for the sequential schedule (solve_exact's model); deterministic.
+template <sequential_structured_problem P>
+std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
+                        const large_move_options& options = {}) {
+    options.validate();
+    const std::size_t n = problem.dimension();
+    const auto full = detail::exact_dag::full_domains(problem);
+    std::vector<std::vector<node_id>> domains(n);
+    std::size_t moves = 0;
+    const auto solve = [&] {
+        // Memory capacities stay out of the moves' searches (they can make a search thrash);
+        // a move whose plan breaks one is simply not better(), since feasible plans win.
+        exact_options o{.time_limit_s = options.move_time_limit_s, .incumbent = x, .memory = false};
+        const exact_result r =
+            solve_exact_within(problem, std::span<const std::vector<node_id>>(domains), o);
+        ++moves;
+        if (!better(r.value, value)) return false;
+        x = r.placement;
+        value = r.value;
+        return true;
+    };
+    const auto& order = problem.layers().order;
+    const auto choices = problem.choices(0);
+    // Sets of k nodes of `choices`, as index combinations in lexicographic order.
+    const auto expand_sets = [&](std::size_t k) {
+        bool improved = false;
+        std::vector<std::size_t> pick(k);
+        for (std::size_t i = 0; i < k; ++i) pick[i] = i;
+        while (k <= choices.size()) {
+            for (std::size_t j = 0; j < n; ++j) {
+                domains[j] = {x[j]};
+                for (std::size_t i : pick) {
+                    const node_id a = choices[i];
+                    if (a != x[j] && std::find(full[j].begin(), full[j].end(), a) != full[j].end())
+                        domains[j].push_back(a);
+                }
+            }
+            improved = solve() || improved;
+            std::size_t i = k;  // next combination
+            while (i > 0 && pick[i - 1] == choices.size() - k + i - 1) --i;
+            if (i == 0) break;
+            ++pick[i - 1];
+            for (std::size_t m = i; m < k; ++m) pick[m] = pick[m - 1] + 1;
+        }
+        return improved;
+    };
+    for (std::size_t round = 0; options.max_rounds == 0 || round < options.max_rounds; ++round) {
+        bool improved = false;
+        const std::size_t largest = std::min(options.expansion_nodes, choices.size());
+        for (std::size_t k = 1; k <= largest && !improved; ++k) improved = expand_sets(k);
+        if (options.window > 0) {
+            const std::size_t w = std::min(options.window, n), step = std::max<std::size_t>(w / 2, 1);
+            for (std::size_t first = 0;; first += step) {
+                const std::size_t last = std::min(first + w, n);
+                for (std::size_t j = 0; j < n; ++j) domains[j] = {x[j]};
+                for (std::size_t k = first; k < last; ++k) domains[order[k]] = full[order[k]];
+                improved = solve() || improved;
+                if (last == n) break;
+            }
+        }
+        if (!improved) break;
+    }
+    return moves;
+}
+
+}  // namespace eosdnn

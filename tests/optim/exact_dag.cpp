@@ -1,0 +1,212 @@
+// solve_exact() (bucket elimination with branch and bound) against independent references:
+// enumeration on small random DAGs with 3-6 nodes and asymmetric links (with pins, memory,
+// upload and energy terms), Viterbi on chains and the min cut on two nodes at zoo sizes; then
+// time limits, the large moves and the lower bounds.
+#include <eosdnn/cost/analytic_model.hpp>
+#include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/optim/exact.hpp>
+#include <eosdnn/optim/exact_dag.hpp>
+#include <eosdnn/optim/large_moves.hpp>
+#include <eosdnn/optim/lower_bound.hpp>
+#include <eosdnn/zoo/zoo.hpp>
+
+#include "../error_message.hpp"
+#include "fixtures.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace eosdnn;
+using optim_test::uniform;
+
+// A device, then edges and a cloud, every ordered pair linked with its own bandwidth and latency
+// (so links are asymmetric and a relay through a third node can pay), optionally a power profile
+// on the device and a memory capacity on the first edge.
+environment random_environment(std::size_t nodes, std::mt19937_64& rng, double edge_memory = 0) {
+    environment_builder b;
+    std::vector<node_id> ids;
+    ids.push_back(b.add_node({.name = "device", .tier = tier::local, .flops_per_s = 1e10,
+                              .power = power_profile{.compute_w = 3, .transmit_w = 1.5, .idle_w = 0.3}}));
+    for (std::size_t k = 1; k < nodes; ++k) {
+        node n{.name = "s" + std::to_string(k), .tier = k + 1 == nodes ? tier::cloud : tier::edge,
+               .flops_per_s = std::pow(10.0, uniform(rng, 10.5, 12.5))};
+        if (k == 1 && edge_memory > 0) n.memory_bytes = edge_memory;
+        ids.push_back(b.add_node(n));
+    }
+    for (node_id a : ids)
+        for (node_id c : ids)
+            if (a != c)
+                b.connect_one_way(a, c, {.bandwidth_Bps = mbps(std::pow(10.0, uniform(rng, 0, 3))),
+                                         .latency_s = uniform(rng, 0.0005, 0.03)});
+    return b.build();
+}
+
+double relative(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-300); }
+
+}  // namespace
+
+TEST_CASE("solve_exact equals enumeration on random DAGs of 3-6 nodes") {
+    std::mt19937_64 rng(77);
+    int cases = 0;
+    for (int trial = 0; trial < 80; ++trial) {
+        const std::size_t nodes = 3 + static_cast<std::size_t>(trial % 4);
+        // Enumeration stays under ~2e5 placements: fewer layers for more nodes.
+        const std::size_t layers = nodes <= 4 ? 5 + trial % 4 : 4 + trial % 3;
+        const layer_graph g = trial % 5 == 0 ? optim_test::random_chain(layers, rng)
+                                             : optim_test::random_dag(layers, rng);
+        const int variant = trial % 4;  // 0 plain, 1 pins, 2 memory, 3 upload and energy
+        const environment env = random_environment(nodes, rng, variant == 2 ? 2e6 : 0);
+        const analytic_model model(env);
+        objective_options o;
+        constraints c;
+        if (variant == 1) {
+            c.pinned.assign(g.size(), std::nullopt);
+            c.pinned[g.input()] = node_id{0};
+            c.pinned[g.topological_order()[layers / 2]] = static_cast<node_id>(nodes - 1);
+        }
+        if (variant == 3) {
+            o.include_upload = true;
+            o.energy_weight = 0.05;
+        }
+        delay_evaluator<analytic_model> problem(g, model, o, c);
+        const enumerated_plan best = enumerate_placements(problem);
+        CAPTURE(trial);
+        CAPTURE(variant);
+        const exact_result r = solve_exact(problem);
+        CHECK(r.proven_optimal);
+        CHECK(r.constraints_honoured);
+        CHECK(r.value.feasible() == best.value.feasible());
+        if (best.value.feasible()) {
+            CHECK(relative(r.value.objective, best.value.objective) < 1e-9);
+            CHECK(r.lower_bound <= best.value.objective);
+            ++cases;
+        }
+        // Branch and bound with a table budget too small for any join gives the same optimum.
+        const exact_result split = solve_exact(problem, {.table_entries = 64});
+        CHECK(split.proven_optimal == best.value.feasible());
+        if (best.value.feasible()) CHECK(relative(split.value.objective, best.value.objective) < 1e-9);
+    }
+    CHECK(cases >= 70);
+}
+
+TEST_CASE("solve_exact equals Viterbi on chains and the min cut on two nodes at zoo sizes") {
+    for (auto speed : {optim_test::link_speed::slow, optim_test::link_speed::medium,
+                       optim_test::link_speed::fast}) {
+        CAPTURE(optim_test::to_string(speed));
+        const environment four = optim_test::three_tier(speed), two = optim_test::two_node(speed);
+        const analytic_model m4(four), m2(two);
+        for (const char* name : {"alexnet", "vgg16"}) {
+            const layer_graph g = zoo_model(name);
+            delay_evaluator<analytic_model> p(g, m4);
+            const exact_result r = solve_exact(p);
+            CHECK(r.proven_optimal);
+            CHECK(relative(r.value.delay_s, viterbi_chain(g, m4).delay_s) < 1e-12);
+        }
+        for (const char* name : {"resnet18", "resnet50", "googlenet", "mobilenet_v2"}) {
+            CAPTURE(name);
+            const layer_graph g = zoo_model(name);
+            delay_evaluator<analytic_model> p(g, m2);
+            const exact_result r = solve_exact(p);
+            CHECK(r.proven_optimal);
+            CHECK(relative(r.value.delay_s, min_cut_two_nodes(g, m2, 0, 1).delay_s) < 1e-12);
+        }
+    }
+}
+
+TEST_CASE("solve_exact: a time limit keeps a valid plan and bound; an incumbent is never lost") {
+    std::mt19937_64 rng(3);
+    const layer_graph g = optim_test::random_dag(400, rng);
+    const environment env = random_environment(6, rng);
+    const analytic_model model(env);
+    delay_evaluator<analytic_model> p(g, model);
+    const exact_result full = solve_exact(p);
+    REQUIRE(full.proven_optimal);
+    // A budget of 64 entries forces mini-buckets; a microsecond stops the search early.
+    const std::vector<node_id> local(g.size(), 0);
+    const exact_result cut = solve_exact(p, {.time_limit_s = 1e-6, .table_entries = 64, .incumbent = local});
+    CHECK(cut.placement.size() == g.size());
+    CHECK(cut.lower_bound <= full.value.objective);
+    CHECK(cut.value.objective <= p.evaluate(std::span<const node_id>(local)).objective);
+    CHECK(cut.value.objective >= full.value.objective * (1 - 1e-12));
+    if (!cut.proven_optimal) CHECK(cut.timed_out);
+}
+
+TEST_CASE("large_moves: never worse, pins kept, and from all-local to the optimum on the zoo") {
+    const environment env = optim_test::three_tier(optim_test::link_speed::medium);
+    const analytic_model model(env);
+    for (const char* name : {"alexnet", "resnet18", "googlenet"}) {
+        CAPTURE(name);
+        const layer_graph g = zoo_model(name);
+        constraints c;
+        c.pinned.assign(g.size(), std::nullopt);
+        c.pinned[g.output()] = node_id{2};
+        delay_evaluator<analytic_model> p(g, model, {}, c);
+        const exact_result best = solve_exact(p);
+        std::vector<node_id> x(g.size(), 0);
+        x[g.output()] = 2;
+        evaluation value = p.evaluate(std::span<const node_id>(x));
+        const evaluation start = value;
+        large_moves(p, x, value);
+        CHECK(value.objective <= start.objective);
+        CHECK(x[g.output()] == 2);
+        CHECK(p.evaluate(std::span<const node_id>(x)).objective == value.objective);
+        CHECK(relative(value.objective, best.value.objective) < 1e-9);
+    }
+}
+
+TEST_CASE("lower bounds: the structural bound and certify() hold on every schedule") {
+    std::mt19937_64 rng(9);
+    for (int trial = 0; trial < 20; ++trial) {
+        const layer_graph g = optim_test::random_dag(6, rng);
+        const environment env = random_environment(3 + static_cast<std::size_t>(trial % 3), rng);
+        const analytic_model model(env);
+        for (auto schedule : {dag_schedule::sequential, dag_schedule::list_scheduled,
+                              dag_schedule::unbounded}) {
+            delay_evaluator<analytic_model> p(g, model, {.schedule = schedule});
+            const double optimum = enumerate_placements(p).value.objective;
+            CHECK(structural_lower_bound(p) <= optimum * (1 + 1e-12));
+            CHECK(structural_lower_bound(p) > 0);
+            if (schedule != dag_schedule::sequential) continue;
+            optimisation_result r;
+            r.placement.assign(g.size(), 0);
+            r.value = p.evaluate(std::span<const node_id>(r.placement));
+            const exact_result e = certify(p, r);
+            CHECK(r.placement == std::vector<node_id>(g.size(), 0));  // the plan is kept
+            CHECK(r.lower_bound <= optimum);
+            CHECK(r.lower_bound >= optimum * (1 - 1e-9));
+            CHECK(r.proven_optimal == (relative(r.value.objective, optimum) <= 1e-9));
+            CHECK(relative(e.value.objective, optimum) < 1e-9);
+        }
+    }
+}
+
+TEST_CASE("solve_exact: bad input is refused with a message") {
+    const environment env = optim_test::three_tier(optim_test::link_speed::fast);
+    const analytic_model model(env);
+    const layer_graph g = zoo_model("alexnet");
+    delay_evaluator<analytic_model> listed(g, model, {.schedule = dag_schedule::list_scheduled});
+    const auto says = [](const std::string& message, const std::string& part) {
+        CAPTURE(message);
+        CHECK(message.find(part) != std::string::npos);
+    };
+    says(test::validation_message([&] { solve_exact(listed); }), "sequential schedule only");
+    delay_evaluator<analytic_model> p(g, model);
+    says(test::validation_message([&] { solve_exact(p, {.time_limit_s = -1}); }),
+         "exact_options.time_limit_s");
+    says(test::validation_message([&] { solve_exact(p, {.incumbent = {0, 1}}); }),
+         "incumbent has 2 genes for 23 layers");
+    std::vector<std::vector<node_id>> domains(g.size(), std::vector<node_id>{0});
+    domains[3] = {};
+    says(test::validation_message([&] {
+             solve_exact_within(p, std::span<const std::vector<node_id>>(domains));
+         }),
+         "layer 3 may take no node");
+}
