@@ -1,10 +1,13 @@
 // The ctest check of eosdnn-plan (planner.check): runs the built binary and verifies
-//  - that --json prints one JSON document with the documented fields, and that its
+//  - that --json prints one JSON document with the documented fields (lower_bound_s at most the
+//    delay, equal to it when proven_optimal), and that its
 //    migration_delay_s equals an independent evaluation of its placement: sequential_delay(), the
 //    plain formula of optim/exact.hpp, on the model rebuilt from its name and the environment
 //    read back from the document (the planner itself prices placements with delay_evaluator);
 //  - that --out writes plan.json (the same document), model.json and the four CSV files, and no
 //    temporary file;
+//  - that VGG-16 with seed 4 ends at the proven optimum, seeded or from a random start, and that
+//    --stall stops a run early;
 //  - that bad arguments and bad files give exactly one line on stderr, nothing on stdout, a
 //    non-zero exit and no output directory.
 //
@@ -89,9 +92,19 @@ void check_single(const std::string& planner, const fs::path& work, const std::s
         expect(false, label + ": stdout is not one JSON document: " + e.what());
         return;
     }
-    for (const char* key : {"model", "placement", "migration_delay_s", "algorithm", "evaluations",
-                            "plan_seconds", "upload", "environment", "references"})
+    for (const char* key : {"model", "placement", "migration_delay_s", "lower_bound_s",
+                            "proven_optimal", "algorithm", "evaluations", "iterations",
+                            "iterations_planned", "plan_seconds", "upload", "environment",
+                            "references"})
         expect(j.contains(key), label + ": no key '" + key + "'");
+    if (!j.contains("lower_bound_s") || !j.contains("proven_optimal") || !j.contains("iterations")) return;
+    // The bound never exceeds the plan; a proven plan meets it; iterations run <= planned.
+    const double delay = j["migration_delay_s"].get<double>(), bound = j["lower_bound_s"].get<double>();
+    expect(bound <= delay * (1 + 1e-12), label + ": lower_bound_s above migration_delay_s");
+    if (j["proven_optimal"].get<bool>())
+        expect(delay - bound <= 1e-9 * delay, label + ": proven_optimal but the bound is below the plan");
+    expect(j["iterations"].get<std::size_t>() <= j["iterations_planned"].get<std::size_t>(),
+           label + ": more iterations run than planned");
     for (const char* key : {"name", "layers", "param_bytes", "macs"})
         expect(j["model"].contains(key), label + ": no key model." + key);
     expect(j["upload"].contains("partitions") && j["upload"].contains("metrics"),
@@ -187,6 +200,37 @@ int main(int argc, char** argv) {
     check_single(planner, work, "--model '" + std::string(EOSDNN_PLAN_CHECK_ONNX) + "'", "onnx");
 #endif
 
+    // VGG-16 with seed 4 ended 5.55 % above the optimum before the exact solver seeded and
+    // polished the swarm: now it ends at the proven optimum, seeded or from a random start.
+    for (const char* start : {"seeded", "random"}) {
+        const outcome v = run(planner, work, std::string("--model vgg16 --algo pso-ga --seed 4 --json --start ") + start);
+        expect(v.status == 0, std::string("vgg16 --start ") + start + ": " + v.err);
+        if (v.status != 0) continue;
+        const auto j = nlohmann::json::parse(v.out);
+        const double delay = j["migration_delay_s"].get<double>();
+        expect(j["proven_optimal"] == true, std::string("vgg16 --start ") + start + ": not proven optimal");
+        expect(j["references"]["exact"]["exact"] == true, "vgg16: the exact reference is not proven");
+        expect(std::abs(delay - j["references"]["exact"]["delay_s"].get<double>()) <= 1e-9 * delay,
+               std::string("vgg16 --start ") + start + ": not the exact optimum");
+        expect(j["start"] == start, "vgg16: start not reported");
+    }
+    // The report says so too.
+    const outcome report = run(planner, work, "--model vgg16 --algo pso-ga --seed 4 --start random");
+    expect(report.out.find("<- this plan: optimal (proven)") != std::string::npos,
+           "vgg16 report does not say the plan is proven optimal");
+    // --stall stops a run early and the iterations actually run are reported.
+    const outcome stalled = run(planner, work, "--model resnet18 --json --stall 5 --iterations 100000");
+    expect(stalled.status == 0, "--stall 5: " + stalled.err);
+    if (stalled.status == 0) {
+        const auto j = nlohmann::json::parse(stalled.out);
+        expect(j["iterations"].get<std::size_t>() < 1000, "--stall 5: the run did not stop early");
+        expect(j["iterations_planned"] == 100000, "--stall 5: iterations_planned");
+    }
+    // The exact solver on a DAG of four nodes proves its optimum.
+    const outcome exact = run(planner, work, "--model resnet50 --algo exact --json");
+    expect(exact.status == 0 && nlohmann::json::parse(exact.out)["proven_optimal"] == true,
+           "resnet50 --algo exact: not proven optimal");
+
     // The same seed gives the same plan.
     const outcome a = run(planner, work, "--model resnet18 --json --seed 7 --iterations 40");
     const outcome b = run(planner, work, "--model resnet18 --json --seed 7 --iterations 40 --threads 2");
@@ -233,6 +277,9 @@ int main(int argc, char** argv) {
     check_rejected(planner, work, "--algo simulated-annealing", "unknown algorithm");
     check_rejected(planner, work, "--particles 0", "zero particles");
     check_rejected(planner, work, "--no-such-option", "unknown option");
+    check_rejected(planner, work, "--start warm", "unknown start");
+    check_rejected(planner, work, "--stall -1", "negative stall");
+    check_rejected(planner, work, "--time-limit -2", "negative time limit");
     check_rejected(planner, work, "--model resnet51", "unknown model");
     check_rejected(planner, work, "--model '" + (work / "missing.csv").string() + "'", "missing file");
     check_rejected(planner, work, "--model '" + bad_csv.string() + "'", "bad CSV");

@@ -2,7 +2,8 @@
 // remote layers are uploaded, then prints the plan, or writes it as JSON and CSV.
 //
 //   eosdnn-plan                                 ResNet-50 in the default environment
-//   eosdnn-plan --model vgg16 --algo exact      any zoo model, profile CSV or model JSON
+//   eosdnn-plan --model vgg16 --algo exact      any zoo model, profile CSV or model JSON; the
+//                                               exact solver proves the optimum on any DAG
 //   eosdnn-plan --env env.json --json           an environment file; one JSON document on stdout
 //   eosdnn-plan --tasks resnet18,alexnet        several devices, each running its own model
 //   eosdnn-plan --out results/                  convergence, placement and query timeline as CSV
@@ -45,6 +46,21 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--iterations", opt.iterations, "iterations or generations (>= 1)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}))
+        ->capture_default_str();
+    app.add_option("--stall", opt.stall,
+                   "stop after this many iterations without improvement (0: never; pso-ga, "
+                   "pso-ga-paper, ga, pso, random)")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{10000000}))
+        ->capture_default_str();
+    app.add_option("--start", opt.start,
+                   "pso-ga's initial swarm: 'seeded' (the exact solver's plan and the one-tier "
+                   "plans, then random particles) or 'random' (all random, as in the paper)")
+        ->check(CLI::IsMember(eosdnn::cli::start_names()))
+        ->capture_default_str();
+    app.add_option("--time-limit", opt.time_limit,
+                   "seconds the exact solver may take (the reference, the lower bound and --algo "
+                   "exact); at the limit it keeps the best plan and bound found; 0: no limit")
+        ->check(CLI::Range(0.0, 1e9))
         ->capture_default_str();
     app.add_option("--threads", opt.threads, "threads evaluating a swarm (same result for any)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))

@@ -50,6 +50,9 @@ struct options {
     std::uint64_t seed = 1;
     std::size_t particles = 50;
     std::size_t iterations = 300;
+    std::size_t stall = 100;        ///< iterations without improvement before stopping; 0: never
+    std::string start = "seeded";   ///< pso-ga's initial swarm: "seeded" or "random"
+    double time_limit = 60;         ///< seconds for the exact solver; 0: no limit
     std::size_t threads = 1;
     bool json = false;
     std::string out{};
@@ -59,6 +62,8 @@ inline std::vector<std::string> algorithm_names() {
     return {"pso-ga", "pso-ga-paper", "ga", "pso", "exact", "greedy", "random",
             "all-local", "all-edge", "all-cloud"};
 }
+
+inline std::vector<std::string> start_names() { return {"seeded", "random"}; }
 
 inline std::vector<std::string> upload_names() { return {"lmu", "emdl", "ionn", "layerwise", "whole"}; }
 
@@ -77,6 +82,13 @@ inline std::string one_line(std::string text) {
 }
 
 [[noreturn]] inline void fail(const std::string& what) { throw error(error_kind::validation, what); }
+
+/// One number printed with a printf format.
+inline std::string fmt(const char* format, double v) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, format, v);
+    return buffer;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -331,11 +343,13 @@ private:
 
 /// The exact reference the report compares against, and how far it is exact.
 struct reference {
-    std::string method;     ///< "viterbi", "min-cut", "best-two-node-min-cut", "per-task-exact"
+    std::string method;     ///< "bucket-elimination" (one task) or "per-task-exact" (several)
     std::string note;       ///< one line for the report
-    bool exact = false;     ///< true if it is the optimum over every node
+    bool exact = false;     ///< true if it is the proven optimum over every node
     std::vector<node_id> placement{};
     double delay_s = 0;     ///< its value under the planner's objective
+    double lower_bound_s = 0;  ///< proven lower bound on the optimum (0 when none is known)
+    double seconds = 0;        ///< time the exact solver took
 };
 
 /// Runs the chosen optimiser on `problem`.
@@ -348,28 +362,33 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
         progress.update(r.iteration, r.best_objective);
     };
     const std::string& a = opt.algo;
+    // --stall 0 means never: a stall count no run reaches.
+    const default_stop stop{max_iterations{}, stall_iterations{opt.stall ? opt.stall : ~std::size_t{0}}};
     if (a == "pso-ga") {
         pso_ga_options o = hybrid_options();
         o.population = opt.particles;
         o.iterations = opt.iterations;
         o.threads = opt.threads;
-        return hybrid_pso_ga(o).solve(problem, opt.seed, seeds.first(std::min(seeds.size(), o.population)),
-                                      observe);
+        if (opt.stall) o.polish_after_stall = std::min(o.polish_after_stall, opt.stall);
+        const auto start = opt.start == "seeded" ? seeds.first(std::min(seeds.size(), o.population))
+                                                 : std::span<const std::vector<node_id>>{};
+        return pso_ga<segment_reset_mutation>(o, {}, {}, {}, {}, stop).solve(problem, opt.seed, start, observe);
     }
     if (a == "pso-ga-paper")
-        return paper_pso_ga({.population = opt.particles, .iterations = opt.iterations,
-                             .threads = opt.threads})
+        return pso_ga<>({.population = opt.particles, .iterations = opt.iterations, .threads = opt.threads},
+                        {}, {}, {}, {}, stop)
             .solve(problem, opt.seed, {}, observe);
     if (a == "ga")
         return genetic_algorithm<>({.population = opt.particles, .generations = opt.iterations,
-                                    .threads = opt.threads})
+                                    .threads = opt.threads, .stall = opt.stall})
             .solve(problem, opt.seed);
     if (a == "pso")
         return discrete_pso<>({.population = opt.particles, .iterations = opt.iterations,
-                               .threads = opt.threads})
+                               .threads = opt.threads, .stall = opt.stall})
             .solve(problem, opt.seed);
     if (a == "random")
-        return random_search<>({.evaluations = opt.particles * opt.iterations, .threads = opt.threads})
+        return random_search<>({.evaluations = opt.particles * opt.iterations, .threads = opt.threads,
+                                .stall = opt.stall})
             .solve(problem, opt.seed);
     if (a == "greedy") return greedy_per_layer{}.solve(problem, opt.seed);
     if (a == "all-local") return tier_baseline(env, tier::local).solve(problem);
@@ -384,6 +403,7 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
         r.placement = exact_plan_of();
         r.value = problem.evaluate(std::span<const node_id>(r.placement));
         r.evaluations = 1;
+        r.iterations = 1;
         r.log.push_back({.iteration = 0, .evaluations = 1, .best_objective = r.value.objective,
                          .best_violation = r.value.violation, .mean_objective = r.value.objective,
                          .diversity = 0});
@@ -409,32 +429,19 @@ inline std::size_t remote_nodes(const environment& env) {
     return env.nodes_of(tier::edge).size() + env.nodes_of(tier::cloud).size();
 }
 
-/// The exact reference of one task alone (sequential model).
-template <class Model>
-reference exact_reference(const layer_graph& g, const Model& model, node_id device) {
-    const environment& env = model.env();
-    reference r;
-    r.placement = exact_task_plan(g, model, device);
-    r.delay_s = sequential_delay(g, model, std::span<const node_id>(r.placement), device);
-    if (g.is_chain()) {
-        r.method = "viterbi";
-        r.exact = true;
-        r.note = "exact optimum over all " + std::to_string(remote_nodes(env) + 1) +
-                 " nodes (Viterbi, a chain)";
-    } else if (remote_nodes(env) == 1) {
-        r.method = "min-cut";
-        r.exact = true;
-        r.note = "exact optimum (s-t min cut: a DAG on two nodes)";
-    } else {
-        r.method = "best-two-node-min-cut";
-        r.exact = false;
-        std::string pair = "every layer on the device";
-        for (node_id s : r.placement)
-            if (s != device) pair = env[device].name + " + " + env[s].name;
-        r.note = "best two-node min cut (" + pair +
-                 "): exact among plans using one server; over all " +
-                 std::to_string(remote_nodes(env) + 1) + " nodes only an upper bound";
-    }
+/// The exact reference of one task: solve_exact() on the planner's own problem (pins and memory
+/// capacities honoured), proven optimal unless the time limit stopped it first.
+template <class Problem>
+reference exact_reference(Problem& problem, const environment& env, const options& opt) {
+    const exact_result e = solve_exact(problem, {.time_limit_s = opt.time_limit});
+    reference r{.method = e.method, .note = {}, .exact = e.proven_optimal, .placement = e.placement,
+                .delay_s = e.value.delay_s, .lower_bound_s = e.lower_bound, .seconds = e.seconds};
+    const std::string nodes = std::to_string(remote_nodes(env) + 1) + " nodes";
+    if (e.proven_optimal)
+        r.note = "proven optimum over all " + nodes + " (exact solver, " + fmt("%.3g", e.seconds) + " s)";
+    else
+        r.note = "best plan of the exact solver in its " + fmt("%g", opt.time_limit) +
+                 " s time limit; the optimum is at least " + fmt("%.3f", e.lower_bound * 1e3) + " ms";
     return r;
 }
 
@@ -504,12 +511,6 @@ struct run_result {
     reference exact{};
     std::vector<task_result> tasks{};
 };
-
-inline std::string fmt(const char* format, double v) {
-    char buffer[64];
-    std::snprintf(buffer, sizeof buffer, format, v);
-    return buffer;
-}
 
 inline nlohmann::json number(double v) {
     if (!std::isfinite(v)) return nullptr;
@@ -594,14 +595,20 @@ inline nlohmann::json to_json(const run_result& r, const inputs& in, const optio
     j["objective"] = several ? "mean completion time of the tasks, list-scheduled on shared nodes"
                              : "migration delay, sequential DAG model";
     j["migration_delay_s"] = number(r.opt.value.delay_s);
+    j["lower_bound_s"] = number(r.opt.lower_bound);
+    j["proven_optimal"] = r.opt.proven_optimal;
     j["violation"] = r.opt.value.violation;
     j["evaluations"] = r.opt.evaluations;
     j["iterations"] = r.opt.iterations;
+    j["iterations_planned"] = opt.iterations;
+    j["stall"] = opt.stall;
+    j["start"] = opt.start;
     j["plan_seconds"] = r.plan_seconds;
     nlohmann::json refs = nlohmann::json::object();
     for (const auto& [name, v] : r.tiers) refs[name] = number(v);
     refs["exact"] = {{"method", r.exact.method}, {"exact", r.exact.exact},
-                     {"delay_s", number(r.exact.delay_s)}, {"note", r.exact.note}};
+                     {"delay_s", number(r.exact.delay_s)}, {"lower_bound_s", number(r.exact.lower_bound_s)},
+                     {"seconds", r.exact.seconds}, {"note", r.exact.note}};
     j["references"] = refs;
     if (!several) {
         j["upload"] = upload_json(r.tasks.front().input->graph, env, r.tasks.front().uploads);
@@ -853,6 +860,15 @@ inline void print_upload(const layer_graph& g, const environment& env, const tas
     }
 }
 
+/// "optimal (proven)", "at most 1.23 % above the optimum", or that no bound is known.
+inline std::string gap_text(const optimisation_result& r) {
+    if (r.proven_optimal) return "optimal (proven)";
+    const double upper = r.value.objective;
+    if (!(r.lower_bound > 0) || !std::isfinite(upper)) return "no lower bound known, gap unknown";
+    return "at most " + fmt("%.3g", 100 * (upper - r.lower_bound) / r.lower_bound) +
+           " % above the optimum (which is at least " + fmt("%.3f", r.lower_bound * 1e3) + " ms)";
+}
+
 inline void print_report(const run_result& r, const inputs& in, const options& opt) {
     const environment& env = in.env;
     const bool several = r.tasks.size() > 1;
@@ -871,8 +887,12 @@ inline void print_report(const run_result& r, const inputs& in, const options& o
     const bool searched = r.algorithm == "pso-ga" || r.algorithm == "pso-ga-paper" ||
                           r.algorithm == "ga" || r.algorithm == "pso" || r.algorithm == "random";
     std::printf("\nmigration plan: %s", how.c_str());
-    if (searched) std::printf(", seed %llu, %zu particles, %zu iterations", static_cast<unsigned long long>(opt.seed),
-                              opt.particles, opt.iterations);
+    if (searched) {
+        std::printf(", seed %llu, %zu particles, %zu of %zu iterations run", static_cast<unsigned long long>(opt.seed),
+                    opt.particles, r.opt.iterations, opt.iterations);
+        if (opt.stall) std::printf(" (stop after %zu without improvement)", opt.stall);
+        if (r.algorithm == "pso-ga") std::printf(", %s start", opt.start.c_str());
+    }
     std::printf(": %zu evaluations in %.3f s\n", r.opt.evaluations, r.plan_seconds);
     for (const auto& t : r.tasks) {
         if (several)
@@ -885,7 +905,8 @@ inline void print_report(const run_result& r, const inputs& in, const options& o
                                    : "migration delay (sequential model: every compute and transfer time added up)");
     const double mine = r.opt.value.delay_s;
     // An infeasible plan never gets here: run() throws error_kind::infeasible first.
-    std::printf("  %-14s %12.3f ms   <- this plan\n", r.algorithm.c_str(), mine * 1e3);
+    std::printf("  %-14s %12.3f ms   <- this plan: %s\n", r.algorithm.c_str(), mine * 1e3,
+                gap_text(r.opt).c_str());
     for (const auto& [name, v] : r.tiers) {
         if (std::isnan(v)) std::printf("  %-14s %15s   the environment has no such node\n", name.c_str(), "n/a");
         else std::printf("  %-14s %12.3f ms   %.2fx this plan\n", name.c_str(), v * 1e3, v / mine);
@@ -949,19 +970,27 @@ inline int run(const options& opt) {
     if (in.tasks.size() == 1) {
         const task_input& t = in.tasks.front();
         delay_evaluator problem(t.graph, model, {}, {}, t.device);
-        r.exact = exact_reference(t.graph, model, t.device);
+        progress.begin("solving exactly (bound and reference)");
+        r.exact = exact_reference(problem, env, opt);
         progress.begin("planning the migration (" + opt.algo + ")", horizon);
         const auto started = std::chrono::steady_clock::now();
-        r.opt = optimise(problem, opt, env, [&] { return r.exact.placement; }, progress);
+        // PSO-GA starts from what is known (--start seeded): the exact solver's plan and the
+        // one-tier plans, so it never ends worse than any of them.
+        std::vector<std::vector<node_id>> seeds = tier_plans(problem, env);
+        seeds.insert(seeds.begin(), r.exact.placement);
+        r.opt = optimise(problem, opt, env, [&] { return r.exact.placement; }, progress, seeds);
         r.plan_seconds = seconds_since(started);
         progress.end();
+        // The exact solver's bound holds for every plan of this problem.
+        detail::attach_bound(r.opt, r.exact.lower_bound_s);
         r.tiers = tier_references(problem, env);
         r.tasks.push_back({.input = &t, .placement = r.opt.placement, .delay_s = r.opt.value.delay_s});
     } else {
         std::vector<dnn_task> tasks;
         for (const auto& t : in.tasks) tasks.push_back({.graph = t.graph, .device = t.device});
         multi_task_evaluator problem(tasks, model);
-        const auto exact = exact_tasks_plan(std::span<const dnn_task>(tasks), model);
+        const auto exact = exact_tasks_plan(std::span<const dnn_task>(tasks), model,
+                                            exact_options{.time_limit_s = opt.time_limit});
         progress.begin("planning the migration of " + std::to_string(tasks.size()) + " tasks (" +
                        opt.algo + ")", horizon);
         const auto started = std::chrono::steady_clock::now();
@@ -977,7 +1006,8 @@ inline int run(const options& opt) {
                    .note = "each task's own optimum, ignoring the contention between tasks (no "
                            "exact reference exists for several tasks)",
                    .exact = false, .placement = exact,
-                   .delay_s = problem.evaluate(std::span<const node_id>(exact)).delay_s};
+                   .delay_s = problem.evaluate(std::span<const node_id>(exact)).delay_s,
+                   .lower_bound_s = 0, .seconds = 0};
         problem.evaluate(std::span<const node_id>(r.opt.placement));
         const auto completion = problem.completion_times();
         for (std::size_t k = 0; k < in.tasks.size(); ++k) {
