@@ -4,6 +4,7 @@
 // time limits, the large moves and the lower bounds.
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/optim/exact.hpp>
 #include <eosdnn/optim/exact_dag.hpp>
 #include <eosdnn/optim/large_moves.hpp>
@@ -184,6 +185,23 @@ TEST_CASE("lower bounds: the structural bound and certify() hold on every schedu
             CHECK(r.lower_bound >= optimum * (1 - 1e-9));
             CHECK(r.proven_optimal == (relative(r.value.objective, optimum) <= 1e-9));
             CHECK(relative(e.value.objective, optimum) < 1e-9);
+        }
+    }
+}
+
+TEST_CASE("lower bounds: several tasks are bounded by their critical paths") {
+    std::mt19937_64 rng(10);
+    const environment env = optim_test::two_devices(optim_test::link_speed::medium);
+    const analytic_model model(env);
+    for (int trial = 0; trial < 6; ++trial) {
+        const layer_graph a = optim_test::random_dag(4, rng), b = optim_test::random_chain(3, rng);
+        std::vector<dnn_task> tasks{{.graph = a, .device = 0}, {.graph = b, .device = 1}};
+        for (auto aggregate : {task_aggregate::mean, task_aggregate::makespan, task_aggregate::sum}) {
+            multi_task_evaluator<analytic_model> p(tasks, model, {.aggregate = aggregate});
+            const double optimum = enumerate_placements(p).value.objective;
+            const double bound = structural_lower_bound(p);
+            CHECK(bound > 0);
+            CHECK(bound <= optimum * (1 + 1e-12));
         }
     }
 }

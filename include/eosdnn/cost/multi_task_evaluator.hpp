@@ -15,8 +15,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -159,6 +161,26 @@ public:
                                        " is out of range: the placement has " +
                                        std::to_string(dimension()) + " genes");
         return choices_[task_of_gene_[gene]];
+    }
+
+    /// A lower bound on the objective of every placement: latency_weight times the aggregate of
+    /// each task's critical path with every layer on its fastest allowed node. No list schedule
+    /// finishes a task sooner (waiting, transfers, uploads and energy only add), so every
+    /// optimiser's result can carry it.
+    double objective_lower_bound() const {
+        std::vector<double> finish(layers_.size(), 0.0), path(spans_.size(), 0.0);
+        for (std::size_t t = 0; t < spans_.size(); ++t)
+            for (std::size_t k = spans_[t].first; k < spans_[t].last; ++k) {
+                const layer_id g = layers_.order[k];
+                double start = 0;
+                for (layer_id p : layers_.predecessors(g)) start = std::max(start, finish[p]);
+                double fastest = std::numeric_limits<double>::infinity();
+                for (node_id s : choices_[t]) fastest = std::min(fastest, compute_.unchecked(g, s));
+                finish[g] = start + fastest;
+                path[t] = std::max(path[t], finish[g]);
+            }
+        const double bound = options_.latency_weight * aggregate([&](std::size_t t) { return path[t]; });
+        return std::isfinite(bound) ? bound : 0.0;
     }
 
     /// Prices `placement` (all tasks' genes, task 0 first). Throws eosdnn::error (validation) if

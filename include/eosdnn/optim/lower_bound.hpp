@@ -23,8 +23,9 @@ namespace eosdnn {
 /// to compute: for one task under the sequential schedule, each layer's cheapest compute (with
 /// its upload and energy terms) plus the cheapest input and return transfers; under the list or
 /// unbounded schedule, the latency weight times the longest path of cheapest compute times (no
-/// schedule beats its critical path). An incremental chain is bounded through its full
-/// evaluator. 0 for a problem it knows nothing of (objectives are never negative).
+/// schedule beats its critical path). A problem with its own objective_lower_bound() (several
+/// tasks) gives that; an incremental chain is bounded through its full evaluator. 0 for a
+/// problem it knows nothing of (objectives are never negative).
 template <class P>
 double structural_lower_bound(const P& problem) {
     if constexpr (sequential_structured_problem<P>) {
@@ -51,6 +52,8 @@ double structural_lower_bound(const P& problem) {
             longest = std::max(longest, finish[j]);
         }
         return std::isfinite(longest) ? problem.options().latency_weight * longest : 0.0;
+    } else if constexpr (requires { problem.objective_lower_bound(); }) {
+        return problem.objective_lower_bound();  // several tasks: multi_task_evaluator
     } else if constexpr (requires { problem.full_evaluator(); }) {
         return structural_lower_bound(problem.full_evaluator());  // an incremental chain
     } else {
