@@ -12,6 +12,7 @@ packages=(
   doctest-dev
   libbenchmark-dev
   libonnx-dev libprotobuf-dev  # eosdnn::onnx, the ONNX importer (libonnx-dev lacks protobuf's headers)
+  coinor-libcbc-dev pkg-config  # eosdnn::milp, the CBC integer-program backend (found via cbc.pc)
   libcli11-dev          # the command line of eosdnn-plan
   clang libclang-rt-14-dev  # scripts/fuzz.sh: clang++ with libFuzzer and the sanitizer runtimes
 )
