@@ -38,6 +38,10 @@ struct min_sum_options {
     std::size_t total_entries = std::size_t{1} << 25;
     /// A complete assignment to start from (the result is never worse); empty for none.
     std::vector<min_sum_model::value_type> incumbent{};
+    /// Called once when a bucket had to be split (the tables are bounds, and the search may be
+    /// long): it may return a better assignment to start from, or an empty one. Branch and bound
+    /// prunes by its best assignment, so a good one early saves most of the search.
+    std::function<std::vector<min_sum_model::value_type>()> improve_incumbent{};
 };
 
 /// What solve_min_sum() found.
@@ -395,6 +399,16 @@ inline min_sum_result solve_min_sum(const min_sum_model& model, const min_sum_op
         return result;
     }
     result.exact_tables = !elim.split();
+    if (elim.split() && options.improve_incumbent) {
+        const auto better_start = options.improve_incumbent();
+        if (better_start.size() == n && model.within_capacities(better_start)) {
+            const double value = model.evaluate(better_start);
+            if (value < result.value) {
+                result.assignment = better_start;
+                result.value = value;
+            }
+        }
+    }
     result.width = elim.width();
     result.entries = elim.entries();
     const auto& fn = elim.functions();

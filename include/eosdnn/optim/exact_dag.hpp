@@ -51,6 +51,14 @@ concept sequential_structured_problem = requires(const P& p, layer_id j, node_id
     { p.choices(std::size_t{}) } -> std::convertible_to<std::span<const node_id>>;
 };
 
+namespace detail {
+/// Improves `x` by large_moves() for at most `seconds`. Defined in optim/large_moves.hpp
+/// (included at the end of this header): solve_exact improves its starting plan with it when
+/// the model is too wide for exact tables.
+template <sequential_structured_problem P>
+void improve_by_large_moves(P& problem, std::vector<node_id>& x, evaluation& value, double seconds);
+}  // namespace detail
+
 namespace detail::exact_dag {
 
 /// The min-sum form of a problem restricted to given nodes per layer, and the way back.
@@ -351,6 +359,32 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
         return true;
     };
 
+    if (options.improve_incumbent) {
+        // Only called when the tables are bounds: start the search from the best one-node plan
+        // (or the incumbent) improved by exact large moves.
+        mo.improve_incumbent = [&]() -> std::vector<min_sum_model::value_type> {
+            std::vector<node_id> x;
+            evaluation value{};
+            const auto consider = [&](std::vector<node_id> y) {
+                const evaluation e = problem.evaluate(std::span<const node_id>(y));
+                if (x.empty() || better(e, value)) {
+                    x = std::move(y);
+                    value = e;
+                }
+            };
+            if (!options.incumbent.empty()) consider(options.incumbent);
+            for (node_id a : problem.choices(0)) {
+                std::vector<node_id> y(domains.size());
+                for (std::size_t j = 0; j < y.size(); ++j)
+                    y[j] = std::find(domains[j].begin(), domains[j].end(), a) != domains[j].end()
+                               ? a : domains[j][0];
+                consider(std::move(y));
+            }
+            detail::improve_by_large_moves(problem, x, value,
+                                           options.time_limit_s > 0 ? options.time_limit_s / 4 : 2.0);
+            return detail::exact_dag::encode(relaxed, x);
+        };
+    }
     min_sum_result r = solve_min_sum(relaxed.model, mo);
     std::vector<node_id> found;
     if (!r.assignment.empty()) found = decode(relaxed, r.assignment);
@@ -426,3 +460,6 @@ exact_result solve_exact(P& problem, const exact_options& options = {}) {
 static_assert(sequential_structured_problem<delay_evaluator<analytic_model>>);
 
 }  // namespace eosdnn
+
+// large_moves() is used above; its header needs the definitions of this one.
+#include <eosdnn/optim/large_moves.hpp>

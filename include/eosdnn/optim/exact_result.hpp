@@ -35,6 +35,11 @@ struct exact_options {
     /// capacities are left out: faster where they bind, but the plan may break them, and the
     /// result says so (constraints_honoured false unless the plan happens to respect them).
     bool memory = true;
+    /// When the model is too wide for exact tables (the search then needs a good plan early),
+    /// first improve the best known plan (the incumbent, or the best one-node plan) by exact
+    /// large moves (optim/large_moves.hpp) for up to a quarter of the time limit (2 s without
+    /// one).
+    bool improve_incumbent = true;
 
     /// Throws eosdnn::error (validation) naming the field and value if one is out of range.
     void validate() const {

@@ -21,10 +21,13 @@
 #include <eosdnn/optim/exact_result.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eosdnn {
@@ -39,15 +42,19 @@ struct large_move_options {
     /// Time limit of each move's exact solve, in seconds (0: none). A move whose neighbourhood is
     /// too wide to solve in time still returns its best placement found, never a worse one.
     double move_time_limit_s = 0.25;
+    /// Time limit of the whole call, in seconds (0: none): no new move starts after it.
+    double time_limit_s = 1;
 
     /// Throws eosdnn::error if no move is enabled or the time limit is negative or not finite.
     void validate() const {
         if (expansion_nodes == 0 && window == 0)
             throw error(error_kind::validation, "large_move_options: no move is enabled");
-        if (!std::isfinite(move_time_limit_s) || move_time_limit_s < 0)
-            throw error(error_kind::validation, "large_move_options.move_time_limit_s is " +
-                                                    std::to_string(move_time_limit_s) +
-                                                    " (must be finite and >= 0)");
+        for (auto [field, value] : {std::pair{"move_time_limit_s", move_time_limit_s},
+                                    std::pair{"time_limit_s", time_limit_s}})
+            if (!std::isfinite(value) || value < 0)
+                throw error(error_kind::validation, std::string("large_move_options.") + field +
+                                                        " is " + std::to_string(value) +
+                                                        " (must be finite and >= 0)");
     }
 };
 
@@ -56,16 +63,28 @@ struct large_move_options {
 /// their node. Only for the sequential schedule (solve_exact's model); deterministic.
 template <sequential_structured_problem P>
 std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
-                        const large_move_options& options = {}) {
+                        const large_move_options& options) {
     options.validate();
     const std::size_t n = problem.dimension();
     const auto full = detail::exact_dag::full_domains(problem);
     std::vector<std::vector<node_id>> domains(n);
     std::size_t moves = 0;
+    const auto start = std::chrono::steady_clock::now();
+    const auto time_left = [&] {
+        if (options.time_limit_s == 0) return std::numeric_limits<double>::infinity();
+        return options.time_limit_s -
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
     const auto solve = [&] {
+        const double left = time_left();
+        if (left <= 0) return false;
         // Memory capacities stay out of the moves' searches (they can make a search thrash);
-        // a move whose plan breaks one is simply not better(), since feasible plans win.
-        exact_options o{.time_limit_s = options.move_time_limit_s, .incumbent = x, .memory = false};
+        // a move whose plan breaks one is simply not better(), since feasible plans win. A
+        // move never improves its own start by moves (no recursion).
+        double limit = options.move_time_limit_s;
+        if (std::isfinite(left)) limit = limit == 0 ? left : std::min(limit, left);
+        exact_options o{.time_limit_s = limit, .incumbent = x, .memory = false,
+                        .improve_incumbent = false};
         const exact_result r =
             solve_exact_within(problem, std::span<const std::vector<node_id>>(domains), o);
         ++moves;
@@ -99,7 +118,8 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
         }
         return improved;
     };
-    for (std::size_t round = 0; options.max_rounds == 0 || round < options.max_rounds; ++round) {
+    for (std::size_t round = 0; (options.max_rounds == 0 || round < options.max_rounds) && time_left() > 0;
+         ++round) {
         bool improved = false;
         const std::size_t largest = std::min(options.expansion_nodes, choices.size());
         for (std::size_t k = 1; k <= largest && !improved; ++k) improved = expand_sets(k);
@@ -116,6 +136,21 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
         if (!improved) break;
     }
     return moves;
+}
+
+namespace detail {
+template <sequential_structured_problem P>
+void improve_by_large_moves(P& problem, std::vector<node_id>& x, evaluation& value, double seconds) {
+    large_move_options options;
+    options.time_limit_s = seconds;
+    large_moves(problem, x, value, options);
+}
+}  // namespace detail
+
+/// large_moves() with the default options.
+template <sequential_structured_problem P>
+std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value) {
+    return large_moves(problem, x, value, large_move_options{});
 }
 
 }  // namespace eosdnn
