@@ -399,16 +399,6 @@ inline min_sum_result solve_min_sum(const min_sum_model& model, const min_sum_op
         return result;
     }
     result.exact_tables = !elim.split();
-    if (elim.split() && options.improve_incumbent) {
-        const auto better_start = options.improve_incumbent();
-        if (better_start.size() == n && model.within_capacities(better_start)) {
-            const double value = model.evaluate(better_start);
-            if (value < result.value) {
-                result.assignment = better_start;
-                result.value = value;
-            }
-        }
-    }
     result.width = elim.width();
     result.entries = elim.entries();
     const auto& fn = elim.functions();
@@ -472,43 +462,71 @@ inline min_sum_result solve_min_sum(const min_sum_model& model, const min_sum_op
         if (r != min_sum_model::no_resource) load[r] -= amount;
     };
 
+    // One search from the root; false if it stopped after `budget` nodes (not by the clock).
     const double root = elim.constant();
-    if (root < upper - tolerance()) expand(n - 1, root);
-    else pruned = std::min(pruned, root);
-    while (!stack.empty()) {
-        if ((++steps & 1023) == 0 && past_deadline()) {
-            result.timed_out = true;
-            break;
+    const auto search = [&](std::size_t budget) {
+        stack.clear();
+        std::fill(load.begin(), load.end(), 0.0);
+        pruned = inf;
+        const std::size_t first_node = result.search_nodes;
+        if (root < upper - tolerance()) expand(n - 1, root);
+        else pruned = std::min(pruned, root);
+        while (!stack.empty()) {
+            if ((++steps & 1023) == 0 && past_deadline()) {
+                result.timed_out = true;
+                break;
+            }
+            if (result.search_nodes - first_node > budget) return false;
+            frame& top = stack.back();
+            release(top);
+            top.assigned = false;
+            if (top.next == top.count) {
+                stack.pop_back();
+                continue;
+            }
+            const auto [score, a] = candidates[offset[top.level] + top.next++];
+            if (!(score < upper - tolerance())) {
+                pruned = std::min(pruned, score);  // the rest of this frame scores at least as much
+                top.next = top.count;
+                continue;
+            }
+            const variable v = order[top.level];
+            x[v] = a;
+            top.assigned = true;
+            const auto [r, amount] = model.usage(v, a);
+            if (r != min_sum_model::no_resource) load[r] += amount;
+            if (top.level == 0) {
+                const double value = model.evaluate(x);  // exact, not the accumulated score
+                if (value < upper) {
+                    upper = value;
+                    result.assignment = x;
+                    result.value = value;
+                }
+                continue;
+            }
+            const std::size_t level = top.level - 1;  // `top` may move when the stack grows
+            expand(level, score);
         }
-        frame& top = stack.back();
-        release(top);
-        top.assigned = false;
-        if (top.next == top.count) {
-            stack.pop_back();
-            continue;
-        }
-        const auto [score, a] = candidates[offset[top.level] + top.next++];
-        if (!(score < upper - tolerance())) {
-            pruned = std::min(pruned, score);  // the rest of this frame scores at least as much
-            top.next = top.count;
-            continue;
-        }
-        const variable v = order[top.level];
-        x[v] = a;
-        top.assigned = true;
-        const auto [r, amount] = model.usage(v, a);
-        if (r != min_sum_model::no_resource) load[r] += amount;
-        if (top.level == 0) {
-            const double value = model.evaluate(x);  // exact, not the accumulated score
+        return true;
+    };
+
+    // With split tables a search can be long, and it prunes only as well as its best plan: a
+    // first dive often settles it (the bound is tight more often than not); if not, the caller
+    // may improve the best plan before the full search.
+    constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
+    if (elim.split() && options.improve_incumbent && !search(4 * n + 64) && !result.timed_out) {
+        const auto better_start = options.improve_incumbent();
+        if (better_start.size() == n && model.within_capacities(better_start)) {
+            const double value = model.evaluate(better_start);
             if (value < upper) {
                 upper = value;
-                result.assignment = x;
+                result.assignment = better_start;
                 result.value = value;
             }
-            continue;
         }
-        const std::size_t level = top.level - 1;  // `top` may move when the stack grows
-        expand(level, score);
+        search(unlimited);
+    } else if (!elim.split() || !options.improve_incumbent) {
+        search(unlimited);
     }
 
     // Lower bound: the best of what was pruned and, when stopped early, what is still open.
