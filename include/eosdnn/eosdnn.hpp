@@ -55,4 +55,5 @@
 #include <eosdnn/upload/upload_plan.hpp>
 #include <eosdnn/upload/upload_units.hpp>
 
+#include <eosdnn/zoo/random_dag.hpp>
 #include <eosdnn/zoo/zoo.hpp>
