@@ -1,0 +1,81 @@
+// The native exact solver (bucket elimination and branch and bound) against the integer program
+// solved by CBC, an independent method: on the zoo and the profiles in four hard environments of
+// 3 to 6 nodes, and on random DAGs, series-parallel and not, of 20 to 300 layers over 3 to 6
+// nodes. Both must prove their optimum, and the optima must agree.
+#include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/cost/profiled_model.hpp>
+#include <eosdnn/io/profile_csv.hpp>
+#include <eosdnn/milp/cbc.hpp>
+#include <eosdnn/optim/exact_dag.hpp>
+#include <eosdnn/zoo/random_dag.hpp>
+#include <eosdnn/zoo/zoo.hpp>
+
+#include "../optim/hard_environments.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace eosdnn;
+
+// Both proven, and the same optimum to a relative 1e-9 (CBC proves to its own tolerance; its
+// lower bound and the native one must each stay below the other's plan).
+template <class Model>
+void agree(const layer_graph& g, delay_evaluator<Model>& p) {
+    const exact_result native = solve_exact(p);
+    const exact_result cbc = solve_milp(g, p);
+    REQUIRE(native.proven_optimal);
+    REQUIRE(cbc.proven_optimal);
+    const double a = native.value.objective, b = cbc.value.objective;
+    CHECK(std::abs(a - b) <= 1e-9 * b);
+    CHECK(native.lower_bound <= b * (1 + 1e-12));
+    CHECK(cbc.lower_bound <= a * (1 + 1e-12));
+}
+
+}  // namespace
+
+TEST_CASE("cbc and the native exact solver agree on the zoo and the profiles in four hard "
+          "environments of 3-6 nodes") {
+    std::vector<std::pair<std::string, layer_graph>> models;
+    for (std::string_view name : zoo_model_names()) models.emplace_back(std::string(name), zoo_model(name));
+    for (const char* csv : {"alexnet", "googlenet", "resnet50"})
+        models.emplace_back(std::string(csv) + ".csv",
+                            read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv"));
+    for (const auto& named_env : optim_test::hard_environments()) {
+        const profiled_model model(named_env.env);
+        for (const auto& named : models) {
+            const std::string& env_name = named_env.name;  // clang 14 cannot capture bindings
+            const std::string& name = named.first;
+            CAPTURE(env_name);
+            CAPTURE(name);
+            delay_evaluator<profiled_model> p(named.second, model);
+            agree(named.second, p);
+        }
+    }
+}
+
+TEST_CASE("cbc and the native exact solver agree on random DAGs of 20-300 layers, series-parallel "
+          "and not, over 3-6 nodes") {
+    const auto envs = optim_test::hard_environments();
+    int instance = 0;
+    for (dag_shape shape : {dag_shape::residual, dag_shape::inception, dag_shape::mixed, dag_shape::layered})
+        for (std::size_t layers : {20, 80, 300}) {
+            const auto& named_env = envs[static_cast<std::size_t>(instance) % envs.size()];
+            const std::uint64_t seed = 100 + static_cast<std::uint64_t>(instance++);
+            const layer_graph g = make_random_dag({.layers = layers, .shape = shape, .seed = seed});
+            const std::string shape_name(to_string(shape));
+            const std::string& env_name = named_env.name;
+            CAPTURE(shape_name);
+            CAPTURE(layers);
+            CAPTURE(env_name);
+            const analytic_model model(named_env.env);
+            delay_evaluator<analytic_model> p(g, model);
+            agree(g, p);
+        }
+}
