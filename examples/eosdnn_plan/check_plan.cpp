@@ -231,6 +231,20 @@ int main(int argc, char** argv) {
     expect(exact.status == 0 && nlohmann::json::parse(exact.out)["proven_optimal"] == true,
            "resnet50 --algo exact: not proven optimal");
 
+#if defined(EOSDNN_PLAN_CHECK_MILP)
+    // The integer-program backend proves the same optimum.
+    const outcome milp = run(planner, work, "--model googlenet --algo exact --exact-solver cbc --json");
+    const outcome native = run(planner, work, "--model googlenet --algo exact --json");
+    expect(milp.status == 0 && native.status == 0, "--exact-solver cbc: " + milp.err + native.err);
+    if (milp.status == 0 && native.status == 0) {
+        const auto a = nlohmann::json::parse(milp.out), b = nlohmann::json::parse(native.out);
+        expect(a["proven_optimal"] == true && a["references"]["exact"]["method"] == "cbc",
+               "--exact-solver cbc: not proven by cbc");
+        const double x = a["migration_delay_s"].get<double>(), y = b["migration_delay_s"].get<double>();
+        expect(std::abs(x - y) <= 1e-9 * y, "--exact-solver cbc: another optimum than native");
+    }
+#endif
+
     // The same seed gives the same plan.
     const outcome a = run(planner, work, "--model resnet18 --json --seed 7 --iterations 40");
     const outcome b = run(planner, work, "--model resnet18 --json --seed 7 --iterations 40 --threads 2");

@@ -62,6 +62,11 @@ int main(int argc, char** argv) {
                    "exact); at the limit it keeps the best plan and bound found; 0: no limit")
         ->check(CLI::Range(0.0, 1e9))
         ->capture_default_str();
+    app.add_option("--exact-solver", opt.exact_solver,
+                   "the exact solver: 'native' (bucket elimination and branch and bound) or 'cbc' "
+                   "(the integer program, when built with eosdnn::milp)")
+        ->check(CLI::IsMember(eosdnn::cli::exact_solver_names()))
+        ->capture_default_str();
     app.add_option("--threads", opt.threads, "threads evaluating a swarm (same result for any)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
         ->capture_default_str();

@@ -10,6 +10,9 @@
 #include <eosdnn/upload/lmu.hpp>
 #include <eosdnn/upload/query_simulation.hpp>
 
+#if defined(EOSDNN_PLAN_WITH_MILP)
+#include <eosdnn/milp/cbc.hpp>
+#endif
 #if defined(EOSDNN_PLAN_WITH_ONNX)
 #include <eosdnn/io/onnx.hpp>
 #define EOSDNN_PLAN_ONNX_HELP " or ONNX file"
@@ -52,7 +55,8 @@ struct options {
     std::size_t iterations = 300;
     std::size_t stall = 100;        ///< iterations without improvement before stopping; 0: never
     std::string start = "seeded";   ///< pso-ga's initial swarm: "seeded" or "random"
-    double time_limit = 60;         ///< seconds for the exact solver; 0: no limit
+    double time_limit = 10;         ///< seconds for the exact solver; 0: no limit
+    std::string exact_solver = "native";  ///< "native" (solve_exact) or "cbc" (solve_milp)
     std::size_t threads = 1;
     bool json = false;
     std::string out{};
@@ -64,6 +68,8 @@ inline std::vector<std::string> algorithm_names() {
 }
 
 inline std::vector<std::string> start_names() { return {"seeded", "random"}; }
+
+inline std::vector<std::string> exact_solver_names() { return {"native", "cbc"}; }
 
 inline std::vector<std::string> upload_names() { return {"lmu", "emdl", "ionn", "layerwise", "whole"}; }
 
@@ -432,13 +438,26 @@ inline std::size_t remote_nodes(const environment& env) {
 /// The exact reference of one task: solve_exact() on the planner's own problem (pins and memory
 /// capacities honoured), proven optimal unless the time limit stopped it first.
 template <class Problem>
-reference exact_reference(Problem& problem, const environment& env, const options& opt) {
-    const exact_result e = solve_exact(problem, {.time_limit_s = opt.time_limit});
+reference exact_reference(const layer_graph& graph, Problem& problem, const environment& env,
+                          const options& opt) {
+    const exact_options limits{.time_limit_s = opt.time_limit};
+    exact_result e;
+    if (opt.exact_solver == "cbc") {
+#if defined(EOSDNN_PLAN_WITH_MILP)
+        e = solve_milp(graph, problem, limits);
+#else
+        (void)graph;
+        fail("--exact-solver cbc: this eosdnn-plan was built without the integer-program backend "
+             "(eosdnn::milp, found when Debian's coinor-libcbc-dev is installed)");
+#endif
+    } else {
+        e = solve_exact(problem, limits);
+    }
     reference r{.method = e.method, .note = {}, .exact = e.proven_optimal, .placement = e.placement,
                 .delay_s = e.value.delay_s, .lower_bound_s = e.lower_bound, .seconds = e.seconds};
     const std::string nodes = std::to_string(remote_nodes(env) + 1) + " nodes";
     if (e.proven_optimal)
-        r.note = "proven optimum over all " + nodes + " (exact solver, " + fmt("%.3g", e.seconds) + " s)";
+        r.note = "proven optimum over all " + nodes + " (" + e.method + ", " + fmt("%.3g", e.seconds) + " s)";
     else
         r.note = "best plan of the exact solver in its " + fmt("%g", opt.time_limit) +
                  " s time limit; the optimum is at least " + fmt("%.3f", e.lower_bound * 1e3) + " ms";
@@ -971,7 +990,7 @@ inline int run(const options& opt) {
         const task_input& t = in.tasks.front();
         delay_evaluator problem(t.graph, model, {}, {}, t.device);
         progress.begin("solving exactly (bound and reference)");
-        r.exact = exact_reference(problem, env, opt);
+        r.exact = exact_reference(t.graph, problem, env, opt);
         progress.begin("planning the migration (" + opt.algo + ")", horizon);
         const auto started = std::chrono::steady_clock::now();
         // PSO-GA starts from what is known (--start seeded): the exact solver's plan and the
