@@ -47,37 +47,35 @@ instance random_six_nodes(std::size_t layers, dag_shape shape) {
     return {make_random_dag({.layers = layers, .shape = shape, .seed = 7}), optim_test::mesh_six()};
 }
 
-template <class Make>
-void native(benchmark::State& state, Make make) {
+// Times `solve` (a call returning an exact_result) to the proven optimum of the instance.
+template <class Make, class Solve>
+void to_optimum(benchmark::State& state, Make make, Solve solve, const char* nodes_counter) {
     const instance in = make();
     const profiled_model model(in.env);
     delay_evaluator<profiled_model> p(in.graph, model);
     exact_result r;
     for (auto _ : state) {
-        r = solve_exact(p, {.time_limit_s = 60});
+        r = solve(in.graph, p);
         benchmark::DoNotOptimize(r);
     }
     state.counters["layers"] = static_cast<double>(in.graph.size());
     state.counters["optimum_s"] = r.value.objective;
     state.counters["proven"] = r.proven_optimal ? 1 : 0;
-    state.counters["search_nodes"] = static_cast<double>(r.search_nodes);
+    state.counters[nodes_counter] = static_cast<double>(r.search_nodes);
+}
+
+template <class Make>
+void native(benchmark::State& state, Make make) {
+    to_optimum(state, make, [](const layer_graph&, auto& p) { return solve_exact(p, {.time_limit_s = 60}); },
+               "search_nodes");
 }
 
 #if defined(EOSDNN_BENCH_WITH_MILP)
 template <class Make>
 void cbc(benchmark::State& state, Make make) {
-    const instance in = make();
-    const profiled_model model(in.env);
-    delay_evaluator<profiled_model> p(in.graph, model);
-    exact_result r;
-    for (auto _ : state) {
-        r = solve_milp(in.graph, p, {.time_limit_s = 600});
-        benchmark::DoNotOptimize(r);
-    }
-    state.counters["layers"] = static_cast<double>(in.graph.size());
-    state.counters["optimum_s"] = r.value.objective;
-    state.counters["proven"] = r.proven_optimal ? 1 : 0;
-    state.counters["cbc_nodes"] = static_cast<double>(r.search_nodes);
+    to_optimum(state, make,
+               [](const layer_graph& g, auto& p) { return solve_milp(g, p, {.time_limit_s = 600}); },
+               "cbc_nodes");
 }
 #endif
 
