@@ -9,6 +9,7 @@
 #include <eosdnn/optim/exact_dag.hpp>
 #include <eosdnn/optim/large_moves.hpp>
 #include <eosdnn/optim/lower_bound.hpp>
+#include <eosdnn/optim/seeding.hpp>
 #include <eosdnn/zoo/zoo.hpp>
 
 #include "../error_message.hpp"
@@ -138,6 +139,25 @@ TEST_CASE("solve_exact: a time limit keeps a valid plan and bound; an incumbent 
     CHECK(cut.value.objective <= p.evaluate(std::span<const node_id>(local)).objective);
     CHECK(cut.value.objective >= full.value.objective * (1 - 1e-12));
     if (!cut.proven_optimal) CHECK(cut.timed_out);
+}
+
+TEST_CASE("solve_exact: more than 64 nodes gives a plan and a bound, exact on chains") {
+    std::mt19937_64 rng(21);
+    const environment env = random_environment(70, rng);
+    const analytic_model model(env);
+    const layer_graph chain = optim_test::random_chain(30, rng);
+    delay_evaluator<analytic_model> on_chain(chain, model);
+    const exact_result c = solve_exact(on_chain);
+    CHECK(c.proven_optimal);
+    CHECK(relative(c.value.delay_s, viterbi_chain(chain, model).delay_s) < 1e-12);
+    const layer_graph dag = optim_test::random_dag(30, rng);
+    delay_evaluator<analytic_model> on_dag(dag, model);
+    const exact_result d = solve_exact(on_dag, {.time_limit_s = 5});
+    REQUIRE(d.placement.size() == dag.size());
+    CHECK(d.lower_bound <= d.value.objective);
+    CHECK(d.lower_bound > 0);
+    for (const auto& x : tier_plans(on_dag, env))
+        CHECK(d.value.objective <= on_dag.evaluate(std::span<const node_id>(x)).objective);
 }
 
 TEST_CASE("large_moves: never worse, pins kept, and from all-local to the optimum on the zoo") {

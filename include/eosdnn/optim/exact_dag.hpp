@@ -160,14 +160,13 @@ sequential_model build(const P& p, std::span<const std::vector<node_id>> domains
 
     sequential_model out;
     out.node_list.assign(p.choices(0).begin(), p.choices(0).end());
-    if (out.node_list.size() > 64)
-        throw error(error_kind::validation,
-                    "solve_exact: the environment offers " + std::to_string(out.node_list.size()) +
-                        " nodes to a layer; the exact solver handles at most 64");
+    // Receiver sets are bit masks over the allowed nodes: with more than 64 of them every set
+    // cost is replaced by its bound below.
+    const bool masks_fit = out.node_list.size() <= 64;
     std::vector<std::size_t> index_of_node(*std::max_element(out.node_list.begin(), out.node_list.end()) + 1,
                                            out.node_list.size());
     for (std::size_t i = 0; i < out.node_list.size(); ++i) index_of_node[out.node_list[i]] = i;
-    const auto bit = [&](node_id s) { return std::uint64_t{1} << index_of_node[s]; };
+    const auto bit = [&](node_id s) { return masks_fit ? std::uint64_t{1} << index_of_node[s] : 0; };
 
     const auto var = [](std::size_t j) { return static_cast<min_sum_model::variable>(j); };
     out.nodes.assign(domains.begin(), domains.end());
@@ -214,7 +213,8 @@ sequential_model build(const P& p, std::span<const std::vector<node_id>> domains
             for (node_id s : out.nodes[c]) pool |= bit(s);
             if (out.nodes[c].size() == 1) forced |= bit(out.nodes[c][0]);
         }
-        auto sets = receiver_sets(pool, forced, consumers.size());
+        auto sets = masks_fit ? receiver_sets(pool, forced, consumers.size())
+                              : std::vector<std::uint64_t>(max_receiver_sets + 1);
         if (sets.size() > max_receiver_sets) {
             // Too many sets to enumerate: every consumer pays 1/k of its send instead, a lower
             // bound of the set cost (the largest send is at least the mean). The search then
@@ -448,8 +448,10 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
 /// `options.time_limit_s` it returns the best plan and bound found in that time. Deadlines are
 /// not part of the search: the returned evaluation reports their violation.
 ///
-/// Throws eosdnn::error (validation) for a schedule other than sequential, bad options, or an
-/// environment offering more than 64 nodes to a layer.
+/// Throws eosdnn::error (validation) for a schedule other than sequential or bad options. With
+/// more than 64 nodes per layer, or more than 4,096 possible receiving sets for a layer with
+/// several consumers, that layer's sends are bounded rather than priced exactly in the search:
+/// the plan is then proven only if its real value meets the bound.
 template <sequential_structured_problem P>
 exact_result solve_exact(P& problem, const exact_options& options = {}) {
     detail::exact_dag::check_problem(problem, "solve_exact");
