@@ -297,6 +297,54 @@ std::vector<std::vector<node_id>> full_domains(const P& p) {
     return domains;
 }
 
+/// The best one-node plan within the domains (or the incumbent, if better).
+template <sequential_structured_problem P>
+std::vector<node_id> best_one_node_plan(P& problem, std::span<const std::vector<node_id>> domains,
+                                        const std::vector<node_id>& incumbent, evaluation& value) {
+    std::vector<node_id> x;
+    const auto consider = [&](std::vector<node_id> y) {
+        const evaluation e = problem.evaluate(std::span<const node_id>(y));
+        if (x.empty() || better(e, value)) {
+            x = std::move(y);
+            value = e;
+        }
+    };
+    if (!incumbent.empty()) consider(incumbent);
+    for (node_id a : problem.choices(0)) {
+        std::vector<node_id> y(domains.size());
+        for (std::size_t j = 0; j < y.size(); ++j)
+            y[j] = std::find(domains[j].begin(), domains[j].end(), a) != domains[j].end() ? a : domains[j][0];
+        consider(std::move(y));
+    }
+    return x;
+}
+
+/// solve_exact_within() when the tables would not fit the budget: a plan improved by large
+/// moves (their restricted tables are small) and the bound of each layer's cheapest compute.
+template <sequential_structured_problem P>
+exact_result without_search(P& problem, std::span<const std::vector<node_id>> domains,
+                            const exact_options& options, std::chrono::steady_clock::time_point start) {
+    exact_result out;
+    out.method = "large-moves";
+    out.placement = best_one_node_plan(problem, domains, options.incumbent, out.value);
+    if (options.improve_incumbent)
+        detail::improve_by_large_moves(problem, out.placement, out.value,
+                                       options.time_limit_s > 0 ? options.time_limit_s : 2.0);
+    const weighted_costs<P> costs(problem);
+    double bound = 0;  // transfers are >= 0
+    for (std::size_t j = 0; j < domains.size(); ++j) {
+        double cheapest = std::numeric_limits<double>::infinity();
+        for (node_id s : domains[j]) cheapest = std::min(cheapest, costs.compute(j, s));
+        bound += cheapest;
+    }
+    out.lower_bound = std::isfinite(bound) ? std::min(bound, out.value.objective) : 0.0;
+    out.constraints_honoured = out.value.feasible();
+    out.proven_optimal = out.value.feasible() && out.value.objective - out.lower_bound <=
+                                                    options.relative_gap * std::abs(out.value.objective);
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+}
+
 }  // namespace detail::exact_dag
 
 /// Solves `problem` restricted to `domains` (per layer, the nodes it may take, each one of
@@ -325,6 +373,17 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
                                                         std::to_string(s));
         }
     }
+    // Tables beyond the budget (environments of hundreds of nodes): no search, the best
+    // one-node plan or incumbent improved by large moves, and the cheapest-compute bound.
+    double entries = 0;
+    for (std::size_t j = 0; j < domains.size(); ++j) {
+        entries += static_cast<double>(domains[j].size());
+        for (layer_id c : problem.layers().successors(j))
+            entries += static_cast<double>(domains[j].size() * domains[c].size());
+    }
+    if (entries > 8.0 * static_cast<double>(options.table_entries))
+        return detail::exact_dag::without_search(problem, domains, options, start);
+
     // First without the memory capacities: where they do not bind (the usual case), that
     // optimum respects them and is the answer. Otherwise its bound still holds, and a second
     // search with the capacities as constraints starts from the best plan known.
@@ -363,23 +422,8 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
         // Only called when the tables are bounds: start the search from the best one-node plan
         // (or the incumbent) improved by exact large moves.
         mo.improve_incumbent = [&]() -> std::vector<min_sum_model::value_type> {
-            std::vector<node_id> x;
             evaluation value{};
-            const auto consider = [&](std::vector<node_id> y) {
-                const evaluation e = problem.evaluate(std::span<const node_id>(y));
-                if (x.empty() || better(e, value)) {
-                    x = std::move(y);
-                    value = e;
-                }
-            };
-            if (!options.incumbent.empty()) consider(options.incumbent);
-            for (node_id a : problem.choices(0)) {
-                std::vector<node_id> y(domains.size());
-                for (std::size_t j = 0; j < y.size(); ++j)
-                    y[j] = std::find(domains[j].begin(), domains[j].end(), a) != domains[j].end()
-                               ? a : domains[j][0];
-                consider(std::move(y));
-            }
+            std::vector<node_id> x = detail::exact_dag::best_one_node_plan(problem, domains, options.incumbent, value);
             detail::improve_by_large_moves(problem, x, value,
                                            options.time_limit_s > 0 ? options.time_limit_s / 4 : 2.0);
             return detail::exact_dag::encode(relaxed, x);

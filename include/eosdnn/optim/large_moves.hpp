@@ -12,7 +12,8 @@
 /// model that moves from edge A to cloud C only pays when its result returns through edge B (a
 /// relay), and moving to C alone is worse than staying. So the sets grow: all single nodes,
 /// then (only if none of those improves) all pairs, then all triples, back to single nodes after
-/// every improvement (a variable neighbourhood descent).
+/// every improvement (a variable neighbourhood descent). Sizes with more than 4,096 sets (pairs
+/// beyond 91 nodes, triples beyond 30) are skipped.
 
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/cost/evaluation.hpp>
@@ -69,6 +70,7 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
     const auto full = detail::exact_dag::full_domains(problem);
     std::vector<std::vector<node_id>> domains(n);
     std::size_t moves = 0;
+    constexpr std::size_t max_sets = 4096;  // expansion sets of one size tried in one round
     const auto start = std::chrono::steady_clock::now();
     const auto time_left = [&] {
         if (options.time_limit_s == 0) return std::numeric_limits<double>::infinity();
@@ -100,7 +102,7 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
         bool improved = false;
         std::vector<std::size_t> pick(k);
         for (std::size_t i = 0; i < k; ++i) pick[i] = i;
-        while (k <= choices.size()) {
+        while (k <= choices.size() && time_left() > 0) {
             for (std::size_t j = 0; j < n; ++j) {
                 domains[j] = {x[j]};
                 for (std::size_t i : pick) {
@@ -121,8 +123,15 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
     for (std::size_t round = 0; (options.max_rounds == 0 || round < options.max_rounds) && time_left() > 0;
          ++round) {
         bool improved = false;
-        const std::size_t largest = std::min(options.expansion_nodes, choices.size());
-        for (std::size_t k = 1; k <= largest && !improved; ++k) improved = expand_sets(k);
+        // Sets of k nodes only while there are at most max_sets of them (C(S, k) grows fast:
+        // a thousand nodes have 166 million triples).
+        std::size_t largest = 0;
+        for (double count = 1; largest < std::min(options.expansion_nodes, choices.size());) {
+            count = count * static_cast<double>(choices.size() - largest) / static_cast<double>(largest + 1);
+            if (largest > 0 && count > static_cast<double>(max_sets)) break;
+            ++largest;
+        }
+        for (std::size_t k = 1; k <= largest && !improved && time_left() > 0; ++k) improved = expand_sets(k);
         if (options.window > 0) {
             const std::size_t w = std::min(options.window, n), step = std::max<std::size_t>(w / 2, 1);
             for (std::size_t first = 0;; first += step) {
