@@ -373,15 +373,16 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
                                                         std::to_string(s));
         }
     }
-    // Tables beyond the budget (environments of hundreds of nodes): no search, the best
-    // one-node plan or incumbent improved by large moves, and the cheapest-compute bound.
+    // Tables beyond the budget (2^25 entries, 256 MiB, or 8 x table_entries; environments of
+    // hundreds of nodes): no search, the best one-node plan or incumbent improved by large
+    // moves, and the cheapest-compute bound.
     double entries = 0;
     for (std::size_t j = 0; j < domains.size(); ++j) {
         entries += static_cast<double>(domains[j].size());
         for (layer_id c : problem.layers().successors(j))
             entries += static_cast<double>(domains[j].size() * domains[c].size());
     }
-    if (entries > 8.0 * static_cast<double>(options.table_entries))
+    if (entries > std::max(8.0 * static_cast<double>(options.table_entries), 0x1p25))
         return detail::exact_dag::without_search(problem, domains, options, start);
 
     // First without the memory capacities: where they do not bind (the usual case), that
