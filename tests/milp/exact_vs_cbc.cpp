@@ -79,3 +79,27 @@ TEST_CASE("cbc and the native exact solver agree on random DAGs of 20-300 layers
             agree(g, p);
         }
 }
+
+TEST_CASE("cbc and the native exact solver agree when memory capacities bind") {
+    // Every server holds less than ResNet-18's 46.8 MB of parameters, so its plans must spread
+    // the model over the servers and the phone.
+    environment_builder b;
+    const auto phone = b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 2e10});
+    const auto edge1 = b.add_node({.name = "edge1", .tier = tier::edge, .flops_per_s = 1e12, .memory_bytes = 40e6});
+    const auto edge2 = b.add_node({.name = "edge2", .tier = tier::edge, .flops_per_s = 2e12, .memory_bytes = 30e6});
+    const auto cloud = b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 1e13, .memory_bytes = 20e6});
+    b.connect(phone, edge1, {.bandwidth_Bps = mbps(40), .latency_s = 0.005});
+    b.connect(phone, edge2, {.bandwidth_Bps = mbps(20), .latency_s = 0.008});
+    b.connect(phone, cloud, {.bandwidth_Bps = mbps(10), .latency_s = 0.04});
+    b.connect(edge1, edge2, {.bandwidth_Bps = mbps(1000), .latency_s = 0.001});
+    b.connect(edge1, cloud, {.bandwidth_Bps = mbps(200), .latency_s = 0.02});
+    b.connect(edge2, cloud, {.bandwidth_Bps = mbps(200), .latency_s = 0.02});
+    const analytic_model model(b.build());
+    for (const char* name : {"alexnet", "vgg16", "resnet18", "googlenet"}) {
+        CAPTURE(name);
+        const layer_graph g = zoo_model(name);
+        delay_evaluator<analytic_model> p(g, model);
+        agree(g, p);
+        CHECK(solve_exact(p).value.feasible());
+    }
+}

@@ -439,22 +439,157 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
     if (capped && !found.empty() && memory_fits(found)) {
         out.constraints_honoured = true;
     } else if (capped) {
-        const double floor = r.lower_bound;
-        const bool relaxed_timed_out = r.timed_out;
-        const auto m = detail::exact_dag::build(problem, domains, true);
-        if (options.time_limit_s > 0)
-            mo.time_limit_s = std::max(1e-9, options.time_limit_s - std::chrono::duration<double>(
-                                                                    std::chrono::steady_clock::now() - start).count());
-        mo.incumbent = options.incumbent.empty() ? std::vector<min_sum_model::value_type>{}
-                                                 : detail::exact_dag::encode(m, options.incumbent);
-        const std::size_t nodes = r.search_nodes;
-        r = solve_min_sum(m.model, mo);
+        // The capacities bind. Lagrangian relaxation first (each capacity priced per byte,
+        // subgradient steps on the prices, one unconstrained exact solve per step): every step
+        // gives a valid lower bound, and its plans, when they fit, good plans. Branch and bound
+        // with the capacities as constraints then starts from the best of those, if needed.
+        const auto elapsed = [&] {
+            return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        };
+        double floor = r.lower_bound;
+        bool timed_out = r.timed_out;
+        std::size_t nodes = r.search_nodes;
+        const auto& limits = problem.memory_limits();
+        const auto& param = problem.layers().param_bytes;
+        const std::size_t caps = limits.capped_nodes().size();
+        std::vector<node_id> best_fit;
+        double best_value = std::numeric_limits<double>::infinity();
+        const auto consider = [&](const std::vector<node_id>& x) {
+            if (x.empty() || !memory_fits(x)) return;
+            const evaluation e = problem.evaluate(std::span<const node_id>(x));
+            if (e.objective < best_value) {
+                best_value = e.objective;
+                best_fit = x;
+            }
+        };
+        // A plan over some capacity, made to fit: while a node is over, the layer on it whose
+        // move to another node with room for it (or without a capacity) costs least per byte
+        // freed moves there.
+        const auto room = [&](const std::vector<node_id>& x, node_id s) {
+            double load = 0;
+            for (std::size_t j = 0; j < x.size(); ++j)
+                if (x[j] == s) load += param[j];
+            for (std::size_t i = 0; i < caps; ++i)
+                if (limits.capped_nodes()[i] == s) return limits.capacities()[i] - load;
+            return std::numeric_limits<double>::infinity();
+        };
+        const auto repaired = [&](std::vector<node_id> x) {
+            for (std::size_t round = 0; round < x.size() && !memory_fits(x); ++round) {
+                const double current = problem.evaluate(std::span<const node_id>(x)).objective;
+                std::size_t pick = x.size();
+                node_id target = 0;
+                double best_rate = std::numeric_limits<double>::infinity();
+                for (std::size_t i = 0; i < caps; ++i) {
+                    const node_id s = limits.capped_nodes()[i];
+                    if (room(x, s) >= 0) continue;
+                    for (std::size_t j = 0; j < x.size(); ++j) {
+                        if (x[j] != s || param[j] <= 0) continue;
+                        for (node_id t : domains[j]) {
+                            if (t == s || room(x, t) < param[j]) continue;
+                            x[j] = t;
+                            const double rate =
+                                (problem.evaluate(std::span<const node_id>(x)).objective - current) / param[j];
+                            x[j] = s;
+                            if (rate < best_rate) {
+                                best_rate = rate;
+                                pick = j;
+                                target = t;
+                            }
+                        }
+                    }
+                }
+                if (pick == x.size()) break;
+                x[pick] = target;
+            }
+            return x;
+        };
+        consider(options.incumbent);
+        for (node_id a : problem.choices(0)) {
+            std::vector<node_id> y(domains.size());
+            for (std::size_t j = 0; j < y.size(); ++j)
+                y[j] = std::find(domains[j].begin(), domains[j].end(), a) != domains[j].end() ? a : domains[j][0];
+            consider(y);
+        }
+        const double budget = options.time_limit_s > 0 ? options.time_limit_s / 4 : 2.0;
+        std::vector<double> price(caps, 0.0), excess(caps);
+        double theta = 1;
+        std::size_t since_better = 0;
+        for (int step = 0; step < 200 && !timed_out && elapsed() < budget; ++step) {
+            min_sum_model priced = relaxed.model;
+            for (std::size_t j = 0; j < domains.size(); ++j) {
+                if (param[j] <= 0) continue;
+                std::vector<double> table(domains[j].size(), 0.0);
+                bool any = false;
+                for (std::size_t a = 0; a < table.size(); ++a)
+                    for (std::size_t i = 0; i < caps; ++i)
+                        if (limits.capped_nodes()[i] == domains[j][a] && price[i] > 0) {
+                            table[a] = price[i] * param[j];
+                            any = true;
+                        }
+                if (any) priced.add_factor({static_cast<min_sum_model::variable>(j)}, std::move(table));
+            }
+            min_sum_options po{.time_limit_s = std::max(1e-9, budget - elapsed()),
+                               .relative_gap = options.relative_gap,
+                               .table_entries = options.table_entries,
+                               .total_entries = mo.total_entries};
+            const min_sum_result pr = solve_min_sum(priced, po);
+            nodes += pr.search_nodes;
+            if (pr.assignment.empty()) break;
+            double priced_capacity = 0;
+            for (std::size_t i = 0; i < caps; ++i) priced_capacity += price[i] * limits.capacities()[i];
+            const double bound = pr.lower_bound - priced_capacity;  // valid for every price >= 0
+            if (bound > floor * (1 + 1e-12)) {
+                floor = bound;
+                since_better = 0;
+            } else if (++since_better >= 3) {
+                theta /= 2;
+                since_better = 0;
+            }
+            const std::vector<node_id> x = decode(relaxed, pr.assignment);
+            consider(repaired(x));
+            if (std::isfinite(best_value) && best_value - floor <= options.relative_gap * best_value) break;
+            double norm = 0;
+            for (std::size_t i = 0; i < caps; ++i) {
+                double load = 0;
+                for (std::size_t j = 0; j < x.size(); ++j)
+                    if (x[j] == limits.capped_nodes()[i]) load += param[j];
+                excess[i] = load - limits.capacities()[i];
+                if (price[i] > 0 || excess[i] > 0) norm += excess[i] * excess[i];
+            }
+            if (norm == 0 || theta < 1e-6) break;
+            // Polyak's step towards the best plan known (or 10 % above the bound without one).
+            const double target = std::isfinite(best_value) ? best_value : floor + 0.1 * std::abs(floor) + 1e-12;
+            const double length = theta * std::max(target - bound, 1e-12 * std::abs(target)) / norm;
+            for (std::size_t i = 0; i < caps; ++i) price[i] = std::max(0.0, price[i] + length * excess[i]);
+        }
+        // The best plan that fits, improved by large moves (a move that breaks a capacity is
+        // not better, so the plan keeps fitting).
+        if (!best_fit.empty() && options.improve_incumbent &&
+            best_value - floor > options.relative_gap * best_value) {
+            evaluation value = problem.evaluate(std::span<const node_id>(best_fit));
+            detail::improve_by_large_moves(problem, best_fit, value, budget / 2);
+            best_value = value.objective;
+        }
+        if (std::isfinite(best_value) && best_value - floor <= options.relative_gap * best_value) {
+            r.assignment.clear();
+            found = best_fit;
+            r.lower_bound = floor;
+            r.proven_optimal = !timed_out;
+        } else {
+            const auto m = detail::exact_dag::build(problem, domains, true);
+            if (options.time_limit_s > 0)
+                mo.time_limit_s = std::max(1e-9, options.time_limit_s - elapsed());
+            mo.incumbent = best_fit.empty() ? std::vector<min_sum_model::value_type>{}
+                                            : detail::exact_dag::encode(m, best_fit);
+            r = solve_min_sum(m.model, mo);
+            r.lower_bound = std::max(r.lower_bound, floor);
+            r.timed_out = r.timed_out || timed_out;
+            r.proven_optimal = r.proven_optimal && !timed_out;
+            found.clear();
+            if (!r.assignment.empty()) found = decode(m, r.assignment);
+            else found = best_fit;
+        }
         r.search_nodes += nodes;
-        r.lower_bound = std::max(r.lower_bound, floor);
-        r.timed_out = r.timed_out || relaxed_timed_out;
-        r.proven_optimal = r.proven_optimal && !relaxed_timed_out;
-        found.clear();
-        if (!r.assignment.empty()) found = decode(m, r.assignment);
         out.constraints_honoured = true;
     }
     out.search_nodes = r.search_nodes;
