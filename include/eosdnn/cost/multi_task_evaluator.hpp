@@ -164,21 +164,55 @@ public:
     }
 
     /// A lower bound on the objective of every placement: latency_weight times the aggregate of
-    /// each task's critical path with every layer on its fastest allowed node. No list schedule
-    /// finishes a task sooner (waiting, transfers, uploads and energy only add), so every
-    /// optimiser's result can carry it.
+    /// each task's bound, the cheapest way to run its critical path alone: the path from the
+    /// input to the output layer with the largest sum of fastest compute times, priced over
+    /// every placement of its layers by a shortest path over (layer, node) that counts its
+    /// compute, its transfers and the input and return transfers. A task's completion time is
+    /// at least that path's time under its placement (waiting, the other branches, uploads and
+    /// energy only add), so every optimiser's result can carry the bound.
     double objective_lower_bound() const {
+        const std::size_t nodes = nodes_.size();
         std::vector<double> finish(layers_.size(), 0.0), path(spans_.size(), 0.0);
-        for (std::size_t t = 0; t < spans_.size(); ++t)
-            for (std::size_t k = spans_[t].first; k < spans_[t].last; ++k) {
+        std::vector<layer_id> heaviest(layers_.size());
+        std::vector<double> cost, next;
+        for (std::size_t t = 0; t < spans_.size(); ++t) {
+            const detail::task_span& task = spans_[t];
+            const auto fastest = [&](layer_id g) {
+                double f = std::numeric_limits<double>::infinity();
+                for (node_id s : choices_[t]) f = std::min(f, compute_.unchecked(g, s));
+                return f;
+            };
+            for (std::size_t k = task.first; k < task.last; ++k) {
                 const layer_id g = layers_.order[k];
                 double start = 0;
-                for (layer_id p : layers_.predecessors(g)) start = std::max(start, finish[p]);
-                double fastest = std::numeric_limits<double>::infinity();
-                for (node_id s : choices_[t]) fastest = std::min(fastest, compute_.unchecked(g, s));
-                finish[g] = start + fastest;
-                path[t] = std::max(path[t], finish[g]);
+                heaviest[g] = g;
+                for (layer_id p : layers_.predecessors(g))
+                    if (finish[p] >= start) {
+                        start = finish[p];
+                        heaviest[g] = p;
+                    }
+                finish[g] = start + fastest(g);
             }
+            std::vector<layer_id> chain{task.output};
+            while (heaviest[chain.back()] != chain.back()) chain.push_back(heaviest[chain.back()]);
+            std::reverse(chain.begin(), chain.end());  // from the input layer to the output
+            cost.assign(nodes, std::numeric_limits<double>::infinity());
+            for (node_id s : choices_[t])
+                cost[s] = links_.time(task.input_bytes, task.device, s) + compute_.unchecked(chain[0], s);
+            for (std::size_t i = 1; i < chain.size(); ++i) {
+                next.assign(nodes, std::numeric_limits<double>::infinity());
+                const double bytes = layers_.output_bytes[chain[i - 1]];
+                for (node_id s : choices_[t])
+                    for (node_id q : choices_[t])
+                        next[s] = std::min(next[s], cost[q] + links_.time(bytes, q, s));
+                for (node_id s : choices_[t]) next[s] += compute_.unchecked(chain[i], s);
+                cost.swap(next);
+            }
+            double best = std::numeric_limits<double>::infinity();
+            for (node_id s : choices_[t])
+                best = std::min(best, cost[s] + links_.time(layers_.output_bytes[chain.back()], s, task.device));
+            path[t] = std::isfinite(best) ? best : finish[task.output];
+        }
         const double bound = options_.latency_weight * aggregate([&](std::size_t t) { return path[t]; });
         return std::isfinite(bound) ? bound : 0.0;
     }
