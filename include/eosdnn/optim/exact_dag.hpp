@@ -319,6 +319,21 @@ std::vector<node_id> best_one_node_plan(P& problem, std::span<const std::vector<
     return x;
 }
 
+/// A lower bound of the sequential objective within `domains`: each layer's cheapest weighted
+/// compute (with its upload, energy, input and return terms); transfers between layers are
+/// >= 0 and left out. 0 when no finite bound exists.
+template <sequential_structured_problem P>
+double cheapest_compute_bound(const P& problem, std::span<const std::vector<node_id>> domains) {
+    const weighted_costs<P> costs(problem);
+    double bound = 0;
+    for (std::size_t j = 0; j < domains.size(); ++j) {
+        double cheapest = std::numeric_limits<double>::infinity();
+        for (node_id s : domains[j]) cheapest = std::min(cheapest, costs.compute(j, s));
+        bound += cheapest;
+    }
+    return std::isfinite(bound) ? bound : 0.0;
+}
+
 /// solve_exact_within() when the tables would not fit the budget: a plan improved by large
 /// moves (their restricted tables are small) and the bound of each layer's cheapest compute.
 template <sequential_structured_problem P>
@@ -330,14 +345,7 @@ exact_result without_search(P& problem, std::span<const std::vector<node_id>> do
     if (options.improve_incumbent)
         detail::improve_by_large_moves(problem, out.placement, out.value,
                                        options.time_limit_s > 0 ? options.time_limit_s : 2.0);
-    const weighted_costs<P> costs(problem);
-    double bound = 0;  // transfers are >= 0
-    for (std::size_t j = 0; j < domains.size(); ++j) {
-        double cheapest = std::numeric_limits<double>::infinity();
-        for (node_id s : domains[j]) cheapest = std::min(cheapest, costs.compute(j, s));
-        bound += cheapest;
-    }
-    out.lower_bound = std::isfinite(bound) ? std::min(bound, out.value.objective) : 0.0;
+    out.lower_bound = std::min(cheapest_compute_bound(problem, domains), out.value.objective);
     out.constraints_honoured = out.value.feasible();
     out.proven_optimal = out.value.feasible() && out.value.objective - out.lower_bound <=
                                                     options.relative_gap * std::abs(out.value.objective);

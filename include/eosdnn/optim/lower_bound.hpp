@@ -30,16 +30,8 @@ template <class P>
 double structural_lower_bound(const P& problem) {
     if constexpr (sequential_structured_problem<P>) {
         const auto domains = detail::exact_dag::full_domains(problem);
-        if (problem.options().schedule == dag_schedule::sequential) {
-            const detail::exact_dag::weighted_costs<P> costs(problem);
-            double bound = 0;  // transfers between layers are >= 0: leave them out
-            for (std::size_t j = 0; j < domains.size(); ++j) {
-                double cheapest = std::numeric_limits<double>::infinity();
-                for (node_id s : domains[j]) cheapest = std::min(cheapest, costs.compute(j, s));
-                bound += cheapest;
-            }
-            return std::isfinite(bound) ? bound : 0.0;
-        }
+        if (problem.options().schedule == dag_schedule::sequential)
+            return detail::exact_dag::cheapest_compute_bound(problem, std::span<const std::vector<node_id>>(domains));
         const auto& layers = problem.layers();
         std::vector<double> finish(problem.dimension(), 0.0);
         double longest = 0;
