@@ -1,0 +1,246 @@
+#pragma once
+/// \file onnx_inputs.hpp
+/// The importer's first steps: the options checked, the initializers' bytes (checked against
+/// their external-data files), which graph inputs carry data, and their shapes resolved.
+
+#include <eosdnn/io/detail/onnx_importer.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <ios>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace eosdnn::detail::onnx_import {
+
+inline void importer::check_options() const {
+    if (options_.batch_size && *options_.batch_size < 1)
+        fail(error_kind::validation, "onnx_import_options::batch_size is " +
+                                         std::to_string(*options_.batch_size) + " (must be >= 1)");
+    for (const auto& [name, dims] : options_.input_shapes)
+        for (std::int64_t d : dims)
+            if (d < 1)
+                fail(error_kind::validation, "onnx_import_options::input_shapes['" + name +
+                                                 "'] = " + show_shape(dims) +
+                                                 ": dimensions must be >= 1");
+    for (const auto& [name, value] : options_.dim_values)
+        if (value < 1)
+            fail(error_kind::validation, "onnx_import_options::dim_values['" + name + "'] is " +
+                                             std::to_string(value) + " (must be >= 1)");
+}
+
+inline void importer::read_initializers() {
+    for (const auto& t : graph_->initializer()) {
+        const std::string what = "initializer '" + t.name() + "'";
+        if (t.name().empty()) fail(error_kind::validation, "an initializer has no name");
+        if (parameters_.count(t.name()))
+            fail(error_kind::validation, what + " is defined twice");
+        double count = 1;
+        for (std::int64_t d : t.dims()) {
+            if (d < 0) fail(error_kind::validation, what + " has a negative dimension " + std::to_string(d));
+            count *= static_cast<double>(d);
+        }
+        double bytes = count * static_cast<double>(element_bytes(t.data_type()));
+        if (t.data_type() == onnx::TensorProto::STRING) {
+            bytes = 0;
+            for (const auto& s : t.string_data()) bytes += static_cast<double>(s.size());
+        } else if (element_bytes(t.data_type()) == 0) {
+            fail(error_kind::validation, what + " has unknown element type " + std::to_string(t.data_type()));
+        }
+        const bool integer = t.data_type() == onnx::TensorProto::INT64 ||
+                             t.data_type() == onnx::TensorProto::INT32;
+        std::string raw;
+        if (t.data_location() == onnx::TensorProto::EXTERNAL) raw = check_external(t, what, bytes, integer && bytes <= 4096);
+        if (integer && bytes <= 4096) {
+            // Shapes, axes and indices: shape inference needs their values.
+            onnx::TensorProto& copy = small_integers_.emplace_back(t);
+            if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+                copy.clear_external_data();
+                copy.set_data_location(onnx::TensorProto::DEFAULT);
+                copy.set_raw_data(std::move(raw));
+            }
+        }
+        parameters_[t.name()] = {bytes, false};
+        types_[t.name()] = {t.data_type(), shape(t.dims().begin(), t.dims().end())};
+        sources_[t.name()] = {t.name()};
+    }
+    // A sparse initializer holds its values and their indices.
+    for (const auto& t : graph_->sparse_initializer()) {
+        const auto& values = t.values();
+        if (values.name().empty() || parameters_.count(values.name()))
+            fail(error_kind::validation, "sparse initializer '" + values.name() + "' has no name or is defined twice");
+        double bytes = 0;
+        for (const auto* part : {&values, &t.indices()}) {
+            double count = 1;
+            for (std::int64_t d : part->dims()) count *= static_cast<double>(std::max<std::int64_t>(d, 0));
+            bytes += count * static_cast<double>(element_bytes(part->data_type()));
+        }
+        shape dims;
+        for (std::int64_t d : t.dims()) dims.push_back(std::max<std::int64_t>(d, 0));
+        parameters_[values.name()] = {bytes, false};
+        types_[values.name()] = {values.data_type(), dims};
+        sources_[values.name()] = {values.name()};
+    }
+}
+
+inline std::string importer::check_external(const onnx::TensorProto& t, const std::string& what, double bytes, bool read) {
+    std::string location;
+    std::int64_t offset = 0;
+    std::optional<std::int64_t> length;
+    for (const auto& e : t.external_data()) {
+        try {
+            if (e.key() == "location") location = e.value();
+            else if (e.key() == "offset") offset = std::stoll(e.value());
+            else if (e.key() == "length") length = std::stoll(e.value());
+        } catch (const std::exception&) {
+            fail(error_kind::parse, what + ": external data '" + e.key() + "' is '" + e.value() +
+                                        "', not a number");
+        }
+    }
+    if (location.empty()) fail(error_kind::parse, what + ": external data without a location");
+    const std::filesystem::path relative(location);
+    if (relative.is_absolute())
+        fail(error_kind::validation, what + ": external data location '" + location +
+                                         "' must be relative to the model file");
+    if (length && static_cast<double>(*length) != bytes)
+        fail(error_kind::validation, what + ": external data length " + std::to_string(*length) +
+                                         " does not match its shape and type (" +
+                                         std::to_string(static_cast<long long>(bytes)) + " bytes)");
+    const std::filesystem::path file = external_dir_ / relative;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (ec)
+        fail(error_kind::io, what + ": cannot open its external data file '" + location +
+                                 "' (" + ec.message() + ")");
+    if (offset < 0 || static_cast<double>(offset) + bytes > static_cast<double>(size))
+        fail(error_kind::validation, what + ": external data file '" + location + "' has " +
+                                         std::to_string(size) + " bytes, too few for offset " +
+                                         std::to_string(offset) + " + " +
+                                         std::to_string(static_cast<long long>(bytes)) + " bytes");
+    std::string raw;
+    if (read) {
+        std::ifstream in(file, std::ios::binary);
+        raw.assign(static_cast<std::size_t>(bytes), '\0');
+        in.seekg(offset);
+        if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))
+            fail(error_kind::io, what + ": cannot read its external data file '" + location + "'");
+    }
+    return raw;
+}
+
+inline bool importer::reaches_first_input(const std::string& name) const {
+    static constexpr std::array<std::string_view, 6> pass{"Identity", "Cast", "Reshape",
+                                                          "Transpose", "Squeeze", "Unsqueeze"};
+    std::unordered_set<std::string> seen{name};
+    std::vector<std::string> stack{name};  // not recursive: a chain may be very long
+    while (!stack.empty()) {
+        const std::string tensor = std::move(stack.back());
+        stack.pop_back();
+        auto it = uses_.find(tensor);
+        if (it == uses_.end()) continue;
+        for (const auto& [index, position] : it->second) {
+            if (position != 0) continue;
+            const auto& node = graph_->node(index);
+            if (!default_domain(node) || !is_one_of(node.op_type(), pass)) return true;
+            for (const auto& out : node.output())
+                if (!out.empty() && seen.insert(out).second) stack.push_back(out);
+        }
+    }
+    return false;
+}
+
+inline void importer::classify_inputs() {
+    std::set<std::string> listed(options_.data_inputs.begin(), options_.data_inputs.end());
+    std::set<std::string> graph_inputs;
+    for (const auto& in : graph_->input()) graph_inputs.insert(in.name());
+    for (const std::string& name : listed)
+        if (!graph_inputs.count(name) || parameters_.count(name))
+            fail(error_kind::validation, "onnx_import_options::data_inputs names '" + name +
+                                             "', which is not a graph input without an initializer");
+    for (int i = 0; i < graph_->input_size(); ++i) {
+        const auto& in = graph_->input(i);
+        if (parameters_.count(in.name())) continue;  // a default value: an initializer
+        const bool data = listed.empty() ? reaches_first_input(in.name()) : listed.count(in.name()) > 0;
+        if (data) {
+            data_inputs_.push_back(i);
+            continue;
+        }
+        if (!uses_.count(in.name())) continue;  // read by nothing: neither data nor weight
+        const tensor_info info = info_of(in.type());
+        if (!info.dims)
+            fail(error_kind::validation, "weight input '" + in.name() +
+                                             "' has no static shape, so its bytes are unknown "
+                                             "(list it in onnx_import_options::data_inputs if it is data)");
+        parameters_[in.name()] = {elements(*info.dims) * static_cast<double>(element_bytes(info.type)), false};
+        types_[in.name()] = info;
+        sources_[in.name()] = {in.name()};
+    }
+    if (data_inputs_.empty())
+        fail(error_kind::validation, "no graph input carries data: every input is an initializer or "
+                                     "a weight (name the data inputs in onnx_import_options::data_inputs)");
+    for (const auto& entry : options_.input_shapes) {
+        // Not a structured binding: clang before 16 cannot capture one in a lambda.
+        const std::string& name = entry.first;
+        const bool found = std::any_of(data_inputs_.begin(), data_inputs_.end(),
+                                       [&](int i) { return graph_->input(i).name() == name; });
+        if (!found)
+            fail(error_kind::validation, "onnx_import_options::input_shapes names '" + name +
+                                             "', which is not a data input of the model");
+    }
+}
+
+inline void importer::resolve_input_shapes() {
+    for (std::size_t k = 0; k < data_inputs_.size(); ++k) {
+        auto* in = shapes_.mutable_graph()->mutable_input(data_inputs_[k]);
+        if (!in->type().has_tensor_type())
+            fail(error_kind::validation, "data input '" + in->name() + "' is not a tensor");
+        auto* t = in->mutable_type()->mutable_tensor_type();
+        if (auto it = options_.input_shapes.find(in->name()); it != options_.input_shapes.end()) {
+            t->clear_shape();
+            auto* s = t->mutable_shape();
+            for (std::int64_t d : it->second) s->add_dim()->set_dim_value(d);
+        }
+        if (!t->has_shape())
+            fail(error_kind::validation, "data input '" + in->name() +
+                                             "' has no shape; give it in onnx_import_options::input_shapes");
+        auto* dims = t->mutable_shape()->mutable_dim();
+        for (int d = 0; d < dims->size(); ++d) {
+            auto* dim = dims->Mutable(d);
+            if (d == 0 && options_.batch_size) {
+                dim->set_dim_value(*options_.batch_size);
+                continue;
+            }
+            if (dim->has_dim_value() && dim->dim_value() >= 1) continue;
+            if (dim->has_dim_param())
+                if (auto v = options_.dim_values.find(dim->dim_param()); v != options_.dim_values.end()) {
+                    dim->set_dim_value(v->second);
+                    continue;
+                }
+            if (d == 0 && !dim->has_dim_value()) {
+                dim->set_dim_value(1);  // an unnamed or symbolic batch: one sample
+                continue;
+            }
+            fail(error_kind::validation,
+                 "data input '" + in->name() + "' dimension " + std::to_string(d) +
+                     (dim->has_dim_param() ? " ('" + dim->dim_param() + "')" : std::string()) +
+                     " is " + (dim->has_dim_value() ? std::to_string(dim->dim_value()) : "not fixed") +
+                     "; give its size in onnx_import_options::input_shapes or dim_values");
+        }
+        const tensor_info info = info_of(in->type());
+        types_[in->name()] = info;
+        if (k == 0) batch_ = info.dims->empty() ? 1 : info.dims->front();
+    }
+}
+
+}  // namespace eosdnn::detail::onnx_import
