@@ -138,9 +138,8 @@ void whole_iterations(benchmark::State& state) {
     const profiled_model model(three_tier());
     incremental_chain<profiled_model> p(g, model);
     const bool incremental = state.range(0) != 0;
-    using fixed_length = pso_ga<uniform_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
-                                linear_coefficients, max_iterations>;
-    const fixed_length opt({.population = 100, .iterations = 50, .incremental = incremental});
+    const auto opt =
+        with_stop(paper_pso_ga({.population = 100, .iterations = 50, .incremental = incremental}), max_iterations{});
     std::uint64_t seed = 0;
     for (auto _ : state) {
         auto r = opt.solve(p, seed++);
@@ -157,10 +156,9 @@ void whole_iterations_threads(benchmark::State& state) {
     const layer_graph g = synthetic_chain(2000);
     const profiled_model model(three_tier());
     delay_evaluator<profiled_model> p(g, model);
-    using fixed_length = pso_ga<uniform_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
-                                linear_coefficients, max_iterations>;
-    const fixed_length opt({.population = 100, .iterations = 20,
-                            .threads = static_cast<std::size_t>(state.range(0))});
+    const auto opt = with_stop(
+        paper_pso_ga({.population = 100, .iterations = 20, .threads = static_cast<std::size_t>(state.range(0))}),
+        max_iterations{});
     std::uint64_t seed = 0;
     for (auto _ : state) {
         auto r = opt.solve(p, seed++);
@@ -173,7 +171,7 @@ BENCHMARK(whole_iterations_threads)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecon
 // Time for PSO-GA to reach the exact (min-cut) optimum on the ResNet-50 profile with two nodes,
 // 100 particles; stops at the optimum or after 1000 iterations. Counters: iterations,
 // evaluations and whether the optimum was reached (fraction over the repetitions).
-template <class Engine>
+template <class Mutation>
 void resnet50_time_to_optimum(benchmark::State& state, bool hybrid) {
     const layer_graph g = read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/resnet50.csv");
     const profiled_model model(two_node());
@@ -182,7 +180,8 @@ void resnet50_time_to_optimum(benchmark::State& state, bool hybrid) {
     pso_ga_options options{.population = 100, .iterations = 1000,
                            .threads = static_cast<std::size_t>(state.range(0))};
     if (hybrid) options.polish_after_stall = 20;
-    const Engine opt(options, {}, {}, {}, {}, {target_objective{.objective = optimum}, max_iterations{}});
+    const auto opt = with_stop(paper_pso_ga::with_mutation<Mutation>(options),
+                               target_objective{.objective = optimum} || max_iterations{});
     std::uint64_t seed = 0;
     double iterations = 0, evaluations = 0, hits = 0, runs = 0;
     for (auto _ : state) {
@@ -197,14 +196,11 @@ void resnet50_time_to_optimum(benchmark::State& state, bool hybrid) {
     state.counters["reached"] = hits / runs;
     state.counters["layers"] = static_cast<double>(g.size());
 }
-template <class Mutation>
-using to_target = pso_ga<Mutation, two_point_crossover, adaptive_exponential_inertia, linear_coefficients,
-                         stop_any<target_objective, max_iterations>>;
 void resnet50_hybrid(benchmark::State& state) {
-    resnet50_time_to_optimum<to_target<segment_reset_mutation>>(state, true);
+    resnet50_time_to_optimum<segment_reset_mutation>(state, true);
 }
 void resnet50_paper(benchmark::State& state) {
-    resnet50_time_to_optimum<to_target<uniform_reset_mutation>>(state, false);
+    resnet50_time_to_optimum<uniform_reset_mutation>(state, false);
 }
 BENCHMARK(resnet50_hybrid)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(10);
 BENCHMARK(resnet50_paper)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(10);

@@ -85,10 +85,9 @@ double timed(F&& f) {
 
 template <class Problem>
 outcome run_eosdnn(Problem& p) {
-    using engine = pso_ga<segment_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
-                          linear_coefficients, stop_any<max_evaluations, max_iterations>>;
-    const engine opt({.population = population, .iterations = budget / population, .polish_after_stall = 20},
-                     {}, {}, {}, {}, {max_evaluations{.count = budget}, max_iterations{}});
+    const auto opt = with_stop(
+        hybrid_pso_ga({.population = population, .iterations = budget / population, .polish_after_stall = 20}),
+        max_evaluations{.count = budget} || max_iterations{});
     outcome o;
     for (unsigned seed = 0; seed < seeds; ++seed) {
         optimisation_result r;

@@ -8,7 +8,7 @@
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/incremental_chain.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/exact.hpp>
 #include <eosdnn/optim/optimiser.hpp>
 #include <eosdnn/optim/pso_ga.hpp>
@@ -19,6 +19,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <type_traits>
 #include <random>
 #include <vector>
 
@@ -34,6 +38,16 @@ static_assert(placement_optimiser<random_search<>, problem_type>);
 static_assert(placement_optimiser<greedy_per_layer, problem_type>);
 static_assert(placement_optimiser<tier_baseline, problem_type>);
 static_assert(placement_optimiser<exact_baseline<analytic_model>, problem_type>);
+
+namespace {
+// An optimiser with only solve(problem, seed) is not a placement_optimiser: the concept asks for
+// solve(problem, seed, observer, stop) too.
+struct seed_only {
+    template <placement_problem P>
+    optimisation_result solve(P&, std::uint64_t) const { return {}; }
+};
+}  // namespace
+static_assert(!placement_optimiser<seed_only, problem_type>);
 
 namespace {
 
@@ -129,4 +143,145 @@ TEST_CASE("tier plans honour pins and seed the swarm") {
     CHECK(plans[2][1] == 3);
     const auto r = paper_pso_ga({.population = 10, .iterations = 5}).solve(pinned, 1, plans);
     for (const auto& p : plans) CHECK(r.value.objective <= pinned.evaluate(p).objective);
+}
+
+namespace {
+
+// Records what an observer sees; stops the run (returns false) at iteration `stop_at`.
+struct recorder {
+    std::vector<iteration_record> seen{};
+    std::size_t stop_at = ~std::size_t{0};
+    std::size_t dimension = 0;
+    bool operator()(const iteration_record& r, std::span<const node_id> best) {
+        seen.push_back(r);
+        CHECK(best.size() == dimension);
+        return r.iteration < stop_at;
+    }
+};
+
+// Small instances of each iterating baseline, so that runs are short.
+template <class O>
+O small();
+template <>
+genetic_algorithm<> small<genetic_algorithm<>>() { return genetic_algorithm<>({.population = 12, .generations = 40}); }
+template <>
+discrete_pso<> small<discrete_pso<>>() { return discrete_pso<>({.population = 12, .iterations = 40}); }
+template <>
+random_search<> small<random_search<>>() { return random_search<>({.evaluations = 480, .batch = 12}); }
+template <>
+greedy_per_layer small<greedy_per_layer>() { return greedy_per_layer(true); }
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("every baseline shows each iteration to the observer and can be stopped by it", O,
+                   genetic_algorithm<>, discrete_pso<>, random_search<>, greedy_per_layer) {
+    fixture f;
+    const O optimiser = small<O>();
+    // Without a stop from the observer: one call per iteration, 0..n, the same records as the log.
+    recorder all{.dimension = f.graph.size()};
+    const auto r = optimiser.solve(f.problem, 3, all);
+    REQUIRE(all.seen.size() == r.iterations + 1);
+    for (std::size_t i = 0; i < all.seen.size(); ++i) CHECK(all.seen[i].iteration == i);
+    CHECK(all.seen == r.log);
+    CHECK(!r.stopped_by_observer);
+    CHECK(r.iterations >= 1);
+    CHECK(all.seen.back().evaluations == r.evaluations);
+    CHECK(all.seen.back().best_objective == r.value.objective);
+    // The observer changes nothing else: the same run as without it.
+    const auto quiet = optimiser.solve(f.problem, 3);
+    CHECK(quiet.log == r.log);
+    CHECK(quiet.placement == r.placement);
+    // Returning false at iteration 1 ends the run there.
+    recorder early{.stop_at = 1, .dimension = f.graph.size()};
+    const auto s = optimiser.solve(f.problem, 3, early, max_iterations{});
+    CHECK(s.stopped_by_observer);
+    CHECK(s.iterations == 1);
+    CHECK(early.seen.size() == 2);
+    CHECK(s.log == early.seen);
+    CHECK(gene_space(f.problem).contains(s.placement));
+    CHECK(f.problem.evaluate(s.placement).objective == s.value.objective);
+}
+
+TEST_CASE_TEMPLATE("every stochastic baseline honours the stop condition given to solve()", O,
+                   genetic_algorithm<>, discrete_pso<>, random_search<>) {
+    fixture f;
+    const O optimiser = small<O>();
+    std::size_t calls = 0;
+    auto count = [&](const iteration_record& r, std::span<const node_id>) { CHECK(r.iteration == calls++); };
+    // An iteration limit below the planned one...
+    const auto a = optimiser.solve(f.problem, 4, count, max_iterations{.count = 6});
+    CHECK(a.iterations == 6);
+    CHECK(a.log.size() == 7);
+    CHECK(calls == 7);
+    CHECK(!a.stopped_by_observer);
+    // ... and above it: the given stop replaces the baseline's own rule.
+    const auto b = optimiser.solve(f.problem, 4, no_observer{}, max_iterations{.count = 55});
+    CHECK(b.iterations == 55);
+    // The shorter run is the longer one cut short: same seed, same records.
+    for (std::size_t i = 0; i < a.log.size(); ++i) CHECK(a.log[i] == b.log[i]);
+    // An evaluation budget (each iteration prices at most the 12 individuals).
+    const auto c = optimiser.solve(f.problem, 4, no_observer{}, max_evaluations{.count = 100});
+    CHECK(c.evaluations >= 100);
+    CHECK(c.evaluations < 100 + 12);
+    CHECK(c.log.back().evaluations == c.evaluations);
+    // Composed conditions; max_iterations{} is the planned count (the horizon).
+    const auto d = optimiser.solve(f.problem, 4, no_observer{}, max_iterations{} || stall_iterations{.count = 3});
+    const auto planned = optimiser.solve(f.problem, 4);
+    CHECK(d.iterations <= planned.iterations);
+    std::size_t stall = 0;
+    for (std::size_t i = 1; i < d.log.size(); ++i)
+        stall = d.log[i].best_objective < d.log[i - 1].best_objective ? 0 : stall + 1;
+    CHECK((stall == 3 || d.iterations == planned.iterations));
+    // Same seed, observer and stop: the identical result.
+    const auto e = optimiser.solve(f.problem, 4, no_observer{}, max_evaluations{.count = 100});
+    CHECK(e.log == c.log);
+    CHECK(e.placement == c.placement);
+    CHECK(e.value.objective == c.value.objective);
+    // An invalid stop is refused.
+    CHECK_THROWS_AS(optimiser.solve(f.problem, 4, no_observer{}, stall_iterations{.count = 0}), error);
+}
+
+TEST_CASE("the options' stall is the default stop of the baselines") {
+    fixture f;
+    const auto ga = genetic_algorithm<>({.population = 12, .generations = 500, .stall = 5}).solve(f.problem, 6);
+    std::size_t stall = 0;
+    for (std::size_t i = 1; i < ga.log.size(); ++i)
+        stall = ga.log[i].best_objective < ga.log[i - 1].best_objective ? 0 : stall + 1;
+    CHECK(ga.iterations < 500);
+    CHECK(stall == 5);
+    const auto rs = random_search<>({.evaluations = 5000, .batch = 10, .stall = 4}).solve(f.problem, 6);
+    CHECK(rs.evaluations < 5000);
+    CHECK(rs.log.size() == rs.iterations + 1);
+    const auto full = random_search<>({.evaluations = 550, .batch = 100}).solve(f.problem, 6);
+    CHECK(full.evaluations == 600);  // whole batches
+    CHECK(full.iterations == 5);      // the first batch is iteration 0
+}
+
+TEST_CASE("greedy ends at a pass that improves nothing, or when told to") {
+    fixture f;
+    const auto all = greedy_per_layer().solve(f.problem);
+    REQUIRE(all.log.size() >= 3);  // the start, at least one improving pass, the last one
+    CHECK(all.log[all.log.size() - 1].best_objective == all.log[all.log.size() - 2].best_objective);
+    for (std::size_t i = 1; i + 1 < all.log.size(); ++i)
+        CHECK(all.log[i].best_objective < all.log[i - 1].best_objective);
+    const auto one = greedy_per_layer().solve(f.problem, 0, no_observer{}, max_iterations{.count = 1});
+    CHECK(one.iterations == 1);
+    CHECK(one.log.size() == 2);
+    CHECK(one.log[1] == all.log[1]);
+}
+
+TEST_CASE("the one-shot baselines show their plan to the observer once") {
+    fixture f;
+    recorder tier_seen{.dimension = f.graph.size()};
+    const auto t = tier_baseline(f.model.env(), tier::cloud).solve(f.problem, 1, tier_seen, max_iterations{});
+    REQUIRE(tier_seen.seen.size() == 1);
+    CHECK(tier_seen.seen[0].iteration == 0);
+    CHECK(tier_seen.seen[0].best_objective == t.value.objective);
+    CHECK(t.log == tier_seen.seen);
+    recorder exact_seen{.stop_at = 0, .dimension = f.graph.size()};
+    const auto e = exact_baseline<analytic_model>(f.graph, f.model).solve(f.problem, 1, exact_seen, max_iterations{});
+    REQUIRE(exact_seen.seen.size() == 1);
+    CHECK(e.stopped_by_observer);
+    CHECK(e.log == exact_seen.seen);
+    CHECK(std::abs(e.value.objective - f.optimum) <= 1e-9 * f.optimum);
 }

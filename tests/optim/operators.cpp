@@ -7,7 +7,7 @@
 #include <eosdnn/optim/operators/mutation.hpp>
 #include <eosdnn/optim/operators/stop_condition.hpp>
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 
 #include <doctest/doctest.h>
 
@@ -36,13 +36,19 @@ static_assert(!crossover_operator<uniform_reset_mutation, std::mt19937_64>);
 static_assert(inertia_schedule<adaptive_exponential_inertia>);
 static_assert(coefficient_schedule<linear_coefficients>);
 static_assert(stop_condition<decltype(max_iterations{} || (stall_iterations{} && max_evaluations{}))>);
+// validate() is optional: the policies with nothing to check have none, the others do.
+static_assert(!validating_policy<uniform_reset_mutation>);
+static_assert(!validating_policy<segment_reset_mutation>);
+static_assert(!validating_policy<single_point_crossover>);
+static_assert(validating_policy<uniform_crossover>);
+static_assert(validating_policy<linear_coefficients>);
+static_assert(validating_policy<default_stop>);
 
 namespace {
 
 // The user-written operator of docs/optimizer.md ("Writing a new operator"), verbatim, so the
 // documented example keeps compiling and keeps the invariants.
 struct swap_mutation {
-    void validate() const {}
     static eosdnn::gene_range apply(std::span<eosdnn::node_id> x, const eosdnn::gene_space& s,
                                     std::size_t a, std::size_t b) {
         const std::size_t ga = s.free_genes()[a], gb = s.free_genes()[b];
@@ -85,7 +91,7 @@ TEST_CASE_TEMPLATE("a mutation keeps genes valid, never moves a fixed gene and r
                    segment_reset_mutation, swap_mutation) {
     std::mt19937_64 rng(11);
     const M mutation{};
-    mutation.validate();
+    validate_policy(mutation);
     for (int trial = 0; trial < 300; ++trial) {
         const gene_space space = mixed_space(1 + rng() % 40, rng);
         std::vector<node_id> x = random_valid(space, rng);
@@ -111,7 +117,7 @@ TEST_CASE_TEMPLATE("a crossover copies only from the guide and reports the hull 
                    two_point_crossover, single_point_crossover, uniform_crossover) {
     std::mt19937_64 rng(12);
     const C crossover{};
-    crossover.validate();
+    validate_policy(crossover);
     for (int trial = 0; trial < 300; ++trial) {
         const gene_space space = mixed_space(1 + rng() % 40, rng);
         std::vector<node_id> x = random_valid(space, rng);

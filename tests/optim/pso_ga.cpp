@@ -7,7 +7,7 @@
 #include <eosdnn/cost/incremental_chain.hpp>
 #include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/io/profile_csv.hpp>
 #include <eosdnn/optim/exact.hpp>
 #include <eosdnn/optim/pinned_problem.hpp>
@@ -68,14 +68,13 @@ TEST_CASE("options and policies are validated once, naming the field and the val
           std::string::npos);
     CHECK(message_of([] { pso_ga<>({.iterations = 0}); }).find("iterations is 0") != std::string::npos);
     CHECK(message_of([] { pso_ga<>({.threads = 0}); }).find("threads is 0") != std::string::npos);
-    CHECK_THROWS_AS((pso_ga<k_gene_reset_mutation>({}, {.k = 0})), error);
-    CHECK_THROWS_AS((pso_ga<uniform_reset_mutation, uniform_crossover>({}, {}, {.rate = 2})), error);
-    CHECK_THROWS_AS(
-        (pso_ga<uniform_reset_mutation, two_point_crossover, constant_inertia>({}, {}, {}, {.w = -1})),
-        error);
-    CHECK_THROWS_AS((pso_ga<>({}, {}, {}, {}, {.c1_start = 3})), error);
-    CHECK_THROWS_AS((pso_ga<>({}, {}, {}, {}, {}, {max_iterations{}, stall_iterations{.count = 0}})),
-                    error);
+    CHECK_THROWS_AS(with_mutation(paper_pso_ga(), k_gene_reset_mutation{.k = 0}), error);
+    CHECK_THROWS_AS(with_crossover(paper_pso_ga(), uniform_crossover{.rate = 2}), error);
+    CHECK_THROWS_AS(with_inertia(paper_pso_ga(), constant_inertia{.w = -1}), error);
+    CHECK_THROWS_AS(pso_ga({}, pso_ga_policies{.coefficients = linear_coefficients{.c1_start = 3}}), error);
+    CHECK_THROWS_AS(with_stop(paper_pso_ga(), max_iterations{} || stall_iterations{.count = 0}), error);
+    CHECK(message_of([] { with_stop(paper_pso_ga(), max_evaluations{.count = 0}); })
+              .find("max_evaluations.count is 0") != std::string::npos);
     CHECK_NOTHROW(pso_ga<>{});
 }
 
@@ -136,7 +135,7 @@ TEST_CASE("pins reported by delay_evaluator are never moved, and the plan honour
     }
 }
 
-TEST_CASE("the same seed gives the identical log and plan; another seed another log") {
+TEST_CASE("the same seed gives the identical log and plan and another seed another log") {
     std::mt19937_64 rng(33);
     const layer_graph g = optim_test::random_dag(30, rng);
     analytic_model model(optim_test::three_tier(link_speed::medium));
@@ -160,17 +159,15 @@ TEST_CASE("any uniform random bit generator drives the engine") {
     const layer_graph g = optim_test::random_chain(20, rng);
     analytic_model model(optim_test::three_tier(link_speed::fast));
     incremental_chain<analytic_model> p(g, model);
-    using minstd = pso_ga<segment_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
-                          linear_coefficients, default_stop, std::minstd_rand>;
+    using minstd = hybrid_pso_ga::with_engine<std::minstd_rand>;
     const minstd opt(hybrid_options());
     const auto a = opt.solve(p, 5), b = opt.solve(p, 5);
     CHECK(a.log == b.log);
     CHECK(within(a.value.objective, viterbi_chain(g, model).delay_s));
     std::ranlux48 engine(3);  // an engine passed by reference keeps its state across runs
-    using ranlux = pso_ga<uniform_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
-                          linear_coefficients, default_stop, std::ranlux48>;
-    const auto c = ranlux({.population = 10, .iterations = 20}).solve(p, engine);
-    const auto d = ranlux({.population = 10, .iterations = 20}).solve(p, engine);
+    const auto ranlux = with_engine<std::ranlux48>(paper_pso_ga({.population = 10, .iterations = 20}));
+    const auto c = ranlux.solve(p, engine);
+    const auto d = ranlux.solve(p, engine);
     CHECK(c.log != d.log);
 }
 
@@ -224,14 +221,12 @@ TEST_CASE("stop conditions end the run where they say") {
     const layer_graph g = optim_test::random_chain(25, rng);
     analytic_model model(optim_test::three_tier(link_speed::medium));
     incremental_chain<analytic_model> p(g, model);
-    using budget = pso_ga<uniform_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
-                          linear_coefficients, max_evaluations>;
-    const auto r = budget({.population = 10, .iterations = 1000}, {}, {}, {}, {}, {.count = 300}).solve(p, 2);
+    const auto r = with_stop(paper_pso_ga({.population = 10, .iterations = 1000}), max_evaluations{.count = 300})
+                       .solve(p, 2);
     CHECK(r.evaluations >= 300);
     CHECK(r.evaluations < 300 + 10);
-    using stall_only = pso_ga<uniform_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
-                              linear_coefficients, stall_iterations>;
-    const auto s = stall_only({.population = 10, .iterations = 10}, {}, {}, {}, {}, {.count = 15}).solve(p, 2);
+    const auto s = with_stop(paper_pso_ga({.population = 10, .iterations = 10}), stall_iterations{.count = 15})
+                       .solve(p, 2);
     // Past the horizon the schedules hold their last value, and the run goes on until the stall.
     CHECK(s.log.size() >= 16);
     std::size_t stall = 0;
@@ -239,10 +234,8 @@ TEST_CASE("stop conditions end the run where they say") {
         stall = s.log[i].best_objective < s.log[i - 1].best_objective ? 0 : stall + 1;
     CHECK(stall == 15);
     const double optimum = viterbi_chain(g, model).delay_s;
-    using target = pso_ga<segment_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
-                          linear_coefficients, stop_any<target_objective, max_iterations>>;
-    const auto t = target({.population = 30, .iterations = 400, .polish_after_stall = 10}, {}, {}, {}, {},
-                          {target_objective{.objective = optimum}, max_iterations{}})
+    const auto t = with_stop(hybrid_pso_ga({.population = 30, .iterations = 400, .polish_after_stall = 10}),
+                             target_objective{.objective = optimum} || max_iterations{})
                        .solve(p, 2);
     CHECK(within(t.value.objective, optimum));
     CHECK(t.iterations < 400);
@@ -334,7 +327,7 @@ TEST_CASE("on small multi-task instances PSO-GA equals exhaustive enumeration") 
     CHECK(paper_hits * 2 >= runs);
 }
 
-TEST_CASE("constraints are never violated when a feasible plan exists") {
+TEST_CASE("constraints are never violated when a feasible plan exists" * doctest::test_suite("slow")) {
     std::mt19937_64 rng(41);
     for (int instance = 0; instance < 9; ++instance) {
         const layer_graph g = instance % 2 ? optim_test::random_dag(30, rng) : optim_test::random_chain(30, rng);
@@ -369,8 +362,8 @@ TEST_CASE("constraints are never violated when a feasible plan exists") {
     }
 }
 
-TEST_CASE("on every zoo model and profile, in three environments, for 10 seeds, PSO-GA reaches the "
-          "exact optimum: Viterbi on chains, the min cut on DAGs with two nodes") {
+TEST_CASE("on every zoo model and profile - in three environments - for 10 seeds - PSO-GA reaches the "
+          "exact optimum: Viterbi on chains - the min cut on DAGs with two nodes" * doctest::test_suite("slow")) {
     struct named {
         std::string name;
         layer_graph graph;
@@ -415,7 +408,7 @@ TEST_CASE("on every zoo model and profile, in three environments, for 10 seeds, 
 // Random DAGs with random costs have fragmented optima (islands of layers that only pay off
 // when moved together): block moves alone reached 51 of 60 runs (one DAG defeated every seed
 // at a 9% gap); with the exact large moves of the polish every run reaches the optimum.
-TEST_CASE("on random chains and DAGs of 40 to 120 layers PSO-GA mostly reaches the exact optimum") {
+TEST_CASE("on random chains and DAGs of 40 to 120 layers PSO-GA mostly reaches the exact optimum" * doctest::test_suite("slow")) {
     std::mt19937_64 rng(45);
     int mixed = 0, hits = 0, runs = 0;
     for (int instance = 0; instance < 12; ++instance) {

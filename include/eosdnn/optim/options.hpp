@@ -1,11 +1,17 @@
 #pragma once
 /// \file options.hpp
-/// The options of the PSO-GA engine: an aggregate for designated initializers, validated once
-/// when the engine is built.
+/// What configures the PSO-GA engine: its options and its policies, two aggregates for
+/// designated initializers, validated once when the engine is built.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/large_moves.hpp>
 #include <eosdnn/optim/local_search.hpp>
+#include <eosdnn/optim/operators/coefficients.hpp>
+#include <eosdnn/optim/operators/crossover.hpp>
+#include <eosdnn/optim/operators/inertia.hpp>
+#include <eosdnn/optim/operators/mutation.hpp>
+#include <eosdnn/optim/operators/policy.hpp>
+#include <eosdnn/optim/operators/stop_condition.hpp>
 
 #include <cstddef>
 #include <string>
@@ -44,6 +50,29 @@ private:
         if (!ok)
             throw error(error_kind::validation, std::string("pso_ga_options.") + field + " is " +
                                                     std::to_string(value) + " (must be " + rule + ")");
+    }
+};
+
+/// The five policies of a pso_ga, by name, so that one can be changed without spelling the
+/// others: `pso_ga(options, pso_ga_policies{.stop = max_evaluations{.count = 5000}})` deduces
+/// the types of the policies given and keeps the defaults (the paper's) for the rest.
+template <class Mutation = uniform_reset_mutation, class Crossover = two_point_crossover,
+          class Inertia = adaptive_exponential_inertia, class Coefficients = linear_coefficients,
+          class Stop = default_stop>
+struct pso_ga_policies {
+    Mutation mutation{};          ///< a mutation_operator: the inertia part of the update
+    Crossover crossover{};        ///< a crossover_operator, with pBest and with gBest
+    Inertia inertia{};            ///< an inertia_schedule: the mutation probability w
+    Coefficients coefficients{};  ///< a coefficient_schedule: the crossover probabilities c1, c2
+    Stop stop{};                  ///< a stop_condition: when the run ends
+
+    /// Validates every policy that has a validate().
+    void validate() const {
+        validate_policy(mutation);
+        validate_policy(crossover);
+        validate_policy(inertia);
+        validate_policy(coefficients);
+        validate_policy(stop);
     }
 };
 

@@ -5,25 +5,29 @@
 /// (the inertia part) and two crossovers, with the particle's best (cognitive) and with the
 /// swarm's best (social). Every operator is a policy given as a template parameter.
 
+#include <eosdnn/config.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/detail/xtensor.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/optim/detail/population.hpp>
 #include <eosdnn/optim/detail/population_evaluator.hpp>
+#include <eosdnn/optim/detail/progress.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
-#include <eosdnn/optim/incremental.hpp>
+#include <eosdnn/core/incremental.hpp>
 #include <eosdnn/optim/large_moves.hpp>
 #include <eosdnn/optim/local_search.hpp>
 #include <eosdnn/optim/lower_bound.hpp>
-#include <eosdnn/optim/observer.hpp>
+#include <eosdnn/core/result.hpp>
 #include <eosdnn/optim/operators/coefficients.hpp>
 #include <eosdnn/optim/operators/crossover.hpp>
 #include <eosdnn/optim/operators/inertia.hpp>
 #include <eosdnn/optim/operators/mutation.hpp>
+#include <eosdnn/optim/operators/policy.hpp>
 #include <eosdnn/optim/operators/stop_condition.hpp>
 #include <eosdnn/optim/options.hpp>
-#include <eosdnn/optim/problem.hpp>
+#include <eosdnn/core/problem.hpp>
 
 #include <algorithm>
 #include <concepts>
@@ -38,52 +42,6 @@
 namespace eosdnn {
 
 namespace detail {
-
-/// Fraction of the free genes where `x` differs from `best` (0 when no gene is free).
-inline double distance(std::span<const node_id> x, std::span<const node_id> best,
-                       const gene_space& space) noexcept {
-    const auto free = space.free_genes();
-    if (free.empty()) return 0;
-    std::size_t differ = 0;
-    for (std::size_t g : free) differ += x[g] != best[g] ? 1 : 0;
-    return static_cast<double>(differ) / static_cast<double>(free.size());
-}
-
-/// Fills row `i` of `x` with genes drawn uniformly from their choices (fixed genes draw nothing).
-template <std::uniform_random_bit_generator Rng>
-void random_row(std::span<node_id> x, const gene_space& space, Rng& rng) {
-    for (std::size_t g = 0; g < x.size(); ++g) {
-        const auto c = space.choices(g);
-        x[g] = c.size() == 1 ? c[0] : c[draw_index(c.size(), rng)];
-    }
-}
-
-/// The initial population: the given plans first (checked against the space), then random rows.
-template <std::uniform_random_bit_generator Rng>
-void initial_population(matrix<node_id>& x, const gene_space& space,
-                        std::span<const std::vector<node_id>> plans, Rng& rng) {
-    if (plans.size() > x.shape(0))
-        throw error(error_kind::validation, std::to_string(plans.size()) +
-                                                " initial plans for a population of " +
-                                                std::to_string(x.shape(0)));
-    for (std::size_t i = 0; i < x.shape(0); ++i) {
-        auto r = row(x, i);
-        if (i < plans.size()) {
-            space.check(plans[i], "initial plan " + std::to_string(i));
-            std::copy(plans[i].begin(), plans[i].end(), r.begin());
-        } else {
-            random_row(r, space, rng);
-        }
-    }
-}
-
-/// Index of the best value (the first one among equals).
-inline std::size_t best_index(std::span<const evaluation> values) noexcept {
-    std::size_t b = 0;
-    for (std::size_t i = 1; i < values.size(); ++i)
-        if (better(values[i], values[b])) b = i;
-    return b;
-}
 
 /// The hybrid's large moves on gBest, when the problem is one task under the sequential schedule
 /// (itself, or the full evaluator behind an incremental chain). An improved gBest is re-priced
@@ -110,16 +68,10 @@ std::size_t polish_by_large_moves(P& problem, std::vector<node_id>& x, evaluatio
     else return 0;
 }
 
-/// Mean objective of a population.
-inline double mean_objective(std::span<const evaluation> values) noexcept {
-    double sum = 0;
-    for (const auto& v : values) sum += v.objective;
-    return values.empty() ? 0 : sum / static_cast<double>(values.size());
-}
-
 }  // namespace detail
 
-/// The PSO-GA engine. Every policy is stored by value and validated when the engine is built.
+/// The PSO-GA engine. Every policy is stored by value and validated (when it has a validate())
+/// when the engine is built.
 ///
 /// One iteration, for each particle i in order (all random draws from one engine, in a fixed
 /// order, so a seed fixes the run):
@@ -130,12 +82,16 @@ inline double mean_objective(std::span<const evaluation> values) noexcept {
 /// allows it), and pBest_i and gBest are updated in particle order. gBest is updated once per
 /// iteration (a synchronous swarm): this is what makes a parallel run identical to a serial one.
 ///
+/// Change one policy without spelling the others: `with_mutation(paper_pso_ga(o), m)` (a value)
+/// or `paper_pso_ga::with_mutation<M>` (a type); likewise with_crossover, with_inertia,
+/// with_coefficients, with_stop, with_engine; or name them: `pso_ga(o, pso_ga_policies{.stop = s})`.
+///
 /// \tparam Mutation      a mutation_operator (default: the paper's one-gene reset)
 /// \tparam Crossover     a crossover_operator (default: the paper's two-point crossover)
 /// \tparam Inertia       an inertia_schedule (default: the paper's self-adaptive rule)
 /// \tparam Coefficients  a coefficient_schedule (default: the paper's linear c1, c2)
 /// \tparam Stop          a stop_condition (default: planned iterations or 100 stalled ones)
-/// \tparam Rng           the random engine, any std::uniform_random_bit_generator
+/// \tparam Rng           the random engine (default std::mt19937_64; change it by with_engine)
 template <class Mutation = uniform_reset_mutation, class Crossover = two_point_crossover,
           inertia_schedule Inertia = adaptive_exponential_inertia,
           coefficient_schedule Coefficients = linear_coefficients, stop_condition Stop = default_stop,
@@ -145,50 +101,119 @@ class pso_ga {
 public:
     /// The random engine type.
     using random_engine = Rng;
+    /// The policies, by name.
+    using policies_type = pso_ga_policies<Mutation, Crossover, Inertia, Coefficients, Stop>;
 
-    /// Stores the options and the policies; throws eosdnn::error if any is invalid.
+    /// This engine with another mutation type, the other policies unchanged.
+    template <class M>
+    using with_mutation = pso_ga<M, Crossover, Inertia, Coefficients, Stop, Rng>;
+    /// This engine with another crossover type.
+    template <class C>
+    using with_crossover = pso_ga<Mutation, C, Inertia, Coefficients, Stop, Rng>;
+    /// This engine with another inertia schedule type.
+    template <class I>
+    using with_inertia = pso_ga<Mutation, Crossover, I, Coefficients, Stop, Rng>;
+    /// This engine with another coefficient schedule type.
+    template <class C>
+    using with_coefficients = pso_ga<Mutation, Crossover, Inertia, C, Stop, Rng>;
+    /// This engine with another stop condition type.
+    template <class S>
+    using with_stop = pso_ga<Mutation, Crossover, Inertia, Coefficients, S, Rng>;
+    /// This engine with another random engine.
+    template <class E>
+    using with_engine = pso_ga<Mutation, Crossover, Inertia, Coefficients, Stop, E>;
+
+    /// Stores the options and the policies (positionally); throws eosdnn::error if any is invalid.
     explicit pso_ga(pso_ga_options options = {}, Mutation mutation = {}, Crossover crossover = {},
                     Inertia inertia = {}, Coefficients coefficients = {}, Stop stop = {})
-        : options_(options), mutation_(std::move(mutation)), crossover_(std::move(crossover)),
-          inertia_(std::move(inertia)), coefficients_(std::move(coefficients)), stop_(std::move(stop)) {
+        : pso_ga(options, policies_type{std::move(mutation), std::move(crossover), std::move(inertia),
+                                        std::move(coefficients), std::move(stop)}) {}
+
+    /// Stores the options and the policies (by name); throws eosdnn::error if any is invalid.
+    pso_ga(pso_ga_options options, policies_type policies)
+        : options_(options), policies_(std::move(policies)) {
         options_.validate();
-        mutation_.validate();
-        crossover_.validate();
-        inertia_.validate();
-        coefficients_.validate();
-        stop_.validate();
+        policies_.validate();
     }
 
     /// The options.
     const pso_ga_options& options() const noexcept { return options_; }
+    /// All the policies.
+    const policies_type& policies() const noexcept { return policies_; }
     /// The mutation policy.
-    const Mutation& mutation() const noexcept { return mutation_; }
+    const Mutation& mutation() const noexcept { return policies_.mutation; }
     /// The crossover policy.
-    const Crossover& crossover() const noexcept { return crossover_; }
+    const Crossover& crossover() const noexcept { return policies_.crossover; }
     /// The inertia schedule.
-    const Inertia& inertia() const noexcept { return inertia_; }
+    const Inertia& inertia() const noexcept { return policies_.inertia; }
     /// The coefficient schedule.
-    const Coefficients& coefficients_schedule() const noexcept { return coefficients_; }
-    /// The stop condition.
-    const Stop& stop() const noexcept { return stop_; }
+    const Coefficients& coefficients_schedule() const noexcept { return policies_.coefficients; }
+    /// The stop condition, used when solve() is given none.
+    const Stop& stop() const noexcept { return policies_.stop; }
 
     /// Runs PSO-GA on `problem` seeded with `seed` (the engine is Rng(seed)).
+    template <placement_problem P>
+        requires std::constructible_from<Rng, std::uint64_t>
+    optimisation_result solve(P& problem, std::uint64_t seed) const {
+        return solve(problem, seed, no_observer{});
+    }
+
+    /// The same, showing every log record to `obs` (which may stop the run by returning false).
+    template <placement_problem P, observer O>
+        requires std::constructible_from<Rng, std::uint64_t>
+    optimisation_result solve(P& problem, std::uint64_t seed, O&& obs) const {
+        return solve(problem, seed, std::forward<O>(obs), policies_.stop);
+    }
+
+    /// The same, ending the run by `stop` instead of the engine's stop condition.
+    template <placement_problem P, observer O, stop_condition S>
+        requires std::constructible_from<Rng, std::uint64_t>
+    optimisation_result solve(P& problem, std::uint64_t seed, O&& obs, const S& stop) const {
+        Rng rng(seed);
+        return run(problem, rng, {}, obs, stop);
+    }
+
+    /// Runs PSO-GA seeded with `seed` from `initial_plans` (seeding; each must be a valid
+    /// placement; the other particles start at random), with an observer.
     template <placement_problem P, observer O = no_observer>
         requires std::constructible_from<Rng, std::uint64_t>
     optimisation_result solve(P& problem, std::uint64_t seed,
-                              std::span<const std::vector<node_id>> initial_plans = {},
-                              O&& obs = {}) const {
-        Rng rng(seed);
-        return solve(problem, rng, initial_plans, std::forward<O>(obs));
+                              std::span<const std::vector<node_id>> initial_plans, O&& obs = {}) const {
+        return solve(problem, seed, initial_plans, std::forward<O>(obs), policies_.stop);
     }
 
-    /// Runs PSO-GA on `problem` drawing from `rng`. The first particles start from
-    /// `initial_plans` (seeding; each must be a valid placement), the others at random.
-    /// `obs` sees every log record and may stop the run by returning false.
+    /// The same, ending the run by `stop` instead of the engine's stop condition.
+    template <placement_problem P, observer O, stop_condition S>
+        requires std::constructible_from<Rng, std::uint64_t>
+    optimisation_result solve(P& problem, std::uint64_t seed,
+                              std::span<const std::vector<node_id>> initial_plans, O&& obs,
+                              const S& stop) const {
+        Rng rng(seed);
+        return run(problem, rng, initial_plans, obs, stop);
+    }
+
+    /// Runs PSO-GA on `problem` drawing from `rng` (whose state carries over to the caller).
+    /// The first particles start from `initial_plans`, the others at random. `obs` sees every
+    /// log record and may stop the run by returning false.
     template <placement_problem P, observer O = no_observer>
     optimisation_result solve(P& problem, Rng& rng,
                               std::span<const std::vector<node_id>> initial_plans = {},
                               O&& obs = {}) const {
+        return run(problem, rng, initial_plans, obs, policies_.stop);
+    }
+
+    /// The same, ending the run by `stop` instead of the engine's stop condition.
+    template <placement_problem P, observer O, stop_condition S>
+    optimisation_result solve(P& problem, Rng& rng, std::span<const std::vector<node_id>> initial_plans,
+                              O&& obs, const S& stop) const {
+        return run(problem, rng, initial_plans, obs, stop);
+    }
+
+private:
+    template <placement_problem P, observer O, stop_condition S>
+    optimisation_result run(P& problem, Rng& rng, std::span<const std::vector<node_id>> initial_plans,
+                            O& obs, const S& stop) const {
+        validate_policy(stop);
         const gene_space space(problem);
         const std::size_t n = space.dimension();
         const std::size_t pop = options_.population;
@@ -223,33 +248,31 @@ public:
         };
         double swarm_similarity = measure();
 
+        detail::run_report<O> report(result, obs, options_.keep_log);
         auto record = [&] {
-            const iteration_record r{.iteration = status.iteration,
-                                     .evaluations = status.evaluations,
-                                     .best_objective = gbest_value.objective,
-                                     .best_violation = gbest_value.violation,
-                                     .mean_objective = detail::mean_objective(value),
-                                     .diversity = 1 - swarm_similarity};
-            if (options_.keep_log) result.log.push_back(r);
-            return detail::notify(obs, r, std::span<const node_id>(gbest));
+            return report({.iteration = status.iteration,
+                           .evaluations = status.evaluations,
+                           .best_objective = gbest_value.objective,
+                           .best_violation = gbest_value.violation,
+                           .mean_objective = detail::mean_objective(value),
+                           .diversity = 1 - swarm_similarity},
+                          std::span<const node_id>(gbest));
         };
-        bool go_on = record();
-        if (!go_on) result.stopped_by_observer = true;
 
-        while (go_on && !stop_(status)) {
-            const coefficients c = coefficients_(status.iteration, options_.iterations);
+        for (bool go_on = record(); go_on && !stop(status); go_on = record()) {
+            const coefficients c = policies_.coefficients(status.iteration, options_.iterations);
             for (std::size_t i = 0; i < pop; ++i) {
                 auto xi = detail::row(x, i);
-                const double w = inertia_(inertia_context{.iteration = status.iteration,
-                                                          .horizon = options_.iterations,
-                                                          .distance = dist[i],
-                                                          .swarm_similarity = swarm_similarity});
+                const double w = policies_.inertia(inertia_context{.iteration = status.iteration,
+                                                                   .horizon = options_.iterations,
+                                                                   .distance = dist[i],
+                                                                   .swarm_similarity = swarm_similarity});
                 gene_range r{};
-                if (detail::draw_bernoulli(w, rng)) r |= mutation_(xi, space, rng);
+                if (detail::draw_bernoulli(w, rng)) r |= policies_.mutation(xi, space, rng);
                 if (detail::draw_bernoulli(c.c1, rng))
-                    r |= crossover_(xi, detail::row(std::as_const(pbest), i), space, rng);
+                    r |= policies_.crossover(xi, detail::row(std::as_const(pbest), i), space, rng);
                 if (detail::draw_bernoulli(c.c2, rng))
-                    r |= crossover_(xi, std::span<const node_id>(gbest), space, rng);
+                    r |= policies_.crossover(xi, std::span<const node_id>(gbest), space, rng);
                 changed[i] = r;
             }
             eval.evaluate_changed(x, changed, value);
@@ -280,10 +303,6 @@ public:
             status.evaluations = eval.evaluations() + polish_evaluations;
             status.best = gbest_value;
             swarm_similarity = measure();
-            if (!record()) {
-                result.stopped_by_observer = true;
-                break;
-            }
         }
 
         result.placement = std::move(gbest);
@@ -296,12 +315,12 @@ public:
 
 private:
     pso_ga_options options_;
-    Mutation mutation_;
-    Crossover crossover_;
-    Inertia inertia_;
-    Coefficients coefficients_;
-    Stop stop_;
+    policies_type policies_;
 };
+
+/// The engine of a set of named policies: `pso_ga(options, pso_ga_policies{.mutation = m})`.
+template <class M, class C, class I, class Co, class S>
+pso_ga(pso_ga_options, pso_ga_policies<M, C, I, Co, S>) -> pso_ga<M, C, I, Co, S>;
 
 /// The published algorithm as described (one-gene mutation, two-point crossover, self-adaptive
 /// inertia reading the particle's distance to gBest, linear c1 and c2, iteration limit or stall),
@@ -322,4 +341,76 @@ inline pso_ga_options hybrid_options() {
             .polish_large_moves = true};
 }
 
+/// `optimiser` with its mutation replaced by `mutation`, everything else unchanged:
+/// `with_mutation(hybrid_pso_ga(hybrid_options()), k_gene_reset_mutation{.k = 3})`.
+template <class M, class C, class I, class Co, class S, class R, class NewM>
+auto with_mutation(const pso_ga<M, C, I, Co, S, R>& optimiser, NewM mutation) {
+    using rebound = typename pso_ga<M, C, I, Co, S, R>::template with_mutation<NewM>;
+    const auto& p = optimiser.policies();
+    using policies = typename rebound::policies_type;
+    return rebound(optimiser.options(),
+                   policies{std::move(mutation), p.crossover, p.inertia, p.coefficients, p.stop});
+}
+
+/// `optimiser` with its crossover replaced by `crossover`, everything else unchanged.
+template <class M, class C, class I, class Co, class S, class R, class NewC>
+auto with_crossover(const pso_ga<M, C, I, Co, S, R>& optimiser, NewC crossover) {
+    using rebound = typename pso_ga<M, C, I, Co, S, R>::template with_crossover<NewC>;
+    const auto& p = optimiser.policies();
+    using policies = typename rebound::policies_type;
+    return rebound(optimiser.options(),
+                   policies{p.mutation, std::move(crossover), p.inertia, p.coefficients, p.stop});
+}
+
+/// `optimiser` with its inertia schedule replaced by `inertia`, everything else unchanged.
+template <class M, class C, class I, class Co, class S, class R, class NewI>
+auto with_inertia(const pso_ga<M, C, I, Co, S, R>& optimiser, NewI inertia) {
+    using rebound = typename pso_ga<M, C, I, Co, S, R>::template with_inertia<NewI>;
+    const auto& p = optimiser.policies();
+    using policies = typename rebound::policies_type;
+    return rebound(optimiser.options(),
+                   policies{p.mutation, p.crossover, std::move(inertia), p.coefficients, p.stop});
+}
+
+/// `optimiser` with its coefficient schedule replaced by `coefficients`, everything else unchanged.
+template <class M, class C, class I, class Co, class S, class R, class NewCo>
+auto with_coefficients(const pso_ga<M, C, I, Co, S, R>& optimiser, NewCo coefficients) {
+    using rebound = typename pso_ga<M, C, I, Co, S, R>::template with_coefficients<NewCo>;
+    const auto& p = optimiser.policies();
+    using policies = typename rebound::policies_type;
+    return rebound(optimiser.options(),
+                   policies{p.mutation, p.crossover, p.inertia, std::move(coefficients), p.stop});
+}
+
+/// `optimiser` with its stop condition replaced by `stop`, everything else unchanged:
+/// `with_stop(paper_pso_ga(options), max_evaluations{.count = 5000})`.
+template <class M, class C, class I, class Co, class S, class R, class NewS>
+auto with_stop(const pso_ga<M, C, I, Co, S, R>& optimiser, NewS stop) {
+    using rebound = typename pso_ga<M, C, I, Co, S, R>::template with_stop<NewS>;
+    const auto& p = optimiser.policies();
+    using policies = typename rebound::policies_type;
+    return rebound(optimiser.options(),
+                   policies{p.mutation, p.crossover, p.inertia, p.coefficients, std::move(stop)});
+}
+
+/// `optimiser` drawing from another random engine type, everything else unchanged:
+/// `with_engine<std::minstd_rand>(paper_pso_ga(options))`.
+template <class E, class M, class C, class I, class Co, class S, class R>
+typename pso_ga<M, C, I, Co, S, R>::template with_engine<E> with_engine(
+    const pso_ga<M, C, I, Co, S, R>& optimiser) {
+    return typename pso_ga<M, C, I, Co, S, R>::template with_engine<E>(optimiser.options(),
+                                                                      optimiser.policies());
+}
+
+/// `optimiser` with other options (size, threads, the hybrid's polish), the policies unchanged.
+template <class M, class C, class I, class Co, class S, class R>
+pso_ga<M, C, I, Co, S, R> with_options(const pso_ga<M, C, I, Co, S, R>& optimiser,
+                                       const pso_ga_options& options) {
+    return pso_ga<M, C, I, Co, S, R>(options, optimiser.policies());
+}
+
 }  // namespace eosdnn
+
+#if EOSDNN_DECLARE_ONLY
+#include <eosdnn/detail/common_instances.hpp>  // extern templates of the common instantiations
+#endif

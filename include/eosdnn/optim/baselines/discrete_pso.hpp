@@ -4,21 +4,26 @@
 /// the indices of its choices, rounded down to pick one): the swarm without the GA operators.
 
 #include <eosdnn/detail/xtensor.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/optim/detail/population.hpp>
 #include <eosdnn/optim/detail/population_evaluator.hpp>
+#include <eosdnn/optim/detail/progress.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/lower_bound.hpp>
-#include <eosdnn/optim/observer.hpp>
-#include <eosdnn/optim/problem.hpp>
-#include <eosdnn/optim/pso_ga.hpp>
+#include <eosdnn/core/result.hpp>
+#include <eosdnn/core/problem.hpp>
+#include <eosdnn/optim/operators/stop_condition.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace eosdnn {
@@ -33,6 +38,8 @@ struct discrete_pso_options {
     double max_velocity = 0.5;    ///< velocity limit as a fraction of a gene's range, in (0, 1]
     std::size_t threads = 1;      ///< threads evaluating the swarm, >= 1
     std::size_t stall = 0;        ///< stop after this many iterations without a better gBest; 0: never
+                                  ///< (with `iterations`, the default stop; a stop given to solve()
+                                  ///< replaces both)
 
     /// Throws eosdnn::error naming the field and the value if one is out of range.
     void validate() const {
@@ -59,9 +66,30 @@ public:
     /// Validates the options.
     explicit discrete_pso(discrete_pso_options options = {}) : options_(options) { options_.validate(); }
 
+    /// The options.
+    const discrete_pso_options& options() const noexcept { return options_; }
+
+    /// The stop condition a run uses unless solve() is given one: the planned iterations, or
+    /// `options().stall` iterations without a better gBest.
+    default_stop stop() const noexcept { return {max_iterations{}, detail::stall_or_never(options_.stall)}; }
+
     /// Runs the swarm seeded with `seed`.
     template <placement_problem P>
     optimisation_result solve(P& problem, std::uint64_t seed) const {
+        return solve(problem, seed, no_observer{}, stop());
+    }
+
+    /// The same, showing every log record to `obs` (which may stop the run by returning false).
+    template <placement_problem P, observer O>
+    optimisation_result solve(P& problem, std::uint64_t seed, O&& obs) const {
+        return solve(problem, seed, std::forward<O>(obs), stop());
+    }
+
+    /// The same, ending the run by `stop` (checked after every iteration; run_status::horizon is
+    /// `options().iterations`) instead of stop().
+    template <placement_problem P, observer O, stop_condition S>
+    optimisation_result solve(P& problem, std::uint64_t seed, O&& obs, const S& stop) const {
+        validate_policy(stop);
         Rng rng(seed);
         const gene_space space(problem);
         const std::size_t pop = options_.population, n = space.dimension();
@@ -94,17 +122,19 @@ public:
         for (std::size_t g = 0; g < n; ++g) gbest_pos[g] = pos(b, g);
 
         optimisation_result result;
-        auto record = [&](std::size_t it) {
-            result.log.push_back({.iteration = it, .evaluations = eval.evaluations(),
-                                  .best_objective = gbest_value.objective,
-                                  .best_violation = gbest_value.violation,
-                                  .mean_objective = detail::mean_objective(value),
-                                  .diversity = 0});
+        run_status status{.iteration = 0, .horizon = options_.iterations,
+                          .evaluations = eval.evaluations(), .stall = 0, .best = gbest_value};
+        detail::run_report<std::remove_reference_t<O>> report(result, obs);
+        auto record = [&] {
+            return report({.iteration = status.iteration, .evaluations = status.evaluations,
+                           .best_objective = gbest_value.objective,
+                           .best_violation = gbest_value.violation,
+                           .mean_objective = detail::mean_objective(value),
+                           .diversity = detail::diversity(x, gbest, space)},
+                          std::span<const node_id>(gbest));
         };
-        record(0);
         const std::vector<gene_range> all(pop, gene_range{0, n});
-        std::size_t stalled = 0;
-        for (std::size_t it = 1; it <= options_.iterations; ++it) {
+        for (bool go_on = record(); go_on && !stop(status); go_on = record()) {
             for (std::size_t i = 0; i < pop; ++i) {
                 for (std::size_t g = 0; g < n; ++g) {
                     if (!space.is_free(g)) continue;
@@ -135,13 +165,14 @@ public:
                     }
                 }
             }
-            record(it);
-            result.iterations = it;
-            stalled = improved ? 0 : stalled + 1;
-            if (options_.stall && stalled >= options_.stall) break;
+            ++status.iteration;
+            status.stall = improved ? 0 : status.stall + 1;
+            status.evaluations = eval.evaluations();
+            status.best = gbest_value;
         }
         result.placement = std::move(gbest);
         result.value = gbest_value;
+        result.iterations = status.iteration;
         result.evaluations = eval.evaluations();
         detail::attach_bound(result, structural_lower_bound(problem));
         return result;

@@ -4,23 +4,28 @@
 /// mutation policies as PSO-GA, and elitism. The GA half of PSO-GA without the swarm.
 
 #include <eosdnn/detail/xtensor.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/optim/detail/population.hpp>
 #include <eosdnn/optim/detail/population_evaluator.hpp>
+#include <eosdnn/optim/detail/progress.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/lower_bound.hpp>
-#include <eosdnn/optim/observer.hpp>
+#include <eosdnn/core/result.hpp>
 #include <eosdnn/optim/operators/crossover.hpp>
 #include <eosdnn/optim/operators/mutation.hpp>
-#include <eosdnn/optim/problem.hpp>
-#include <eosdnn/optim/pso_ga.hpp>
+#include <eosdnn/core/problem.hpp>
+#include <eosdnn/optim/operators/policy.hpp>
+#include <eosdnn/optim/operators/stop_condition.hpp>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
 #include <random>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -36,6 +41,8 @@ struct genetic_algorithm_options {
     double mutation_rate = 0.3;    ///< probability a child is mutated
     std::size_t threads = 1;       ///< threads evaluating a generation, >= 1
     std::size_t stall = 0;         ///< stop after this many generations without a better best; 0: never
+                                   ///< (with `generations`, the default stop; a stop given to
+                                   ///< solve() replaces both)
 
     /// Throws eosdnn::error naming the field and the value if one is out of range.
     void validate() const {
@@ -58,7 +65,8 @@ struct genetic_algorithm_options {
 
 /// The GA. Each generation: the `elites` best survive; every other child is a copy of a
 /// tournament winner, crossed (Crossover, guide = a second winner) with crossover_rate and
-/// mutated (Mutation) with mutation_rate; children are evaluated (in parallel if asked).
+/// mutated (Mutation) with mutation_rate; children are evaluated (in parallel if asked). The
+/// result (and the log's best) is the best individual seen in any generation.
 template <class Mutation = uniform_reset_mutation, class Crossover = two_point_crossover,
           std::uniform_random_bit_generator Rng = std::mt19937_64>
     requires mutation_operator<Mutation, Rng> && crossover_operator<Crossover, Rng>
@@ -69,13 +77,38 @@ public:
                                Crossover crossover = {})
         : options_(options), mutation_(std::move(mutation)), crossover_(std::move(crossover)) {
         options_.validate();
-        mutation_.validate();
-        crossover_.validate();
+        validate_policy(mutation_);
+        validate_policy(crossover_);
     }
+
+    /// The options.
+    const genetic_algorithm_options& options() const noexcept { return options_; }
+    /// The mutation policy.
+    const Mutation& mutation() const noexcept { return mutation_; }
+    /// The crossover policy.
+    const Crossover& crossover() const noexcept { return crossover_; }
+
+    /// The stop condition a run uses unless solve() is given one: the planned generations, or
+    /// `options().stall` generations without a better best.
+    default_stop stop() const noexcept { return {max_iterations{}, detail::stall_or_never(options_.stall)}; }
 
     /// Runs the GA seeded with `seed`.
     template <placement_problem P>
     optimisation_result solve(P& problem, std::uint64_t seed) const {
+        return solve(problem, seed, no_observer{}, stop());
+    }
+
+    /// The same, showing every log record to `obs` (which may stop the run by returning false).
+    template <placement_problem P, observer O>
+    optimisation_result solve(P& problem, std::uint64_t seed, O&& obs) const {
+        return solve(problem, seed, std::forward<O>(obs), stop());
+    }
+
+    /// The same, ending the run by `stop` (checked after every generation; an iteration is a
+    /// generation and run_status::horizon is `options().generations`) instead of stop().
+    template <placement_problem P, observer O, stop_condition S>
+    optimisation_result solve(P& problem, std::uint64_t seed, O&& obs, const S& stop) const {
+        validate_policy(stop);
         Rng rng(seed);
         const gene_space space(problem);
         const std::size_t pop = options_.population, n = space.dimension();
@@ -88,19 +121,29 @@ public:
         eval.evaluate_all(x, value);
 
         optimisation_result result;
-        auto record = [&](std::size_t generation) {
+        run_status status{.iteration = 0, .horizon = options_.generations,
+                          .evaluations = eval.evaluations(), .stall = 0, .best = {}};
+        detail::run_report<std::remove_reference_t<O>> report(result, obs);
+        // The result is the best individual seen so far (with elites, the generation's best).
+        auto record = [&] {
             const std::size_t b = detail::best_index(value);
-            result.value = value[b];
-            auto r = detail::row(std::as_const(x), b);
-            result.placement.assign(r.begin(), r.end());
-            result.log.push_back({.iteration = generation, .evaluations = eval.evaluations(),
-                                  .best_objective = value[b].objective,
-                                  .best_violation = value[b].violation,
-                                  .mean_objective = detail::mean_objective(value), .diversity = 0});
+            const bool improved = status.iteration == 0 || better(value[b], result.value);
+            status.stall = improved ? 0 : status.stall + 1;
+            if (improved) {
+                auto r = detail::row(std::as_const(x), b);
+                result.value = value[b];
+                result.placement.assign(r.begin(), r.end());
+            }
+            status.evaluations = eval.evaluations();
+            status.best = result.value;
+            const std::span<const node_id> best(result.placement);
+            return report({.iteration = status.iteration, .evaluations = status.evaluations,
+                           .best_objective = result.value.objective,
+                           .best_violation = result.value.violation,
+                           .mean_objective = detail::mean_objective(value),
+                           .diversity = detail::diversity(x, best, space)},
+                          best);
         };
-        record(0);
-        evaluation best = result.value;
-        std::size_t stalled = 0;
         auto select = [&] {
             std::size_t winner = detail::draw_index(pop, rng);
             for (std::size_t t = 1; t < options_.tournament; ++t) {
@@ -109,7 +152,7 @@ public:
             }
             return winner;
         };
-        for (std::size_t gen = 1; gen <= options_.generations; ++gen) {
+        for (bool go_on = record(); go_on && !stop(status); go_on = record()) {
             std::iota(rank.begin(), rank.end(), std::size_t{0});
             std::stable_sort(rank.begin(), rank.end(),
                              [&](std::size_t a, std::size_t b) { return better(value[a], value[b]); });
@@ -133,15 +176,9 @@ public:
             std::swap(x, next);
             std::swap(value, next_value);
             eval.evaluate_changed(x, changed, value);
-            record(gen);
-            result.iterations = gen;
-            if (better(result.value, best)) {
-                best = result.value;
-                stalled = 0;
-            } else if (options_.stall && ++stalled >= options_.stall) {
-                break;
-            }
+            ++status.iteration;
         }
+        result.iterations = status.iteration;
         result.evaluations = eval.evaluations();
         detail::attach_bound(result, structural_lower_bound(problem));
         return result;

@@ -5,13 +5,13 @@
 /// incremental state, and every row's value is a function of its genes only, so the result is
 /// the same bit for bit whatever the number of threads.
 
-#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/detail/xtensor.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/detail/thread_team.hpp>
 #include <eosdnn/optim/gene_space.hpp>
-#include <eosdnn/optim/incremental.hpp>
-#include <eosdnn/optim/problem.hpp>
+#include <eosdnn/core/incremental.hpp>
+#include <eosdnn/core/problem.hpp>
 
 #include <concepts>
 #include <cstddef>

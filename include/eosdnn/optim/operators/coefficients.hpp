@@ -3,7 +3,8 @@
 /// Coefficient schedules: c1, the probability of crossing with the particle's own best (the
 /// cognitive part), and c2, with the swarm's best (the social part).
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/optim/operators/policy.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -19,12 +20,12 @@ struct coefficients {
     friend bool operator==(const coefficients&, const coefficients&) = default;
 };
 
-/// A coefficient schedule maps (iteration, horizon) to c1 and c2 in [0, 1].
+/// A coefficient schedule maps (iteration, horizon) to c1 and c2 in [0, 1]. A `validate()`
+/// member is optional.
 template <class C>
 concept coefficient_schedule =
     std::copy_constructible<C> && requires(const C& c, std::size_t iteration, std::size_t horizon) {
         { c(iteration, horizon) } -> std::same_as<coefficients>;
-        { c.validate() };
     };
 
 namespace detail {

@@ -6,7 +6,8 @@
 /// genes whose value actually changed, so identical segments cost no re-evaluation.
 
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/optim/operators/policy.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 
@@ -22,14 +23,14 @@ namespace eosdnn {
 
 /// A crossover overwrites some genes of `child` with those of `guide` (same dimension) and returns
 /// the hull of the genes that changed. Since both hold only allowed values, so does the result,
-/// and fixed genes (equal in every valid placement) never change.
+/// and fixed genes (equal in every valid placement) never change. A `validate()` member is
+/// optional (optim/operators/policy.hpp).
 template <class C, class Rng>
 concept crossover_operator =
     std::uniform_random_bit_generator<Rng> && std::copy_constructible<C> &&
     requires(const C& c, std::span<node_id> child, std::span<const node_id> guide,
              const gene_space& space, Rng& rng) {
         { c(child, guide, space, rng) } -> std::same_as<gene_range>;
-        { c.validate() };
     };
 
 namespace detail {
@@ -52,9 +53,6 @@ inline gene_range copy_segment(std::span<node_id> child, std::span<const node_id
 /// The paper's crossover: two cut points p <= q drawn uniformly over the genes; genes p..q
 /// (inclusive) are copied from the guide.
 struct two_point_crossover {
-    /// Nothing to check.
-    void validate() const {}
-
     /// Copies genes min(p,q)..max(p,q) inclusive. Deterministic core of operator().
     static gene_range apply(std::span<node_id> child, std::span<const node_id> guide, std::size_t p,
                             std::size_t q) noexcept {
@@ -76,9 +74,6 @@ struct two_point_crossover {
 
 /// One cut point c drawn uniformly in [0, dimension): genes c..end are copied from the guide.
 struct single_point_crossover {
-    /// Nothing to check.
-    void validate() const {}
-
     /// Copies genes [cut, end). Deterministic core of operator().
     static gene_range apply(std::span<node_id> child, std::span<const node_id> guide,
                             std::size_t cut) noexcept {

@@ -3,7 +3,8 @@
 /// Inertia schedules: the probability w that a particle mutates in an iteration. In PSO-GA the
 /// mutation plays the role of the velocity's inertia term, so w keeps particles exploring.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/optim/operators/policy.hpp>
 
 #include <cmath>
 #include <concepts>
@@ -20,11 +21,10 @@ struct inertia_context {
     double swarm_similarity = 0;    ///< swarm mean of the fraction of free genes equal to gBest
 };
 
-/// An inertia schedule maps the context to w in [0, 1].
+/// An inertia schedule maps the context to w in [0, 1]. A `validate()` member is optional.
 template <class I>
 concept inertia_schedule = std::copy_constructible<I> && requires(const I& i, const inertia_context& c) {
     { i(c) } -> std::convertible_to<double>;
-    { i.validate() };
 };
 
 namespace detail {

@@ -6,7 +6,8 @@
 /// Only free genes (more than one choice) are ever selected: pinned layers never move.
 
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/optim/operators/policy.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 
@@ -22,20 +23,16 @@ namespace eosdnn {
 
 /// A mutation changes some genes of `x` to other allowed values, drawing from `rng`, and returns
 /// the hull of the genes it changed. It must keep every gene within its choices and never touch a
-/// fixed gene.
+/// fixed gene. A `validate()` member is optional (optim/operators/policy.hpp).
 template <class M, class Rng>
 concept mutation_operator =
     std::uniform_random_bit_generator<Rng> && std::copy_constructible<M> &&
     requires(const M& m, std::span<node_id> x, const gene_space& space, Rng& rng) {
         { m(x, space, rng) } -> std::same_as<gene_range>;
-        { m.validate() };
     };
 
 /// The paper's mutation: one random free gene gets another of its choices, uniformly.
 struct uniform_reset_mutation {
-    /// Nothing to check; present so every policy validates the same way.
-    void validate() const {}
-
     /// Sets free gene `space.free_genes()[free_index]` to the `other`-th choice that differs from
     /// its current value (other < choice_count - 1). Deterministic core of operator().
     static gene_range apply(std::span<node_id> x, const gene_space& space, std::size_t free_index,
@@ -110,9 +107,6 @@ struct k_gene_reset_mutation {
 /// edge servers, cloud), so this is a move to an adjacent tier or server: a local step, where
 /// uniform reset is a global one.
 struct neighbour_tier_mutation {
-    /// Nothing to check.
-    void validate() const {}
-
     /// Moves free gene `space.free_genes()[free_index]` one position up (`up`) or down its choice
     /// list; at either end of the list it moves the only possible way. Deterministic core.
     static gene_range apply(std::span<node_id> x, const gene_space& space, std::size_t free_index,
@@ -143,9 +137,6 @@ struct neighbour_tier_mutation {
 /// node, and a one-gene move out of such a block pays two transfers before it can pay off; a
 /// segment move crosses that barrier in one step. Not in the paper: an eosdnn extension.
 struct segment_reset_mutation {
-    /// Nothing to check.
-    void validate() const {}
-
     /// Sets every free gene of [min(p,q), max(p,q)] that allows `value` to it. Deterministic core.
     static gene_range apply(std::span<node_id> x, const gene_space& space, std::size_t p,
                             std::size_t q, node_id value) noexcept {

@@ -3,8 +3,9 @@
 /// Termination policies, composable with `||` (stop when either holds) and `&&` (when both do),
 /// as in gapp: `max_iterations{500} || stall_iterations{50}`.
 
-#include <eosdnn/cost/evaluation.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/optim/operators/policy.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -24,18 +25,16 @@ struct run_status {
     evaluation best{};            ///< gBest's value
 };
 
-/// A stop condition says, after each iteration, whether the run should end.
+/// A stop condition says, after each iteration, whether the run should end. A `validate()`
+/// member is optional (optim/operators/policy.hpp).
 template <class S>
 concept stop_condition = std::copy_constructible<S> && requires(const S& s, const run_status& r) {
     { s(r) } -> std::convertible_to<bool>;
-    { s.validate() };
 };
 
 /// Stops after `count` iterations; 0 (the default) means the options' planned iterations.
 struct max_iterations {
-    std::size_t count = 0;  ///< iterations to run, 0 for the horizon
-    /// Nothing to check: 0 has a meaning.
-    void validate() const {}
+    std::size_t count = 0;  ///< iterations to run, 0 for the horizon (0 has a meaning: no check)
     /// True once the limit is reached.
     bool operator()(const run_status& r) const noexcept {
         return r.iteration >= (count ? count : r.horizon);
@@ -89,8 +88,8 @@ template <stop_condition A, stop_condition B>
 struct stop_any {
     A first{};   ///< left operand
     B second{};  ///< right operand
-    /// Validates both operands.
-    void validate() const { first.validate(), second.validate(); }
+    /// Validates both operands (those that have a validate()).
+    void validate() const { validate_policy(first), validate_policy(second); }
     /// first(r) || second(r).
     bool operator()(const run_status& r) const { return first(r) || second(r); }
 };
@@ -100,8 +99,8 @@ template <stop_condition A, stop_condition B>
 struct stop_all {
     A first{};   ///< left operand
     B second{};  ///< right operand
-    /// Validates both operands.
-    void validate() const { first.validate(), second.validate(); }
+    /// Validates both operands (those that have a validate()).
+    void validate() const { validate_policy(first), validate_policy(second); }
     /// first(r) && second(r).
     bool operator()(const run_status& r) const { return first(r) && second(r); }
 };
