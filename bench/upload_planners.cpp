@@ -53,14 +53,14 @@ void run(benchmark::State& state, const Planner& planner, const layer_graph& g, 
          const std::vector<node_id>& x) {
     std::size_t partitions = 0;
     for (auto _ : state) {
-        upload_plan plan = planner.plan(g, model, x);
+        upload_plan plan = planner.plan(upload_problem(g, model, x));
         partitions = plan.partitions.size();
         benchmark::DoNotOptimize(plan);
     }
     state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * g.size()));
     state.counters["layers"] = static_cast<double>(g.size());
     state.counters["partitions"] = static_cast<double>(partitions);
-    const upload_plan plan = planner.plan(g, model, x);
+    const upload_plan plan = planner.plan(upload_problem(g, model, x));
     state.counters["queries_during_upload"] =
         static_cast<double>(simulate_queries(g, model, plan).metrics.queries_during_upload);
 }

@@ -40,7 +40,7 @@ int main() {
     const std::vector<std::vector<node_id>> seeds{alone};
     const auto joint = hybrid_pso_ga(hybrid_options()).solve(problem, 1, seeds);
 
-    problem.evaluate(joint.placement);  // completion_times() refer to the last evaluation
+    const std::vector<double> done = problem.completion_times(joint.placement);
     for (std::size_t k = 0; k < tasks.size(); ++k) {
         std::size_t on_edge = 0, on_cloud = 0;
         for (std::size_t j = 0; j < tasks[k].graph.size(); ++j) {
@@ -48,7 +48,7 @@ int main() {
             on_cloud += joint.placement[problem.offset(k) + j] == cloud;
         }
         std::printf("%-13s on phone%zu: %3zu layers on the edge, %3zu in the cloud, done after %.1f ms\n",
-                    models[k], k + 1, on_edge, on_cloud, problem.completion_times()[k] * 1e3);
+                    models[k], k + 1, on_edge, on_cloud, done[k] * 1e3);
     }
     std::printf("mean completion: %.1f ms planned jointly, %.1f ms planned one task at a time\n",
                 joint.value.delay_s * 1e3, alone_mean * 1e3);

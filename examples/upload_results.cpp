@@ -91,11 +91,11 @@ row evaluate(const layer_graph& g, const Model& model, std::string source, doubl
         simulation_result sim = simulate_queries(g, model, plan, simulation);
         r.planners.push_back({std::move(name), std::move(plan), std::move(sim)});
     };
-    add("LMU", lmu_planner{.simulation = simulation}.plan(g, model, x));
-    if (servers <= 1) add("EMDL", emdl_planner{}.plan(g, model, x));
-    add("IONN", ionn_planner{}.plan(g, model, x));
-    add("layer", layer_by_layer_planner{}.plan(g, model, x));
-    add("whole", whole_model_planner{}.plan(g, model, x));
+    add("LMU", lmu_planner{.simulation = simulation}.plan(upload_problem(g, model, x)));
+    if (servers <= 1) add("EMDL", emdl_planner{}.plan(upload_problem(g, model, x)));
+    add("IONN", ionn_planner{}.plan(upload_problem(g, model, x)));
+    add("layer", layer_by_layer_planner{}.plan(upload_problem(g, model, x)));
+    add("whole", whole_model_planner{}.plan(upload_problem(g, model, x)));
     return r;
 }
 

@@ -1,7 +1,8 @@
 // An uploading plan from a custom planner, simulated next to LMU and whole-model upload.
 //
-// A planner is any type with name() and plan(graph, model, placement, device) -> upload_plan
-// (the concept eosdnn::upload_planner). This one makes a partition of each layer with parameters
+// A planner is any type with name() and plan(upload_problem) -> upload_plan (the concept
+// eosdnn::upload_planner); the upload_problem holds the model, the cost model, the target
+// placement and its device, checked once. This one makes a partition of each layer with parameters
 // (with the parameter-free layers next to it) and uploads the smallest first, a naive rule that
 // ignores what each partition saves. simulate_queries() then replays the upload with closed-loop
 // queries that use whatever has arrived.
@@ -9,6 +10,7 @@
 #include <eosdnn/upload/baselines.hpp>
 #include <eosdnn/upload/lmu.hpp>
 #include <eosdnn/upload/query_simulation.hpp>
+#include <eosdnn/upload/upload_problem.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -21,8 +23,10 @@ struct smallest_first {
     std::string_view name() const { return "smallest-first"; }
 
     template <eosdnn::upload_cost_model Model>
-    eosdnn::upload_plan plan(const eosdnn::layer_graph& g, const Model& model,
-                             std::span<const eosdnn::node_id> x, eosdnn::node_id device) const {
+    eosdnn::upload_plan plan(const eosdnn::upload_problem<Model>& problem) const {
+        const eosdnn::layer_graph& g = problem.graph();
+        const auto x = problem.placement();
+        const eosdnn::node_id device = problem.device();
         eosdnn::upload_plan result{.planner = std::string(name()), .device = device,
                                    .placement = {x.begin(), x.end()}};
         // In topological order: a new partition at each parameter layer and at each change of
@@ -35,7 +39,7 @@ struct smallest_first {
             if (!extend) parts.push_back({.node = x[j]});
             parts.back().layers.push_back(j);
             parts.back().param_bytes += g[j].param_bytes;
-            parts.back().upload_s += model.upload_time(g[j], device, x[j]);
+            parts.back().upload_s += problem.model().upload_time(g[j], device, x[j]);
         }
         std::stable_sort(result.partitions.begin(), result.partitions.end(),
                          [](const auto& a, const auto& b) { return a.param_bytes < b.param_bytes; });
@@ -64,7 +68,8 @@ int main() {
                     plan.planner.c_str(), m.partitions, m.upload_s, m.queries_during_upload,
                     m.first_offloaded_s);
     };
-    report(smallest_first{}.plan(net, model, placement, phone));
-    report(lmu_planner{.simulation = sim}.plan(net, model, placement, phone));
-    report(whole_model_planner{}.plan(net, model, placement, phone));
+    const upload_problem problem(net, model, placement, phone);  // built once, shared
+    report(smallest_first{}.plan(problem));
+    report(lmu_planner{.simulation = sim}.plan(problem));
+    report(whole_model_planner{}.plan(problem));
 }

@@ -2,7 +2,7 @@
 // What every libFuzzer target of eosdnn shares: how a finding is reported, and parsing the input
 // as read_json_file parses a file.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/io/json.hpp>
 
 #include <cstddef>

@@ -10,7 +10,7 @@
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include "fuzz_common.hpp"
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
 

@@ -13,7 +13,7 @@
 
 #include "fuzz_common.hpp"
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/io/onnx.hpp>
 
 #include <cstddef>

@@ -7,7 +7,7 @@
 
 #include "fuzz_common.hpp"
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/io/profile_csv.hpp>
 
 #include <cstddef>

@@ -1,7 +1,7 @@
 #pragma once
 // The message of the eosdnn::error a callable throws, for tests of error reporting.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 
 #include <doctest/doctest.h>
 

@@ -6,8 +6,9 @@
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
+#include <eosdnn/optim/gene_space.hpp>
 
 #include "../error_message.hpp"
 
@@ -134,9 +135,10 @@ TEST_CASE("multi_task_evaluator: two tasks contending for one edge server") {
         // Results return in 0.1 s: task 0 at 3.7, task 1 at 2.7.
         multi_task_evaluator mean(contending_tasks(50), model);
         const evaluation e = mean.evaluate(x);
-        REQUIRE(mean.completion_times().size() == 2);
-        CHECK(mean.completion_times()[0] == doctest::Approx(3.7));
-        CHECK(mean.completion_times()[1] == doctest::Approx(2.7));
+        const std::vector<double> done = mean.completion_times(x);
+        REQUIRE(done.size() == 2);
+        CHECK(done[0] == doctest::Approx(3.7));
+        CHECK(done[1] == doctest::Approx(2.7));
         CHECK(e.delay_s == doctest::Approx(3.2));
         CHECK(e.objective == doctest::Approx(3.2));
         CHECK(e.feasible());
@@ -152,16 +154,17 @@ TEST_CASE("multi_task_evaluator: two tasks contending for one edge server") {
         // first, 1.1-2.1, back at 2.2; b1 waits: 2.1-4.1, back at 4.2.
         multi_task_evaluator ev(contending_tasks(100), model);
         const evaluation e = ev.evaluate(x);
-        CHECK(ev.completion_times()[0] == doctest::Approx(2.2));
-        CHECK(ev.completion_times()[1] == doctest::Approx(4.2));
+        CHECK(ev.completion_times(x)[0] == doctest::Approx(2.2));
+        CHECK(ev.completion_times(x)[1] == doctest::Approx(4.2));
         CHECK(e.delay_s == doctest::Approx(3.2));
     }
     SUBCASE("no contention when the tasks use different nodes") {
         // b1 stays on phone_b: 0.5 + 20 s; a runs as alone: 1 + 0.1 + 1 + 0.1.
         multi_task_evaluator ev(contending_tasks(50), model, {.aggregate = task_aggregate::sum});
-        const evaluation e = ev.evaluate(placement{0, 2, 1, 1});
-        CHECK(ev.completion_times()[0] == doctest::Approx(2.2));
-        CHECK(ev.completion_times()[1] == doctest::Approx(20.5));
+        const placement apart{0, 2, 1, 1};
+        const evaluation e = ev.evaluate(apart);
+        CHECK(ev.completion_times(apart)[0] == doctest::Approx(2.2));
+        CHECK(ev.completion_times(apart)[1] == doctest::Approx(20.5));
         CHECK(e.delay_s == doctest::Approx(22.7));
     }
     SUBCASE("two apps on one device share it") {
@@ -171,9 +174,10 @@ TEST_CASE("multi_task_evaluator: two tasks contending for one edge server") {
         std::vector<dnn_task> tasks{dnn_task{.graph = two_layers("a", 100, 1000), .device = 0},
                                     dnn_task{.graph = two_layers("b", 50, 2000), .device = 0}};
         multi_task_evaluator ev(tasks, model, {.aggregate = task_aggregate::makespan});
-        const evaluation e = ev.evaluate(placement{0, 0, 0, 0});
-        CHECK(ev.completion_times()[0] == doctest::Approx(11));
-        CHECK(ev.completion_times()[1] == doctest::Approx(31.5));
+        const placement local{0, 0, 0, 0};
+        const evaluation e = ev.evaluate(local);
+        CHECK(ev.completion_times(local)[0] == doctest::Approx(11));
+        CHECK(ev.completion_times(local)[1] == doctest::Approx(31.5));
         CHECK(e.delay_s == doctest::Approx(31.5));
     }
 }
@@ -196,6 +200,23 @@ TEST_CASE("multi_task_evaluator: shared memory, pinned layers and deadlines") {
         tasks[1].pinned = {node_id{1}, node_id{1}};  // b1 sits on the edge: 1
         multi_task_evaluator ev(tasks, model);
         CHECK(ev.evaluate(placement{0, 2, 1, 2}).violation == doctest::Approx(0.7 / 3 + 1));
+        // The pins are named to the optimisers too (pinned_placement_problem): gene_space
+        // reduces task 1's genes, global genes 2 and 3, to node 1, so no optimiser moves them.
+        static_assert(pinned_placement_problem<multi_task_evaluator<analytic_model>>);
+        REQUIRE(ev.pinned().size() == 4);
+        CHECK_FALSE(ev.pinned()[0].has_value());
+        CHECK_FALSE(ev.pinned()[1].has_value());
+        CHECK(*ev.pinned()[2] == 1);
+        CHECK(*ev.pinned()[3] == 1);
+        const gene_space space(ev);
+        CHECK(space.free_genes().size() == 2);
+        CHECK(space.choices(3).size() == 1);
+        CHECK(space.choices(3)[0] == 1);
+    }
+    SUBCASE("without pins, pinned() is empty") {
+        analytic_model model(two_phones_one_edge());
+        multi_task_evaluator ev(contending_tasks(50), model);
+        CHECK(ev.pinned().empty());
     }
 }
 
@@ -249,7 +270,7 @@ TEST_CASE("multi_task_evaluator: one task equals delay_evaluator's list schedule
             for (auto& gene : x) gene = node(rng);
             const evaluation a = single.evaluate(x), b = multi.evaluate(x);
             CHECK(b.delay_s == doctest::Approx(a.delay_s));
-            CHECK(multi.completion_times()[0] == doctest::Approx(a.delay_s));
+            CHECK(multi.completion_times(x)[0] == doctest::Approx(a.delay_s));
             CHECK(b.upload_s == doctest::Approx(a.upload_s));
             CHECK(b.energy_j == doctest::Approx(a.energy_j));
             CHECK(b.objective == doctest::Approx(a.objective));
@@ -262,10 +283,15 @@ TEST_CASE("multi_task_evaluator: copies evaluate independently and alike") {
     analytic_model model(two_phones_one_edge());
     multi_task_evaluator a(contending_tasks(50), model);
     multi_task_evaluator b = a;
-    a.evaluate(placement{0, 2, 1, 2});
-    b.evaluate(placement{0, 0, 1, 1});
-    CHECK(a.completion_times()[0] == doctest::Approx(3.7));
-    CHECK(b.completion_times()[0] == doctest::Approx(11));
+    const placement shared{0, 2, 1, 2}, apart{0, 0, 1, 1};
+    const std::vector<double> from_a = a.completion_times(shared);
+    const std::vector<double> from_b = b.completion_times(apart);
+    CHECK(from_a[0] == doctest::Approx(3.7));
+    CHECK(from_b[0] == doctest::Approx(11));
+    // Interleaved: neither copy's scratch leaks into the other's answer.
+    CHECK(a.evaluate(shared).delay_s == doctest::Approx((from_a[0] + from_a[1]) / 2));
+    CHECK(b.evaluate(apart).delay_s == doctest::Approx((from_b[0] + from_b[1]) / 2));
+    CHECK(a.completion_times(shared) == from_a);
 }
 
 TEST_CASE("multi_task_evaluator: bad input throws naming the task, layer and node") {

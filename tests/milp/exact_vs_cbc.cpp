@@ -41,7 +41,7 @@ void agree(const layer_graph& g, delay_evaluator<Model>& p) {
 }  // namespace
 
 TEST_CASE("cbc and the native exact solver agree on the zoo and the profiles in four hard "
-          "environments of 3-6 nodes") {
+          "environments of 3-6 nodes" * doctest::test_suite("slow")) {
     std::vector<std::pair<std::string, layer_graph>> models;
     for (std::string_view name : zoo_model_names()) models.emplace_back(std::string(name), zoo_model(name));
     for (const char* csv : {"alexnet", "googlenet", "resnet50"})
@@ -60,8 +60,8 @@ TEST_CASE("cbc and the native exact solver agree on the zoo and the profiles in 
     }
 }
 
-TEST_CASE("cbc and the native exact solver agree on random DAGs of 20-300 layers, series-parallel "
-          "and not, over 3-6 nodes") {
+TEST_CASE("cbc and the native exact solver agree on random DAGs of 20-300 layers - series-parallel "
+          "and not - over 3-6 nodes" * doctest::test_suite("slow")) {
     const auto envs = optim_test::hard_environments();
     int instance = 0;
     for (dag_shape shape : {dag_shape::residual, dag_shape::inception, dag_shape::mixed, dag_shape::layered})
@@ -80,7 +80,7 @@ TEST_CASE("cbc and the native exact solver agree on random DAGs of 20-300 layers
         }
 }
 
-TEST_CASE("cbc and the native exact solver agree when memory capacities bind") {
+TEST_CASE("cbc and the native exact solver agree when memory capacities bind" * doctest::test_suite("slow")) {
     // Every server holds less than ResNet-18's 46.8 MB of parameters, so its plans must spread
     // the model over the servers and the phone.
     environment_builder b;

@@ -2,7 +2,7 @@
 
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 
 #if __has_include(<eosdnn/cost/delay_evaluator.hpp>)
@@ -611,27 +611,6 @@ TEST_CASE("exact: bad inputs throw eosdnn::error naming the problem") {
 }
 
 #ifdef EOSDNN_TEST_HAS_DELAY_EVALUATOR
-TEST_CASE("exact: sequential_delay equals delay_evaluator on random placements") {
-    for (std::uint32_t seed : seeds) {
-        CAPTURE(seed);
-        std::mt19937 rng(seed + 4000);
-        const bool second_local = chance(rng, 0.3);
-        const analytic_model model(random_environment(rng, second_local, pick(rng, 1, 2), true));
-        const node_id device = second_local && chance(rng, 0.5) ? 1 : 0;
-        const std::vector<node_id> nodes = allowed_nodes(model.env(), device);
-        const layer_graph g = chance(rng, 0.3) ? random_chain(rng, pick(rng, 1, 10))
-                                                : random_dag(rng, pick(rng, 2, 15));
-        delay_evaluator<analytic_model> evaluator(g, model, {}, {}, device);
-        for (int trial = 0; trial < 20; ++trial) {
-            std::vector<node_id> x(g.size());
-            for (auto& s : x) s = nodes[pick(rng, 0, nodes.size() - 1)];
-            const evaluation e = evaluator.evaluate(x);
-            const double reference = sequential_delay(g, model, x, device);
-            CHECK(e.delay_s == doctest::Approx(reference).epsilon(1e-12));
-        }
-    }
-}
-
 TEST_CASE("exact: enumeration over delay_evaluator equals viterbi on small chains") {
     for (std::uint32_t seed : seeds) {
         CAPTURE(seed);

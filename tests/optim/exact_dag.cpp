@@ -123,7 +123,7 @@ TEST_CASE("solve_exact equals Viterbi on chains and the min cut on two nodes at 
     }
 }
 
-TEST_CASE("solve_exact: a time limit keeps a valid plan and bound; an incumbent is never lost") {
+TEST_CASE("solve_exact: a time limit keeps a valid plan and bound and an incumbent is never lost" * doctest::test_suite("slow")) {
     std::mt19937_64 rng(3);
     const layer_graph g = optim_test::random_dag(400, rng);
     const environment env = random_environment(6, rng);

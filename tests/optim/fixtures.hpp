@@ -4,7 +4,7 @@
 
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 

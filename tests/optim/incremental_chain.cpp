@@ -4,9 +4,9 @@
 
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/exact.hpp>
-#include <eosdnn/optim/incremental.hpp>
+#include <eosdnn/core/incremental.hpp>
 #include <eosdnn/optim/operators/crossover.hpp>
 #include <eosdnn/optim/operators/mutation.hpp>
 #include <eosdnn/optim/pinned_problem.hpp>

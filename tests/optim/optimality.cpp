@@ -49,9 +49,9 @@ bool split(const layer_graph& g, std::span<const node_id> x, node_id device) {
 
 }  // namespace
 
-TEST_CASE("on the zoo and the profiles in four hard environments of 3-6 nodes, solve_exact proves "
-          "optima that split the model, and the hybrid PSO-GA from a random start reaches each "
-          "for 10 of 10 seeds") {
+TEST_CASE("on the zoo and the profiles in four hard environments of 3-6 nodes - solve_exact proves "
+          "optima that split the model and the hybrid PSO-GA from a random start reaches each "
+          "for 10 of 10 seeds" * doctest::test_suite("slow")) {
     const auto models = real_models();
     int split_optima = 0, cells = 0;
     for (const auto& named_env : optim_test::hard_environments()) {

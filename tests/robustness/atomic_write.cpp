@@ -3,7 +3,7 @@
 // a reader running at the same time sees the old document or the new one, never a part of one.
 // (tests/io/json.cpp covers the plain write, the replacement and a missing directory.)
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/io/json.hpp>
 
 #include "../error_message.hpp"
@@ -44,7 +44,7 @@ struct scratch_directory {
     }
 };
 
-std::string file_text(const std::filesystem::path& file) {
+std::string contents_of(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -55,10 +55,10 @@ TEST_CASE("atomic write: a document that cannot be serialised leaves the old fil
     const scratch_directory dir;
     const auto file = dir.path / "plan.json";
     write_json_file(file, json{{"model", "good"}});
-    const std::string before = file_text(file);
+    const std::string before = contents_of(file);
     CHECK(error_message(error_kind::validation, [&] { write_json_file(file, json{{"model", "\xff"}}); })
               .starts_with("cannot write '" + file.string() + "' as JSON: [json.exception.type_error.316]"));
-    CHECK(file_text(file) == before);
+    CHECK(contents_of(file) == before);
     CHECK(dir.entries() == 1);
 }
 
@@ -70,7 +70,7 @@ TEST_CASE("atomic write: a target that cannot be replaced is an io error and lea
     CHECK(error_message(error_kind::io, [&] { write_json_file(target, json::object()); }) ==
           "cannot replace '" + target.string() + "': Is a directory");
     CHECK(std::filesystem::is_directory(target));
-    CHECK(file_text(target / "kept.json") == "{}\n");
+    CHECK(contents_of(target / "kept.json") == "{}\n");
     CHECK(dir.entries() == 1);  // the directory itself, and no plans.tmp-...
 }
 

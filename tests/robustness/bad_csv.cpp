@@ -3,7 +3,7 @@
 // spelling of NaN and infinity, under- and overflow, and the regression of the first fuzzing
 // finding. Each asserts the kind and the whole message.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/io/profile_csv.hpp>
 
 #include "../error_message.hpp"
@@ -106,7 +106,7 @@ TEST_CASE("robustness csv: every spelling of NaN and infinity, and negative numb
     CHECK(read_text(header + input_row + "1,fc,fc,in,2,-0,32,6,1,1\n")[1].output_bytes == 0);
 }
 
-TEST_CASE("robustness csv: numbers beyond a double are out of range; times only after scaling") {
+TEST_CASE("robustness csv: numbers beyond a double are out of range and times only after scaling") {
     CHECK(row_error(error_kind::validation, "1,fc,fc,in,2,1e-400,32,6,1,1") ==
           "t.csv:3: column 6 ('output_bytes'): '1e-400' is out of range");
     // Times are scaled from milliseconds in the text, so only the seconds must fit.

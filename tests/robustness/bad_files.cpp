@@ -4,7 +4,7 @@
 // of each format are in bad_csv.cpp and bad_json.cpp.
 
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
 #include <eosdnn/io/profile_csv.hpp>
@@ -49,7 +49,7 @@ struct scratch_directory {
     }
 };
 
-std::string file_text(const std::filesystem::path& file) {
+std::string contents_of(const std::filesystem::path& file) {
     std::ifstream in(file, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
@@ -83,7 +83,7 @@ TEST_CASE("robustness: empty and blank files are parse errors naming the file") 
 TEST_CASE("robustness: a profile CSV cut at any byte reads or throws a parse error naming the line") {
     // A CSV has no end marker: a cut that leaves whole rows is a valid, shorter model (its output
     // is just another layer). Every other cut must be reported, and nothing may crash.
-    const std::string full = file_text(profiles / "alexnet.csv");
+    const std::string full = contents_of(profiles / "alexnet.csv");
     REQUIRE(full.size() > 1000);
     std::size_t read = 0, refused = 0;
     for (std::size_t cut = 0; cut < full.size(); ++cut) {
@@ -138,7 +138,7 @@ TEST_CASE("robustness: a JSON document cut at any byte is a parse error with lin
     CHECK(m.find("unexpected end of input") != std::string::npos);
 }
 
-TEST_CASE("robustness: binary files are parse errors, never crashes") {
+TEST_CASE("robustness: binary files are parse errors - never crashes" * doctest::test_suite("slow")) {
     const scratch_directory dir;
     SUBCASE("a gzip header and a UTF-16 text name the first byte that is not text") {
         const auto gz = dir.file("model.csv", std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8));

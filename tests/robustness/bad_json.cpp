@@ -7,7 +7,7 @@
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
 

@@ -14,7 +14,7 @@
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/cost/feasibility.hpp>
 #include <eosdnn/cost/multi_task_evaluator.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/optim/exact.hpp>
 

@@ -6,7 +6,7 @@
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/cost/feasibility.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
 #include <eosdnn/io/profile_csv.hpp>

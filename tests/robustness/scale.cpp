@@ -6,7 +6,7 @@
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
 #include <eosdnn/io/profile_csv.hpp>
@@ -59,7 +59,7 @@ environment phone_edge_cloud() {
 
 }  // namespace
 
-TEST_CASE("robustness scale: a chain of 10^5 layers through the CSV and JSON readers") {
+TEST_CASE("robustness scale: a chain of 10^5 layers through the CSV and JSON readers" * doctest::test_suite("slow")) {
     const layer_graph g = read_text(chain_csv(many), "long.csv");
     CHECK(g.size() == many);
     CHECK(g.is_chain());

@@ -53,27 +53,26 @@ void check_plan(const layer_graph& g, const Model& model, const upload_plan& pla
 
 template <class Model>
 void check_all_planners(const layer_graph& g, const Model& model, const std::vector<node_id>& x) {
-    check_plan(g, model, lmu_planner{}.plan(g, model, x));
-    check_plan(g, model, lmu_planner{.portfolio = false}.plan(g, model, x));
+    check_plan(g, model, lmu_planner{}.plan(upload_problem(g, model, x)));
+    check_plan(g, model, lmu_planner{.portfolio = false}.plan(upload_problem(g, model, x)));
     check_plan(
         g, model,
-        lmu_planner{.rule = {.strategy = merge_strategy::bottom_up}, .portfolio = false}.plan(
-            g, model, x));
+        lmu_planner{.rule = {.strategy = merge_strategy::bottom_up}, .portfolio = false}.plan(upload_problem(g, model, x)));
     check_plan(g, model,
                lmu_planner{.rule = {.measure = efficiency_measure::rate_gained,
                                     .first_partition_rule = false,
                                     .refinement = refinement_rule::lookahead},
                            .portfolio = false}
-                   .plan(g, model, x));
+                   .plan(upload_problem(g, model, x)));
     check_plan(g, model,
-               lmu_planner{.rule = {.refine = false}, .portfolio = false}.plan(g, model, x));
-    check_plan(g, model, whole_model_planner{}.plan(g, model, x));
-    check_plan(g, model, layer_by_layer_planner{}.plan(g, model, x));
+               lmu_planner{.rule = {.refine = false}, .portfolio = false}.plan(upload_problem(g, model, x)));
+    check_plan(g, model, whole_model_planner{}.plan(upload_problem(g, model, x)));
+    check_plan(g, model, layer_by_layer_planner{}.plan(upload_problem(g, model, x)));
     std::set<node_id> remote;
     for (node_id s : x)
         if (s != 0) remote.insert(s);
-    if (remote.size() <= 1) check_plan(g, model, emdl_planner{}.plan(g, model, x));
-    if (remote.size() <= 1 || g.is_chain()) check_plan(g, model, ionn_planner{}.plan(g, model, x));
+    if (remote.size() <= 1) check_plan(g, model, emdl_planner{}.plan(upload_problem(g, model, x)));
+    if (remote.size() <= 1 || g.is_chain()) check_plan(g, model, ionn_planner{}.plan(upload_problem(g, model, x)));
 }
 
 profiled_model profiled_env(double megabits) {
@@ -142,20 +141,20 @@ TEST_CASE("parameter-free layers never form a partition of their own") {
     const analytic_model model = upload_test::phone_and_server();
     const std::vector<node_id> x = {0, 0, 1, 0, 1, 1};
     for (const upload_plan& plan :
-         {lmu_planner{}.plan(g, model, x), emdl_planner{}.plan(g, model, x),
-          ionn_planner{}.plan(g, model, x), layer_by_layer_planner{}.plan(g, model, x),
-          whole_model_planner{}.plan(g, model, x)}) {
+         {lmu_planner{}.plan(upload_problem(g, model, x)), emdl_planner{}.plan(upload_problem(g, model, x)),
+          ionn_planner{}.plan(upload_problem(g, model, x)), layer_by_layer_planner{}.plan(upload_problem(g, model, x)),
+          whole_model_planner{}.plan(upload_problem(g, model, x))}) {
         CAPTURE(plan.planner);
         check_plan(g, model, plan);
         for (const auto& part : plan.partitions) CHECK(part.param_bytes > 0);
     }
     const std::vector<node_id> only_free = {0, 0, 1, 0, 0, 0};
-    const upload_plan lone = lmu_planner{}.plan(g, model, only_free);
+    const upload_plan lone = lmu_planner{}.plan(upload_problem(g, model, only_free));
     REQUIRE(lone.partitions.size() == 1);
     CHECK(lone.partitions[0].layers == std::vector<layer_id>{r1});
 }
 
-TEST_CASE("LMU's rule with one server reproduces EMDL's plan; the full LMU never does worse") {
+TEST_CASE("LMU's rule with one server reproduces EMDL's plan and the full LMU never does worse") {
     std::mt19937 rng(5);
     const analytic_model model = upload_test::phone_and_server();
     auto same = [](const upload_plan& a, const upload_plan& b) {
@@ -169,12 +168,12 @@ TEST_CASE("LMU's rule with one server reproduces EMDL's plan; the full LMU never
     for (int trial = 0; trial < 40; ++trial) {
         const layer_graph g = upload_test::random_model(rng, 2 + trial % 14, trial % 2 == 0);
         const auto x = reference_placement(g, model).placement;
-        const upload_plan emdl = emdl_planner{}.plan(g, model, x);
-        CHECK(same(lmu_planner{.portfolio = false}.plan(g, model, x), emdl));
+        const upload_plan emdl = emdl_planner{}.plan(upload_problem(g, model, x));
+        CHECK(same(lmu_planner{.portfolio = false}.plan(upload_problem(g, model, x)), emdl));
         std::vector<node_id> all(g.size(), 1);
-        CHECK(same(lmu_planner{.portfolio = false}.plan(g, model, all),
-                   emdl_planner{}.plan(g, model, all)));
-        const auto lmu = simulate_queries(g, model, lmu_planner{}.plan(g, model, x)).metrics;
+        CHECK(same(lmu_planner{.portfolio = false}.plan(upload_problem(g, model, all)),
+                   emdl_planner{}.plan(upload_problem(g, model, all))));
+        const auto lmu = simulate_queries(g, model, lmu_planner{}.plan(upload_problem(g, model, x))).metrics;
         CHECK(lmu.queries_during_upload >=
               simulate_queries(g, model, emdl).metrics.queries_during_upload);
     }
@@ -182,8 +181,8 @@ TEST_CASE("LMU's rule with one server reproduces EMDL's plan; the full LMU never
     for (const char* file : {"alexnet.csv", "googlenet.csv", "resnet50.csv"}) {
         const layer_graph g = read_profile_csv(data(file));
         const auto x = reference_placement(g, profiled).placement;
-        CHECK(same(lmu_planner{.portfolio = false}.plan(g, profiled, x),
-                   emdl_planner{}.plan(g, profiled, x)));
+        CHECK(same(lmu_planner{.portfolio = false}.plan(upload_problem(g, profiled, x)),
+                   emdl_planner{}.plan(upload_problem(g, profiled, x))));
     }
 }
 
@@ -200,11 +199,11 @@ TEST_CASE("LMU sends partitions to several destinations") {
             if (s != 0) remote.insert(s);
         if (remote.size() < 2) continue;
         ++multi;
-        const upload_plan plan = lmu_planner{}.plan(g, model, x);
+        const upload_plan plan = lmu_planner{}.plan(upload_problem(g, model, x));
         std::set<node_id> destinations;
         for (const auto& part : plan.partitions) destinations.insert(part.node);
         CHECK(destinations == remote);
-        CHECK_THROWS_WITH_AS(emdl_planner{}.plan(g, model, x),
+        CHECK_THROWS_WITH_AS(emdl_planner{}.plan(upload_problem(g, model, x)),
                              doctest::Contains("two remote nodes"), eosdnn::error);
     }
     CHECK(multi > 0);
@@ -215,26 +214,26 @@ TEST_CASE("IONN: K = 0.8 by default, validated, and its plan grows towards the p
     const layer_graph g = upload_test::three_layers();
     const analytic_model model = upload_test::phone_and_server();
     const std::vector<node_id> x = {1, 1, 1};
-    CHECK_THROWS_WITH_AS(ionn_planner{.penalty_decay = 1.5}.plan(g, model, x),
+    CHECK_THROWS_WITH_AS(ionn_planner{.penalty_decay = 1.5}.plan(upload_problem(g, model, x)),
                          doctest::Contains("penalty_decay"), eosdnn::error);
     // Running A remotely saves 0.099 s (minus 0.002 s of transfers) against 1 s of upload, so the
     // first plans keep everything local; as (1 - k) shrinks, layers join in.
-    const upload_plan plan = ionn_planner{}.plan(g, model, x);
+    const upload_plan plan = ionn_planner{}.plan(upload_problem(g, model, x));
     check_plan(g, model, plan);
     CHECK(plan.partitions.size() >= 1);
     // A penalty that never bites (K tiny): the first plan is already the target, one step.
-    const upload_plan eager = ionn_planner{.penalty_decay = 1e-9}.plan(g, model, x);
+    const upload_plan eager = ionn_planner{.penalty_decay = 1e-9}.plan(upload_problem(g, model, x));
     CHECK(eager.partitions.size() <= 2);
 }
 
 TEST_CASE("planners reject bad placements with errors that name them") {
     const layer_graph g = upload_test::three_layers();
     const analytic_model model = upload_test::phone_and_server();
-    CHECK_THROWS_WITH_AS(lmu_planner{}.plan(g, model, std::vector<node_id>{1, 1}),
+    CHECK_THROWS_WITH_AS(lmu_planner{}.plan(upload_problem(g, model, std::vector<node_id>{1, 1})),
                          doctest::Contains("2 genes"), eosdnn::error);
-    CHECK_THROWS_WITH_AS(lmu_planner{}.plan(g, model, std::vector<node_id>{1, 7, 1}),
-                         doctest::Contains("layer 'B'"), eosdnn::error);
-    CHECK_THROWS_WITH_AS(whole_model_planner{}.plan(g, model, std::vector<node_id>{1, 1, 1}, 1),
+    CHECK_THROWS_WITH_AS(lmu_planner{}.plan(upload_problem(g, model, std::vector<node_id>{1, 7, 1})),
+                         doctest::Contains("layer 1 ('B')"), eosdnn::error);
+    CHECK_THROWS_WITH_AS(whole_model_planner{}.plan(upload_problem(g, model, std::vector<node_id>{1, 1, 1}, 1)),
                          doctest::Contains("not a local node"), eosdnn::error);
 }
 
@@ -251,13 +250,12 @@ TEST_CASE("bottom-up merging joins layers that only pay off together") {
     const analytic_model model = upload_test::phone_and_server();
     const std::vector<node_id> x = {1, 1};
     const upload_plan plan =
-        lmu_planner{.rule = {.strategy = merge_strategy::bottom_up}, .portfolio = false}.plan(
-            g, model, x);
+        lmu_planner{.rule = {.strategy = merge_strategy::bottom_up}, .portfolio = false}.plan(upload_problem(g, model, x));
     REQUIRE(plan.partitions.size() == 1);
     CHECK(plan.partitions[0].layers == std::vector<layer_id>{0, 1});
     // Layer by layer goes through the slow state and completes fewer queries.
     const auto merged = simulate_queries(g, model, plan).metrics;
-    const auto single = simulate_queries(g, model, layer_by_layer_planner{}.plan(g, model, x)).metrics;
+    const auto single = simulate_queries(g, model, layer_by_layer_planner{}.plan(upload_problem(g, model, x))).metrics;
     CHECK(merged.latency_area_s2 < single.latency_area_s2);
     CHECK(merged.queries_during_upload >= single.queries_during_upload);
 }

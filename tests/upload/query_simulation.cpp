@@ -26,7 +26,7 @@ struct three_layer_fixture {
     layer_graph graph = upload_test::three_layers();
     analytic_model model = upload_test::phone_and_server();
     std::vector<node_id> x = {1, 1, 1};
-    upload_plan plan = layer_by_layer_planner{}.plan(graph, model, x);
+    upload_plan plan = layer_by_layer_planner{}.plan(upload_problem(graph, model, x));
 };
 
 void check_queries(const simulation_result& r, const std::vector<double>& starts,
@@ -124,7 +124,7 @@ TEST_CASE("timeline: acknowledgement latency and a horizon after the upload") {
 
 TEST_CASE("timeline: the whole model in one partition") {
     three_layer_fixture f;
-    const upload_plan whole = whole_model_planner{}.plan(f.graph, f.model, f.x);
+    const upload_plan whole = whole_model_planner{}.plan(upload_problem(f.graph, f.model, f.x));
     REQUIRE(whole.partitions.size() == 1);
     const simulation_result r = simulate_queries(f.graph, f.model, whole, {.horizon_queries = 1});
     CHECK(r.metrics.upload_s == Approx(4));
@@ -137,7 +137,7 @@ TEST_CASE("timeline: the whole model in one partition") {
 TEST_CASE("a plan without partitions runs the horizon locally") {
     three_layer_fixture f;
     const std::vector<node_id> local = {0, 0, 0};
-    const upload_plan plan = layer_by_layer_planner{}.plan(f.graph, f.model, local);
+    const upload_plan plan = layer_by_layer_planner{}.plan(upload_problem(f.graph, f.model, local));
     CHECK(plan.partitions.empty());
     const simulation_result r = simulate_queries(f.graph, f.model, plan, {.horizon_queries = 3});
     CHECK(r.queries.size() == 3);
@@ -153,7 +153,7 @@ TEST_CASE("bad simulation inputs throw errors that name them") {
                          doctest::Contains("ack_latency_s"), eosdnn::error);
     upload_plan broken = f.plan;
     broken.partitions.pop_back();
-    CHECK_THROWS_WITH_AS(simulate_queries(f.graph, f.model, broken), doctest::Contains("layer 'C'"),
+    CHECK_THROWS_WITH_AS(simulate_queries(f.graph, f.model, broken), doctest::Contains("layer 2 ('C')"),
                          eosdnn::error);
     broken = f.plan;
     broken.partitions[1].layers.push_back(0);

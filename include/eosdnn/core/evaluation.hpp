@@ -2,7 +2,7 @@
 /// \file evaluation.hpp
 /// What an evaluator returns for a placement, the switches of the objective and the constraints.
 
-#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/core/ids.hpp>
 
 #include <optional>
 #include <vector>

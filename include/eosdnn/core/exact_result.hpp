@@ -4,9 +4,9 @@
 /// solver (eosdnn/optim/exact_dag.hpp) and the integer-program backend (eosdnn/milp/cbc.hpp)
 /// share these types, so a user can switch between them and tests can compare them.
 
-#include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/ids.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/error.hpp>
 
 #include <cmath>
 #include <cstddef>

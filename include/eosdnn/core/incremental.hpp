@@ -3,10 +3,10 @@
 /// The incremental_placement_problem concept: a placement problem that can re-price a placement
 /// after a change confined to a range of genes faster than a full evaluation.
 
-#include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
-#include <eosdnn/optim/gene_space.hpp>
-#include <eosdnn/optim/problem.hpp>
+#include <eosdnn/core/ids.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/gene_range.hpp>
+#include <eosdnn/core/problem.hpp>
 
 #include <concepts>
 #include <span>

@@ -2,8 +2,8 @@
 /// \file plan.hpp
 /// migration_plan: which node runs each layer of one model, and what that placement costs.
 
-#include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/core/ids.hpp>
+#include <eosdnn/core/evaluation.hpp>
 
 #include <string>
 #include <vector>

@@ -3,8 +3,8 @@
 /// What an optimiser reports: one record per iteration (the convergence curve), the result of a
 /// run, and observers, callables that see every record and may stop the run.
 
-#include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/core/ids.hpp>
+#include <eosdnn/core/evaluation.hpp>
 
 #include <concepts>
 #include <cstddef>

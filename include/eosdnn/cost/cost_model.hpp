@@ -15,6 +15,14 @@ namespace eosdnn {
 /// - `env()`: the environment (nodes, tiers, capacities, links);
 /// - `compute_time(l, s)`: seconds to run layer `l` on node `s`;
 /// - `transfer_time(bytes, s, t)`: seconds to move `bytes` from node `s` to node `t` (0 if s == t).
+///
+/// One requirement the compiler cannot check: **transfer_time must be affine in the bytes**,
+/// latency(s, t) + bytes * seconds_per_byte(s, t), both finite and >= 0 (or +infinity at every
+/// size for a missing link). The evaluators read the two terms off the model once, at 0 bytes
+/// and 1 MB, into the tables of their inner loop (cost/detail/tables.hpp, link_table), and check
+/// a third size: a model that is not affine is rejected with an eosdnn::error naming the link,
+/// never priced wrongly. A congestion-dependent or stepwise transfer time needs its own
+/// evaluator (docs/cost-models.md).
 template <class M>
 concept cost_model = requires(const M& m, const layer& l, node_id s, node_id t, double bytes) {
     { m.env() } -> std::convertible_to<const environment&>;

@@ -3,14 +3,15 @@
 /// The nodes that can run layers (local devices, edge servers, the cloud) and the links between
 /// them. Built with environment_builder, validated, then immutable.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/core/ids.hpp>
+#include <eosdnn/core/messages.hpp>
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -18,9 +19,6 @@
 #include <vector>
 
 namespace eosdnn {
-
-/// Index of a node in its environment; also the value of one gene of a placement.
-using node_id = std::uint16_t;
 
 /// Where a node sits: `local` (a device that owns models and issues queries), `edge` (an edge
 /// server) or `cloud`. Node 0 is always a local device.
@@ -209,11 +207,7 @@ private:
     [[noreturn]] static void fail(const std::string& what) {
         throw error(error_kind::validation, "environment: " + what);
     }
-    static std::string format(double v) {
-        std::ostringstream out;
-        out << v;
-        return out.str();
-    }
+    static std::string format(double v) { return detail::format_number(v); }
     static void positive(const std::string& where, const char* field, double v) {
         if (!std::isfinite(v) || v <= 0)
             fail(where + ": " + field + " is " + format(v) + " (must be finite and > 0)");
@@ -237,5 +231,12 @@ private:
     std::unordered_set<std::string> names_{};
     std::vector<pending_link> pending_links_{};
 };
+
+namespace detail {
+/// "node 2 ('edge1')", or "node 9" for an index outside `env`.
+inline std::string node_label(const environment& env, node_id s) {
+    return s < env.size() ? node_label(s, env[s].name) : node_label(s);
+}
+}  // namespace detail
 
 }  // namespace eosdnn

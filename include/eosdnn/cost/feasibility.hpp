@@ -5,7 +5,7 @@
 /// checks turn the cases that are certain into an error_kind::infeasible error up front.
 
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 
 #include <cmath>

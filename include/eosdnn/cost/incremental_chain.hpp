@@ -6,12 +6,12 @@
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/detail/xtensor.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/optim/gene_space.hpp>
-#include <eosdnn/optim/incremental.hpp>
+#include <eosdnn/core/gene_range.hpp>
+#include <eosdnn/core/incremental.hpp>
 
 #include <algorithm>
 #include <array>

@@ -3,15 +3,17 @@
 /// multi_task_evaluator: several DNN tasks list-scheduled together on shared edge and cloud
 /// nodes, priced by their aggregated completion times (docs/model.md, "Several tasks").
 
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/problem.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/cost_model.hpp>
-#include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/cost/detail/tables.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/cost/list_schedule.hpp>
+#include <eosdnn/cost/sequential_delay.hpp>
 #include <eosdnn/detail/xtensor.hpp>
-#include <eosdnn/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/optim/problem.hpp>
 
 #include <algorithm>
 #include <array>
@@ -123,7 +125,11 @@ public:
             for (node_id s : choices_.back()) allowed_[t * nodes + s] = 1;
             task_of_gene_.insert(task_of_gene_.end(), d.graph.size(), t);
             for (layer_id j = 0; j < d.pinned.size(); ++j)
-                if (d.pinned[j]) limit_table_.pin(first + j, *d.pinned[j]);
+                if (d.pinned[j]) {
+                    limit_table_.pin(first + j, *d.pinned[j]);
+                    if (pinned_.empty()) pinned_.resize(total);
+                    pinned_[first + j] = d.pinned[j];
+                }
 
             detail::fill_compute(compute_, first, d.graph, model, nodes_, d.device, who);
             if constexpr (upload_cost_model<Model>)
@@ -142,12 +148,7 @@ public:
             powers_.push_back(power.value_or(power_profile{}));
         }
 
-        finish_.assign(total, 0.0);
-        free_.assign(nodes, 0.0);
-        next_.assign(count, 0);
-        ready_.assign(count, 0.0);
-        completion_.assign(count, 0.0);
-        sends_ = detail::send_scan(nodes);
+        schedule_ = detail::list_schedule(total, nodes, count);
     }
 
     /// Sum of the tasks' layer counts.
@@ -221,9 +222,10 @@ public:
     /// its size is not dimension() or a gene is not one of choices(), naming task, layer, node.
     evaluation evaluate(std::span<const node_id> placement) {
         check(placement);
-        schedule(placement);
+        const std::span<const double> completion =
+            schedule_.run(placement, layers_, spans_, compute_, links_, /*one_at_a_time=*/true);
         evaluation e;
-        e.delay_s = aggregate([&](std::size_t t) { return completion_[t]; });
+        e.delay_s = aggregate([&](std::size_t t) { return completion[t]; });
         if (options_.include_upload)
             e.upload_s = aggregate([&](std::size_t t) {
                 double upload = 0;
@@ -233,18 +235,17 @@ public:
             });
         if (energy_)
             e.energy_j = aggregate([&](std::size_t t) {
-                double device_compute = 0, device_transmit = 0;
-                detail::add_up(placement, spans_[t], layers_, compute_, links_, sends_,
-                               device_compute, device_transmit);
-                return detail::device_energy(powers_[t], completion_[t], device_compute,
-                                             device_transmit);
+                const detail::sequential_parts parts =
+                    detail::sequential_delay_parts(placement, spans_[t], layers_, compute_, links_);
+                return detail::device_energy(powers_[t], completion[t], parts.device_compute_s,
+                                             parts.device_transfer_s);
             });
         e.objective = options_.latency_weight * (e.delay_s + e.upload_s);
         if (options_.energy_weight > 0) e.objective += options_.energy_weight * e.energy_j;
         e.violation = limit_table_.violation(placement, layers_.param_bytes);
         for (std::size_t t = 0; t < spans_.size(); ++t)
             if (const auto& deadline = deadlines_[t])
-                e.violation += std::max(0.0, completion_[t] - *deadline) / *deadline;
+                e.violation += std::max(0.0, completion[t] - *deadline) / *deadline;
         return e;
     }
 
@@ -257,8 +258,18 @@ public:
     /// The local node that owns task `task`.
     node_id device(std::size_t task) const noexcept { return spans_[task].device; }
 
-    /// Completion time of each task in the last evaluate(): when its result reached its device.
-    std::span<const double> completion_times() const noexcept { return completion_; }
+    /// The pinned node of every gene (task 0's first), or empty when no task pins a layer: the
+    /// optimisers keep these genes fixed (pinned_placement_problem).
+    std::span<const std::optional<node_id>> pinned() const noexcept { return pinned_; }
+
+    /// Completion time of each task under `placement`: when its result reaches its device. Checks
+    /// the placement as evaluate() does.
+    std::vector<double> completion_times(std::span<const node_id> placement) {
+        check(placement);
+        const std::span<const double> completion =
+            schedule_.run(placement, layers_, spans_, compute_, links_, /*one_at_a_time=*/true);
+        return {completion.begin(), completion.end()};
+    }
 
     /// t_g(s): seconds to run global layer `gene` on node `s`, from the precomputed table.
     double compute_time(std::size_t gene, node_id s) const noexcept {
@@ -292,51 +303,6 @@ private:
         }
     }
 
-    // When every predecessor's output of global layer g has reached g's node.
-    double data_ready(layer_id g, std::span<const node_id> x) const noexcept {
-        double ready = 0;
-        for (layer_id p : layers_.predecessors(g))
-            ready = std::max(ready, finish_[p] + links_.time(layers_.output_bytes[p], x[p], x[g]));
-        return ready;
-    }
-
-    // Interleaved list scheduling: next_[t] is the position in layers_.order of task t's next
-    // layer and ready_[t] its data-ready time, which cannot change any more because all its
-    // predecessors (of the same task) have finished. Only the node free times change between
-    // steps, so each step costs O(tasks).
-    void schedule(std::span<const node_id> x) noexcept {
-        const std::size_t count = spans_.size();
-        std::fill(free_.begin(), free_.end(), 0.0);
-        for (std::size_t t = 0; t < count; ++t) {
-            const detail::task_span& task = spans_[t];
-            next_[t] = task.first;  // the task's topological order starts there in layers_.order
-            ready_[t] = links_.time(task.input_bytes, task.device, x[task.input]);
-        }
-        for (std::size_t step = 0; step < layers_.size(); ++step) {
-            std::size_t best = count;
-            double best_start = 0;
-            for (std::size_t t = 0; t < count; ++t) {
-                if (next_[t] == spans_[t].last) continue;
-                const double start = std::max(ready_[t], free_[x[layers_.order[next_[t]]]]);
-                if (best == count || start < best_start) {
-                    best = t;
-                    best_start = start;
-                }
-            }
-            const layer_id g = layers_.order[next_[best]];
-            const node_id s = x[g];
-            finish_[g] = best_start + compute_.unchecked(g, s);
-            free_[s] = finish_[g];
-            if (++next_[best] != spans_[best].last)
-                ready_[best] = data_ready(layers_.order[next_[best]], x);
-        }
-        for (std::size_t t = 0; t < count; ++t) {
-            const detail::task_span& task = spans_[t];
-            completion_[t] = finish_[task.output] + links_.time(layers_.output_bytes[task.output],
-                                                                x[task.output], task.device);
-        }
-    }
-
     // Mean, makespan or sum of value(t) over the tasks, as options_.aggregate says.
     template <class Value>
     double aggregate(Value value) const {
@@ -364,17 +330,12 @@ private:
     std::vector<std::vector<node_id>> choices_{};  // per task
     std::vector<std::uint8_t> allowed_{};    // tasks x nodes: may a gene of task t take node s?
     std::vector<std::size_t> task_of_gene_{};
+    std::vector<std::optional<node_id>> pinned_{};  // per gene, empty when nothing is pinned
     detail::link_table links_{};
     detail::matrix<double> compute_{};       // N x S
     detail::matrix<double> upload_{};        // N x S, only with include_upload
     detail::limit_table limit_table_{};
-    // Scratch of evaluate(), sized here so that evaluate() never allocates.
-    std::vector<double> finish_{};
-    std::vector<double> free_{};
-    std::vector<std::size_t> next_{};
-    std::vector<double> ready_{};
-    std::vector<double> completion_{};
-    detail::send_scan sends_{};
+    detail::list_schedule schedule_{};       // scratch of evaluate(), sized once
 };
 
 static_assert(placement_problem<multi_task_evaluator<analytic_model>>);

@@ -2,7 +2,7 @@
 /// \file builder.hpp
 /// layer_graph_builder: add layers and edges, then build() a validated, frozen layer_graph.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 

@@ -3,7 +3,7 @@
 /// Groups a layer DAG into a chain of blocks at its cut vertices, as IONN does for GoogLeNet and
 /// ResNet, so that chain algorithms (shortest paths, IONN's execution graph) apply to DAGs.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/detail/combine_layers.hpp>
 #include <eosdnn/graph/layer.hpp>

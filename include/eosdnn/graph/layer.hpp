@@ -2,6 +2,8 @@
 /// \file layer.hpp
 /// One layer of a DNN: the vertex property of the layer graph.
 
+#include <eosdnn/core/ids.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -9,9 +11,6 @@
 #include <vector>
 
 namespace eosdnn {
-
-/// Index of a layer in its graph: the order in which the builder received it.
-using layer_id = std::size_t;
 
 /// A layer and the numbers the cost models read. All sizes are per query (batch of one).
 struct layer {

@@ -2,7 +2,8 @@
 /// \file layer_graph.hpp
 /// The frozen, validated DAG of a DNN's layers over boost::adjacency_list.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/graph/layer.hpp>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -122,5 +123,12 @@ private:
     std::vector<layer_id> pred_, succ_;
     std::unordered_map<std::string, layer_id> by_name_;
 };
+
+namespace detail {
+/// "layer 3 ('conv1')".
+inline std::string layer_label(const layer_graph& graph, layer_id j) {
+    return layer_label(j, graph[j].name);
+}
+}  // namespace detail
 
 }  // namespace eosdnn

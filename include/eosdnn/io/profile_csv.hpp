@@ -5,7 +5,7 @@
 /// layer_graph, write_profile_csv() writes a layer_graph back. The format is specified in
 /// docs/formats.md.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>

@@ -8,10 +8,10 @@
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/optim/exact_result.hpp>
+#include <eosdnn/core/exact_result.hpp>
 
 // The C interface, not CbcModel: it is the part of CBC whose ABI is stable across releases, and
 // it keeps CBC's many C++ headers out of every translation unit that includes this one.
@@ -232,7 +232,7 @@ exact_result solve_milp(const layer_graph& graph, delay_evaluator<Model>& proble
     const std::vector<node_id> nodes(choice_span.begin(), choice_span.end());
     const std::size_t k_count = nodes.size();
     const node_id device = problem.device();
-    const auto& pinned = problem.limits().pinned;
+    const auto pinned = problem.pinned();
     const auto pin_of = [&](layer_id j) -> std::optional<node_id> {
         return pinned.empty() ? std::nullopt : pinned[j];
     };

@@ -9,7 +9,7 @@
 /// search walks straight to an optimum; otherwise it proves one, or returns the best plan and
 /// the best lower bound found when the time limit ends it.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/min_sum_model.hpp>
 
 #include <algorithm>

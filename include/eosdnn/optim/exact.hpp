@@ -2,14 +2,15 @@
 /// \file exact.hpp
 /// Exact solvers of the sequential migration-delay problem, used as references in tests and
 /// quality figures: Viterbi on chains, an s-t min cut for two nodes on a DAG, and exhaustive
-/// enumeration of any placement_problem. Also sequential_delay(), the plain objective formula.
+/// enumeration of any placement_problem. The formula they minimise is cost/sequential_delay.hpp.
 
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/cost/sequential_delay.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/optim/problem.hpp>
+#include <eosdnn/core/problem.hpp>
 
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/boykov_kolmogorov_max_flow.hpp>
@@ -20,7 +21,6 @@
 #include <limits>
 #include <optional>
 #include <span>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,17 +42,12 @@ struct enumerated_plan {
 
 namespace detail::exact {
 
+using detail::fail_validation;
+using detail::layer_label;
+using detail::node_label;
+
 [[noreturn]] inline void fail(std::string_view where, const std::string& what) {
-    throw error(error_kind::validation, std::string(where) + ": " + what);
-}
-
-inline std::string node_label(const environment& env, node_id s) {
-    if (s >= env.size()) return "node " + std::to_string(s);
-    return "node " + std::to_string(s) + " ('" + env[s].name + "')";
-}
-
-inline std::string layer_label(const layer_graph& graph, layer_id id) {
-    return "layer " + std::to_string(id) + " ('" + graph[id].name + "')";
+    fail_validation(where, what);
 }
 
 inline void check_node_index(const environment& env, node_id s, std::string_view where,
@@ -89,59 +84,9 @@ void check_pins(const layer_graph& graph, const environment& env,
     }
 }
 
-inline std::string format(double value) {
-    std::ostringstream out;
-    out << value;
-    return out.str();
-}
+inline std::string format(double value) { return detail::format_number(value); }
 
 }  // namespace detail::exact
-
-/// The sequential migration delay of placement `x` (indexed by layer_id) of a task owned by
-/// `device`:
-///
-///     T(x) = tr(input_bytes, d, x_in) + sum_j t_j(x_j)
-///          + sum_j sum_{s in succ_nodes(j), s != x_j} tr(o_j, x_j, s) + tr(o_out, x_out, d)
-///
-/// where succ_nodes(j) is the set of *distinct* nodes hosting a consumer of j: a layer's output
-/// is sent once to each other node that needs it, however many consumers live there. This is the
-/// plain formula, written for clarity rather than speed; the exact solvers return it for their
-/// plan, and tests use it as the reference. Throws eosdnn::error if `x` has the wrong size or
-/// names a node outside the environment.
-template <cost_model Model>
-double sequential_delay(const layer_graph& graph, const Model& model, std::span<const node_id> x,
-                        node_id device = 0) {
-    constexpr std::string_view where = "sequential_delay";
-    const environment& env = model.env();
-    detail::exact::check_node_index(env, device, where, "device");
-    if (x.size() != graph.size())
-        detail::exact::fail(where, "the placement has " + std::to_string(x.size()) +
-                                       " genes but the model has " + std::to_string(graph.size()) +
-                                       " layers");
-    for (layer_id id = 0; id < x.size(); ++id)
-        if (x[id] >= env.size())
-            detail::exact::fail(where, detail::exact::layer_label(graph, id) + " is placed on " +
-                                           detail::exact::node_label(env, x[id]) +
-                                           ", outside the environment of " +
-                                           std::to_string(env.size()) + " nodes");
-
-    double total = model.transfer_time(graph.input_bytes(), device, x[graph.input()]);
-    for (layer_id j : graph.topological_order()) {
-        const node_id here = x[j];
-        total += model.compute_time(graph[j], here);
-        const auto succ = graph.successors(j);
-        for (std::size_t a = 0; a < succ.size(); ++a) {
-            const node_id there = x[succ[a]];
-            if (there == here) continue;
-            // Only the first consumer on each node pays: the others share the copy sent there.
-            bool already_sent = false;
-            for (std::size_t b = 0; b < a && !already_sent; ++b) already_sent = x[succ[b]] == there;
-            if (!already_sent) total += model.transfer_time(graph[j].output_bytes, here, there);
-        }
-    }
-    total += model.transfer_time(graph[graph.output()].output_bytes, x[graph.output()], device);
-    return total;
-}
 
 /// Exact optimum of the migration delay of a chain DNN, by dynamic programming over
 /// (layer, node): the best cost of running layers 1..i with layer i on node s is

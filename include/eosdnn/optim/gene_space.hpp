@@ -1,12 +1,12 @@
 #pragma once
 /// \file gene_space.hpp
 /// The values each gene of a placement problem may take, flattened once so that operators can
-/// draw from them millions of times without touching the problem; and gene_range, the span of
-/// genes an operator changed, which incremental evaluation uses.
+/// draw from them millions of times without touching the problem.
 
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/error.hpp>
-#include <eosdnn/optim/problem.hpp>
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/core/gene_range.hpp>
+#include <eosdnn/core/problem.hpp>
 
 #include <algorithm>
 #include <concepts>
@@ -18,29 +18,6 @@
 
 namespace eosdnn {
 
-/// A half-open range [first, last) of gene indices; empty when first == last. Operators return
-/// the hull of the genes they may have changed, so an incremental evaluator can re-price only
-/// that part of the placement.
-struct gene_range {
-    std::size_t first = 0;  ///< first gene that may have changed
-    std::size_t last = 0;   ///< one past the last gene that may have changed
-
-    /// True when no gene changed.
-    constexpr bool empty() const noexcept { return first >= last; }
-    /// Number of genes in the hull.
-    constexpr std::size_t size() const noexcept { return empty() ? 0 : last - first; }
-    /// The smallest range covering both.
-    constexpr gene_range merged(gene_range other) const noexcept {
-        if (empty()) return other;
-        if (other.empty()) return *this;
-        return {std::min(first, other.first), std::max(last, other.last)};
-    }
-    /// Grows this range to cover `other` as well.
-    constexpr gene_range& operator|=(gene_range other) noexcept { return *this = merged(other); }
-    /// Ranges compare by value; all empty ranges are not necessarily equal, which tests avoid.
-    friend constexpr bool operator==(gene_range, gene_range) = default;
-};
-
 /// The allowed values of every gene, stored flat. A gene with a single choice is *fixed* (a pinned
 /// layer, or a problem that leaves no freedom): operators never select it, which is how pinned
 /// layers are never mutated.
@@ -49,13 +26,12 @@ public:
     /// An empty space (dimension 0).
     gene_space() = default;
 
-    /// Copies the choices of every gene of `problem`. A problem that reports pinned layers the way
-    /// delay_evaluator does (`limits().pinned`, one optional node per gene) has each pinned gene
-    /// reduced to its pinned node: the evaluators treat a pin as a constraint, the optimisers as
-    /// a fixed gene, so a plan they return never breaks one. Throws eosdnn::error if a gene has
+    /// Copies the choices of every gene of `problem`. A pinned_placement_problem has each pinned
+    /// gene reduced to its pinned node: the evaluators treat a pin as a constraint, the
+    /// optimisers as a fixed gene, so a plan they return never breaks one. Throws eosdnn::error if a gene has
     /// no choice or is pinned to a node that is not one of its choices.
     template <placement_problem P>
-    explicit gene_space(const P& problem) : gene_space(problem, pins_of(problem)) {}
+    explicit gene_space(const P& problem) : gene_space(problem, eosdnn::pins_of(problem)) {}
 
     /// Copies the choices of every gene of `problem`, gene g reduced to `pinned[g]` when set
     /// (`pinned` is empty or has one entry per gene). Throws eosdnn::error if a gene has no
@@ -136,19 +112,6 @@ public:
                 throw error(error_kind::validation, what + ": gene " + std::to_string(g) +
                                                         " is node " + std::to_string(x[g]) +
                                                         ", which is not one of its choices");
-    }
-
-    /// The pins `problem` reports through `limits().pinned`, or none.
-    template <class P>
-    static std::span<const std::optional<node_id>> pins_of(const P& problem) noexcept {
-        if constexpr (requires {
-                          {
-                              problem.limits().pinned
-                          } -> std::convertible_to<std::span<const std::optional<node_id>>>;
-                      })
-            return problem.limits().pinned;
-        else
-            return {};
     }
 
 private:

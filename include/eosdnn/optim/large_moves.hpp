@@ -16,10 +16,10 @@
 /// beyond 91 nodes, triples beyond 30) are skipped.
 
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/exact_dag.hpp>
-#include <eosdnn/optim/exact_result.hpp>
+#include <eosdnn/core/exact_result.hpp>
 
 #include <algorithm>
 #include <chrono>

@@ -4,11 +4,11 @@
 /// and as the "greedy per layer" baseline (single-gene moves only).
 
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/gene_space.hpp>
-#include <eosdnn/optim/incremental.hpp>
-#include <eosdnn/optim/problem.hpp>
+#include <eosdnn/core/incremental.hpp>
+#include <eosdnn/core/problem.hpp>
 
 #include <algorithm>
 #include <cstddef>

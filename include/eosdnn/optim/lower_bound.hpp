@@ -5,10 +5,10 @@
 /// (attached by every optimiser of eosdnn), and certify(), which runs the exact solver under a
 /// time limit to prove optimality or tighten the bound.
 
-#include <eosdnn/cost/evaluation.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/optim/exact_dag.hpp>
-#include <eosdnn/optim/exact_result.hpp>
-#include <eosdnn/optim/observer.hpp>
+#include <eosdnn/core/exact_result.hpp>
+#include <eosdnn/core/result.hpp>
 
 #include <algorithm>
 #include <cmath>

@@ -5,7 +5,7 @@
 /// migration plan writes the sequential delay in this form (optim/exact_dag.hpp) and solves it
 /// with bucket elimination and branch and bound (optim/bucket_search.hpp).
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 
 #include <cmath>
 #include <cstddef>

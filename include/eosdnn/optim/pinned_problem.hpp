@@ -4,11 +4,11 @@
 /// have a single choice, so the optimisers never move them.
 
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/cost/evaluation.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/gene_space.hpp>
-#include <eosdnn/optim/incremental.hpp>
-#include <eosdnn/optim/problem.hpp>
+#include <eosdnn/core/incremental.hpp>
+#include <eosdnn/core/problem.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -82,7 +82,7 @@ public:
     /// The wrapped problem.
     const P& problem() const noexcept { return problem_; }
     /// The pins, one per gene or empty.
-    std::span<const std::optional<node_id>> pins() const noexcept { return pinned_; }
+    std::span<const std::optional<node_id>> pinned() const noexcept { return pinned_; }
 
 private:
     P problem_;

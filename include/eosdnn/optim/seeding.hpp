@@ -4,13 +4,12 @@
 /// all-edge, all-cloud, and per-task exact plans that ignore the contention between tasks.
 
 #include <eosdnn/cost/cost_model.hpp>
-#include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/optim/exact_dag.hpp>
-#include <eosdnn/optim/exact_result.hpp>
+#include <eosdnn/core/exact_result.hpp>
+#include <eosdnn/optim/exact_task_plan.hpp>
 #include <eosdnn/optim/gene_space.hpp>
-#include <eosdnn/optim/problem.hpp>
+#include <eosdnn/core/problem.hpp>
 
 #include <cstddef>
 #include <limits>
@@ -48,17 +47,6 @@ std::vector<std::vector<node_id>> tier_plans(const P& problem, const environment
         if (!seen) plans.push_back(std::move(x));
     }
     return plans;
-}
-
-/// The sequential optimum of one task taken alone, pins honoured and memory capacities ignored
-/// (as for a task that had the servers to itself): solve_exact() on its delay_evaluator, under
-/// `options` (give a time limit for graphs of unknown width; the plan is then the best found).
-template <cost_model Model>
-std::vector<node_id> exact_task_plan(const layer_graph& graph, const Model& model, node_id device,
-                                     const std::vector<std::optional<node_id>>& pinned = {},
-                                     const exact_options& options = {}) {
-    delay_evaluator<Model> problem(graph, model, {}, {.memory = false, .pinned = pinned}, device);
-    return solve_exact(problem, options).placement;
 }
 
 /// One plan for several tasks: each task's exact_task_plan() under `options`, concatenated in gene order (task 0

@@ -5,6 +5,7 @@
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
+#include <eosdnn/upload/upload_problem.hpp>
 #include <eosdnn/upload/upload_units.hpp>
 
 #include <span>
@@ -19,15 +20,14 @@ struct whole_model_planner {
     /// "whole": the planner name recorded in upload_plan::planner.
     std::string_view name() const noexcept { return "whole"; }
 
-    /// The plan for uploading placement `x` (one gene per layer) from `device`: one partition per
-    /// node that hosts remote layers. Throws eosdnn::error (validation) if the inputs are invalid.
+    /// The plan for uploading `problem`'s placement: one partition per node that hosts remote
+    /// layers.
     template <upload_cost_model Model>
-    upload_plan plan(const layer_graph& graph, const Model& model, std::span<const node_id> x,
-                     node_id device = 0) const {
-        effective_delay<Model> q(graph, model, x, device);
-        const upload_units units = make_upload_units(q);
+    upload_plan plan(const upload_problem<Model>& problem) const {
+        const effective_delay<Model>& q = problem.delay();
+        const upload_units& units = problem.units();
         std::vector<upload_partition> steps;
-        for (node_id s = 0; s < model.env().size(); ++s) {
+        for (node_id s = 0; s < problem.env().size(); ++s) {
             upload_partition part{.node = s};
             for (const auto& block : units.blocks)
                 if (block.node == s)
@@ -45,14 +45,12 @@ struct layer_by_layer_planner {
     /// "layer-by-layer": the planner name recorded in upload_plan::planner.
     std::string_view name() const noexcept { return "layer-by-layer"; }
 
-    /// The plan for uploading placement `x` (one gene per layer) from `device`: one partition per
-    /// parameter layer, in topological order. Throws eosdnn::error (validation) if the inputs are
-    /// invalid.
+    /// The plan for uploading `problem`'s placement: one partition per parameter layer, in
+    /// topological order.
     template <upload_cost_model Model>
-    upload_plan plan(const layer_graph& graph, const Model& model, std::span<const node_id> x,
-                     node_id device = 0) const {
-        effective_delay<Model> q(graph, model, x, device);
-        const upload_units units = make_upload_units(q);
+    upload_plan plan(const upload_problem<Model>& problem) const {
+        const effective_delay<Model>& q = problem.delay();
+        const upload_units& units = problem.units();
         std::vector<upload_partition> steps;
         for (const auto& unit : units.units)
             steps.push_back(range_step(q, units.blocks[unit.block].node, unit.first, unit.last));

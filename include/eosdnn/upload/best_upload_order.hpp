@@ -8,6 +8,7 @@
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/query_simulation.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
+#include <eosdnn/upload/upload_problem.hpp>
 #include <eosdnn/upload/upload_units.hpp>
 
 #include <algorithm>
@@ -58,12 +59,12 @@ struct upload_order_search {
 /// rounding only. Throws eosdnn::error (validation) for a model with more parameter layers than
 /// options.max_parameter_layers.
 template <upload_cost_model Model>
-upload_order_search best_upload_order(const layer_graph& graph, const Model& model,
-                                      std::span<const node_id> x, node_id device = 0,
+upload_order_search best_upload_order(const upload_problem<Model>& problem,
                                       const simulation_options& simulation = {},
                                       const upload_search_options& options = {}) {
-    effective_delay<Model> q(graph, model, x, device);
-    const upload_units base = make_upload_units(q);
+    effective_delay<Model> q = problem.delay();
+    const upload_units& base = problem.units();
+    const layer_graph& graph = problem.graph();
     const std::size_t n = base.units.size();
     const std::size_t limit = std::min<std::size_t>(options.max_parameter_layers, 20);
     if (n > limit)

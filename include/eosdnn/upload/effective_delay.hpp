@@ -6,6 +6,8 @@
 /// score a candidate range of layers in time independent of its length.
 
 #include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/cost/detail/tables.hpp>
+#include <eosdnn/cost/sequential_delay.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
 
@@ -22,8 +24,8 @@ namespace eosdnn {
 ///
 /// Q(U) is the sequential delay of the effective placement e (e_j = x_j if layer j is
 /// acknowledged, else the device): every compute time, each layer's output once per other node
-/// that hosts one of its consumers, the input transfer and the return of the result. It equals
-/// sequential_delay() of optim/exact.hpp applied to e.
+/// that hosts one of its consumers, the input transfer and the return of the result: the
+/// formula of cost/sequential_delay.hpp (the same kernel) applied to e.
 ///
 /// Layers are addressed by their *position* in the graph's topological order, because planners
 /// work on ranges of consecutive positions. For a range R of unacknowledged layers that share one
@@ -52,6 +54,9 @@ public:
         const auto order = graph.topological_order();
         const auto rank = graph.topological_rank();
         order_.assign(order.begin(), order.end());
+        layers_.append(graph);
+        task_ = detail::task_span{.device = device, .first = 0, .last = n, .input = graph.input(),
+                                  .output = graph.output(), .input_bytes = graph.input_bytes()};
         rank_.assign(rank.begin(), rank.end());
         t_device_.resize(n);
         t_target_.resize(n);
@@ -199,33 +204,28 @@ public:
 private:
     static constexpr std::size_t max_boundary = 64;
 
+    // Seconds to move bytes between two nodes (0 on one node).
+    double transfer(double bytes, node_id from, node_id to) const noexcept {
+        return from == to ? 0.0 : model_->transfer_time(bytes, from, to);
+    }
+
     // What layer p's output costs to ship: once to each other node hosting a consumer.
     template <class NodeOf>
     double producer_cost(layer_id p, const NodeOf& node) const noexcept {
-        const node_id here = node(p);
-        const auto succ = graph_->successors(p);
-        double total = 0;
-        for (std::size_t a = 0; a < succ.size(); ++a) {
-            const node_id there = node(succ[a]);
-            if (there == here) continue;
-            bool already_sent = false;
-            for (std::size_t b = 0; b < a && !already_sent; ++b)
-                already_sent = node(succ[b]) == there;
-            if (!already_sent)
-                total += model_->transfer_time((*graph_)[p].output_bytes, here, there);
-        }
-        return total;
+        double device_part = 0;
+        return detail::send_time(layers_.successors(p), node(p), layers_.output_bytes[p], device_,
+                                 node, [this](double b, node_id f, node_id t) { return transfer(b, f, t); },
+                                 device_part);
     }
 
+    // Q for the effective placement `node`, by the one sequential-delay kernel.
     template <class NodeOf>
     double delay_of(const NodeOf& node) const {
-        double total = model_->transfer_time(graph_->input_bytes(), device_, node(graph_->input()));
-        for (layer_id j : order_) {
-            total += node(j) == device_ ? t_device_[j] : t_target_[j];
-            total += producer_cost(j, node);
-        }
-        const layer_id out = graph_->output();
-        return total + model_->transfer_time((*graph_)[out].output_bytes, node(out), device_);
+        return detail::sequential_delay_parts(
+                   layers_, task_, node,
+                   [this](layer_id j, node_id s) { return s == device_ ? t_device_[j] : t_target_[j]; },
+                   [this](double b, node_id f, node_id t) { return transfer(b, f, t); })
+            .delay_s;
     }
 
     // Fallback for extremely wide cuts: the difference of two full evaluations.
@@ -242,6 +242,8 @@ private:
     std::vector<node_id> x_;
     node_id device_;
     std::vector<layer_id> order_;
+    detail::layer_table layers_{};
+    detail::task_span task_{};
     std::vector<std::size_t> rank_;
     std::vector<double> t_device_, t_target_, upload_time_;
     std::vector<double> saving_prefix_, upload_prefix_;

@@ -6,6 +6,7 @@
 
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
+#include <eosdnn/upload/upload_problem.hpp>
 #include <eosdnn/upload/upload_units.hpp>
 
 #include <algorithm>
@@ -326,15 +327,14 @@ private:
 
 }  // namespace detail::upload
 
-/// Runs the efficiency rule on the target placement `x` and returns the plan, named `planner`.
-/// Every remote node of `x` is a destination: candidates of all nodes compete, one partition per
-/// step. Throws eosdnn::error (validation) for an invalid placement or device.
+/// Runs the efficiency rule on `problem`'s target placement and returns the plan, named
+/// `planner`. Every remote node of the placement is a destination: candidates of all nodes
+/// compete, one partition per step.
 template <upload_cost_model Model>
-upload_plan efficiency_plan(std::string planner, const layer_graph& graph, const Model& model,
-                            std::span<const node_id> x, node_id device,
+upload_plan efficiency_plan(std::string planner, const upload_problem<Model>& problem,
                             const efficiency_options& options) {
-    effective_delay<Model> q(graph, model, x, device);
-    const upload_units units = make_upload_units(q);
+    effective_delay<Model> q = problem.delay();
+    const upload_units& units = problem.units();
     detail::upload::efficiency_engine<Model> engine(q, units);
     return finish_plan(std::move(planner), q, units, engine.run(options));
 }

@@ -30,25 +30,25 @@ struct emdl_planner {
     /// "emdl": the planner name recorded in upload_plan::planner.
     std::string_view name() const noexcept { return "emdl"; }
 
-    /// The EMDL'19 plan for uploading placement `x` (one gene per layer) from `device`. Throws
-    /// eosdnn::error (validation) if the inputs are invalid or `x` uses more than one remote node.
+    /// The EMDL'19 plan for uploading `problem`'s placement. Throws eosdnn::error (validation) if
+    /// the placement uses more than one remote node.
     template <upload_cost_model Model>
-    upload_plan plan(const layer_graph& graph, const Model& model, std::span<const node_id> x,
-                     node_id device = 0) const {
-        detail::upload::check_inputs("emdl_planner", graph, model.env(), x, device);
+    upload_plan plan(const upload_problem<Model>& problem) const {
+        const auto x = problem.placement();
+        const node_id device = problem.device();
         node_id server = device;
         for (layer_id j = 0; j < x.size(); ++j) {
             if (x[j] == device) continue;
             if (server != device && x[j] != server)
                 detail::upload::fail("emdl_planner",
                                      "the placement uses two remote nodes (" +
-                                         detail::upload::node_label(model.env(), server) + " and " +
-                                         detail::upload::node_label(model.env(), x[j]) + " for " +
-                                         detail::upload::layer_label(graph, j) +
+                                         detail::upload::node_label(problem.env(), server) + " and " +
+                                         detail::upload::node_label(problem.env(), x[j]) + " for " +
+                                         detail::upload::layer_label(problem.graph(), j) +
                                          "); EMDL plans for one server, use lmu_planner");
             server = x[j];
         }
-        return efficiency_plan(std::string(name()), graph, model, x, device,
+        return efficiency_plan(std::string(name()), problem,
                                {.strategy = merge_strategy::top_down,
                                 .first_partition_rule = first_partition_rule,
                                 .refine = refine});

@@ -8,6 +8,7 @@
 #include <eosdnn/optim/exact.hpp>
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
+#include <eosdnn/upload/upload_problem.hpp>
 #include <eosdnn/upload/upload_units.hpp>
 
 #include <cmath>
@@ -108,12 +109,11 @@ struct ionn_planner {
     /// "ionn": the planner name recorded in upload_plan::planner.
     std::string_view name() const noexcept { return "ionn"; }
 
-    /// The IONN plan for uploading placement `x` (one node per layer_id) from `device`. Throws
-    /// eosdnn::error (validation) if penalty_decay or stop_k is outside (0, 1), the inputs are
-    /// invalid, or a DAG's placement uses more than one remote node.
+    /// The IONN plan for uploading `problem`'s placement. Throws eosdnn::error (validation) if
+    /// penalty_decay or stop_k is outside (0, 1), or a DAG's placement uses more than one remote
+    /// node.
     template <upload_cost_model Model>
-    upload_plan plan(const layer_graph& graph, const Model& model, std::span<const node_id> x,
-                     node_id device = 0) const {
+    upload_plan plan(const upload_problem<Model>& problem) const {
         constexpr std::string_view where = "ionn_planner";
         if (!(penalty_decay > 0 && penalty_decay < 1))
             detail::upload::fail(where, "penalty_decay (K) is " + std::to_string(penalty_decay) +
@@ -121,7 +121,11 @@ struct ionn_planner {
         if (!(stop_k > 0 && stop_k < 1))
             detail::upload::fail(where,
                                  "stop_k is " + std::to_string(stop_k) + " (must be in (0, 1))");
-        effective_delay<Model> q(graph, model, x, device);
+        const effective_delay<Model>& q = problem.delay();
+        const layer_graph& graph = problem.graph();
+        const Model& model = problem.model();
+        const auto x = problem.placement();
+        const node_id device = problem.device();
         std::optional<node_id> remote;
         for (layer_id j = 0; j < x.size(); ++j) {
             if (x[j] == device) continue;

@@ -8,6 +8,7 @@
 #include <eosdnn/upload/efficiency_planner.hpp>
 #include <eosdnn/upload/query_simulation.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
+#include <eosdnn/upload/upload_problem.hpp>
 #include <eosdnn/upload/upload_units.hpp>
 
 #include <algorithm>
@@ -285,13 +286,13 @@ struct lmu_planner {
         return rule.strategy == merge_strategy::top_down ? "lmu-rule" : "lmu-bottom-up";
     }
 
-    /// Plans the upload of placement `x` (one node per layer_id) owned by `device`. Throws
-    /// eosdnn::error (validation) for an invalid placement or device.
+    /// Plans the upload of `problem`'s placement.
     template <upload_cost_model Model>
-    upload_plan plan(const layer_graph& graph, const Model& model, std::span<const node_id> x,
-                     node_id device = 0) const {
-        effective_delay<Model> q(graph, model, x, device);
-        const upload_units units = make_upload_units(q);
+    upload_plan plan(const upload_problem<Model>& problem) const {
+        effective_delay<Model> q = problem.delay();
+        const upload_units& units = problem.units();
+        const layer_graph& graph = problem.graph();
+        const Model& model = problem.model();
         auto steps_of = [&](const efficiency_options& options) {
             q.reset();
             return detail::upload::efficiency_engine<Model>(q, units).run(options);

@@ -6,7 +6,7 @@
 /// uploading plans.
 
 #include <eosdnn/cost/cost_model.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/upload_plan.hpp>

@@ -1,31 +1,27 @@
 #pragma once
 /// \file reference_placement.hpp
 /// An exact target placement to plan uploads for, where a PSO-GA placement would otherwise be
-/// used: Viterbi on a chain (any number of nodes), and on a DAG the best of the two-node minimum
-/// cuts between the device and each edge or cloud node.
+/// used: the task's sequential optimum (exact_task_plan()).
 
 #include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/cost/sequential_delay.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/optim/exact.hpp>
+#include <eosdnn/optim/exact_task_plan.hpp>
 
-#include <vector>
+#include <utility>
 
 namespace eosdnn {
 
-/// The fastest placement of `graph` under the sequential model that the exact solvers reach:
-/// optimal on a chain and for one server; on a DAG with several servers, optimal among the
-/// placements that use a single server. Throws eosdnn::error (validation) as the solvers do.
+/// The fastest placement of `graph` under the sequential model, memory capacities ignored:
+/// exact_task_plan() (proven optimal on any DAG and any number of nodes, given the time), with
+/// its sequential delay. Throws eosdnn::error (validation) as the solver does.
 template <cost_model Model>
 exact_plan reference_placement(const layer_graph& graph, const Model& model, node_id device = 0) {
-    if (graph.is_chain()) return viterbi_chain(graph, model, device);
-    exact_plan best{.placement = std::vector<node_id>(graph.size(), device), .delay_s = 0};
-    best.delay_s = sequential_delay(graph, model, best.placement, device);
-    for (node_id s = 0; s < model.env().size(); ++s) {
-        if (s == device || model.env()[s].tier == tier::local) continue;
-        exact_plan cut = min_cut_two_nodes(graph, model, device, s);
-        if (cut.delay_s < best.delay_s) best = std::move(cut);
-    }
-    return best;
+    exact_plan plan;
+    plan.placement = exact_task_plan(graph, model, device);
+    plan.delay_s = sequential_delay(graph, model, plan.placement, device);
+    return plan;
 }
 
 }  // namespace eosdnn

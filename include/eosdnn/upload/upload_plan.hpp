@@ -6,7 +6,7 @@
 
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 
 #include <concepts>
@@ -42,28 +42,13 @@ struct upload_plan {
     }
 };
 
-/// A planner turns (graph, cost model, target placement, device) into an upload_plan.
-template <class Planner, class Model>
-concept upload_planner =
-    upload_cost_model<Model> &&
-    requires(const Planner& p, const layer_graph& g, const Model& m, std::span<const node_id> x,
-             node_id device) {
-        { p.plan(g, m, x, device) } -> std::same_as<upload_plan>;
-        { p.name() } -> std::convertible_to<std::string_view>;
-    };
-
 namespace detail::upload {
 
+using detail::layer_label;
+using detail::node_label;
+
 [[noreturn]] inline void fail(std::string_view where, const std::string& what) {
-    throw error(error_kind::validation, std::string(where) + ": " + what);
-}
-
-inline std::string layer_label(const layer_graph& g, layer_id id) {
-    return "layer '" + g[id].name + "' (#" + std::to_string(id) + ")";
-}
-
-inline std::string node_label(const environment& env, node_id s) {
-    return "node '" + env[s].name + "' (#" + std::to_string(s) + ")";
+    fail_validation(where, what);
 }
 
 /// Checks the inputs every planner shares: a local device inside the environment, one gene per

@@ -28,7 +28,7 @@
 /// BatchNorm reduces to one scale and one shift per channel, which is exactly the 2·C counted.
 /// This also makes the parameter totals the canonical torchvision figures.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>

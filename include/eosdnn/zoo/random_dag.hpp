@@ -4,7 +4,7 @@
 /// residual, inception, mixed, layered), reproducible from a seed on every platform, for tests,
 /// benchmarks and experiments. docs/zoo.md describes the shapes and the attribute draws.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
