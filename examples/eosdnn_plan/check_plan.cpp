@@ -69,11 +69,11 @@ std::size_t lines(const std::string& text) {
 
 // The model a document names: a zoo model, or the profile CSV it was read from; otherwise (an
 // ONNX file) the model.json that --out wrote next to it.
-eosdnn::layer_graph model_of(const nlohmann::json& m, const fs::path& out_dir) {
-    const std::string source = m.at("source");
+eosdnn::layer_graph model_of(const nlohmann::json& j, const fs::path& out_dir) {
+    const std::string source = j.at("model_source");
     const std::string prefix = "profile CSV ";
     if (source.rfind(prefix, 0) == 0) return eosdnn::read_profile_csv(source.substr(prefix.size()));
-    if (source == "zoo") return eosdnn::zoo_model(m.at("name").get<std::string>());
+    if (source == "zoo") return eosdnn::zoo_model(j.at("model").get<std::string>());
     return eosdnn::model_from_json(eosdnn::read_json_file(out_dir / "model.json"));
 }
 
@@ -92,10 +92,10 @@ void check_single(const std::string& planner, const fs::path& work, const std::s
         expect(false, label + ": stdout is not one JSON document: " + e.what());
         return;
     }
-    for (const char* key : {"model", "placement", "migration_delay_s", "lower_bound_s",
-                            "proven_optimal", "algorithm", "evaluations", "iterations",
-                            "iterations_planned", "plan_seconds", "upload", "environment",
-                            "references"})
+    for (const char* key : {"model", "model_source", "model_summary", "placement", "evaluation",
+                            "migration_delay_s", "lower_bound_s", "proven_optimal", "algorithm",
+                            "evaluations", "iterations", "iterations_planned", "plan_seconds",
+                            "convergence", "upload", "environment", "references"})
         expect(j.contains(key), label + ": no key '" + key + "'");
     if (!j.contains("lower_bound_s") || !j.contains("proven_optimal") || !j.contains("iterations")) return;
     // The bound never exceeds the plan; a proven plan meets it; iterations run <= planned.
@@ -106,15 +106,15 @@ void check_single(const std::string& planner, const fs::path& work, const std::s
     expect(j["iterations"].get<std::size_t>() <= j["iterations_planned"].get<std::size_t>(),
            label + ": more iterations run than planned");
     for (const char* key : {"name", "layers", "param_bytes", "macs"})
-        expect(j["model"].contains(key), label + ": no key model." + key);
+        expect(j["model_summary"].contains(key), label + ": no key model_summary." + key);
     expect(j["upload"].contains("partitions") && j["upload"].contains("metrics"),
            label + ": upload lacks partitions or metrics");
 
-    const eosdnn::layer_graph g = model_of(j["model"], out_dir);
+    const eosdnn::layer_graph g = model_of(j, out_dir);
     const eosdnn::environment env = eosdnn::environment_from_json(j["environment"]);
-    expect(j["model"]["layers"].get<std::size_t>() == g.size(), label + ": model.layers");
-    expect(std::abs(j["model"]["param_bytes"].get<double>() - g.total_param_bytes()) <= 0.5,
-           label + ": model.param_bytes");
+    expect(j["model_summary"]["layers"].get<std::size_t>() == g.size(), label + ": model_summary.layers");
+    expect(std::abs(j["model_summary"]["param_bytes"].get<double>() - g.total_param_bytes()) <= 0.5,
+           label + ": model_summary.param_bytes");
     std::vector<eosdnn::node_id> x(g.size(), 0);
     std::vector<int> seen(g.size(), 0);
     for (const auto& p : j["placement"]) {
@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
                  "alexnet-csv");
     check_single(planner, work, "--model googlenet --algo ga --particles 20 --iterations 30 --upload whole",
                  "googlenet-ga");
-    check_single(planner, work, "--model mobilenet_v2 --algo all-edge --upload layerwise", "mobilenet-edge");
+    check_single(planner, work, "--model mobilenet_v2 --algo all-edge --upload layer-by-layer", "mobilenet-edge");
 #if defined(EOSDNN_PLAN_CHECK_ONNX)
     // Built with the ONNX importer: an ONNX file (weightless export, the graph of torchvision's).
     check_single(planner, work, "--model '" + std::string(EOSDNN_PLAN_CHECK_ONNX) + "'", "onnx");
@@ -289,6 +289,7 @@ int main(int argc, char** argv) {
     const fs::path bad_csv = work / "bad-model.csv";
     std::ofstream(bad_csv) << "name,inputs,output_bytes,param_bytes\nconv,,12,x\n";
     check_rejected(planner, work, "--algo simulated-annealing", "unknown algorithm");
+    check_rejected(planner, work, "--upload layerwise", "the uploader's old name");
     check_rejected(planner, work, "--particles 0", "zero particles");
     check_rejected(planner, work, "--no-such-option", "unknown option");
     check_rejected(planner, work, "--start warm", "unknown start");

@@ -7,6 +7,7 @@
 //   eosdnn-plan --env env.json --json           an environment file; one JSON document on stdout
 //   eosdnn-plan --tasks resnet18,alexnet        several devices, each running its own model
 //   eosdnn-plan --out results/                  convergence, placement and query timeline as CSV
+//   eosdnn-plan --evaluate results/plan.json    re-price a saved plan (same report or --json)
 //
 // docs/getting-started.md documents every option, the default environment and the outputs.
 #include "planner.hpp"
@@ -75,7 +76,11 @@ int main(int argc, char** argv) {
                    "directory for plan.json (the --json document), model.json, convergence.csv, "
                    "placement.csv, uploads.csv and timeline.csv (created if missing; each file "
                    "written atomically)");
+    auto* evaluate = app.add_option("--evaluate", opt.evaluate,
+                                    "re-price a saved plan.json (a --json document) instead of planning: "
+                                    "its models and environment unless --model / --env are given");
     app.get_option("--model")->excludes(tasks);
+    evaluate->excludes(tasks);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -88,6 +93,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "eosdnn-plan: %s (see eosdnn-plan --help)\n", e.what());
         return 2;
     }
+    opt.model_given = app.count("--model") > 0;
+    opt.env_given = app.count("--env") > 0;
+    opt.upload_given = app.count("--upload") > 0;
     try {
         return eosdnn::cli::run(opt);
     } catch (const std::exception& e) {

@@ -2,7 +2,7 @@
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
 #include <eosdnn/io/profile_csv.hpp>
-#include <eosdnn/optim/plan.hpp>
+#include <eosdnn/core/plan.hpp>
 
 #include "../error_message.hpp"
 
@@ -454,7 +454,7 @@ TEST_CASE("json: bad plans throw errors naming the path and the layer or node") 
              "layer 'branch a' is placed on node 9 but the environment has 4 nodes");
 }
 
-TEST_CASE("json: files are written atomically and read back; errors name the file and place") {
+TEST_CASE("json: files are written atomically and read back, and errors name the file and place") {
     const auto dir = scratch_directory("files");
     const auto file = dir / "environment.json";
     const json j = to_json(sample_environment());
@@ -482,4 +482,15 @@ TEST_CASE("json: files are written atomically and read back; errors name the fil
     CHECK(error_message(error_kind::validation, [&] { write_json_file(dir / "bad.json", json("\xff\xfe")); }).find("bad.json") !=
           std::string::npos);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("plan_from_json accepts the keys of a plan document, and only those") {
+    const environment env = sample_environment();
+    const layer_graph g = sample_model();
+    json j = to_json(migration_plan{.model = g.name(), .placement = std::vector<node_id>(g.size(), 0)}, g, env);
+    j["migration_delay_s"] = 1.5;
+    j["upload"] = {{"planner", "lmu"}};
+    CHECK(plan_from_json(j, g, env).placement == std::vector<node_id>(g.size(), 0));
+    j["migration_delay"] = 1.5;
+    contains(error_message(error_kind::parse, [&] { plan_from_json(j, g, env); }), "unknown key 'migration_delay'");
 }

@@ -10,30 +10,26 @@
 /// and duplicates throw kind validation. Every message names the JSON path of the offending
 /// field (`environment JSON /nodes/2/flops_per_s = -1: ...`) and its value.
 
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/core/plan.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/optim/plan.hpp>
+#include <eosdnn/io/atomic_file.hpp>
+#include <eosdnn/io/detail/json_reader.hpp>
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-#include <cmath>
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
-#include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <ios>
 #include <iterator>
-#include <limits>
 #include <map>
 #include <optional>
-#include <random>
-#include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -41,186 +37,6 @@
 #include <vector>
 
 namespace eosdnn {
-
-namespace detail::json_io {
-
-using nlohmann::json;
-
-inline std::string child(const std::string& path, std::string_view key) {
-    return path + "/" + std::string(key);
-}
-inline std::string child(const std::string& path, std::size_t index) {
-    return path + "/" + std::to_string(index);
-}
-
-/// Appends `value` as compact JSON (as dump() writes it) to `out`, stopping soon after `out`
-/// grows past `limit`. Not dump() itself: that renders the whole value, recursing once per
-/// nesting level, so a document nested a million deep overflowed the stack just to say what it
-/// found. Here each level adds a character before recursing, so the depth stays below `limit`.
-inline void show_into(std::string& out, const json& value, std::size_t limit) {
-    if (value.is_array() || value.is_object()) {
-        out += value.is_array() ? '[' : '{';
-        bool first = true;
-        for (auto it = value.begin(); it != value.end(); ++it) {
-            if (out.size() > limit) return;
-            if (!first) out += ',';
-            first = false;
-            if (value.is_object())
-                out += json(it.key()).dump(-1, ' ', false, json::error_handler_t::replace) + ":";
-            show_into(out, it.value(), limit);
-        }
-        out += value.is_array() ? ']' : '}';
-        return;
-    }
-    out += value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-/// A value as it appears in the document, shortened so a message stays one line.
-inline std::string show(const json& value) {
-    std::string text;
-    show_into(text, value, 80);
-    if (text.size() > 80) text = text.substr(0, 77) + "...";
-    return text;
-}
-
-/// Reads one document; knows its name ("environment", "model", "plan") for messages.
-class reader {
-public:
-    explicit reader(std::string document) : document_(std::move(document)) {}
-
-    [[noreturn]] void fail(error_kind kind, const std::string& path, const std::string& what) const {
-        throw error(kind, document_ + " JSON " + (path.empty() ? std::string("(root)") : path) + ": " + what);
-    }
-
-    /// Inside a catch handler: rethrows the eosdnn::error being handled (a builder's) with the
-    /// path, and the value found there, in front of its message.
-    [[noreturn]] void rethrow(const std::string& path, const json* value) const {
-        try {
-            throw;
-        } catch (const error& e) {
-            throw error(e.kind(), document_ + " JSON " + (path.empty() ? std::string("(root)") : path) +
-                                      (value ? " = " + show(*value) : std::string()) + ": " + e.what());
-        }
-    }
-
-    /// Calls `f`, rethrowing its eosdnn::error with the path and value in front.
-    template <class F>
-    decltype(auto) wrap(const std::string& path, const json* value, F&& f) const {
-        try {
-            return f();
-        } catch (const error&) {
-            rethrow(path, value);
-        }
-    }
-
-    /// `value` as an object whose keys are all among `keys`: an unknown key is most likely a
-    /// typo, and ignoring it would silently drop what the user meant to say.
-    const json& object(const json& value, const std::string& path,
-                       std::initializer_list<std::string_view> keys) const {
-        if (!value.is_object()) fail(error_kind::parse, path, "expected an object, found " + type_of(value));
-        for (const auto& [key, member] : value.items()) {
-            bool known = false;
-            for (std::string_view k : keys) known = known || k == key;
-            if (!known) {
-                std::string list;
-                for (std::string_view k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-                fail(error_kind::parse, child(path, key), "unknown key '" + key + "' (allowed: " + list + ")");
-            }
-        }
-        return value;
-    }
-
-    const json& array(const json& value, const std::string& path) const {
-        if (!value.is_array()) fail(error_kind::parse, path, "expected an array, found " + type_of(value));
-        return value;
-    }
-
-    const json& required(const json& object, std::string_view key, const std::string& path) const {
-        const auto it = object.find(key);
-        if (it == object.end()) fail(error_kind::parse, path, "missing required key '" + std::string(key) + "'");
-        return *it;
-    }
-
-    static const json* optional(const json& object, std::string_view key) {
-        const auto it = object.find(key);
-        return it == object.end() ? nullptr : &*it;
-    }
-
-    double number(const json& value, const std::string& path) const {
-        if (!value.is_number()) fail(error_kind::parse, path, "expected a number, found " + type_of(value));
-        return value.get<double>();
-    }
-
-    std::string string(const json& value, const std::string& path) const {
-        if (!value.is_string()) fail(error_kind::parse, path, "expected a string, found " + type_of(value));
-        return value.get<std::string>();
-    }
-
-    bool boolean(const json& value, const std::string& path) const {
-        if (!value.is_boolean()) fail(error_kind::parse, path, "expected true or false, found " + type_of(value));
-        return value.get<bool>();
-    }
-
-    std::size_t unsigned_integer(const json& value, const std::string& path) const {
-        if (value.is_number_integer() && !value.is_number_unsigned())
-            fail(error_kind::validation, path, show(value) + " is negative (must be >= 0)");
-        if (!value.is_number_unsigned())
-            fail(error_kind::parse, path, "expected a non-negative integer, found " + type_of(value));
-        const auto n = value.get<std::uint64_t>();
-        if (n > std::numeric_limits<std::size_t>::max())
-            fail(error_kind::validation, path, show(value) + " is too large");
-        return static_cast<std::size_t>(n);
-    }
-
-    /// A number, or "inf", "-inf", "nan" for the non-finite values JSON has no literal for.
-    double extended_number(const json& value, const std::string& path) const {
-        if (value.is_string()) {
-            const auto& text = value.get_ref<const std::string&>();
-            if (text == "inf") return std::numeric_limits<double>::infinity();
-            if (text == "-inf") return -std::numeric_limits<double>::infinity();
-            if (text == "nan") return std::numeric_limits<double>::quiet_NaN();
-        }
-        if (!value.is_number())
-            fail(error_kind::parse, path, "expected a number or \"inf\", \"-inf\", \"nan\", found " + type_of(value));
-        return value.get<double>();
-    }
-
-    static std::string type_of(const json& value) {
-        if (value.is_null()) return "null";  // not "null null"
-        return std::string(value.type_name()) + " " + show(value);
-    }
-
-private:
-    std::string document_;
-};
-
-/// The inverse of reader::extended_number.
-inline json extended_number(double value) {
-    if (std::isnan(value)) return "nan";
-    if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-    return value;
-}
-
-inline tier tier_from(const reader& r, const json& value, const std::string& path) {
-    const std::string text = r.string(value, path);
-    for (tier t : {tier::local, tier::edge, tier::cloud})
-        if (text == to_string(t)) return t;
-    r.fail(error_kind::validation, path, "unknown tier \"" + text + "\" (expected local, edge or cloud)");
-}
-
-/// True if `f` throws an eosdnn::error: used to ask a builder which single field it rejects, so
-/// that the rules stay in the builders and only the JSON path is worked out here.
-template <class F>
-bool rejects(F&& f) {
-    try {
-        f();
-        return false;
-    } catch (const error&) {
-        return true;
-    }
-}
-
-}  // namespace detail::json_io
 
 // ---------------------------------------------------------------------------------------------
 // environment
@@ -502,6 +318,15 @@ inline layer_graph model_from_json(const nlohmann::json& j) {
 // ---------------------------------------------------------------------------------------------
 // plan
 
+/// The keys that a plan object of a plan document (io/plan_document.hpp, docs/formats.md) has
+/// besides the four of a plan; plan_from_json accepts and ignores them.
+inline constexpr std::string_view plan_document_keys[] = {
+    "format", "version", "model_spec", "model_source", "model_summary", "device", "environment",
+    "environment_source", "objective", "migration_delay_s", "lower_bound_s", "proven_optimal",
+    "violation", "seed", "particles", "evaluations", "iterations", "iterations_planned", "stall",
+    "start", "plan_seconds", "time_limit_s", "exact_solver", "convergence", "references",
+    "upload", "completion_s"};
+
 /// The plan as {"model", "algorithm", "placement": [{"layer", "node"}], "evaluation": {...}}
 /// (docs/formats.md), by name: `g` and `env` are the model and environment it was planned for.
 /// Non-finite evaluation values (an unreachable node gives an infinite delay) are written as
@@ -538,11 +363,22 @@ inline nlohmann::json to_json(const migration_plan& plan, const layer_graph& g, 
 /// "placement" must name every layer of `g` exactly once; "model" defaults to g.name() and, when
 /// both are non-empty, must equal it (a plan for another model is a mistake, even if the layer
 /// names happen to match); "algorithm" defaults to ""; each "evaluation" field defaults to 0.
+///
+/// A plan object of a plan document (io/plan_document.hpp; eosdnn-plan's plan.json) is a plan
+/// with more keys, plan_document_keys: they are accepted here and not read, so such a document
+/// (or one of its /tasks/k) reads as a plan. A document of several tasks is refused with a
+/// message that says where its plans are.
 inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph& g, const environment& env) {
     using nlohmann::json;
     namespace d = detail::json_io;
     const d::reader r("plan");
-    const json& root = r.object(j, "", {"model", "algorithm", "placement", "evaluation"});
+    if (j.is_object() && j.contains("tasks") && !j.contains("placement"))
+        r.fail(error_kind::validation, "/tasks",
+               "this plan document holds one plan per task, under /tasks/0, /tasks/1, ...: read one "
+               "of them, or the whole document with plan_document_from_json (io/plan_document.hpp)");
+    std::vector<std::string_view> keys{"model", "algorithm", "placement", "evaluation"};
+    keys.insert(keys.end(), std::begin(plan_document_keys), std::end(plan_document_keys));
+    const json& root = r.object(j, "", std::span<const std::string_view>(keys));
     migration_plan plan;
     plan.model = g.name();
     if (const json* v = r.optional(root, "model")) {
@@ -602,72 +438,6 @@ inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph&
 // ---------------------------------------------------------------------------------------------
 // files
 
-namespace detail::json_io {
-
-/// Parses the JSON `text` read from `source` (a file name, for messages). Throws eosdnn::error of
-/// kind parse: with `source:line:column` if it is not valid JSON, with `source:` and the JSON path
-/// if an object gives a key twice (nlohmann would keep the last silently, and a strict reader
-/// should not drop what the user wrote any more than it ignores an unknown key), and with
-/// `source:` only for a number too large for a double, whose position the parser does not report.
-inline json parse_text(const std::string& text, const std::string& source) {
-    // Where the parser is, to name the object that repeats a key: one frame per open object or
-    // array, holding its keys so far, or the index of the element being read.
-    struct frame {
-        bool array = false;
-        std::size_t index = 0;
-        std::string key{};
-        std::set<std::string, std::less<>> keys{};  // a set: an object may have 10^5 keys
-    };
-    std::vector<frame> open;
-    const auto element_done = [&] {
-        if (!open.empty() && open.back().array) ++open.back().index;
-    };
-    const json::parser_callback_t track = [&](int, json::parse_event_t event, json& parsed) {
-        switch (event) {
-        case json::parse_event_t::object_start: open.push_back({}); break;
-        case json::parse_event_t::array_start: open.push_back({.array = true}); break;
-        case json::parse_event_t::object_end:
-        case json::parse_event_t::array_end:
-            open.pop_back();
-            element_done();
-            break;
-        case json::parse_event_t::value: element_done(); break;
-        case json::parse_event_t::key: {
-            frame& object = open.back();
-            object.key = parsed.get<std::string>();
-            if (!object.keys.insert(object.key).second) {
-                std::string path;
-                for (std::size_t i = 0; i + 1 < open.size(); ++i)
-                    path = open[i].array ? child(path, open[i].index) : child(path, open[i].key);
-                throw error(error_kind::parse, source + ": invalid JSON: " +
-                                                   (path.empty() ? "(root)" : path) + ": the key '" +
-                                                   object.key + "' appears twice");
-            }
-            break;
-        }
-        }
-        return true;
-    };
-    try {
-        return json::parse(text, track);
-    } catch (const json::out_of_range& e) {
-        // A number too large for a double ("1e400"): nlohmann gives no position, but names it.
-        throw error(error_kind::parse, source + ": invalid JSON: " + e.what());
-    } catch (const json::parse_error& e) {
-        // e.byte counts from 1 and points at the character that failed (or one past the end).
-        const std::size_t at = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
-        std::size_t line = 1, column = 1;
-        for (std::size_t i = 0; i < at; ++i) {
-            if (text[i] == '\n') ++line, column = 1;
-            else ++column;
-        }
-        throw error(error_kind::parse, source + ":" + std::to_string(line) + ":" +
-                                           std::to_string(column) + ": invalid JSON: " + e.what());
-    }
-}
-
-}  // namespace detail::json_io
-
 /// Reads and parses a JSON file. Throws eosdnn::error of kind io if it cannot be opened or read
 /// (a directory, say), of kind parse with `file:line:column` if it is not valid JSON, or with
 /// `file:` and the path of the object if an object gives a key twice (`file:` only for a number
@@ -703,29 +473,7 @@ inline void write_json_file(const std::filesystem::path& file, const nlohmann::j
     } catch (const nlohmann::json::exception& e) {
         throw error(error_kind::validation, "cannot write '" + file.string() + "' as JSON: " + e.what());
     }
-    // Same directory, so the rename stays on one file system and is atomic; a random suffix, so
-    // two writers of the same file do not share a temporary.
-    std::random_device random;
-    std::filesystem::path temporary = file;
-    temporary += ".tmp-" + std::to_string(random()) + std::to_string(random());
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        if (!out) throw error(error_kind::io, "cannot create '" + temporary.string() + "' to write '" + file.string() + "'");
-        out.write(text.data(), static_cast<std::streamsize>(text.size()));
-        out.close();
-        if (!out) {
-            std::error_code ignored;
-            std::filesystem::remove(temporary, ignored);
-            throw error(error_kind::io, "cannot write '" + temporary.string() + "'");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(temporary, file, ec);
-    if (ec) {
-        std::error_code ignored;
-        std::filesystem::remove(temporary, ignored);
-        throw error(error_kind::io, "cannot replace '" + file.string() + "': " + ec.message());
-    }
+    write_file_atomically(file, text);
 }
 
 }  // namespace eosdnn

@@ -1,0 +1,90 @@
+#pragma once
+/// \file atomic_file.hpp
+/// Writing files so that a reader never sees half of one: the text goes into a temporary file in
+/// the same directory (so the rename stays on one file system), is flushed and checked, then
+/// renamed over the target. write_json_file (io/json.hpp) and eosdnn-plan's --out use it.
+
+#include <eosdnn/core/error.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <ios>
+#include <random>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace eosdnn {
+
+/// Writes `text` to `file` atomically: into `file` + ".tmp-<random>" next to it, flushed and
+/// checked, then renamed over `file`, so a crash or a full disk never leaves a half-written file
+/// where a good one was (the temporary is removed on failure). Throws eosdnn::error of kind io,
+/// naming `file`, if the temporary cannot be created or written or the rename fails.
+inline void write_file_atomically(const std::filesystem::path& file, std::string_view text) {
+    namespace fs = std::filesystem;
+    // A random suffix, so two writers of the same file do not share a temporary.
+    std::random_device random;
+    fs::path temporary = file;
+    temporary += ".tmp-" + std::to_string(random()) + std::to_string(random());
+    const auto discard = [&] {
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
+    };
+    {
+        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+        if (!out)
+            throw error(error_kind::io, "cannot create '" + temporary.string() + "' to write '" +
+                                            file.string() + "'");
+        out.write(text.data(), static_cast<std::streamsize>(text.size()));
+        out.flush();
+        out.close();
+        if (!out) {
+            discard();
+            throw error(error_kind::io, "cannot write '" + temporary.string() + "' (for '" +
+                                            file.string() + "')");
+        }
+    }
+    std::error_code ec;
+    fs::rename(temporary, file, ec);
+    if (ec) {
+        discard();
+        throw error(error_kind::io, "cannot replace '" + file.string() + "': " + ec.message());
+    }
+}
+
+/// One file of write_files_atomically: its name inside the directory and its text.
+struct file_text {
+    std::string name;  ///< file name, relative to the directory
+    std::string text;  ///< the whole content
+};
+
+/// Writes every file of `files` into `dir` (created if missing), each with
+/// write_file_atomically(); all or none: if one fails, the files this call already wrote are
+/// removed again, and so is `dir` if this call created it. Throws eosdnn::error of kind io if
+/// `dir` cannot be created or is not a directory, or a file cannot be written.
+inline void write_files_atomically(const std::filesystem::path& dir, std::span<const file_text> files) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const bool created = fs::create_directories(dir, ec);
+    if (ec) throw error(error_kind::io, "cannot create the directory '" + dir.string() + "': " + ec.message());
+    if (!fs::is_directory(dir, ec))
+        throw error(error_kind::io, "'" + dir.string() + "' exists and is not a directory");
+    std::vector<fs::path> written;
+    try {
+        for (const file_text& f : files) {
+            write_file_atomically(dir / f.name, f.text);
+            written.push_back(dir / f.name);
+        }
+    } catch (const error&) {
+        std::error_code ignored;
+        for (const auto& f : written) fs::remove(f, ignored);
+        if (created) fs::remove(dir, ignored);
+        throw;
+    }
+}
+
+}  // namespace eosdnn

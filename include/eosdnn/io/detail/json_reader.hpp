@@ -1,0 +1,289 @@
+#pragma once
+/// \file json_reader.hpp
+/// What the JSON readers of eosdnn share (io/json.hpp, io/plan_document.hpp): a strict reader
+/// that names the JSON path and the value of every offending field, the "inf"/"nan" encoding of
+/// non-finite numbers, and the text parser that reports line and column and refuses a key given
+/// twice in one object.
+
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/core/error.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace eosdnn {
+namespace detail::json_io {
+
+using nlohmann::json;
+
+inline std::string child(const std::string& path, std::string_view key) {
+    return path + "/" + std::string(key);
+}
+inline std::string child(const std::string& path, std::size_t index) {
+    return path + "/" + std::to_string(index);
+}
+
+/// Appends `value` as compact JSON (as dump() writes it) to `out`, stopping soon after `out`
+/// grows past `limit`. Not dump() itself: that renders the whole value, recursing once per
+/// nesting level, so a document nested a million deep overflowed the stack just to say what it
+/// found. Here each level adds a character before recursing, so the depth stays below `limit`.
+inline void show_into(std::string& out, const json& value, std::size_t limit) {
+    if (value.is_array() || value.is_object()) {
+        out += value.is_array() ? '[' : '{';
+        bool first = true;
+        for (auto it = value.begin(); it != value.end(); ++it) {
+            if (out.size() > limit) return;
+            if (!first) out += ',';
+            first = false;
+            if (value.is_object())
+                out += json(it.key()).dump(-1, ' ', false, json::error_handler_t::replace) + ":";
+            show_into(out, it.value(), limit);
+        }
+        out += value.is_array() ? ']' : '}';
+        return;
+    }
+    out += value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+/// A value as it appears in the document, shortened so a message stays one line.
+inline std::string show(const json& value) {
+    std::string text;
+    show_into(text, value, 80);
+    if (text.size() > 80) text = text.substr(0, 77) + "...";
+    return text;
+}
+
+/// Reads one document; knows its name ("environment", "model", "plan") for messages.
+class reader {
+public:
+    explicit reader(std::string document) : document_(std::move(document)) {}
+
+    [[noreturn]] void fail(error_kind kind, const std::string& path, const std::string& what) const {
+        throw error(kind, document_ + " JSON " + (path.empty() ? std::string("(root)") : path) + ": " + what);
+    }
+
+    /// Inside a catch handler: rethrows the eosdnn::error being handled (a builder's) with the
+    /// path, and the value found there, in front of its message.
+    [[noreturn]] void rethrow(const std::string& path, const json* value) const {
+        try {
+            throw;
+        } catch (const error& e) {
+            throw error(e.kind(), document_ + " JSON " + (path.empty() ? std::string("(root)") : path) +
+                                      (value ? " = " + show(*value) : std::string()) + ": " + e.what());
+        }
+    }
+
+    /// Calls `f`, rethrowing its eosdnn::error with the path and value in front.
+    template <class F>
+    decltype(auto) wrap(const std::string& path, const json* value, F&& f) const {
+        try {
+            return f();
+        } catch (const error&) {
+            rethrow(path, value);
+        }
+    }
+
+    /// `value` as an object whose keys are all among `keys`: an unknown key is most likely a
+    /// typo, and ignoring it would silently drop what the user meant to say.
+    const json& object(const json& value, const std::string& path,
+                       std::initializer_list<std::string_view> keys) const {
+        return object(value, path, std::span<const std::string_view>(keys.begin(), keys.size()));
+    }
+
+    /// The same, with the allowed keys in a span.
+    const json& object(const json& value, const std::string& path,
+                       std::span<const std::string_view> keys) const {
+        if (!value.is_object()) fail(error_kind::parse, path, "expected an object, found " + type_of(value));
+        for (const auto& [key, member] : value.items()) {
+            bool known = false;
+            for (std::string_view k : keys) known = known || k == key;
+            if (!known) {
+                std::string list;
+                for (std::string_view k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+                fail(error_kind::parse, child(path, key), "unknown key '" + key + "' (allowed: " + list + ")");
+            }
+        }
+        return value;
+    }
+
+    const json& array(const json& value, const std::string& path) const {
+        if (!value.is_array()) fail(error_kind::parse, path, "expected an array, found " + type_of(value));
+        return value;
+    }
+
+    const json& required(const json& object, std::string_view key, const std::string& path) const {
+        const auto it = object.find(key);
+        if (it == object.end()) fail(error_kind::parse, path, "missing required key '" + std::string(key) + "'");
+        return *it;
+    }
+
+    static const json* optional(const json& object, std::string_view key) {
+        const auto it = object.find(key);
+        return it == object.end() ? nullptr : &*it;
+    }
+
+    double number(const json& value, const std::string& path) const {
+        if (!value.is_number()) fail(error_kind::parse, path, "expected a number, found " + type_of(value));
+        return value.get<double>();
+    }
+
+    std::string string(const json& value, const std::string& path) const {
+        if (!value.is_string()) fail(error_kind::parse, path, "expected a string, found " + type_of(value));
+        return value.get<std::string>();
+    }
+
+    bool boolean(const json& value, const std::string& path) const {
+        if (!value.is_boolean()) fail(error_kind::parse, path, "expected true or false, found " + type_of(value));
+        return value.get<bool>();
+    }
+
+    std::size_t unsigned_integer(const json& value, const std::string& path) const {
+        // A document built in C++ holds 2 as a signed integer; parsed text, as an unsigned one.
+        if (value.is_number_integer() && !value.is_number_unsigned() && value.get<std::int64_t>() < 0)
+            fail(error_kind::validation, path, show(value) + " is negative (must be >= 0)");
+        if (!value.is_number_integer())
+            fail(error_kind::parse, path, "expected a non-negative integer, found " + type_of(value));
+        const auto n = value.get<std::uint64_t>();
+        if (n > std::numeric_limits<std::size_t>::max())
+            fail(error_kind::validation, path, show(value) + " is too large");
+        return static_cast<std::size_t>(n);
+    }
+
+    /// A number, or "inf", "-inf", "nan" for the non-finite values JSON has no literal for.
+    double extended_number(const json& value, const std::string& path) const {
+        if (value.is_string()) {
+            const auto& text = value.get_ref<const std::string&>();
+            if (text == "inf") return std::numeric_limits<double>::infinity();
+            if (text == "-inf") return -std::numeric_limits<double>::infinity();
+            if (text == "nan") return std::numeric_limits<double>::quiet_NaN();
+        }
+        if (!value.is_number())
+            fail(error_kind::parse, path, "expected a number or \"inf\", \"-inf\", \"nan\", found " + type_of(value));
+        return value.get<double>();
+    }
+
+    /// A number, or null for a value that is not a number (read as NaN): how the plan document
+    /// writes non-finite numbers outside a plan's evaluation.
+    double number_or_null(const json& value, const std::string& path) const {
+        if (value.is_null()) return std::numeric_limits<double>::quiet_NaN();
+        if (!value.is_number()) fail(error_kind::parse, path, "expected a number or null, found " + type_of(value));
+        return value.get<double>();
+    }
+
+    static std::string type_of(const json& value) {
+        if (value.is_null()) return "null";  // not "null null"
+        return std::string(value.type_name()) + " " + show(value);
+    }
+
+private:
+    std::string document_;
+};
+
+/// The inverse of reader::extended_number.
+inline json extended_number(double value) {
+    if (std::isnan(value)) return "nan";
+    if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+    return value;
+}
+
+inline tier tier_from(const reader& r, const json& value, const std::string& path) {
+    const std::string text = r.string(value, path);
+    for (tier t : {tier::local, tier::edge, tier::cloud})
+        if (text == to_string(t)) return t;
+    r.fail(error_kind::validation, path, "unknown tier \"" + text + "\" (expected local, edge or cloud)");
+}
+
+/// True if `f` throws an eosdnn::error: used to ask a builder which single field it rejects, so
+/// that the rules stay in the builders and only the JSON path is worked out here.
+template <class F>
+bool rejects(F&& f) {
+    try {
+        f();
+        return false;
+    } catch (const error&) {
+        return true;
+    }
+}
+
+}  // namespace detail::json_io
+
+namespace detail::json_io {
+
+/// Parses the JSON `text` read from `source` (a file name, for messages). Throws eosdnn::error of
+/// kind parse: with `source:line:column` if it is not valid JSON, with `source:` and the JSON path
+/// if an object gives a key twice (nlohmann would keep the last silently, and a strict reader
+/// should not drop what the user wrote any more than it ignores an unknown key), and with
+/// `source:` only for a number too large for a double, whose position the parser does not report.
+inline json parse_text(const std::string& text, const std::string& source) {
+    // Where the parser is, to name the object that repeats a key: one frame per open object or
+    // array, holding its keys so far, or the index of the element being read.
+    struct frame {
+        bool array = false;
+        std::size_t index = 0;
+        std::string key{};
+        std::set<std::string, std::less<>> keys{};  // a set: an object may have 10^5 keys
+    };
+    std::vector<frame> open;
+    const auto element_done = [&] {
+        if (!open.empty() && open.back().array) ++open.back().index;
+    };
+    const json::parser_callback_t track = [&](int, json::parse_event_t event, json& parsed) {
+        switch (event) {
+        case json::parse_event_t::object_start: open.push_back({}); break;
+        case json::parse_event_t::array_start: open.push_back({.array = true}); break;
+        case json::parse_event_t::object_end:
+        case json::parse_event_t::array_end:
+            open.pop_back();
+            element_done();
+            break;
+        case json::parse_event_t::value: element_done(); break;
+        case json::parse_event_t::key: {
+            frame& object = open.back();
+            object.key = parsed.get<std::string>();
+            if (!object.keys.insert(object.key).second) {
+                std::string path;
+                for (std::size_t i = 0; i + 1 < open.size(); ++i)
+                    path = open[i].array ? child(path, open[i].index) : child(path, open[i].key);
+                throw error(error_kind::parse, source + ": invalid JSON: " +
+                                                   (path.empty() ? "(root)" : path) + ": the key '" +
+                                                   object.key + "' appears twice");
+            }
+            break;
+        }
+        }
+        return true;
+    };
+    try {
+        return json::parse(text, track);
+    } catch (const json::out_of_range& e) {
+        // A number too large for a double ("1e400"): nlohmann gives no position, but names it.
+        throw error(error_kind::parse, source + ": invalid JSON: " + e.what());
+    } catch (const json::parse_error& e) {
+        // e.byte counts from 1 and points at the character that failed (or one past the end).
+        const std::size_t at = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
+        std::size_t line = 1, column = 1;
+        for (std::size_t i = 0; i < at; ++i) {
+            if (text[i] == '\n') ++line, column = 1;
+            else ++column;
+        }
+        throw error(error_kind::parse, source + ":" + std::to_string(line) + ":" +
+                                           std::to_string(column) + ": invalid JSON: " + e.what());
+    }
+}
+
+}  // namespace detail::json_io
+
+}  // namespace eosdnn

@@ -1,0 +1,103 @@
+#pragma once
+/// \file upload_comparison.hpp
+/// Uploading plans side by side: each planner's plan for one task, its simulated queries, or why
+/// the planner could not plan it (IONN and EMDL plan for one server), and how the plan document
+/// stores them under "upload".
+
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/core/ids.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/graph/layer_graph.hpp>
+#include <eosdnn/upload/query_simulation.hpp>
+#include <eosdnn/upload/upload_plan.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace eosdnn {
+
+/// One uploading planner's plan for one task and its simulated queries.
+struct upload_outcome {
+    std::string planner{};   ///< the planner's name ("lmu", "layer-by-layer", ...)
+    bool available = false;  ///< false when the planner refused the task
+    std::string why_not{};   ///< its message, when not available
+    upload_plan plan{};
+    simulation_result sim{};
+};
+
+/// The query simulation eosdnn-plan uses: the first query runs on the device, 5 more after the
+/// upload, and acknowledgements travel back over the slowest-latency link from a node the
+/// placement uses to `device` (the "CR" message).
+inline simulation_options upload_simulation_options(const environment& env, std::span<const node_id> x,
+                                                    node_id device) {
+    double ack = 0;
+    for (node_id s : x)
+        if (s != device)
+            if (const auto& l = env.link_between(s, device)) ack = std::max(ack, l->latency_s);
+    return {.horizon_queries = 5, .ack_latency_s = ack};
+}
+
+/// Runs `plan()` (which returns an upload_plan) and simulates its queries under `options`: an
+/// available outcome, or, if either throws eosdnn::error, an unavailable one with the message on
+/// one line.
+template <class Model, class Plan>
+upload_outcome plan_and_simulate(std::string planner, const layer_graph& g, const Model& model,
+                                 const simulation_options& options, Plan&& plan) {
+    upload_outcome r{.planner = std::move(planner)};
+    try {
+        r.plan = plan();
+        r.sim = simulate_queries(g, model, r.plan, options);
+        r.available = true;
+    } catch (const error& e) {
+        std::string why;
+        for (char c : std::string(e.what())) why += c == '\n' ? ' ' : c;
+        r.why_not = std::move(why);
+    }
+    return r;
+}
+
+/// The metrics of one simulation as JSON (null for a value that is not finite).
+inline nlohmann::json upload_metrics_json(const upload_metrics& m) {
+    const auto number = [](double v) -> nlohmann::json {
+        if (!std::isfinite(v)) return nullptr;
+        return v;
+    };
+    return {{"partitions", m.partitions},
+            {"upload_s", number(m.upload_s)},
+            {"queries_during_upload", m.queries_during_upload},
+            {"mean_latency_during_upload_s", number(m.mean_latency_during_upload_s)},
+            {"first_offloaded_s", number(m.first_offloaded_s)},
+            {"latency_area_s2", number(m.latency_area_s2)},
+            {"initial_latency_s", number(m.initial_latency_s)},
+            {"final_latency_s", number(m.final_latency_s)}};
+}
+
+/// A task's "upload" section of the plan document: the first outcome is the chosen planner's:
+/// {"planner", "partitions": [{"node", "layers": [names], "param_bytes", "upload_s"}],
+/// "metrics", "compared": {planner: metrics or {"unavailable": why}}}. {} for no outcome.
+inline nlohmann::json upload_json(const layer_graph& g, const environment& env,
+                                  std::span<const upload_outcome> uploads) {
+    if (uploads.empty()) return nlohmann::json::object();
+    const upload_outcome& chosen = uploads.front();
+    nlohmann::json parts = nlohmann::json::array();
+    for (const auto& p : chosen.plan.partitions) {
+        nlohmann::json names = nlohmann::json::array();
+        for (layer_id j : p.layers) names.push_back(g[j].name);
+        parts.push_back({{"node", env[p.node].name}, {"layers", std::move(names)},
+                         {"param_bytes", p.param_bytes}, {"upload_s", p.upload_s}});
+    }
+    nlohmann::json compared = nlohmann::json::object();
+    for (const auto& u : uploads)
+        compared[u.planner] = u.available ? upload_metrics_json(u.sim.metrics)
+                                          : nlohmann::json{{"unavailable", u.why_not}};
+    return {{"planner", chosen.planner}, {"partitions", std::move(parts)},
+            {"metrics", upload_metrics_json(chosen.sim.metrics)}, {"compared", std::move(compared)}};
+}
+
+}  // namespace eosdnn

@@ -1,0 +1,63 @@
+#include <eosdnn/cost/analytic_model.hpp>
+#include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/optim/exact_dag.hpp>
+#include <eosdnn/report/comparison.hpp>
+
+#include "fixture.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <vector>
+
+using namespace eosdnn;
+
+TEST_CASE("compare_plan: the one-tier plans, the exact reference and the gap") {
+    const environment env = test::report_environment();
+    const layer_graph g = test::report_model();
+    const analytic_model model(env);
+    delay_evaluator problem(g, model);
+    const exact_result e = solve_exact(problem);
+    REQUIRE(e.proven_optimal);
+    const exact_reference ref = exact_reference_of(e, 3, 10);
+    CHECK(ref.note.find("proven optimum over all 3 nodes") != std::string::npos);
+
+    // The optimum itself: proven.
+    const plan_comparison best = compare_plan(problem, env, std::span<const node_id>(e.placement), ref);
+    CHECK(best.proven_optimal);
+    CHECK(best.value.delay_s == problem.evaluate(e.placement).delay_s);
+    CHECK(relative_gap(best.value.delay_s, best.lower_bound_s) == doctest::Approx(0).epsilon(1e-9));
+    REQUIRE(best.tiers.size() == 3);
+    for (node_id s = 0; s < 3; ++s) {
+        CHECK(best.tiers[s].name == std::vector<std::string>{"all-local", "all-edge", "all-cloud"}[s]);
+        CHECK(best.tiers[s].delay_s == problem.evaluate(std::vector<node_id>(g.size(), s)).delay_s);
+        CHECK(best.tiers[s].delay_s >= best.value.delay_s);
+    }
+
+    // All on the phone: the gap is its distance to the proven optimum.
+    const std::vector<node_id> local(g.size(), 0);
+    const plan_comparison c = compare_plan(problem, env, std::span<const node_id>(local), ref);
+    const double expected = (c.value.delay_s - e.lower_bound) / e.lower_bound;
+    CHECK(c.lower_bound_s == doctest::Approx(e.lower_bound));
+    CHECK(relative_gap(c.value.delay_s, c.lower_bound_s) == doctest::Approx(expected));
+    CHECK(c.proven_optimal == (expected <= 1e-9));
+    CHECK(references_json(c)["all-local"].get<double>() == c.tiers[0].delay_s);
+    CHECK(references_json(c)["exact"]["delay_s"].get<double>() == e.value.delay_s);
+}
+
+TEST_CASE("relative_gap and tier_references without a tier") {
+    CHECK(std::isnan(relative_gap(1.0, 0.0)));
+    CHECK(std::isnan(relative_gap(INFINITY, 1.0)));
+    CHECK(relative_gap(1.5, 1.0) == doctest::Approx(0.5));
+    environment_builder b;
+    const auto phone = b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9});
+    const auto edge = b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1e10});
+    b.connect(phone, edge, {.bandwidth_Bps = 1e6});
+    const environment env = b.build();
+    const layer_graph g = test::report_model();
+    delay_evaluator problem(g, analytic_model(env));
+    const auto tiers = tier_references(problem, env);
+    REQUIRE(tiers.size() == 3);
+    CHECK(std::isnan(tiers[2].delay_s));
+    CHECK(references_json(plan_comparison{.tiers = tiers})["all-cloud"].is_null());
+}

@@ -1,0 +1,76 @@
+#include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/cost/profiled_model.hpp>
+#include <eosdnn/optim/exact_dag.hpp>
+#include <eosdnn/report/plan_report.hpp>
+#include <eosdnn/report/report_text.hpp>
+#include <eosdnn/upload/baselines.hpp>
+
+#include "fixture.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using namespace eosdnn;
+
+namespace {
+
+bool has(const std::string& text, const std::string& part) {
+    INFO("text:\n" << text << "\nexpected: " << part);
+    const bool found = text.find(part) != std::string::npos;
+    CHECK(found);
+    return found;
+}
+
+}  // namespace
+
+TEST_CASE("report_text, plan_tables and to_document of a hand-made run") {
+    const environment env = test::report_environment();
+    const layer_graph g = test::report_model();
+    const profiled_model model(env);
+    delay_evaluator problem(g, model);
+    const exact_result e = solve_exact(problem);
+    const std::vector<node_id> x(g.size(), 1);  // all on the edge
+    plan_report r{.env = &env, .environment_source = "lab.json",
+                  .search = {.algorithm = "all-edge", .evaluations = 1}, .upload_planner = "whole",
+                  .comparison = compare_plan(problem, env, std::span<const node_id>(x), exact_reference_of(e, 3, 10)),
+                  .tasks = {}};
+    const simulation_options sim = upload_simulation_options(env, x, 0);
+    CHECK(sim.ack_latency_s == 0.01);
+    std::vector<upload_outcome> uploads{plan_and_simulate("whole", g, model, sim, [&] {
+        return whole_model_planner{}.plan(upload_problem<profiled_model>(g, model, x, 0));
+    })};
+    uploads.push_back(plan_and_simulate("refused", g, model, sim, []() -> upload_plan {
+        throw error(error_kind::validation, "one server\nonly");
+    }));
+    REQUIRE(uploads[0].available);
+    CHECK(!uploads[1].available);
+    CHECK(uploads[1].why_not == "one server only");
+    r.tasks.push_back({.graph = &g, .model_spec = "diamond.json", .model_source = "model JSON diamond.json",
+                       .device = 0, .placement = x, .delay_s = r.comparison.value.delay_s, .uploads = uploads});
+
+    const std::string text = report_text(r);
+    has(text, "model diamond (model JSON diamond.json) on phone: 5 layers, a DAG");
+    has(text, "environment (lab.json):");
+    has(text, "phone -> edge: 8 Mbit/s, 10 ms");
+    has(text, "migration plan: all-edge: 1 evaluations");
+    has(text, "  edge          5      0.560         0.01   input .. out\n");
+    has(text, "all-edge ");
+    has(text, "uploading plan (whole): 1 partition(s)");
+    has(text, "refused        n/a: one server only");
+    has(text, r.comparison.proven_optimal ? "optimal (proven)" : "above the optimum");
+
+    const auto tables = plan_tables(r);
+    REQUIRE(tables.size() == 4);
+    CHECK(tables[1].name == "placement.csv");
+    CHECK(tables[1].text.find("0,diamond,0,input,input,edge,edge,0,0,1000\n") != std::string::npos);
+    CHECK(tables[2].text.find("0,whole,0,edge,") != std::string::npos);
+
+    const plan_document doc = to_document(r);
+    REQUIRE(doc.tasks.size() == 1);
+    CHECK(doc.migration_delay_s == r.comparison.value.delay_s);
+    CHECK(doc.tasks[0].upload["planner"] == "whole");
+    CHECK(doc.tasks[0].upload["compared"]["refused"]["unavailable"] == "one server only");
+    CHECK(plan_of(doc, 0, g).placement == x);
+}
