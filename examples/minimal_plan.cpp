@@ -1,5 +1,12 @@
 // The smallest useful plan: which layers of ResNet-50 a phone should offload to an edge server.
-#include <eosdnn/eosdnn.hpp>
+// Only the headers it uses, not eosdnn/eosdnn.hpp: an app compiles what it includes
+// (scripts/compile_cost.sh measures this file).
+#include <eosdnn/cost/analytic_model.hpp>
+#include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/graph/layer_graph.hpp>
+#include <eosdnn/optim/pso_ga.hpp>
+#include <eosdnn/zoo/zoo.hpp>
 
 #include <cstdio>
 

@@ -2,6 +2,7 @@
 /// \file alexnet.hpp
 /// AlexNet as defined by torchvision (the single-GPU "one weird trick" variant, 3x224x224).
 
+#include <eosdnn/config.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/zoo/network_builder.hpp>
 
@@ -10,12 +11,17 @@
 
 namespace eosdnn {
 
+#if EOSDNN_DECLARE_ONLY
+// Defined once, in the unit that includes eosdnn/separate_compilation.hpp (config.hpp).
+layer_graph alexnet();
+#else
+
 /// torchvision's AlexNet: five convolutions with biases (64, 192, 384, 256, 256 filters; no LRN,
 /// unlike the Caffe original), three max pools, an adaptive average pool to 6x6 and three dense
 /// layers with dropout before the first two. A chain of 23 layers; 61,100,840 parameters and
 /// 714,188,480 MACs. Layer names follow the Caffe convention (conv1 ... fc8), so they line up with
 /// the IONN profiles.
-inline layer_graph alexnet() {
+EOSDNN_DECL layer_graph alexnet() {
     network_builder nb("alexnet");
     auto x = nb.input("input", 3, 224, 224);
 
@@ -50,5 +56,7 @@ inline layer_graph alexnet() {
     nb.linear("fc8", x, 1000);
     return nb.build();
 }
+
+#endif  // EOSDNN_DECLARE_ONLY
 
 }  // namespace eosdnn

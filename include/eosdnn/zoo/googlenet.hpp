@@ -3,6 +3,7 @@
 /// GoogLeNet (Inception v1) as defined by torchvision, without the auxiliary classifiers (they
 /// only run in training).
 
+#include <eosdnn/config.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/zoo/network_builder.hpp>
 
@@ -11,6 +12,11 @@
 #include <string>
 
 namespace eosdnn {
+
+#if EOSDNN_DECLARE_ONLY
+// Defined once, in the unit that includes eosdnn/separate_compilation.hpp (config.hpp).
+layer_graph googlenet();
+#else
 
 namespace detail {
 
@@ -58,7 +64,7 @@ inline googlenet_tensor inception(network_builder& nb, const inception_spec& s,
 /// weights): a stem of three BasicConv2d and two max pools (ceil mode), nine Inception modules,
 /// a global average pool, dropout and a 1000-way dense layer. 198 layers; 6,624,904 parameters
 /// and 1,498,376,192 MACs.
-inline layer_graph googlenet() {
+EOSDNN_DECL layer_graph googlenet() {
     using detail::googlenet_conv;
     using detail::inception;
     using spec = detail::inception_spec;
@@ -92,5 +98,7 @@ inline layer_graph googlenet() {
     nb.linear("fc", x, 1000);
     return nb.build();
 }
+
+#endif  // EOSDNN_DECLARE_ONLY
 
 }  // namespace eosdnn

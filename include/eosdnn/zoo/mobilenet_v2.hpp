@@ -2,6 +2,7 @@
 /// \file mobilenet_v2.hpp
 /// MobileNetV2 (width multiplier 1.0) as defined by torchvision.
 
+#include <eosdnn/config.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/zoo/network_builder.hpp>
 
@@ -10,6 +11,11 @@
 #include <string>
 
 namespace eosdnn {
+
+#if EOSDNN_DECLARE_ONLY
+// Defined once, in the unit that includes eosdnn/separate_compilation.hpp (config.hpp).
+layer_graph mobilenet_v2();
+#else
 
 namespace detail {
 
@@ -52,7 +58,7 @@ inline mobilenet_tensor inverted_residual(network_builder& nb, std::size_t index
 /// channels, a global average pool, dropout and a 1000-way dense layer. Channel counts are
 /// already multiples of 8 at width 1.0, so torchvision's rounding changes nothing. 154 layers;
 /// 3,504,872 parameters and 300,774,272 MACs.
-inline layer_graph mobilenet_v2() {
+EOSDNN_DECL layer_graph mobilenet_v2() {
     struct group {
         std::size_t t, c, n, s;
     };
@@ -78,5 +84,7 @@ inline layer_graph mobilenet_v2() {
     nb.linear("fc", x, 1000);
     return nb.build();
 }
+
+#endif  // EOSDNN_DECLARE_ONLY
 
 }  // namespace eosdnn

@@ -3,6 +3,7 @@
 /// ResNet-18 and ResNet-50 as defined by torchvision (ResNet "v1.5": a bottleneck downsamples in
 /// its 3x3 convolution, not in its first 1x1 convolution as in the original paper).
 
+#include <eosdnn/config.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/zoo/network_builder.hpp>
 
@@ -12,6 +13,12 @@
 #include <utility>
 
 namespace eosdnn {
+
+#if EOSDNN_DECLARE_ONLY
+// Defined once, in the unit that includes eosdnn/separate_compilation.hpp (config.hpp).
+layer_graph resnet18();
+layer_graph resnet50();
+#else
 
 namespace detail {
 
@@ -92,16 +99,18 @@ inline layer_graph resnet(std::string model_name, std::span<const std::size_t, 4
 
 /// torchvision's ResNet-18: [2, 2, 2, 2] basic blocks; 70 layers; 11,689,512 parameters and
 /// 1,814,073,344 MACs.
-inline layer_graph resnet18() {
+EOSDNN_DECL layer_graph resnet18() {
     constexpr std::size_t blocks[4] = {2, 2, 2, 2};
     return detail::resnet("resnet18", blocks, false);
 }
 
 /// torchvision's ResNet-50 (v1.5): [3, 4, 6, 3] bottleneck blocks; 176 layers; 25,557,032
 /// parameters and 4,089,184,256 MACs (the original v1, strided in the first 1x1, has ~3.86 G).
-inline layer_graph resnet50() {
+EOSDNN_DECL layer_graph resnet50() {
     constexpr std::size_t blocks[4] = {3, 4, 6, 3};
     return detail::resnet("resnet50", blocks, true);
 }
+
+#endif  // EOSDNN_DECLARE_ONLY
 
 }  // namespace eosdnn

@@ -2,6 +2,7 @@
 /// \file vgg.hpp
 /// VGG-16 and VGG-19 (configurations D and E, without BatchNorm) as defined by torchvision.
 
+#include <eosdnn/config.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/zoo/network_builder.hpp>
 
@@ -11,6 +12,12 @@
 #include <utility>
 
 namespace eosdnn {
+
+#if EOSDNN_DECLARE_ONLY
+// Defined once, in the unit that includes eosdnn/separate_compilation.hpp (config.hpp).
+layer_graph vgg16();
+layer_graph vgg19();
+#else
 
 namespace detail {
 
@@ -43,16 +50,18 @@ inline layer_graph vgg(std::string model_name, std::span<const std::size_t, 5> c
 
 /// torchvision's VGG-16 (configuration D): 13 convolutions and 3 dense layers, a chain of 41
 /// layers; 138,357,544 parameters and 15,470,264,320 MACs.
-inline layer_graph vgg16() {
+EOSDNN_DECL layer_graph vgg16() {
     constexpr std::size_t convs[5] = {2, 2, 3, 3, 3};
     return detail::vgg("vgg16", convs);
 }
 
 /// torchvision's VGG-19 (configuration E): 16 convolutions and 3 dense layers, a chain of 47
 /// layers; 143,667,240 parameters and 19,632,062,464 MACs.
-inline layer_graph vgg19() {
+EOSDNN_DECL layer_graph vgg19() {
     constexpr std::size_t convs[5] = {2, 2, 4, 4, 4};
     return detail::vgg("vgg19", convs);
 }
+
+#endif  // EOSDNN_DECLARE_ONLY
 
 }  // namespace eosdnn

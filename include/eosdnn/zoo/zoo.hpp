@@ -3,7 +3,7 @@
 /// The built-in models, by name: AlexNet, VGG-16/19, ResNet-18/50, GoogLeNet and MobileNetV2 as
 /// torchvision defines them, at 3x224x224, batch 1, fp32.
 
-#include <eosdnn/error.hpp>
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/zoo/alexnet.hpp>
 #include <eosdnn/zoo/googlenet.hpp>
