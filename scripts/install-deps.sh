@@ -14,7 +14,9 @@ packages=(
   libonnx-dev libprotobuf-dev  # eosdnn::onnx, the ONNX importer (libonnx-dev lacks protobuf's headers)
   coinor-libcbc-dev pkg-config  # eosdnn::milp, the CBC integer-program backend (found via cbc.pc)
   libcli11-dev          # the command line of eosdnn-plan
+  time                  # scripts/compile_cost.sh: /usr/bin/time reports peak memory
   clang libclang-rt-14-dev  # scripts/fuzz.sh: clang++ with libFuzzer and the sanitizer runtimes
+  clang-format          # scripts/check_format.sh: the layout of .clang-format
 )
 # scripts/figures.sh draws the planner's figures with matplotlib; nothing else needs Python.
 # scripts/docs.sh checks the Doxygen comments with doxygen; nothing else needs it.
