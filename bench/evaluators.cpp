@@ -36,10 +36,12 @@ eosdnn::layer_graph synthetic(std::size_t layers, std::size_t skip_every) {
     layer_graph_builder b(skip_every ? "synthetic_dag" : "synthetic_chain");
     b.add_layer({.name = "input", .kind = "input", .output_bytes = 602112});
     for (std::size_t j = 1; j < layers; ++j) {
-        b.add_layer({.name = "l" + std::to_string(j), .kind = "conv",
-                                         .flops = 100 * size(rng), .param_bytes = size(rng),
-                                         .output_bytes = size(rng)},
-                                        {j - 1});
+        b.add_layer({.name = "l" + std::to_string(j),
+                     .kind = "conv",
+                     .flops = 100 * size(rng),
+                     .param_bytes = size(rng),
+                     .output_bytes = size(rng)},
+                    {j - 1});
         if (skip_every && j >= 2 && j % skip_every == 0 && j + 1 < layers) b.add_edge(j - 2, j);
     }
     return b.build();
@@ -72,7 +74,8 @@ void run(benchmark::State& state, const eosdnn::layer_graph& graph, eosdnn::dag_
 }
 
 void synthetic_chain(benchmark::State& state) {
-    run(state, synthetic(static_cast<std::size_t>(state.range(0)), 0), eosdnn::dag_schedule::sequential);
+    run(state, synthetic(static_cast<std::size_t>(state.range(0)), 0),
+        eosdnn::dag_schedule::sequential);
 }
 void synthetic_dag(benchmark::State& state, eosdnn::dag_schedule schedule) {
     run(state, synthetic(static_cast<std::size_t>(state.range(0)), 3), schedule);
@@ -83,9 +86,15 @@ void zoo(benchmark::State& state, const char* name, eosdnn::dag_schedule schedul
 
 using eosdnn::dag_schedule;
 BENCHMARK(synthetic_chain)->RangeMultiplier(10)->Range(100, 10000);
-BENCHMARK_CAPTURE(synthetic_dag, sequential, dag_schedule::sequential)->RangeMultiplier(10)->Range(100, 10000);
-BENCHMARK_CAPTURE(synthetic_dag, list_scheduled, dag_schedule::list_scheduled)->RangeMultiplier(10)->Range(100, 10000);
-BENCHMARK_CAPTURE(synthetic_dag, unbounded, dag_schedule::unbounded)->RangeMultiplier(10)->Range(100, 10000);
+BENCHMARK_CAPTURE(synthetic_dag, sequential, dag_schedule::sequential)
+    ->RangeMultiplier(10)
+    ->Range(100, 10000);
+BENCHMARK_CAPTURE(synthetic_dag, list_scheduled, dag_schedule::list_scheduled)
+    ->RangeMultiplier(10)
+    ->Range(100, 10000);
+BENCHMARK_CAPTURE(synthetic_dag, unbounded, dag_schedule::unbounded)
+    ->RangeMultiplier(10)
+    ->Range(100, 10000);
 BENCHMARK_CAPTURE(zoo, vgg16_chain, "vgg16", dag_schedule::sequential);
 BENCHMARK_CAPTURE(zoo, resnet50_sequential, "resnet50", dag_schedule::sequential);
 BENCHMARK_CAPTURE(zoo, resnet50_list_scheduled, "resnet50", dag_schedule::list_scheduled);

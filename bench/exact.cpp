@@ -7,8 +7,8 @@
 // Counters: layers; optimum_s (the proven optimum); proven (1 when the solver proved it);
 // search_nodes (branch-and-bound nodes, native) or cbc_nodes; gap_percent (PSO-GA above the
 // optimum); iterations (PSO-GA iterations run).
-#include "three_tier_environment.hpp"
 #include "../tests/optim/hard_environments.hpp"
+#include "three_tier_environment.hpp"
 
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
@@ -38,7 +38,8 @@ struct instance {
 };
 
 instance resnet50_profile_four_nodes() {
-    return {read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/resnet50.csv"), bench::three_tier()};
+    return {read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/resnet50.csv"),
+            bench::three_tier()};
 }
 
 // Residual and inception blocks nested one level (series-parallel, like real CNNs), or layers in
@@ -66,16 +67,19 @@ void to_optimum(benchmark::State& state, Make make, Solve solve, const char* nod
 
 template <class Make>
 void native(benchmark::State& state, Make make) {
-    to_optimum(state, make, [](const layer_graph&, auto& p) { return solve_exact(p, {.time_limit_s = 60}); },
-               "search_nodes");
+    to_optimum(
+        state, make,
+        [](const layer_graph&, auto& p) { return solve_exact(p, {.time_limit_s = 60}); },
+        "search_nodes");
 }
 
 #if defined(EOSDNN_BENCH_WITH_MILP)
 template <class Make>
 void cbc(benchmark::State& state, Make make) {
-    to_optimum(state, make,
-               [](const layer_graph& g, auto& p) { return solve_milp(g, p, {.time_limit_s = 600}); },
-               "cbc_nodes");
+    to_optimum(
+        state, make,
+        [](const layer_graph& g, auto& p) { return solve_milp(g, p, {.time_limit_s = 600}); },
+        "cbc_nodes");
 }
 #endif
 
@@ -111,14 +115,25 @@ auto layered_200_6 = [] { return random_six_nodes(200, dag_shape::layered); };
 BENCHMARK_CAPTURE(native, resnet50_csv_4_nodes, resnet50_csv_4)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(native, mixed_200_6_nodes, mixed_200_6)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(native, mixed_1000_6_nodes, mixed_1000_6)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(native, layered_200_6_nodes, layered_200_6)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK_CAPTURE(native, layered_200_6_nodes, layered_200_6)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 #if defined(EOSDNN_BENCH_WITH_MILP)
-BENCHMARK_CAPTURE(cbc, resnet50_csv_4_nodes, resnet50_csv_4)->Unit(benchmark::kMillisecond)->Iterations(3);
-BENCHMARK_CAPTURE(cbc, mixed_200_6_nodes, mixed_200_6)->Unit(benchmark::kMillisecond)->Iterations(3);
-BENCHMARK_CAPTURE(cbc, mixed_1000_6_nodes, mixed_1000_6)->Unit(benchmark::kMillisecond)->Iterations(1);
-BENCHMARK_CAPTURE(cbc, layered_200_6_nodes, layered_200_6)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK_CAPTURE(cbc, resnet50_csv_4_nodes, resnet50_csv_4)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK_CAPTURE(cbc, mixed_200_6_nodes, mixed_200_6)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
+BENCHMARK_CAPTURE(cbc, mixed_1000_6_nodes, mixed_1000_6)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
+BENCHMARK_CAPTURE(cbc, layered_200_6_nodes, layered_200_6)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 #endif
 BENCHMARK_CAPTURE(pso_ga_random_start, mixed_1000_6_nodes, mixed_1000_6)
-    ->Unit(benchmark::kMillisecond)->Iterations(5);
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(5);
 
 }  // namespace

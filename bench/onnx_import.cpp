@@ -63,4 +63,5 @@ void import_model(benchmark::State& state, const std::string& name) {
 
 BENCHMARK_CAPTURE(import_model, resnet50, std::string("resnet50"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(import_model, vgg16, std::string("vgg16"))->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(import_model, densenet121, std::string("densenet121"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(import_model, densenet121, std::string("densenet121"))
+    ->Unit(benchmark::kMillisecond);

@@ -59,7 +59,8 @@ void row(const std::string& env_name, const std::string& model_name, const layer
     exact_result milp;
     const double cbc_s = best_time(1, [&] { milp = solve_milp(g, p, {.time_limit_s = 600}); });
     char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%.1f%s", cbc_s * 1e3, milp.proven_optimal ? "" : " (not proven)");
+    std::snprintf(buffer, sizeof buffer, "%.1f%s", cbc_s * 1e3,
+                  milp.proven_optimal ? "" : " (not proven)");
     cbc_text = buffer;
     if (milp.proven_optimal && exact.proven_optimal &&
         std::abs(milp.value.objective - exact.value.objective) > 1e-9 * exact.value.objective)
@@ -88,19 +89,25 @@ void row(const std::string& env_name, const std::string& model_name, const layer
 }  // namespace
 
 int main() {
-    std::printf("| environment | model | layers | optimum (ms) | nodes used | exact (ms) | CBC (ms) | "
-                "PSO-GA hits | worst gap | PSO-GA mean (ms) |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    std::printf(
+        "| environment | model | layers | optimum (ms) | nodes used | exact (ms) | CBC (ms) | "
+        "PSO-GA hits | worst gap | PSO-GA mean (ms) "
+        "|\n|---|---|---|---|---|---|---|---|---|---|\n");
     std::vector<std::pair<std::string, layer_graph>> models;
-    for (std::string_view name : zoo_model_names()) models.emplace_back(std::string(name), zoo_model(name));
+    for (std::string_view name : zoo_model_names())
+        models.emplace_back(std::string(name), zoo_model(name));
     for (const char* csv : {"alexnet", "googlenet", "resnet50"})
-        models.emplace_back(std::string(csv) + ".csv",
-                            read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv"));
+        models.emplace_back(
+            std::string(csv) + ".csv",
+            read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv"));
     for (const auto& e : optim_test::hard_environments())
         for (const auto& m : models) row(e.name, m.first, m.second, e.env);
     const environment mesh = optim_test::mesh_six();
-    for (dag_shape shape : {dag_shape::residual, dag_shape::inception, dag_shape::mixed, dag_shape::layered})
+    for (dag_shape shape :
+         {dag_shape::residual, dag_shape::inception, dag_shape::mixed, dag_shape::layered})
         for (std::size_t layers : {200, 1000})
-            row("mesh_six", "random " + std::string(to_string(shape)) + " " + std::to_string(layers),
+            row("mesh_six",
+                "random " + std::string(to_string(shape)) + " " + std::to_string(layers),
                 make_random_dag({.layers = layers, .shape = shape, .seed = 7}), mesh);
     return 0;
 }

@@ -40,8 +40,11 @@ layer_graph synthetic_chain(std::size_t n) {
     b.set_input_bytes(150528);
     for (std::size_t i = 0; i < n; ++i) {
         const double u = static_cast<double>(rng() % 1000) / 1000;
-        b.add_layer({.name = "l" + std::to_string(i), .kind = "conv", .flops = 1e8 * (1 + 9 * u),
-                     .param_bytes = 1e5 * (1 + u), .output_bytes = 1e4 * (1 + 99 * u)});
+        b.add_layer({.name = "l" + std::to_string(i),
+                     .kind = "conv",
+                     .flops = 1e8 * (1 + 9 * u),
+                     .param_bytes = 1e5 * (1 + u),
+                     .output_bytes = 1e4 * (1 + 99 * u)});
         if (i) b.add_edge(i - 1, i);
     }
     return b.build();
@@ -75,7 +78,8 @@ void crossover_kernel(benchmark::State& state) {
     const gene_space space = uniform_space(n, 4);
     std::vector<node_id> x(n), a(n), b(n);
     std::mt19937_64 rng(2);
-    for (std::size_t g = 0; g < n; ++g) a[g] = static_cast<node_id>(rng() % 4), b[g] = static_cast<node_id>(rng() % 4);
+    for (std::size_t g = 0; g < n; ++g)
+        a[g] = static_cast<node_id>(rng() % 4), b[g] = static_cast<node_id>(rng() % 4);
     const Crossover c{};
     bool flip = false;
     for (auto _ : state) {
@@ -139,7 +143,8 @@ void whole_iterations(benchmark::State& state) {
     incremental_chain<profiled_model> p(g, model);
     const bool incremental = state.range(0) != 0;
     const auto opt =
-        with_stop(paper_pso_ga({.population = 100, .iterations = 50, .incremental = incremental}), max_iterations{});
+        with_stop(paper_pso_ga({.population = 100, .iterations = 50, .incremental = incremental}),
+                  max_iterations{});
     std::uint64_t seed = 0;
     for (auto _ : state) {
         auto r = opt.solve(p, seed++);
@@ -156,9 +161,10 @@ void whole_iterations_threads(benchmark::State& state) {
     const layer_graph g = synthetic_chain(2000);
     const profiled_model model(three_tier());
     delay_evaluator<profiled_model> p(g, model);
-    const auto opt = with_stop(
-        paper_pso_ga({.population = 100, .iterations = 20, .threads = static_cast<std::size_t>(state.range(0))}),
-        max_iterations{});
+    const auto opt = with_stop(paper_pso_ga({.population = 100,
+                                             .iterations = 20,
+                                             .threads = static_cast<std::size_t>(state.range(0))}),
+                               max_iterations{});
     std::uint64_t seed = 0;
     for (auto _ : state) {
         auto r = opt.solve(p, seed++);
@@ -173,12 +179,13 @@ BENCHMARK(whole_iterations_threads)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecon
 // evaluations and whether the optimum was reached (fraction over the repetitions).
 template <class Mutation>
 void resnet50_time_to_optimum(benchmark::State& state, bool hybrid) {
-    const layer_graph g = read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/resnet50.csv");
+    const layer_graph g =
+        read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/resnet50.csv");
     const profiled_model model(two_node());
     const double optimum = min_cut_two_nodes(g, model, 0, 1).delay_s;
     delay_evaluator<profiled_model> p(g, model);
-    pso_ga_options options{.population = 100, .iterations = 1000,
-                           .threads = static_cast<std::size_t>(state.range(0))};
+    pso_ga_options options{
+        .population = 100, .iterations = 1000, .threads = static_cast<std::size_t>(state.range(0))};
     if (hybrid) options.polish_after_stall = 20;
     const auto opt = with_stop(paper_pso_ga::with_mutation<Mutation>(options),
                                target_objective{.objective = optimum} || max_iterations{});

@@ -43,7 +43,8 @@ struct border_shift_mutation {  // no parameters, hence no validate()
         boost::random::uniform_int_distribution<std::size_t> draw(0, n - 1);
         for (int attempt = 0; attempt < 8; ++attempt) {
             const std::size_t pick = draw(rng);
-            if (auto changed = apply(x, space, pick, coin(rng) == 0); !changed.empty()) return changed;
+            if (auto changed = apply(x, space, pick, coin(rng) == 0); !changed.empty())
+                return changed;
         }
         return {};
     }
@@ -61,7 +62,8 @@ int main() {
     b.connect(phone, cloud, {.bandwidth_Bps = eosdnn::mbps(10), .latency_s = 0.04});
     b.connect(edge, cloud, {.bandwidth_Bps = eosdnn::mbps(500), .latency_s = 0.02});
     const eosdnn::analytic_model model(b.build());
-    const eosdnn::layer_graph net = eosdnn::zoo_model("vgg16");  // a chain: Viterbi gives the optimum
+    const eosdnn::layer_graph net =
+        eosdnn::zoo_model("vgg16");  // a chain: Viterbi gives the optimum
     eosdnn::delay_evaluator problem(net, model);
 
     const eosdnn::pso_ga_options options{.population = 30, .iterations = 200};

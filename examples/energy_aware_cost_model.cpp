@@ -37,8 +37,11 @@ static_assert(eosdnn::energy_cost_model<eco_mode_model>);
 
 eosdnn::environment phone_and_edge() {
     eosdnn::environment_builder b;
-    auto phone = b.add_node({.name = "phone", .tier = eosdnn::tier::local, .flops_per_s = 20e9,
-                             .power = eosdnn::power_profile{.compute_w = 4.0, .transmit_w = 3.0, .idle_w = 0.3}});
+    auto phone = b.add_node(
+        {.name = "phone",
+         .tier = eosdnn::tier::local,
+         .flops_per_s = 20e9,
+         .power = eosdnn::power_profile{.compute_w = 4.0, .transmit_w = 3.0, .idle_w = 0.3}});
     auto edge = b.add_node({.name = "edge", .tier = eosdnn::tier::edge, .flops_per_s = 1e12});
     b.connect(phone, edge, {.bandwidth_Bps = eosdnn::mbps(20), .latency_s = 0.005});
     return b.build();
@@ -59,10 +62,11 @@ int main() {
             const auto plan = eosdnn::hybrid_pso_ga(eosdnn::hybrid_options()).solve(problem, 1);
             std::size_t local = 0;
             for (eosdnn::node_id s : plan.placement) local += s == 0;
-            std::printf("clock %.1f, energy weight %.1f s/J: %2zu of %zu layers on the phone, "
-                        "%6.1f ms, %.3f J per query\n",
-                        clock, energy_weight, local, net.size(), plan.value.delay_s * 1e3,
-                        plan.value.energy_j);
+            std::printf(
+                "clock %.1f, energy weight %.1f s/J: %2zu of %zu layers on the phone, "
+                "%6.1f ms, %.3f J per query\n",
+                clock, energy_weight, local, net.size(), plan.value.delay_s * 1e3,
+                plan.value.energy_j);
         }
     }
 }

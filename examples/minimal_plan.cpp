@@ -12,12 +12,13 @@
 
 int main() {
     eosdnn::environment_builder nodes;  // node 0 is the device that owns the model
-    auto phone = nodes.add_node({.name = "phone", .tier = eosdnn::tier::local, .flops_per_s = 20e9});
+    auto phone =
+        nodes.add_node({.name = "phone", .tier = eosdnn::tier::local, .flops_per_s = 20e9});
     auto edge = nodes.add_node({.name = "edge", .tier = eosdnn::tier::edge, .flops_per_s = 1e12});
     nodes.connect(phone, edge, {.bandwidth_Bps = eosdnn::mbps(40), .latency_s = 0.005});
-    const eosdnn::analytic_model model(nodes.build());          // FLOPs / rate, latency + bytes / bandwidth
+    const eosdnn::analytic_model model(nodes.build());  // FLOPs / rate, latency + bytes / bandwidth
     const eosdnn::layer_graph net = eosdnn::zoo_model("resnet50");
-    eosdnn::delay_evaluator problem(net, model);                 // the migration delay of a placement
+    eosdnn::delay_evaluator problem(net, model);  // the migration delay of a placement
     auto plan = eosdnn::hybrid_pso_ga(eosdnn::hybrid_options()).solve(problem, /*seed=*/1);
     std::size_t remote = 0;
     for (eosdnn::node_id s : plan.placement) remote += s == edge;

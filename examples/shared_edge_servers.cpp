@@ -17,8 +17,8 @@ int main() {
     environment_builder b;
     std::vector<node_id> phones;
     for (int k = 1; k <= 3; ++k)
-        phones.push_back(b.add_node({.name = "phone" + std::to_string(k), .tier = tier::local,
-                                     .flops_per_s = 20e9}));
+        phones.push_back(b.add_node(
+            {.name = "phone" + std::to_string(k), .tier = tier::local, .flops_per_s = 20e9}));
     auto edge = b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 0.1e12});
     auto cloud = b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 5e12});
     for (node_id p : phones) {
@@ -47,8 +47,9 @@ int main() {
             on_edge += joint.placement[problem.offset(k) + j] == edge;
             on_cloud += joint.placement[problem.offset(k) + j] == cloud;
         }
-        std::printf("%-13s on phone%zu: %3zu layers on the edge, %3zu in the cloud, done after %.1f ms\n",
-                    models[k], k + 1, on_edge, on_cloud, done[k] * 1e3);
+        std::printf(
+            "%-13s on phone%zu: %3zu layers on the edge, %3zu in the cloud, done after %.1f ms\n",
+            models[k], k + 1, on_edge, on_cloud, done[k] * 1e3);
     }
     std::printf("mean completion: %.1f ms planned jointly, %.1f ms planned one task at a time\n",
                 joint.value.delay_s * 1e3, alone_mean * 1e3);

@@ -27,8 +27,8 @@ struct smallest_first {
         const eosdnn::layer_graph& g = problem.graph();
         const auto x = problem.placement();
         const eosdnn::node_id device = problem.device();
-        eosdnn::upload_plan result{.planner = std::string(name()), .device = device,
-                                   .placement = {x.begin(), x.end()}};
+        eosdnn::upload_plan result{
+            .planner = std::string(name()), .device = device, .placement = {x.begin(), x.end()}};
         // In topological order: a new partition at each parameter layer and at each change of
         // node; a parameter-free layer joins the partition before it.
         for (eosdnn::layer_id j : g.topological_order()) {
@@ -41,8 +41,9 @@ struct smallest_first {
             parts.back().param_bytes += g[j].param_bytes;
             parts.back().upload_s += problem.model().upload_time(g[j], device, x[j]);
         }
-        std::stable_sort(result.partitions.begin(), result.partitions.end(),
-                         [](const auto& a, const auto& b) { return a.param_bytes < b.param_bytes; });
+        std::stable_sort(
+            result.partitions.begin(), result.partitions.end(),
+            [](const auto& a, const auto& b) { return a.param_bytes < b.param_bytes; });
         return result;
     }
 };
@@ -64,9 +65,11 @@ int main() {
     auto report = [&](const upload_plan& plan) {
         check_upload_plan(net, model.env(), plan);  // every remote layer exactly once
         const upload_metrics m = simulate_queries(net, model, plan, sim).metrics;
-        std::printf("%-20s %2zu partitions, %5.1f s upload, %4zu queries during it, first offloaded at %.2f s\n",
-                    plan.planner.c_str(), m.partitions, m.upload_s, m.queries_during_upload,
-                    m.first_offloaded_s);
+        std::printf(
+            "%-20s %2zu partitions, %5.1f s upload, %4zu queries during it, first offloaded at "
+            "%.2f s\n",
+            plan.planner.c_str(), m.partitions, m.upload_s, m.queries_during_upload,
+            m.first_offloaded_s);
     };
     const upload_problem problem(net, model, placement, phone);  // built once, shared
     report(smallest_first{}.plan(problem));

@@ -29,7 +29,8 @@ inline std::optional<nlohmann::json> parse_json(const std::uint8_t* data, std::s
                                            "fuzz.json");
     } catch (const error& e) {
         if (e.kind() != error_kind::parse || !std::string_view(e.what()).starts_with("fuzz.json"))
-            finding("bad JSON text gives an error of the wrong kind or without the source", e.what());
+            finding("bad JSON text gives an error of the wrong kind or without the source",
+                    e.what());
         return std::nullopt;
     }
 }

@@ -33,10 +33,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     try {
-        if (eosdnn::to_json(eosdnn::environment_from_json(nlohmann::json::parse(written.dump()))) != written)
+        if (eosdnn::to_json(eosdnn::environment_from_json(nlohmann::json::parse(written.dump()))) !=
+            written)
             finding("an environment changes in the round trip", written.dump());
     } catch (const eosdnn::error& e) {
-        finding("a written environment does not read back", std::string(e.what()) + "\n" + written.dump());
+        finding("a written environment does not read back",
+                std::string(e.what()) + "\n" + written.dump());
     }
     return 0;
 }

@@ -30,8 +30,10 @@ namespace {
 eosdnn::layer_graph fuzz_model() {
     eosdnn::layer_graph_builder b("net");
     const auto in = b.add_layer({.name = "input", .kind = "input", .output_bytes = 600});
-    const auto a = b.add_layer({.name = "a", .flops = 4e6, .param_bytes = 4e4, .output_bytes = 800}, {in});
-    const auto c = b.add_layer({.name = "c", .flops = 2e6, .param_bytes = 2e4, .output_bytes = 800}, {in});
+    const auto a =
+        b.add_layer({.name = "a", .flops = 4e6, .param_bytes = 4e4, .output_bytes = 800}, {in});
+    const auto c =
+        b.add_layer({.name = "c", .flops = 2e6, .param_bytes = 2e4, .output_bytes = 800}, {in});
     const auto add = b.add_layer({.name = "add", .flops = 800, .output_bytes = 800}, {a, c});
     b.add_layer({.name = "fc", .flops = 2e5, .param_bytes = 4e5, .output_bytes = 40}, {add});
     return b.build();
@@ -41,9 +43,11 @@ eosdnn::layer_graph fuzz_model() {
 eosdnn::environment fuzz_environment() {
     using namespace eosdnn;
     environment_builder b;
-    const auto phone = b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9, .memory_bytes = 1e5});
+    const auto phone =
+        b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9, .memory_bytes = 1e5});
     const auto watch = b.add_node({.name = "watch", .tier = tier::local, .flops_per_s = 1e8});
-    const auto edge = b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1e11, .memory_bytes = 3e5});
+    const auto edge =
+        b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1e11, .memory_bytes = 3e5});
     const auto cloud = b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 1e12});
     b.connect(phone, edge, {.bandwidth_Bps = mbps(50), .latency_s = 0.002});
     b.connect(phone, cloud, {.bandwidth_Bps = mbps(10), .latency_s = 0.04});
@@ -73,15 +77,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     try {
-        const eosdnn::migration_plan back = eosdnn::plan_from_json(eosdnn::to_json(plan, g, env), g, env);
-        if (back.placement != plan.placement || back.model != plan.model || back.algorithm != plan.algorithm)
+        const eosdnn::migration_plan back =
+            eosdnn::plan_from_json(eosdnn::to_json(plan, g, env), g, env);
+        if (back.placement != plan.placement || back.model != plan.model ||
+            back.algorithm != plan.algorithm)
             finding("a plan changes in the round trip", j.dump());
     } catch (const eosdnn::error& e) {
         finding("a plan read from JSON does not survive to_json and back", e.what());
     }
     static eosdnn::delay_evaluator<eosdnn::analytic_model> evaluator(g, model);
     try {
-        const eosdnn::evaluation v = evaluator.evaluate(std::span<const eosdnn::node_id>(plan.placement));
+        const eosdnn::evaluation v =
+            evaluator.evaluate(std::span<const eosdnn::node_id>(plan.placement));
         if (!(v.violation >= 0)) finding("a negative or NaN violation", j.dump());
     } catch (const eosdnn::error&) {
         // A node that is another task's device: refused with a message, as documented.

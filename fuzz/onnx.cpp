@@ -37,8 +37,10 @@ namespace {
 struct scratch_directory {
     std::filesystem::path path;
     scratch_directory() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "eosdnn-fuzz-onnx-XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) finding("cannot make a temporary directory", pattern);
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "eosdnn-fuzz-onnx-XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr)
+            finding("cannot make a temporary directory", pattern);
         path = pattern;
     }
     ~scratch_directory() {
@@ -65,12 +67,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const std::string source = file.string();
     try {
-        const eosdnn::onnx_import_result r =
-            eosdnn::import_onnx(file, eosdnn::onnx_import_options{.fold_parameter_free = size % 2 == 1});
+        const eosdnn::onnx_import_result r = eosdnn::import_onnx(
+            file, eosdnn::onnx_import_options{.fold_parameter_free = size % 2 == 1});
         const eosdnn::layer_graph& g = r.graph;
         if (g.size() == 0) finding("an import gives an empty graph", source);
-        if (r.layer_nodes.size() != g.size()) finding("layer_nodes does not have one entry per layer", source);
-        if (g.topological_order().size() != g.size()) finding("the topological order misses layers", source);
+        if (r.layer_nodes.size() != g.size())
+            finding("layer_nodes does not have one entry per layer", source);
+        if (g.topological_order().size() != g.size())
+            finding("the topological order misses layers", source);
         for (eosdnn::layer_id id = 0; id < g.size(); ++id)
             if (g[id].name.empty()) finding("an imported layer has no name", std::to_string(id));
     } catch (const eosdnn::error& e) {

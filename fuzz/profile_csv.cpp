@@ -12,8 +12,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -39,7 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         eosdnn::write_profile_csv(out, g);
     } catch (const eosdnn::error& e) {
         // Names with a semicolon, say, are read but cannot be written: that is documented.
-        if (e.kind() != eosdnn::error_kind::validation) finding("writing failed with a kind other than validation", e.what());
+        if (e.kind() != eosdnn::error_kind::validation)
+            finding("writing failed with a kind other than validation", e.what());
         return 0;
     }
     std::optional<eosdnn::layer_graph> reread;

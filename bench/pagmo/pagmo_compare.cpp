@@ -53,7 +53,8 @@ struct pagmo_placement {
         x.resize(genes.size());
         for (std::size_t g = 0; g < genes.size(); ++g) {
             const auto c = problem.choices(g);
-            const auto i = std::min(static_cast<std::size_t>(std::max(0.0, std::floor(genes[g]))), c.size() - 1);
+            const auto i = std::min(static_cast<std::size_t>(std::max(0.0, std::floor(genes[g]))),
+                                    c.size() - 1);
             x[g] = c[i];
         }
         const evaluation e = problem.evaluate(x);
@@ -85,9 +86,10 @@ double timed(F&& f) {
 
 template <class Problem>
 outcome run_eosdnn(Problem& p) {
-    const auto opt = with_stop(
-        hybrid_pso_ga({.population = population, .iterations = budget / population, .polish_after_stall = 20}),
-        max_evaluations{.count = budget} || max_iterations{});
+    const auto opt = with_stop(hybrid_pso_ga({.population = population,
+                                              .iterations = budget / population,
+                                              .polish_after_stall = 20}),
+                               max_evaluations{.count = budget} || max_iterations{});
     outcome o;
     for (unsigned seed = 0; seed < seeds; ++seed) {
         optimisation_result r;
@@ -105,10 +107,11 @@ outcome run_pagmo(const evaluator& p, bool sga) {
         double best = 0;
         const double s = timed([&] {
             pagmo::population pop{prob, population, seed};
-            pagmo::algorithm algo = sga ? pagmo::algorithm{pagmo::sga(generations, .9, 1., .02, 1., 2u, "exponential",
-                                                                      "uniform", "tournament", seed)}
-                                        : pagmo::algorithm{pagmo::pso(generations, 0.7298, 2.05, 2.05, 0.5, 5u, 2u, 4u,
-                                                                      false, seed)};
+            pagmo::algorithm algo =
+                sga ? pagmo::algorithm{pagmo::sga(generations, .9, 1., .02, 1., 2u, "exponential",
+                                                  "uniform", "tournament", seed)}
+                    : pagmo::algorithm{pagmo::pso(generations, 0.7298, 2.05, 2.05, 0.5, 5u, 2u, 4u,
+                                                  false, seed)};
             pop = algo.evolve(pop);
             best = pop.champion_f()[0];
             prob = pop.get_problem();
@@ -123,14 +126,19 @@ outcome run_pagmo(const evaluator& p, bool sga) {
 int main() {
     const model_type model(three_tier());
     std::vector<std::pair<std::string, layer_graph>> models;
-    for (std::string_view name : zoo_model_names()) models.emplace_back(std::string(name), zoo_model(name));
+    for (std::string_view name : zoo_model_names())
+        models.emplace_back(std::string(name), zoo_model(name));
     for (const char* csv : {"alexnet", "googlenet", "resnet50"})
-        models.emplace_back(std::string(csv) + ".csv",
-                            read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv"));
-    std::printf("budget %zu evaluations, population %zu, mean over %u seeds; times in ns per evaluation\n\n",
-                budget, population, seeds);
-    std::printf("| model | layers | eosdnn ns/eval | sga ns/eval | pso ns/eval | sga/eosdnn | pso/eosdnn "
-                "| eosdnn delay (s) | sga delay (s) | pso delay (s) |\n");
+        models.emplace_back(
+            std::string(csv) + ".csv",
+            read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv"));
+    std::printf(
+        "budget %zu evaluations, population %zu, mean over %u seeds; times in ns per "
+        "evaluation\n\n",
+        budget, population, seeds);
+    std::printf(
+        "| model | layers | eosdnn ns/eval | sga ns/eval | pso ns/eval | sga/eosdnn | pso/eosdnn "
+        "| eosdnn delay (s) | sga delay (s) | pso delay (s) |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
     for (const auto& [name, g] : models) {
         evaluator full(g, model);
@@ -142,8 +150,9 @@ int main() {
             mine = run_eosdnn(full);
         }
         const outcome sga = run_pagmo(full, true), pso = run_pagmo(full, false);
-        std::printf("| %s | %zu | %.0f | %.0f | %.0f | %.1f | %.1f | %.6f | %.6f | %.6f |\n", name.c_str(), g.size(),
-                    mine.ns_per_eval(), sga.ns_per_eval(), pso.ns_per_eval(), sga.ns_per_eval() / mine.ns_per_eval(),
+        std::printf("| %s | %zu | %.0f | %.0f | %.0f | %.1f | %.1f | %.6f | %.6f | %.6f |\n",
+                    name.c_str(), g.size(), mine.ns_per_eval(), sga.ns_per_eval(),
+                    pso.ns_per_eval(), sga.ns_per_eval() / mine.ns_per_eval(),
                     pso.ns_per_eval() / mine.ns_per_eval(), mine.delay, sga.delay, pso.delay);
         std::fflush(stdout);
     }

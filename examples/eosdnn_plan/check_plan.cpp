@@ -83,7 +83,8 @@ void check_single(const std::string& planner, const fs::path& work, const std::s
     const fs::path out_dir = work / ("out-" + label);
     fs::remove_all(out_dir);
     const outcome o = run(planner, work, args + " --json --out '" + out_dir.string() + "'");
-    expect(o.status == 0, label + ": exit status " + std::to_string(o.status) + ", stderr: " + o.err);
+    expect(o.status == 0,
+           label + ": exit status " + std::to_string(o.status) + ", stderr: " + o.err);
     if (o.status != 0) return;
     nlohmann::json j;
     try {
@@ -97,12 +98,15 @@ void check_single(const std::string& planner, const fs::path& work, const std::s
                             "evaluations", "iterations", "iterations_planned", "plan_seconds",
                             "convergence", "upload", "environment", "references"})
         expect(j.contains(key), label + ": no key '" + key + "'");
-    if (!j.contains("lower_bound_s") || !j.contains("proven_optimal") || !j.contains("iterations")) return;
+    if (!j.contains("lower_bound_s") || !j.contains("proven_optimal") || !j.contains("iterations"))
+        return;
     // The bound never exceeds the plan; a proven plan meets it; iterations run <= planned.
-    const double delay = j["migration_delay_s"].get<double>(), bound = j["lower_bound_s"].get<double>();
+    const double delay = j["migration_delay_s"].get<double>(),
+                 bound = j["lower_bound_s"].get<double>();
     expect(bound <= delay * (1 + 1e-12), label + ": lower_bound_s above migration_delay_s");
     if (j["proven_optimal"].get<bool>())
-        expect(delay - bound <= 1e-9 * delay, label + ": proven_optimal but the bound is below the plan");
+        expect(delay - bound <= 1e-9 * delay,
+               label + ": proven_optimal but the bound is below the plan");
     expect(j["iterations"].get<std::size_t>() <= j["iterations_planned"].get<std::size_t>(),
            label + ": more iterations run than planned");
     for (const char* key : {"name", "layers", "param_bytes", "macs"})
@@ -112,7 +116,8 @@ void check_single(const std::string& planner, const fs::path& work, const std::s
 
     const eosdnn::layer_graph g = model_of(j, out_dir);
     const eosdnn::environment env = eosdnn::environment_from_json(j["environment"]);
-    expect(j["model_summary"]["layers"].get<std::size_t>() == g.size(), label + ": model_summary.layers");
+    expect(j["model_summary"]["layers"].get<std::size_t>() == g.size(),
+           label + ": model_summary.layers");
     expect(std::abs(j["model_summary"]["param_bytes"].get<double>() - g.total_param_bytes()) <= 0.5,
            label + ": model_summary.param_bytes");
     std::vector<eosdnn::node_id> x(g.size(), 0);
@@ -125,7 +130,8 @@ void check_single(const std::string& planner, const fs::path& work, const std::s
         x[*layer] = *node;
         ++seen[*layer];
     }
-    for (int s : seen) expect(s == 1, label + ": a layer is placed " + std::to_string(s) + " times");
+    for (int s : seen)
+        expect(s == 1, label + ": a layer is placed " + std::to_string(s) + " times");
     const auto device = env.find(j.at("device").get<std::string>());
     expect(device.has_value(), label + ": unknown device");
     const eosdnn::profiled_model model(env);
@@ -147,9 +153,11 @@ void check_single(const std::string& planner, const fs::path& work, const std::s
         }
     for (eosdnn::layer_id l = 0; l < g.size(); ++l)
         expect(uploaded[l] == (x[l] != device.value_or(0) ? 1 : 0),
-               label + ": layer '" + g[l].name + "' uploaded " + std::to_string(uploaded[l]) + " times");
+               label + ": layer '" + g[l].name + "' uploaded " + std::to_string(uploaded[l]) +
+                   " times");
 
-    for (const char* file : {"plan.json", "model.json", "convergence.csv", "placement.csv", "uploads.csv", "timeline.csv"}) {
+    for (const char* file : {"plan.json", "model.json", "convergence.csv", "placement.csv",
+                             "uploads.csv", "timeline.csv"}) {
         // uploads.csv has only its header when every layer stays on the device.
         const std::string text = slurp(out_dir / file);
         expect(lines(text) >= (std::string(file) == "uploads.csv" ? 1u : 2u),
@@ -190,11 +198,14 @@ int main(int argc, char** argv) {
     // measured times, and the baselines.
     check_single(planner, work, "", "default");
     check_single(planner, work, "--model alexnet --algo exact --upload emdl", "alexnet-exact");
-    check_single(planner, work, "--model '" + data + "/ionn-profiles/alexnet.csv' --algo pso-ga --seed 3",
+    check_single(planner, work,
+                 "--model '" + data + "/ionn-profiles/alexnet.csv' --algo pso-ga --seed 3",
                  "alexnet-csv");
-    check_single(planner, work, "--model googlenet --algo ga --particles 20 --iterations 30 --upload whole",
+    check_single(planner, work,
+                 "--model googlenet --algo ga --particles 20 --iterations 30 --upload whole",
                  "googlenet-ga");
-    check_single(planner, work, "--model mobilenet_v2 --algo all-edge --upload layer-by-layer", "mobilenet-edge");
+    check_single(planner, work, "--model mobilenet_v2 --algo all-edge --upload layer-by-layer",
+                 "mobilenet-edge");
 #if defined(EOSDNN_PLAN_CHECK_ONNX)
     // Built with the ONNX importer: an ONNX file (weightless export, the graph of torchvision's).
     check_single(planner, work, "--model '" + std::string(EOSDNN_PLAN_CHECK_ONNX) + "'", "onnx");
@@ -203,23 +214,29 @@ int main(int argc, char** argv) {
     // VGG-16 with seed 4 ended 5.55 % above the optimum before the exact solver seeded and
     // polished the swarm: now it ends at the proven optimum, seeded or from a random start.
     for (const char* start : {"seeded", "random"}) {
-        const outcome v = run(planner, work, std::string("--model vgg16 --algo pso-ga --seed 4 --json --start ") + start);
+        const outcome v =
+            run(planner, work,
+                std::string("--model vgg16 --algo pso-ga --seed 4 --json --start ") + start);
         expect(v.status == 0, std::string("vgg16 --start ") + start + ": " + v.err);
         if (v.status != 0) continue;
         const auto j = nlohmann::json::parse(v.out);
         const double delay = j["migration_delay_s"].get<double>();
-        expect(j["proven_optimal"] == true, std::string("vgg16 --start ") + start + ": not proven optimal");
-        expect(j["references"]["exact"]["exact"] == true, "vgg16: the exact reference is not proven");
+        expect(j["proven_optimal"] == true,
+               std::string("vgg16 --start ") + start + ": not proven optimal");
+        expect(j["references"]["exact"]["exact"] == true,
+               "vgg16: the exact reference is not proven");
         expect(std::abs(delay - j["references"]["exact"]["delay_s"].get<double>()) <= 1e-9 * delay,
                std::string("vgg16 --start ") + start + ": not the exact optimum");
         expect(j["start"] == start, "vgg16: start not reported");
     }
     // The report says so too.
-    const outcome report = run(planner, work, "--model vgg16 --algo pso-ga --seed 4 --start random");
+    const outcome report =
+        run(planner, work, "--model vgg16 --algo pso-ga --seed 4 --start random");
     expect(report.out.find("<- this plan: optimal (proven)") != std::string::npos,
            "vgg16 report does not say the plan is proven optimal");
     // --stall stops a run early and the iterations actually run are reported.
-    const outcome stalled = run(planner, work, "--model resnet18 --json --stall 5 --iterations 100000");
+    const outcome stalled =
+        run(planner, work, "--model resnet18 --json --stall 5 --iterations 100000");
     expect(stalled.status == 0, "--stall 5: " + stalled.err);
     if (stalled.status == 0) {
         const auto j = nlohmann::json::parse(stalled.out);
@@ -233,25 +250,29 @@ int main(int argc, char** argv) {
 
 #if defined(EOSDNN_PLAN_CHECK_MILP)
     // The integer-program backend proves the same optimum.
-    const outcome milp = run(planner, work, "--model googlenet --algo exact --exact-solver cbc --json");
+    const outcome milp =
+        run(planner, work, "--model googlenet --algo exact --exact-solver cbc --json");
     const outcome native = run(planner, work, "--model googlenet --algo exact --json");
     expect(milp.status == 0 && native.status == 0, "--exact-solver cbc: " + milp.err + native.err);
     if (milp.status == 0 && native.status == 0) {
         const auto a = nlohmann::json::parse(milp.out), b = nlohmann::json::parse(native.out);
         expect(a["proven_optimal"] == true && a["references"]["exact"]["method"] == "cbc",
                "--exact-solver cbc: not proven by cbc");
-        const double x = a["migration_delay_s"].get<double>(), y = b["migration_delay_s"].get<double>();
+        const double x = a["migration_delay_s"].get<double>(),
+                     y = b["migration_delay_s"].get<double>();
         expect(std::abs(x - y) <= 1e-9 * y, "--exact-solver cbc: another optimum than native");
     }
 #endif
 
     // The same seed gives the same plan.
     const outcome a = run(planner, work, "--model resnet18 --json --seed 7 --iterations 40");
-    const outcome b = run(planner, work, "--model resnet18 --json --seed 7 --iterations 40 --threads 2");
+    const outcome b =
+        run(planner, work, "--model resnet18 --json --seed 7 --iterations 40 --threads 2");
     expect(a.status == 0 && b.status == 0, "resnet18 runs failed");
     if (a.status == 0 && b.status == 0)
-        expect(nlohmann::json::parse(a.out)["placement"] == nlohmann::json::parse(b.out)["placement"],
-               "same seed, different placement");
+        expect(
+            nlohmann::json::parse(a.out)["placement"] == nlohmann::json::parse(b.out)["placement"],
+            "same seed, different placement");
 
     // Several tasks: the reported delay is the mean of the tasks' completion times.
     const outcome t = run(planner, work, "--tasks alexnet,resnet18 --json --iterations 60");
@@ -274,9 +295,11 @@ int main(int argc, char** argv) {
         {"name": "edge", "tier": "edge", "flops_per_s": 1e12}],
       "links": [{"from": "p1", "to": "edge", "bandwidth_mbps": 50, "latency_s": 0.004},
                 {"from": "p2", "to": "edge", "bandwidth_mbps": 80, "latency_s": 0.004}]})";
-    const outcome named = run(planner, work, "--env '" + two_phones.string() +
-                                                 "' --tasks alexnet@p2,resnet18 --json --iterations 40");
-    expect(named.status == 0, "--tasks with --env: exit status " + std::to_string(named.status) + ": " + named.err);
+    const outcome named = run(
+        planner, work,
+        "--env '" + two_phones.string() + "' --tasks alexnet@p2,resnet18 --json --iterations 40");
+    expect(named.status == 0,
+           "--tasks with --env: exit status " + std::to_string(named.status) + ": " + named.err);
     if (named.status == 0) {
         const auto j = nlohmann::json::parse(named.out);
         expect(j["tasks"][0]["device"] == "p2" && j["tasks"][1]["device"] == "p1",
@@ -296,16 +319,20 @@ int main(int argc, char** argv) {
     check_rejected(planner, work, "--stall -1", "negative stall");
     check_rejected(planner, work, "--time-limit -2", "negative time limit");
     check_rejected(planner, work, "--model resnet51", "unknown model");
-    check_rejected(planner, work, "--model '" + (work / "missing.csv").string() + "'", "missing file");
+    check_rejected(planner, work, "--model '" + (work / "missing.csv").string() + "'",
+                   "missing file");
     check_rejected(planner, work, "--model '" + bad_csv.string() + "'", "bad CSV");
     check_rejected(planner, work, "--env '" + bad_json.string() + "'", "bad environment JSON");
     check_rejected(planner, work, "--tasks resnet50@phone", "device named with the default env");
-    check_rejected(planner, work, "--env '" + two_phones.string() + "' --tasks alexnet,vgg16,resnet18",
+    check_rejected(planner, work,
+                   "--env '" + two_phones.string() + "' --tasks alexnet,vgg16,resnet18",
                    "more tasks than devices");
     check_rejected(planner, work, "--env '" + two_phones.string() + "' --tasks alexnet@edge",
                    "a task on a server");
-    check_rejected(planner, work, "--env '" + two_phones.string() + "' --algo all-cloud", "no cloud node");
-    check_rejected(planner, work, "--model '" + (work / "model.onnx").string() + "'", "missing ONNX");
+    check_rejected(planner, work, "--env '" + two_phones.string() + "' --algo all-cloud",
+                   "no cloud node");
+    check_rejected(planner, work, "--model '" + (work / "model.onnx").string() + "'",
+                   "missing ONNX");
     // Memory no plan can meet: caught before optimising (every node holds 1 kB; ResNet-50's
     // layers hold megabytes); and a plan that breaks a capacity (all-local on a small phone).
     const fs::path tiny = work / "tiny-memory.json";
@@ -322,7 +349,8 @@ int main(int argc, char** argv) {
         {"name": "phone", "tier": "local", "flops_per_s": 2e10, "memory_bytes": 1000},
         {"name": "edge", "tier": "edge", "flops_per_s": 1e12}],
       "links": [{"from": "phone", "to": "edge", "bandwidth_mbps": 50, "latency_s": 0.004}]})";
-    check_rejected(planner, work, "--env '" + small_phone.string() + "' --model alexnet --algo all-local",
+    check_rejected(planner, work,
+                   "--env '" + small_phone.string() + "' --model alexnet --algo all-local",
                    "a plan over the phone's memory");
 
     if (failures) {

@@ -41,7 +41,8 @@ std::string slurp(const fs::path& file) {
 // Runs the planner; returns its stdout, or "" (and a failure) when it exits with an error.
 std::string run(const std::string& planner, const fs::path& work, const std::string& args) {
     const fs::path out = work / "stdout.txt", err = work / "stderr.txt";
-    const std::string command = "'" + planner + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "' </dev/null";
+    const std::string command = "'" + planner + "' " + args + " >'" + out.string() + "' 2>'" +
+                                err.string() + "' </dev/null";
     const int raw = std::system(command.c_str());
     const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
     expect(status == 0, args + ": exit status " + std::to_string(status) + ": " + slurp(err));
@@ -60,7 +61,8 @@ std::string untimed(const std::string& report) {
     return out;
 }
 
-void check(const std::string& planner, const fs::path& work, const std::string& args, const std::string& label) {
+void check(const std::string& planner, const fs::path& work, const std::string& args,
+           const std::string& label) {
     const fs::path dir = work / label;
     fs::remove_all(dir);
     const std::string report = run(planner, work, args + " --out '" + dir.string() + "'");
@@ -71,11 +73,13 @@ void check(const std::string& planner, const fs::path& work, const std::string& 
     const std::string again = run(planner, work, "--evaluate '" + saved.string() + "' --json");
     if (again.empty()) return;
     const nlohmann::json evaluated = nlohmann::json::parse(again);
-    expect(evaluated["migration_delay_s"].get<double>() == original["migration_delay_s"].get<double>(),
-           label + ": --evaluate gives migration_delay_s " + evaluated["migration_delay_s"].dump() + ", saved " +
-               original["migration_delay_s"].dump());
+    expect(
+        evaluated["migration_delay_s"].get<double>() == original["migration_delay_s"].get<double>(),
+        label + ": --evaluate gives migration_delay_s " + evaluated["migration_delay_s"].dump() +
+            ", saved " + original["migration_delay_s"].dump());
     const char* where = original.contains("tasks") ? "tasks" : "placement";
-    expect(evaluated[where] == original[where] || std::string(where) == "tasks", label + ": another placement");
+    expect(evaluated[where] == original[where] || std::string(where) == "tasks",
+           label + ": another placement");
     expect(untimed(run(planner, work, "--evaluate '" + saved.string() + "'")) == untimed(report),
            label + ": --evaluate prints another report");
 
@@ -85,12 +89,16 @@ void check(const std::string& planner, const fs::path& work, const std::string& 
         const eosdnn::layer_graph g = eosdnn::zoo_model(doc.tasks[k].model_spec);
         const nlohmann::json& object = doc.tasks.size() == 1 ? original : original["tasks"][k];
         const eosdnn::migration_plan plan = eosdnn::plan_from_json(object, g, doc.env);
-        expect(plan.placement == eosdnn::plan_of(doc, k, g).placement, label + ": plan_of differs from plan_from_json");
-        expect(plan.model == g.name() && plan.algorithm == doc.search.algorithm, label + ": plan model or algorithm");
+        expect(plan.placement == eosdnn::plan_of(doc, k, g).placement,
+               label + ": plan_of differs from plan_from_json");
+        expect(plan.model == g.name() && plan.algorithm == doc.search.algorithm,
+               label + ": plan model or algorithm");
         for (eosdnn::layer_id j = 0; j < g.size(); ++j)
-            expect(object["placement"][j]["node"] == doc.env[plan.placement[j]].name, label + ": placement by name");
+            expect(object["placement"][j]["node"] == doc.env[plan.placement[j]].name,
+                   label + ": placement by name");
         if (doc.tasks.size() == 1) {
-            eosdnn::delay_evaluator problem(g, eosdnn::profiled_model(doc.env), {}, {}, eosdnn::device_of(doc, 0));
+            eosdnn::delay_evaluator problem(g, eosdnn::profiled_model(doc.env), {}, {},
+                                            eosdnn::device_of(doc, 0));
             expect(problem.evaluate(plan.placement).delay_s == plan.value.delay_s &&
                        plan.value.delay_s == doc.migration_delay_s,
                    label + ": the plan's evaluation is not its delay");
@@ -102,8 +110,9 @@ void check(const std::string& planner, const fs::path& work, const std::string& 
             eosdnn::plan_from_json(original, g, doc.env);
             expect(false, label + ": plan_from_json read a document of several tasks");
         } catch (const eosdnn::error& e) {
-            expect(std::string(e.what()).find("/tasks/0") != std::string::npos,
-                   label + ": plan_from_json's message does not say where the plans are: " + e.what());
+            expect(
+                std::string(e.what()).find("/tasks/0") != std::string::npos,
+                label + ": plan_from_json's message does not say where the plans are: " + e.what());
         }
     }
 }
@@ -118,7 +127,9 @@ int main(int argc, char** argv) {
     const fs::path work = argv[2];
     fs::create_directories(work);
     check(argv[1], work, "", "default");
-    check(argv[1], work, "--model googlenet --algo ga --particles 20 --iterations 30 --upload layer-by-layer", "googlenet-ga");
+    check(argv[1], work,
+          "--model googlenet --algo ga --particles 20 --iterations 30 --upload layer-by-layer",
+          "googlenet-ga");
     check(argv[1], work, "--tasks alexnet,resnet18 --iterations 40", "tasks");
     if (failures) {
         std::fprintf(stderr, "%d check(s) failed\n", failures);

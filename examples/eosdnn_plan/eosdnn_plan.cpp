@@ -20,8 +20,9 @@
 
 int main(int argc, char** argv) {
     eosdnn::cli::options opt;
-    CLI::App app{"eosdnn-plan: plans the layers of a DNN across a device, edge servers and the "
-                 "cloud (migration plan, PSO-GA) and their upload (uploading plan, LMU)."};
+    CLI::App app{
+        "eosdnn-plan: plans the layers of a DNN across a device, edge servers and the "
+        "cloud (migration plan, PSO-GA) and their upload (uploading plan, LMU)."};
     app.name("eosdnn-plan");
     app.add_option("--model", opt.model,
                    "zoo name (alexnet, vgg16, vgg19, resnet18, resnet50, googlenet, mobilenet_v2), "
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
     auto* tasks = app.add_option("--tasks", opt.tasks,
                                  "several tasks: MODEL[@DEVICE],MODEL[@DEVICE],... one per local "
                                  "device (the default environment gets one phone per task)")
-                     ->delimiter(',');
+                      ->delimiter(',');
     app.add_option("--seed", opt.seed, "random seed")->capture_default_str();
     app.add_option("--particles", opt.particles, "swarm or population size (>= 2)")
         ->check(CLI::Range(std::size_t{2}, std::size_t{100000}))
@@ -76,9 +77,10 @@ int main(int argc, char** argv) {
                    "directory for plan.json (the --json document), model.json, convergence.csv, "
                    "placement.csv, uploads.csv and timeline.csv (created if missing; each file "
                    "written atomically)");
-    auto* evaluate = app.add_option("--evaluate", opt.evaluate,
-                                    "re-price a saved plan.json (a --json document) instead of planning: "
-                                    "its models and environment unless --model / --env are given");
+    auto* evaluate =
+        app.add_option("--evaluate", opt.evaluate,
+                       "re-price a saved plan.json (a --json document) instead of planning: "
+                       "its models and environment unless --model / --env are given");
     app.get_option("--model")->excludes(tasks);
     evaluate->excludes(tasks);
     try {

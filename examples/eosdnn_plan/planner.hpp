@@ -42,37 +42,44 @@ struct options {
     std::uint64_t seed = 1;
     std::size_t particles = 50;
     std::size_t iterations = 300;
-    std::size_t stall = 100;        ///< iterations without improvement before stopping; 0: never
-    std::string start = "seeded";   ///< pso-ga's initial swarm: "seeded" or "random"
-    double time_limit = 10;         ///< seconds for the exact solver; 0: no limit
+    std::size_t stall = 100;       ///< iterations without improvement before stopping; 0: never
+    std::string start = "seeded";  ///< pso-ga's initial swarm: "seeded" or "random"
+    double time_limit = 10;        ///< seconds for the exact solver; 0: no limit
     std::string exact_solver = "native";  ///< "native" (solve_exact) or "cbc" (solve_milp)
     std::size_t threads = 1;
     bool json = false;
     std::string out{};
-    std::string evaluate{};         ///< a plan document to re-price instead of planning
+    std::string evaluate{};  ///< a plan document to re-price instead of planning
     bool model_given = false, env_given = false, upload_given = false;
 };
 
 inline std::vector<std::string> algorithm_names() {
-    return {"pso-ga", "pso-ga-paper", "ga", "pso", "exact", "greedy", "random", "all-local", "all-edge", "all-cloud"};
+    return {"pso-ga", "pso-ga-paper", "ga",        "pso",      "exact",
+            "greedy", "random",       "all-local", "all-edge", "all-cloud"};
 }
 inline std::vector<std::string> start_names() { return {"seeded", "random"}; }
 inline std::vector<std::string> exact_solver_names() { return {"native", "cbc"}; }
 /// The uploading planners, by the names their name() records (upload/*.hpp).
-inline std::vector<std::string> upload_names() { return {"lmu", "emdl", "ionn", "layer-by-layer", "whole"}; }
+inline std::vector<std::string> upload_names() {
+    return {"lmu", "emdl", "ionn", "layer-by-layer", "whole"};
+}
 
 /// A message on one line: every line break becomes "; ".
 inline std::string one_line(std::string text) {
     std::string out;
     for (char c : text) {
-        if (c != '\n' && c != '\r') out += c;
-        else if (!out.empty() && out.back() != ' ') out += "; ";
+        if (c != '\n' && c != '\r')
+            out += c;
+        else if (!out.empty() && out.back() != ' ')
+            out += "; ";
     }
     while (!out.empty() && (out.back() == ' ' || out.back() == ';')) out.pop_back();
     return out;
 }
 
-[[noreturn]] inline void fail(const std::string& what) { throw error(error_kind::validation, what); }
+[[noreturn]] inline void fail(const std::string& what) {
+    throw error(error_kind::validation, what);
+}
 
 /// The readers of optional file types this build has (ONNX with eosdnn::onnx).
 inline std::vector<model_reader> model_readers() {
@@ -80,7 +87,8 @@ inline std::vector<model_reader> model_readers() {
     return {{".onnx", "ONNX", [](const std::filesystem::path& path) {
                  onnx_import_result r = import_onnx(path);
                  for (const std::string& w : r.warnings)
-                     std::fprintf(stderr, "eosdnn-plan: %s: %s\n", path.string().c_str(), one_line(w).c_str());
+                     std::fprintf(stderr, "eosdnn-plan: %s: %s\n", path.string().c_str(),
+                                  one_line(w).c_str());
                  return std::move(r.graph);
              }}};
 #else
@@ -89,15 +97,24 @@ inline std::vector<model_reader> model_readers() {
 }
 
 /// One model to plan and the device that owns it.
-struct task_input { std::string spec; loaded_model model; node_id device = 0; };
+struct task_input {
+    std::string spec;
+    loaded_model model;
+    node_id device = 0;
+};
 
-struct inputs { environment env; std::string env_source; std::vector<task_input> tasks; };
+struct inputs {
+    environment env;
+    std::string env_source;
+    std::vector<task_input> tasks;
+};
 
 /// `spec` as --model / --tasks means it; `option` names the option in messages.
 inline loaded_model load(const std::string& spec, const std::string& option) {
     try {
         return load_model(spec, model_readers());
-    } catch (const error& e) {  // "--model 'x' is neither a file nor a zoo model", file errors as they are
+    } catch (const error&
+                 e) {  // "--model 'x' is neither a file nor a zoo model", file errors as they are
         if (e.what()[0] != '\'') throw;
         throw error(e.kind(), option + " " + e.what());
     }
@@ -105,13 +122,15 @@ inline loaded_model load(const std::string& spec, const std::string& option) {
 
 /// The environment and the tasks: MODEL[@DEVICE] specs, devices named or the next free local
 /// node; the default environment gets one phone per task.
-inline inputs load_inputs(const options& opt, std::vector<std::pair<std::string, std::string>> specs) {
+inline inputs load_inputs(const options& opt,
+                          std::vector<std::pair<std::string, std::string>> specs) {
     const std::string option = opt.tasks.empty() ? "--model" : "--tasks";
     inputs in{.env = environment{}, .env_source = opt.env, .tasks = {}};
     if (opt.env == "default") {
         for (const auto& s : specs)
             if (!s.second.empty())
-                fail("--tasks '" + s.first + "@" + s.second + "': devices can be named only with --env; the "
+                fail("--tasks '" + s.first + "@" + s.second +
+                     "': devices can be named only with --env; the "
                      "default environment has one phone per task (phone1, phone2, ...)");
         in.env = default_environment(specs.size());
     } else {
@@ -119,7 +138,8 @@ inline inputs load_inputs(const options& opt, std::vector<std::pair<std::string,
             in.env = environment_from_json(read_json_file(opt.env));
         } catch (const error& e) {
             const std::string what = e.what();
-            throw error(e.kind(), what.find(opt.env) == std::string::npos ? opt.env + ": " + what : what);
+            throw error(e.kind(),
+                        what.find(opt.env) == std::string::npos ? opt.env + ": " + what : what);
         }
     }
     const std::vector<node_id> locals = in.env.nodes_of(tier::local);
@@ -130,17 +150,23 @@ inline inputs load_inputs(const options& opt, std::vector<std::pair<std::string,
         if (device_name.empty()) {
             while (next < locals.size() && taken[locals[next]]) ++next;
             if (next == locals.size())
-                fail("--tasks: " + std::to_string(specs.size()) + " tasks but the environment has " +
-                     std::to_string(locals.size()) + " local device(s) (one task per device)");
+                fail("--tasks: " + std::to_string(specs.size()) +
+                     " tasks but the environment has " + std::to_string(locals.size()) +
+                     " local device(s) (one task per device)");
             device = locals[next];
         } else {
             const auto found = in.env.find(device_name);
-            if (!found) fail("--tasks '" + model + "@" + device_name + "': the environment has no node '" + device_name + "'");
+            if (!found)
+                fail("--tasks '" + model + "@" + device_name + "': the environment has no node '" +
+                     device_name + "'");
             if (in.env[*found].tier != tier::local)
-                fail("--tasks '" + model + "@" + device_name + "': '" + device_name + "' is not a local device");
+                fail("--tasks '" + model + "@" + device_name + "': '" + device_name +
+                     "' is not a local device");
             device = *found;
         }
-        if (taken[device]) fail("--tasks: two tasks on device '" + in.env[device].name + "' (one task per device)");
+        if (taken[device])
+            fail("--tasks: two tasks on device '" + in.env[device].name +
+                 "' (one task per device)");
         taken[device] = true;
         in.tasks.push_back({model, load(model, option), device});
     }
@@ -155,9 +181,12 @@ inline std::vector<std::pair<std::string, std::string>> task_specs(const options
     for (const std::string& item : opt.tasks) {
         const auto at = item.rfind('@');
         if (item.empty()) fail("--tasks: an empty task (expected MODEL[@DEVICE],...)");
-        if (at == std::string::npos) specs.emplace_back(item, "");
-        else if (at == 0 || at + 1 == item.size()) fail("--tasks '" + item + "': expected MODEL@DEVICE with both parts non-empty");
-        else specs.emplace_back(item.substr(0, at), item.substr(at + 1));
+        if (at == std::string::npos)
+            specs.emplace_back(item, "");
+        else if (at == 0 || at + 1 == item.size())
+            fail("--tasks '" + item + "': expected MODEL@DEVICE with both parts non-empty");
+        else
+            specs.emplace_back(item.substr(0, at), item.substr(at + 1));
     }
     return specs;
 }
@@ -175,22 +204,27 @@ inline inputs load_document(options& opt, const plan_document& doc) {
     opt.exact_solver = doc.search.exact_solver;
     if (!opt.upload_given) opt.upload = doc.upload_planner;
     if (opt.model_given && doc.tasks.size() > 1)
-        fail("--model: the document has " + std::to_string(doc.tasks.size()) + " tasks; --evaluate reads their models from it");
+        fail("--model: the document has " + std::to_string(doc.tasks.size()) +
+             " tasks; --evaluate reads their models from it");
     std::vector<std::pair<std::string, std::string>> specs;
     const auto dir = std::filesystem::path(opt.evaluate).parent_path();
     for (std::size_t k = 0; k < doc.tasks.size(); ++k) {
         std::string spec = opt.model_given ? opt.model : doc.tasks[k].model_spec;
-        const auto beside = dir / (doc.tasks.size() == 1 ? "model.json" : "model-" + std::to_string(k + 1) + ".json");
+        const auto beside =
+            dir /
+            (doc.tasks.size() == 1 ? "model.json" : "model-" + std::to_string(k + 1) + ".json");
         const bool zoo = std::ranges::find(zoo_model_names(), spec) != zoo_model_names().end();
         std::error_code ec;
-        if (!opt.model_given && !zoo && !std::filesystem::exists(spec, ec) && std::filesystem::exists(beside, ec))
+        if (!opt.model_given && !zoo && !std::filesystem::exists(spec, ec) &&
+            std::filesystem::exists(beside, ec))
             spec = beside.string();
         specs.emplace_back(spec, opt.env_given && opt.env != "default" ? doc.tasks[k].device : "");
     }
     if (opt.env_given) return load_inputs(opt, specs);
     inputs in{.env = doc.env, .env_source = doc.environment_source, .tasks = {}};
     for (std::size_t k = 0; k < doc.tasks.size(); ++k)
-        in.tasks.push_back({specs[k].first, load(specs[k].first, "--evaluate: model"), device_of(doc, k)});
+        in.tasks.push_back(
+            {specs[k].first, load(specs[k].first, "--evaluate: model"), device_of(doc, k)});
     return in;
 }
 
@@ -199,10 +233,13 @@ template <placement_problem Problem>
 optimisation_result optimise(Problem& problem, const options& opt, const environment& env,
                              const std::vector<node_id>& exact_plan, progress_line& progress,
                              std::span<const std::vector<node_id>> seeds) {
-    auto observe = [&](const iteration_record& r, std::span<const node_id>) { progress.update(r.iteration, r.best_objective); };
+    auto observe = [&](const iteration_record& r, std::span<const node_id>) {
+        progress.update(r.iteration, r.best_objective);
+    };
     const std::string& a = opt.algo;
     // --stall 0 means never: a stall count no run reaches.
-    const default_stop stop{max_iterations{}, stall_iterations{opt.stall ? opt.stall : ~std::size_t{0}}};
+    const default_stop stop{max_iterations{},
+                            stall_iterations{opt.stall ? opt.stall : ~std::size_t{0}}};
     if (a == "pso-ga") {
         pso_ga_options o = hybrid_options();
         o.population = opt.particles;
@@ -211,36 +248,59 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
         if (opt.stall) o.polish_after_stall = std::min(o.polish_after_stall, opt.stall);
         const auto start = opt.start == "seeded" ? seeds.first(std::min(seeds.size(), o.population))
                                                  : std::span<const std::vector<node_id>>{};
-        return pso_ga<segment_reset_mutation>(o, {}, {}, {}, {}, stop).solve(problem, opt.seed, start, observe);
+        return pso_ga<segment_reset_mutation>(o, {}, {}, {}, {}, stop)
+            .solve(problem, opt.seed, start, observe);
     }
     if (a == "pso-ga-paper")
-        return pso_ga<>({.population = opt.particles, .iterations = opt.iterations, .threads = opt.threads}, {}, {}, {}, {}, stop)
+        return pso_ga<>({.population = opt.particles,
+                         .iterations = opt.iterations,
+                         .threads = opt.threads},
+                        {}, {}, {}, {}, stop)
             .solve(problem, opt.seed, {}, observe);
     if (a == "ga")
-        return genetic_algorithm<>({.population = opt.particles, .generations = opt.iterations, .threads = opt.threads,
-                                    .stall = opt.stall}).solve(problem, opt.seed);
+        return genetic_algorithm<>({.population = opt.particles,
+                                    .generations = opt.iterations,
+                                    .threads = opt.threads,
+                                    .stall = opt.stall})
+            .solve(problem, opt.seed);
     if (a == "pso")
-        return discrete_pso<>({.population = opt.particles, .iterations = opt.iterations, .threads = opt.threads,
-                               .stall = opt.stall}).solve(problem, opt.seed);
+        return discrete_pso<>({.population = opt.particles,
+                               .iterations = opt.iterations,
+                               .threads = opt.threads,
+                               .stall = opt.stall})
+            .solve(problem, opt.seed);
     if (a == "random")
-        return random_search<>({.evaluations = opt.particles * opt.iterations, .threads = opt.threads, .stall = opt.stall})
+        return random_search<>({.evaluations = opt.particles * opt.iterations,
+                                .threads = opt.threads,
+                                .stall = opt.stall})
             .solve(problem, opt.seed);
     if (a == "greedy") return greedy_per_layer{}.solve(problem, opt.seed);
-    for (auto [name, t] : {std::pair{"all-local", tier::local}, std::pair{"all-edge", tier::edge}, std::pair{"all-cloud", tier::cloud}})
+    for (auto [name, t] : {std::pair{"all-local", tier::local}, std::pair{"all-edge", tier::edge},
+                           std::pair{"all-cloud", tier::cloud}})
         if (a == name) {
-            if (env.nodes_of(t).empty()) fail("--algo " + a + ": the environment has no " + std::string(to_string(t)) + " node");
+            if (env.nodes_of(t).empty())
+                fail("--algo " + a + ": the environment has no " + std::string(to_string(t)) +
+                     " node");
             return tier_baseline(env, t).solve(problem);
         }
     if (a != "exact") fail("--algo '" + a + "' is unknown");
     const evaluation v = problem.evaluate(std::span<const node_id>(exact_plan));
-    return {.placement = exact_plan, .value = v, .iterations = 1, .evaluations = 1,
-            .log = {{.iteration = 0, .evaluations = 1, .best_objective = v.objective, .best_violation = v.violation,
-                     .mean_objective = v.objective, .diversity = 0}}};
+    return {.placement = exact_plan,
+            .value = v,
+            .iterations = 1,
+            .evaluations = 1,
+            .log = {{.iteration = 0,
+                     .evaluations = 1,
+                     .best_objective = v.objective,
+                     .best_violation = v.violation,
+                     .mean_objective = v.objective,
+                     .diversity = 0}}};
 }
 
 /// The exact reference of one task (native or cbc): proven optimal unless the time limit stopped it.
 template <class Problem>
-exact_reference exact_reference_for(const layer_graph& graph, Problem& problem, const environment& env, const options& opt) {
+exact_reference exact_reference_for(const layer_graph& graph, Problem& problem,
+                                    const environment& env, const options& opt) {
     const exact_options limits{.time_limit_s = opt.time_limit};
     exact_result e;
     if (opt.exact_solver == "cbc") {
@@ -248,20 +308,23 @@ exact_reference exact_reference_for(const layer_graph& graph, Problem& problem, 
         e = solve_milp(graph, problem, limits);
 #else
         (void)graph;
-        fail("--exact-solver cbc: this eosdnn-plan was built without the integer-program backend "
-             "(eosdnn::milp, found when Debian's coinor-libcbc-dev is installed)");
+        fail(
+            "--exact-solver cbc: this eosdnn-plan was built without the integer-program backend "
+            "(eosdnn::milp, found when Debian's coinor-libcbc-dev is installed)");
 #endif
     } else {
         e = solve_exact(problem, limits);
     }
-    return exact_reference_of(e, env.nodes_of(tier::edge).size() + env.nodes_of(tier::cloud).size() + 1, opt.time_limit);
+    return exact_reference_of(
+        e, env.nodes_of(tier::edge).size() + env.nodes_of(tier::cloud).size() + 1, opt.time_limit);
 }
 
 /// Plans the migration on `problem` (unless `x` already holds a placement: --evaluate) and
 /// compares it with the references; fills the search record.
 template <placement_problem Problem>
-plan_comparison plan_and_compare(Problem& problem, const environment& env, const options& opt, exact_reference exact,
-                                 std::vector<node_id>& x, search_record& search, progress_line& progress,
+plan_comparison plan_and_compare(Problem& problem, const environment& env, const options& opt,
+                                 exact_reference exact, std::vector<node_id>& x,
+                                 search_record& search, progress_line& progress,
                                  const std::string& what) {
     double bound = 0;
     if (x.empty()) {
@@ -270,10 +333,12 @@ plan_comparison plan_and_compare(Problem& problem, const environment& env, const
         std::vector<std::vector<node_id>> seeds = tier_plans(problem, env);
         seeds.insert(seeds.begin(), exact.placement);
         const bool iterative = opt.algo.starts_with("pso") || opt.algo == "ga";
-        progress.begin("planning the migration" + what + " (" + opt.algo + ")", iterative ? opt.iterations : 0);
+        progress.begin("planning the migration" + what + " (" + opt.algo + ")",
+                       iterative ? opt.iterations : 0);
         const auto started = std::chrono::steady_clock::now();
         const optimisation_result r = optimise(problem, opt, env, exact.placement, progress, seeds);
-        search.plan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        search.plan_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         progress.end();
         search.evaluations = r.evaluations;
         search.iterations = r.iterations;
@@ -287,8 +352,9 @@ plan_comparison plan_and_compare(Problem& problem, const environment& env, const
 /// Every uploading planner's plan for one task: the chosen one first, then lmu, ionn and whole
 /// for comparison. The only place that calls the uploading planners.
 template <class Model>
-std::vector<upload_outcome> upload_outcomes(const std::string& chosen, const layer_graph& g, const Model& model,
-                                            std::span<const node_id> x, node_id device) {
+std::vector<upload_outcome> upload_outcomes(const std::string& chosen, const layer_graph& g,
+                                            const Model& model, std::span<const node_id> x,
+                                            node_id device) {
     const simulation_options sim = upload_simulation_options(model.env(), x, device);
     std::vector<upload_outcome> out;
     std::vector<std::string> planners{chosen};
@@ -313,15 +379,19 @@ inline void require_feasible(const plan_report& r) {
     const environment& env = *r.env;
     std::vector<double> load(env.size(), 0.0);
     for (const auto& t : r.tasks)
-        for (layer_id j = 0; j < t.placement.size(); ++j) load[t.placement[j]] += (*t.graph)[j].param_bytes;
+        for (layer_id j = 0; j < t.placement.size(); ++j)
+            load[t.placement[j]] += (*t.graph)[j].param_bytes;
     std::string broken;
     for (node_id s = 0; s < env.size(); ++s)
         if (const auto& capacity = env[s].memory_bytes; capacity && load[s] > *capacity)
-            broken += (broken.empty() ? "" : "; ") + std::string("node '") + env[s].name + "' holds " +
-                      detail::format_bytes(load[s]) + " parameter bytes, " + detail::format_bytes(load[s] - *capacity) +
-                      " over its memory_bytes " + detail::format_bytes(*capacity);
+            broken += (broken.empty() ? "" : "; ") + std::string("node '") + env[s].name +
+                      "' holds " + detail::format_bytes(load[s]) + " parameter bytes, " +
+                      detail::format_bytes(load[s] - *capacity) + " over its memory_bytes " +
+                      detail::format_bytes(*capacity);
     if (broken.empty()) broken = "violation " + std::to_string(r.comparison.value.violation);
-    throw error(error_kind::infeasible, "--algo " + r.search.algorithm + ": the best plan found breaks the memory capacities: " + broken);
+    throw error(error_kind::infeasible,
+                "--algo " + r.search.algorithm +
+                    ": the best plan found breaks the memory capacities: " + broken);
 }
 
 inline int run(options opt) {
@@ -338,34 +408,50 @@ inline int run(options opt) {
     const profiled_model model(in.env);
     const environment& env = model.env();
     progress_line progress;
-    plan_report r{.env = &env, .environment_source = in.env_source,
-                  .search = {.algorithm = opt.algo, .seed = opt.seed, .particles = opt.particles,
-                             .iterations_planned = opt.iterations, .stall = opt.stall, .start = opt.start,
-                             .time_limit_s = opt.time_limit, .exact_solver = opt.exact_solver},
-                  .upload_planner = opt.upload, .comparison = {}, .tasks = {}};
+    plan_report r{.env = &env,
+                  .environment_source = in.env_source,
+                  .search = {.algorithm = opt.algo,
+                             .seed = opt.seed,
+                             .particles = opt.particles,
+                             .iterations_planned = opt.iterations,
+                             .stall = opt.stall,
+                             .start = opt.start,
+                             .time_limit_s = opt.time_limit,
+                             .exact_solver = opt.exact_solver},
+                  .upload_planner = opt.upload,
+                  .comparison = {},
+                  .tasks = {}};
     if (doc) r.search = doc->search;  // how the saved plan was found
     for (const auto& t : in.tasks)
-        r.tasks.push_back({.graph = &t.model.graph, .model_spec = t.spec, .model_source = t.model.source, .device = t.device});
+        r.tasks.push_back({.graph = &t.model.graph,
+                           .model_spec = t.spec,
+                           .model_source = t.model.source,
+                           .device = t.device});
 
     if (in.tasks.size() == 1) {
         const task_input& t = in.tasks.front();
         delay_evaluator problem(t.model.graph, model, {}, {}, t.device);
         progress.begin("solving exactly (bound and reference)");
         exact_reference exact = exact_reference_for(t.model.graph, problem, env, opt);
-        r.comparison = plan_and_compare(problem, env, opt, std::move(exact), x, r.search, progress, "");
+        r.comparison =
+            plan_and_compare(problem, env, opt, std::move(exact), x, r.search, progress, "");
         r.tasks.front().placement = x;
         r.tasks.front().delay_s = r.comparison.value.delay_s;
     } else {
         std::vector<dnn_task> tasks;
-        for (const auto& t : in.tasks) tasks.push_back({.graph = t.model.graph, .device = t.device});
+        for (const auto& t : in.tasks)
+            tasks.push_back({.graph = t.model.graph, .device = t.device});
         multi_task_evaluator problem(tasks, model);
-        r.comparison = plan_and_compare(problem, env, opt,
-                                        per_task_reference(problem, std::span<const dnn_task>(tasks), model, opt.time_limit),
-                                        x, r.search, progress, " of " + std::to_string(tasks.size()) + " tasks");
-        const std::vector<double> completion = problem.completion_times(std::span<const node_id>(x));
+        r.comparison = plan_and_compare(
+            problem, env, opt,
+            per_task_reference(problem, std::span<const dnn_task>(tasks), model, opt.time_limit), x,
+            r.search, progress, " of " + std::to_string(tasks.size()) + " tasks");
+        const std::vector<double> completion =
+            problem.completion_times(std::span<const node_id>(x));
         for (std::size_t k = 0; k < tasks.size(); ++k) {
             const auto first = x.begin() + static_cast<std::ptrdiff_t>(problem.offset(k));
-            r.tasks[k].placement.assign(first, first + static_cast<std::ptrdiff_t>(tasks[k].graph.size()));
+            r.tasks[k].placement.assign(first,
+                                        first + static_cast<std::ptrdiff_t>(tasks[k].graph.size()));
             r.tasks[k].delay_s = completion[k];
         }
     }
@@ -374,7 +460,8 @@ inline int run(options opt) {
     progress.begin("planning the upload (" + opt.upload + ", with ionn and whole for comparison)");
     for (auto& t : r.tasks) {
         t.uploads = upload_outcomes(opt.upload, *t.graph, model, t.placement, t.device);
-        if (!t.uploads.front().available) fail("--upload " + opt.upload + ": " + t.uploads.front().why_not);
+        if (!t.uploads.front().available)
+            fail("--upload " + opt.upload + ": " + t.uploads.front().why_not);
     }
     progress.end();
 
@@ -383,9 +470,11 @@ inline int run(options opt) {
     if (!opt.out.empty()) {
         std::vector<file_text> files = plan_tables(r);
         files.insert(files.begin(), {"plan.json", document});
-        for (std::size_t k = 0; k < r.tasks.size(); ++k)  // the models as planned, whatever they were read from
-            files.push_back({r.tasks.size() == 1 ? "model.json" : "model-" + std::to_string(k + 1) + ".json",
-                             to_json(*r.tasks[k].graph).dump(2) + "\n"});
+        for (std::size_t k = 0; k < r.tasks.size();
+             ++k)  // the models as planned, whatever they were read from
+            files.push_back(
+                {r.tasks.size() == 1 ? "model.json" : "model-" + std::to_string(k + 1) + ".json",
+                 to_json(*r.tasks[k].graph).dump(2) + "\n"});
         try {
             write_files_atomically(opt.out, files);
         } catch (const error& e) {

@@ -3,15 +3,15 @@
 /// The umbrella header: everything a user of eosdnn needs.
 
 #include <eosdnn/core/error.hpp>
-#include <eosdnn/core/ids.hpp>
-#include <eosdnn/core/messages.hpp>
 #include <eosdnn/core/evaluation.hpp>
-#include <eosdnn/core/gene_range.hpp>
-#include <eosdnn/core/problem.hpp>
-#include <eosdnn/core/incremental.hpp>
-#include <eosdnn/core/plan.hpp>
-#include <eosdnn/core/result.hpp>
 #include <eosdnn/core/exact_result.hpp>
+#include <eosdnn/core/gene_range.hpp>
+#include <eosdnn/core/ids.hpp>
+#include <eosdnn/core/incremental.hpp>
+#include <eosdnn/core/messages.hpp>
+#include <eosdnn/core/plan.hpp>
+#include <eosdnn/core/problem.hpp>
+#include <eosdnn/core/result.hpp>
 
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/dominator_blocks.hpp>

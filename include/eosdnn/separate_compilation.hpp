@@ -6,7 +6,8 @@
 /// (detail/common_instances.hpp) that the other units only declare.
 
 #if !defined(EOSDNN_SEPARATE_COMPILATION)
-#error "eosdnn/separate_compilation.hpp: define EOSDNN_SEPARATE_COMPILATION in every unit of the program"
+#error \
+    "eosdnn/separate_compilation.hpp: define EOSDNN_SEPARATE_COMPILATION in every unit of the program"
 #endif
 #if defined(EOSDNN_DECLARE_ONLY)
 #error "eosdnn/separate_compilation.hpp must be the first eosdnn header of its unit"

@@ -68,9 +68,9 @@ TEST_CASE("core: pins_of() reads pinned() when a problem names its pins, and not
 }
 
 TEST_CASE("core: messages print numbers as an ostream does and name nodes and layers alike") {
-    for (double v : {0.0, -1.5, 1e-9, 123456789.0, 0.1 + 0.2, 3.0,
-                     std::numeric_limits<double>::infinity(),
-                     -std::numeric_limits<double>::infinity()}) {
+    for (double v :
+         {0.0, -1.5, 1e-9, 123456789.0, 0.1 + 0.2, 3.0, std::numeric_limits<double>::infinity(),
+          -std::numeric_limits<double>::infinity()}) {
         std::ostringstream out;
         out << v;
         CHECK(detail::format_number(v) == out.str());

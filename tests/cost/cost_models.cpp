@@ -21,15 +21,30 @@ namespace {
 // edge <-> cloud 100 MB/s + 20 ms; watch linked to both servers at 0.25 MB/s.
 environment make_environment() {
     environment_builder b;
-    b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9, .speed_factor = 1,
+    b.add_node({.name = "phone",
+                .tier = tier::local,
+                .flops_per_s = 1e9,
+                .speed_factor = 1,
                 .memory_bytes = {},
                 .power = power_profile{.compute_w = 2, .transmit_w = 1.5, .idle_w = 0.3}});
-    b.add_node({.name = "watch", .tier = tier::local, .flops_per_s = 5e8, .speed_factor = 0.5,
-                .memory_bytes = {}, .power = {}});
-    b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1e11, .speed_factor = 4,
-                .memory_bytes = 1e9, .power = {}});
-    b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 1e12, .speed_factor = 10,
-                .memory_bytes = {}, .power = {}});
+    b.add_node({.name = "watch",
+                .tier = tier::local,
+                .flops_per_s = 5e8,
+                .speed_factor = 0.5,
+                .memory_bytes = {},
+                .power = {}});
+    b.add_node({.name = "edge",
+                .tier = tier::edge,
+                .flops_per_s = 1e11,
+                .speed_factor = 4,
+                .memory_bytes = 1e9,
+                .power = {}});
+    b.add_node({.name = "cloud",
+                .tier = tier::cloud,
+                .flops_per_s = 1e12,
+                .speed_factor = 10,
+                .memory_bytes = {},
+                .power = {}});
     b.connect(0, 2, {.bandwidth_Bps = 1e6, .latency_s = 0.01},
               {.bandwidth_Bps = 4e6, .latency_s = 0.01});
     b.connect(0, 3, {.bandwidth_Bps = 5e5, .latency_s = 0.05});
@@ -40,14 +55,28 @@ environment make_environment() {
 }
 
 layer profiled_layer() {
-    return {.name = "conv", .kind = "conv", .macs = 1e9, .flops = 2e9, .param_bytes = 2e6,
-            .output_bytes = 1e5, .output_shape = {}, .device_time_s = 0.8,
-            .server_time_s = 0.04, .load_time_s = 0.3};
+    return {.name = "conv",
+            .kind = "conv",
+            .macs = 1e9,
+            .flops = 2e9,
+            .param_bytes = 2e6,
+            .output_bytes = 1e5,
+            .output_shape = {},
+            .device_time_s = 0.8,
+            .server_time_s = 0.04,
+            .load_time_s = 0.3};
 }
 
 layer unprofiled_layer() {
-    return {.name = "fc", .kind = "fc", .macs = 0, .flops = 4e9, .param_bytes = 1e6,
-            .output_bytes = 40, .output_shape = {}, .device_time_s = {}, .server_time_s = {},
+    return {.name = "fc",
+            .kind = "fc",
+            .macs = 0,
+            .flops = 4e9,
+            .param_bytes = 1e6,
+            .output_bytes = 40,
+            .output_shape = {},
+            .device_time_s = {},
+            .server_time_s = {},
             .load_time_s = {}};
 }
 
@@ -159,8 +188,8 @@ TEST_CASE("profiled_model: measured times scaled by the node's speed factor") {
     const layer l = profiled_layer();  // 0.8 s on the device, 0.04 s on the reference server
     // Local nodes scale the device time, servers the server time.
     CHECK(m.compute_time(l, 0) == doctest::Approx(0.8));
-    CHECK(m.compute_time(l, 1) == doctest::Approx(1.6));   // speed 0.5: twice as slow
-    CHECK(m.compute_time(l, 2) == doctest::Approx(0.01));  // speed 4
+    CHECK(m.compute_time(l, 1) == doctest::Approx(1.6));    // speed 0.5: twice as slow
+    CHECK(m.compute_time(l, 2) == doctest::Approx(0.01));   // speed 4
     CHECK(m.compute_time(l, 3) == doctest::Approx(0.004));  // speed 10
 }
 

@@ -1,10 +1,10 @@
 // Tests of delay_evaluator: hand-computed delays of every schedule on a chain and small DAGs,
 // the upload and energy terms, each constraint's violation, and every rejected input.
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 
 #include "../error_message.hpp"
@@ -33,8 +33,8 @@ environment three_nodes(std::optional<double> edge_memory = {}, bool phone_power
     std::optional<power_profile> power;
     if (phone_power) power = power_profile{.compute_w = 2, .transmit_w = 1, .idle_w = 0.5};
     b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 100, .power = power});
-    b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1000,
-                .memory_bytes = edge_memory});
+    b.add_node(
+        {.name = "edge", .tier = tier::edge, .flops_per_s = 1000, .memory_bytes = edge_memory});
     b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 10000});
     b.connect(0, 1, {.bandwidth_Bps = 100, .latency_s = 0.5});
     b.connect(0, 2, {.bandwidth_Bps = 10, .latency_s = 1});
@@ -46,9 +46,9 @@ environment three_nodes(std::optional<double> edge_memory = {}, bool phone_power
 layer_graph chain3() {
     layer_graph_builder b("chain3");
     auto l0 = b.add_layer({.name = "l0", .flops = 100, .param_bytes = 10, .output_bytes = 50});
-    auto l1 = b.add_layer({.name = "l1", .flops = 1000, .param_bytes = 500, .output_bytes = 20,
-                           .load_time_s = 0.25},
-                          {l0});
+    auto l1 = b.add_layer(
+        {.name = "l1", .flops = 1000, .param_bytes = 500, .output_bytes = 20, .load_time_s = 0.25},
+        {l0});
     b.add_layer({.name = "l2", .flops = 200, .param_bytes = 30, .output_bytes = 10}, {l1});
     b.set_input_bytes(100);
     return b.build();
@@ -127,8 +127,8 @@ environment random_environment(std::mt19937& rng, int edges) {
     environment_builder b;
     b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = rate(rng)});
     for (int i = 0; i < edges; ++i)
-        b.add_node({.name = "edge" + std::to_string(i), .tier = tier::edge,
-                    .flops_per_s = rate(rng)});
+        b.add_node(
+            {.name = "edge" + std::to_string(i), .tier = tier::edge, .flops_per_s = rate(rng)});
     b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = rate(rng) * 10});
     for (std::size_t s = 0; s < b.size(); ++s)
         for (std::size_t t = s + 1; t < b.size(); ++t)
@@ -143,8 +143,10 @@ layer_graph random_chain(std::mt19937& rng, std::size_t n) {
     layer_graph_builder b("random_chain");
     for (std::size_t j = 0; j < n; ++j) {
         layer l{.name = "l" + std::to_string(j), .flops = flops(rng), .output_bytes = bytes(rng)};
-        if (j == 0) b.add_layer(l);
-        else b.add_layer(l, {j - 1});
+        if (j == 0)
+            b.add_layer(l);
+        else
+            b.add_layer(l, {j - 1});
     }
     b.set_input_bytes(bytes(rng));
     return b.build();
@@ -357,8 +359,7 @@ TEST_CASE("delay_evaluator: each constraint gives the documented violation") {
     }
     SUBCASE("pinned: one per misplaced layer") {
         analytic_model model(three_nodes());
-        delay_evaluator ev(chain3(), model, {},
-                           {.pinned = {node_id{0}, std::nullopt, node_id{1}}});
+        delay_evaluator ev(chain3(), model, {}, {.pinned = {node_id{0}, std::nullopt, node_id{1}}});
         CHECK(ev.evaluate(placement{0, 2, 1}).feasible());
         CHECK(ev.evaluate(placement{0, 1, 2}).violation == 1);
         CHECK(ev.evaluate(placement{2, 1, 2}).violation == 2);
@@ -417,8 +418,8 @@ TEST_CASE("delay_evaluator: copies evaluate independently and alike") {
 
 TEST_CASE("delay_evaluator: the profiled model's measured times are used") {
     layer_graph_builder b("profiled");
-    auto l0 = b.add_layer({.name = "l0", .flops = 100, .output_bytes = 50, .device_time_s = 3,
-                           .server_time_s = 0.5});
+    auto l0 = b.add_layer(
+        {.name = "l0", .flops = 100, .output_bytes = 50, .device_time_s = 3, .server_time_s = 0.5});
     b.add_layer({.name = "l1", .flops = 1000, .output_bytes = 10}, {l0});
     b.set_input_bytes(100);
     profiled_model model(three_nodes());
@@ -441,13 +442,22 @@ TEST_CASE("delay_evaluator: bad placements throw naming the layer and node") {
     delay_evaluator ev(chain3(), model);
     CHECK(ev.choices(0).size() == 2);
 
-    check_validation_error([&] { ev.evaluate(placement{0, 1}); },
-                           {"delay_evaluator", "2 genes", "expected 3"});
-    check_validation_error([&] { ev.evaluate(placement{0, 7, 1}); },
-                           {"gene 1", "layer 'l1'", "node 7", "out of range"});
-    check_validation_error([&] { ev.evaluate(placement{0, 1, 2}); },
-                           {"gene 2", "layer 'l2'", "node 2 ('phone2')", "local node other than",
-                            "device node 0 ('phone')"});
+    check_validation_error(
+        [&] {
+            ev.evaluate(placement{0, 1});
+        },
+        {"delay_evaluator", "2 genes", "expected 3"});
+    check_validation_error(
+        [&] {
+            ev.evaluate(placement{0, 7, 1});
+        },
+        {"gene 1", "layer 'l1'", "node 7", "out of range"});
+    check_validation_error(
+        [&] {
+            ev.evaluate(placement{0, 1, 2});
+        },
+        {"gene 2", "layer 'l2'", "node 2 ('phone2')", "local node other than",
+         "device node 0 ('phone')"});
     check_validation_error([&] { (void)ev.choices(3); }, {"gene 3", "out of range"});
 }
 
@@ -460,7 +470,9 @@ TEST_CASE("delay_evaluator: bad construction throws naming the field and value")
     check_validation_error([&] { delay_evaluator(g, model, {}, {}, 1); },
                            {"device", "node 1 ('edge')", "local", "edge"});
     check_validation_error(
-        [&] { delay_evaluator(g, model, {}, {.pinned = {node_id{0}, node_id{1}}}); },
+        [&] {
+            delay_evaluator(g, model, {}, {.pinned = {node_id{0}, node_id{1}}});
+        },
         {"constraints.pinned", "2 entries", "3 layers"});
     check_validation_error(
         [&] {
@@ -471,8 +483,7 @@ TEST_CASE("delay_evaluator: bad construction throws naming the field and value")
                            {"objective_options.latency_weight", "-1"});
     check_validation_error(
         [&] {
-            delay_evaluator(g, model,
-                            {.energy_weight = std::numeric_limits<double>::quiet_NaN()});
+            delay_evaluator(g, model, {.energy_weight = std::numeric_limits<double>::quiet_NaN()});
         },
         {"objective_options.energy_weight", "nan"});
     check_validation_error([&] { delay_evaluator(g, model, {}, {.deadline_s = 0}); },
@@ -487,9 +498,9 @@ TEST_CASE("delay_evaluator: bad construction throws naming the field and value")
     check_validation_error([&] { delay_evaluator(g, plain, {.energy_weight = 1}); },
                            {"objective_options.energy_weight", "energy_cost_model"});
     analytic_model no_power(three_nodes({}, false));
-    check_validation_error([&] { delay_evaluator(g, no_power, {.energy_weight = 1}); },
-                           {"objective_options.energy_weight", "node 0 ('phone')",
-                            "no power profile"});
+    check_validation_error(
+        [&] { delay_evaluator(g, no_power, {.energy_weight = 1}); },
+        {"objective_options.energy_weight", "node 0 ('phone')", "no power profile"});
     check_validation_error([&] { delay_evaluator(g, quadratic_transfer_model{three_nodes()}); },
                            {"transfer_time", "node 0", "node 1", "latency + bytes / bandwidth"});
     {

@@ -14,8 +14,12 @@ using namespace eosdnn;
 namespace {
 
 node make_node(std::string name, eosdnn::tier t, double rate = 1e9) {
-    return {.name = std::move(name), .tier = t, .flops_per_s = rate, .speed_factor = 1,
-            .memory_bytes = {}, .power = {}};
+    return {.name = std::move(name),
+            .tier = t,
+            .flops_per_s = rate,
+            .speed_factor = 1,
+            .memory_bytes = {},
+            .power = {}};
 }
 
 network_link make_link(double bandwidth, double latency = 0) {

@@ -2,11 +2,11 @@
 // contending for one edge server, hand-computed under every aggregate; shared memory, deadlines,
 // upload and energy; every rejected input.
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 
@@ -33,8 +33,8 @@ environment two_phones_one_edge(std::optional<double> edge_memory = {}) {
     const power_profile power{.compute_w = 2, .transmit_w = 1, .idle_w = 0.5};
     b.add_node({.name = "phone_a", .tier = tier::local, .flops_per_s = 100, .power = power});
     b.add_node({.name = "phone_b", .tier = tier::local, .flops_per_s = 100, .power = power});
-    b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1000,
-                .memory_bytes = edge_memory});
+    b.add_node(
+        {.name = "edge", .tier = tier::edge, .flops_per_s = 1000, .memory_bytes = edge_memory});
     b.connect(0, 2, {.bandwidth_Bps = 100});
     b.connect(1, 2, {.bandwidth_Bps = 100});
     return b.build();
@@ -45,9 +45,8 @@ environment two_phones_one_edge(std::optional<double> edge_memory = {}) {
 layer_graph two_layers(const std::string& prefix, double first_flops, double second_flops) {
     layer_graph_builder b(prefix);
     auto l0 = b.add_layer({.name = prefix + "0", .flops = first_flops, .output_bytes = 10});
-    b.add_layer({.name = prefix + "1", .flops = second_flops, .param_bytes = 60,
-                 .output_bytes = 10},
-                {l0});
+    b.add_layer(
+        {.name = prefix + "1", .flops = second_flops, .param_bytes = 60, .output_bytes = 10}, {l0});
     b.set_input_bytes(100);
     return b.build();
 }
@@ -55,10 +54,12 @@ layer_graph two_layers(const std::string& prefix, double first_flops, double sec
 // Same three nodes as the delay_evaluator tests: phone, edge, cloud.
 environment three_nodes(std::optional<double> edge_memory = {}) {
     environment_builder b;
-    b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 100,
+    b.add_node({.name = "phone",
+                .tier = tier::local,
+                .flops_per_s = 100,
                 .power = power_profile{.compute_w = 2, .transmit_w = 1, .idle_w = 0.5}});
-    b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1000,
-                .memory_bytes = edge_memory});
+    b.add_node(
+        {.name = "edge", .tier = tier::edge, .flops_per_s = 1000, .memory_bytes = edge_memory});
     b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 10000});
     b.connect(0, 1, {.bandwidth_Bps = 100, .latency_s = 0.5});
     b.connect(0, 2, {.bandwidth_Bps = 10, .latency_s = 1});
@@ -73,8 +74,10 @@ layer_graph random_dag(std::mt19937& rng, std::size_t n) {
     layer_graph_builder b("random_dag");
     std::vector<bool> consumed(n, false);
     for (std::size_t j = 0; j < n; ++j) {
-        b.add_layer({.name = "l" + std::to_string(j), .flops = flops(rng),
-                     .param_bytes = params(rng), .output_bytes = bytes(rng)});
+        b.add_layer({.name = "l" + std::to_string(j),
+                     .flops = flops(rng),
+                     .param_bytes = params(rng),
+                     .output_bytes = bytes(rng)});
         if (j == 0) continue;
         std::uniform_int_distribution<std::size_t> earlier(0, j - 1);
         const std::size_t a = earlier(rng), c = earlier(rng);
@@ -195,8 +198,8 @@ TEST_CASE("multi_task_evaluator: shared memory, pinned layers and deadlines") {
     SUBCASE("deadlines and pins per task") {
         analytic_model model(two_phones_one_edge());
         std::vector<dnn_task> tasks = contending_tasks(50);
-        tasks[0].deadline_s = 3;                 // completes at 3.7: (3.7 - 3) / 3
-        tasks[1].deadline_s = 3;                 // completes at 2.7: met
+        tasks[0].deadline_s = 3;                     // completes at 3.7: (3.7 - 3) / 3
+        tasks[1].deadline_s = 3;                     // completes at 2.7: met
         tasks[1].pinned = {node_id{1}, node_id{1}};  // b1 sits on the edge: 1
         multi_task_evaluator ev(tasks, model);
         CHECK(ev.evaluate(placement{0, 2, 1, 2}).violation == doctest::Approx(0.7 / 3 + 1));
@@ -261,8 +264,7 @@ TEST_CASE("multi_task_evaluator: one task equals delay_evaluator's list schedule
                                {.pinned = pinned, .deadline_s = deadline});
         multi_task_evaluator multi(
             std::vector<dnn_task>{dnn_task{.graph = g, .deadline_s = deadline, .pinned = pinned}},
-            model,
-            {.include_upload = true, .latency_weight = 0.5, .energy_weight = 0.25});
+            model, {.include_upload = true, .latency_weight = 0.5, .energy_weight = 0.25});
         REQUIRE(multi.dimension() == single.dimension());
         std::uniform_int_distribution<node_id> node(0, 2);
         for (int draw = 0; draw < 5; ++draw) {
@@ -297,13 +299,21 @@ TEST_CASE("multi_task_evaluator: copies evaluate independently and alike") {
 TEST_CASE("multi_task_evaluator: bad input throws naming the task, layer and node") {
     analytic_model model(two_phones_one_edge());
     multi_task_evaluator ev(contending_tasks(50), model);
-    check_validation_error([&] { ev.evaluate(placement{0, 2, 1}); },
-                           {"multi_task_evaluator", "3 genes", "expected 4"});
-    check_validation_error([&] { ev.evaluate(placement{0, 2, 0, 2}); },
-                           {"gene 2", "task 1", "layer 'b0'", "node 0 ('phone_a')",
-                            "device node 1 ('phone_b')"});
-    check_validation_error([&] { ev.evaluate(placement{0, 9, 1, 2}); },
-                           {"gene 1", "task 0", "layer 'a1'", "node 9", "out of range"});
+    check_validation_error(
+        [&] {
+            ev.evaluate(placement{0, 2, 1});
+        },
+        {"multi_task_evaluator", "3 genes", "expected 4"});
+    check_validation_error(
+        [&] {
+            ev.evaluate(placement{0, 2, 0, 2});
+        },
+        {"gene 2", "task 1", "layer 'b0'", "node 0 ('phone_a')", "device node 1 ('phone_b')"});
+    check_validation_error(
+        [&] {
+            ev.evaluate(placement{0, 9, 1, 2});
+        },
+        {"gene 1", "task 0", "layer 'a1'", "node 9", "out of range"});
     check_validation_error([&] { (void)ev.choices(4); }, {"gene 4", "out of range"});
 
     check_validation_error([&] { multi_task_evaluator(std::vector<dnn_task>{}, model); },
@@ -349,7 +359,9 @@ TEST_CASE("multi_task_evaluator: bad input throws naming the task, layer and nod
         {"multi_task_options.aggregate", "9"});
 
     environment_builder b;
-    b.add_node({.name = "phone_a", .tier = tier::local, .flops_per_s = 100,
+    b.add_node({.name = "phone_a",
+                .tier = tier::local,
+                .flops_per_s = 100,
                 .power = power_profile{.compute_w = 1}});
     b.add_node({.name = "phone_b", .tier = tier::local, .flops_per_s = 100});
     b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1000});

@@ -49,13 +49,16 @@ environment many_servers(std::size_t servers, std::mt19937_64& rng) {
     std::uniform_real_distribution<double> u(0, 1);
     std::vector<node_id> ids;
     for (std::size_t s = 0; s < servers; ++s)
-        ids.push_back(env.add_node({.name = "edge" + std::to_string(s), .tier = tier::edge,
+        ids.push_back(env.add_node({.name = "edge" + std::to_string(s),
+                                    .tier = tier::edge,
                                     .flops_per_s = 1e10 * std::pow(100, u(rng))}));
     for (std::size_t a = 0; a < ids.size(); ++a) {
-        env.connect(phone, ids[a], {.bandwidth_Bps = mbps(10 + 500 * u(rng)), .latency_s = 0.01 * u(rng)},
+        env.connect(phone, ids[a],
+                    {.bandwidth_Bps = mbps(10 + 500 * u(rng)), .latency_s = 0.01 * u(rng)},
                     {.bandwidth_Bps = mbps(10 + 500 * u(rng)), .latency_s = 0.01 * u(rng)});
         for (std::size_t b = a + 1; b < ids.size(); ++b)
-            env.connect(ids[a], ids[b], {.bandwidth_Bps = mbps(100 + 900 * u(rng)), .latency_s = 0.001});
+            env.connect(ids[a], ids[b],
+                        {.bandwidth_Bps = mbps(100 + 900 * u(rng)), .latency_s = 0.001});
     }
     return env.build();
 }
@@ -108,7 +111,8 @@ TEST_CASE("sequential delay: a wide fan-out over more than 64 nodes pays each re
     const layer_id in = b.add_layer({.name = "in", .flops = 1e8, .output_bytes = 4e5});
     std::vector<layer_id> branches;
     for (int k = 0; k < 200; ++k) {
-        const layer_id c = b.add_layer({.name = "c" + std::to_string(k), .flops = 1e7, .output_bytes = 1e3});
+        const layer_id c =
+            b.add_layer({.name = "c" + std::to_string(k), .flops = 1e7, .output_bytes = 1e3});
         b.add_edge(in, c);
         branches.push_back(c);
     }

@@ -28,9 +28,16 @@ using test::validation_message;
 
 layer_graph_builder input_and_fc() {
     layer_graph_builder b("tiny");
-    const auto in = b.add_layer({.name = "input", .kind = "input", .macs = 0, .flops = 0,
-                                 .param_bytes = 0, .output_bytes = 12, .output_shape = {3},
-                                 .device_time_s = {}, .server_time_s = {}, .load_time_s = {}});
+    const auto in = b.add_layer({.name = "input",
+                                 .kind = "input",
+                                 .macs = 0,
+                                 .flops = 0,
+                                 .param_bytes = 0,
+                                 .output_bytes = 12,
+                                 .output_shape = {3},
+                                 .device_time_s = {},
+                                 .server_time_s = {},
+                                 .load_time_s = {}});
     b.add_layer(make_layer("fc", 256, "fc"), {in});
     return b;
 }
@@ -39,9 +46,16 @@ layer_graph_builder input_and_fc() {
 
 TEST_CASE("builder: a small graph and its accessors") {
     layer_graph_builder b("diamond");
-    const auto in = b.add_layer({.name = "input", .kind = "Input", .macs = 0, .flops = 0,
-                                 .param_bytes = 0, .output_bytes = 12, .output_shape = {3},
-                                 .device_time_s = {}, .server_time_s = {}, .load_time_s = {}});
+    const auto in = b.add_layer({.name = "input",
+                                 .kind = "Input",
+                                 .macs = 0,
+                                 .flops = 0,
+                                 .param_bytes = 0,
+                                 .output_bytes = 12,
+                                 .output_shape = {3},
+                                 .device_time_s = {},
+                                 .server_time_s = {},
+                                 .load_time_s = {}});
     const auto left = b.add_layer(make_layer("left", 100), {in});
     const auto right = b.add_layer(make_layer("right", 50), {in});
     const auto join = b.add_layer(make_layer("join"), {left, right});
@@ -115,8 +129,15 @@ TEST_CASE("builder: is_chain") {
 
 TEST_CASE("builder: a single layer is input and output") {
     layer_graph_builder b("one");
-    b.add_layer({.name = "x", .kind = "INPUT", .macs = 0, .flops = 0, .param_bytes = 0,
-                 .output_bytes = 7, .output_shape = {}, .device_time_s = {}, .server_time_s = {},
+    b.add_layer({.name = "x",
+                 .kind = "INPUT",
+                 .macs = 0,
+                 .flops = 0,
+                 .param_bytes = 0,
+                 .output_bytes = 7,
+                 .output_shape = {},
+                 .device_time_s = {},
+                 .server_time_s = {},
                  .load_time_s = {}});
     const layer_graph g = b.build();
     CHECK(g.size() == 1);
@@ -229,14 +250,16 @@ TEST_CASE("builder: edge validation errors") {
         CHECK(validation_message([&] { b.add_edge(7, c); }) ==
               "model 'm': edge names layer index 7 but only 2 layers were added");
         // A bad input of add_layer(layer, inputs) leaves the builder as it was.
-        CHECK(validation_message([&] { b.add_layer(make_layer("d"), {a, 9}); }) ==
-              "model 'm': edge names layer index 9 but only 2 layers were added");
+        CHECK(validation_message([&] {
+                  b.add_layer(make_layer("d"), {a, 9});
+              }) == "model 'm': edge names layer index 9 but only 2 layers were added");
         CHECK(b.size() == 2);
         CHECK_FALSE(b.find("d"));
     }
     SUBCASE("an input listed twice") {
-        CHECK(validation_message([&] { b.add_layer(make_layer("d"), {a, c, a}); }) ==
-              "model 'm': layer 'd' lists input 'a' twice");
+        CHECK(validation_message([&] {
+                  b.add_layer(make_layer("d"), {a, c, a});
+              }) == "model 'm': layer 'd' lists input 'a' twice");
         CHECK(b.size() == 2);
     }
     SUBCASE("edges by name") {

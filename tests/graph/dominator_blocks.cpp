@@ -109,9 +109,16 @@ void check_blocks(const layer_graph& g, const std::vector<layer_block>& blocks) 
 }
 
 layer input_layer() {
-    return {.name = "input", .kind = "input", .macs = 0, .flops = 0, .param_bytes = 0,
-            .output_bytes = 12, .output_shape = {3, 2, 2}, .device_time_s = 0.001,
-            .server_time_s = 0.0001, .load_time_s = {}};
+    return {.name = "input",
+            .kind = "input",
+            .macs = 0,
+            .flops = 0,
+            .param_bytes = 0,
+            .output_bytes = 12,
+            .output_shape = {3, 2, 2},
+            .device_time_s = 0.001,
+            .server_time_s = 0.0001,
+            .load_time_s = {}};
 }
 
 // input -> conv0 -> k residual blocks (a -> b -> add, with the skip into add) -> fc.
@@ -188,8 +195,8 @@ TEST_CASE("dominator_blocks: a diamond collapses into one block ending at the jo
     const layer_graph g = b.build();
     const auto blocks = dominator_blocks(g);
     check_blocks(g, blocks);
-    CHECK(block_names(g, blocks) == std::vector<std::vector<std::string>>{
-                                        {"input"}, {"left", "right", "join"}, {"out"}});
+    CHECK(block_names(g, blocks) ==
+          std::vector<std::vector<std::string>>{{"input"}, {"left", "right", "join"}, {"out"}});
     CHECK(blocks[1].entry == l);
     CHECK(blocks[1].exit == j);
 }

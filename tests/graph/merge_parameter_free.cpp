@@ -21,9 +21,16 @@ using eosdnn::test::make_layer;
 namespace {
 
 layer input_layer() {
-    return {.name = "input", .kind = "input", .macs = 0, .flops = 0, .param_bytes = 0,
-            .output_bytes = 12, .output_shape = {3, 2, 2}, .device_time_s = 0.001,
-            .server_time_s = {}, .load_time_s = {}};
+    return {.name = "input",
+            .kind = "input",
+            .macs = 0,
+            .flops = 0,
+            .param_bytes = 0,
+            .output_bytes = 12,
+            .output_shape = {3, 2, 2},
+            .device_time_s = 0.001,
+            .server_time_s = {},
+            .load_time_s = {}};
 }
 
 std::vector<std::string> names(const layer_graph& g) {
@@ -58,12 +65,24 @@ double sequential_delay(const layer_graph& g, const analytic_model& m,
 
 analytic_model three_nodes() {
     environment_builder b;
-    b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 10, .speed_factor = 1,
-                .memory_bytes = {}, .power = {}});
-    b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 40, .speed_factor = 1,
-                .memory_bytes = {}, .power = {}});
-    b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 200, .speed_factor = 1,
-                .memory_bytes = {}, .power = {}});
+    b.add_node({.name = "phone",
+                .tier = tier::local,
+                .flops_per_s = 10,
+                .speed_factor = 1,
+                .memory_bytes = {},
+                .power = {}});
+    b.add_node({.name = "edge",
+                .tier = tier::edge,
+                .flops_per_s = 40,
+                .speed_factor = 1,
+                .memory_bytes = {},
+                .power = {}});
+    b.add_node({.name = "cloud",
+                .tier = tier::cloud,
+                .flops_per_s = 200,
+                .speed_factor = 1,
+                .memory_bytes = {},
+                .power = {}});
     b.connect(0, 1, {.bandwidth_Bps = 8, .latency_s = 0.5});
     b.connect(0, 2, {.bandwidth_Bps = 2, .latency_s = 2});
     b.connect(1, 2, {.bandwidth_Bps = 16, .latency_s = 1});
@@ -143,21 +162,56 @@ void check_merge(const layer_graph& g, const merged_graph& m) {
 TEST_CASE("merge_parameter_free: conv -> relu -> pool becomes one conv layer") {
     layer_graph_builder b("cnn");
     const auto in = b.add_layer(input_layer());
-    layer conv{.name = "conv", .kind = "conv", .macs = 100, .flops = 200, .param_bytes = 64,
-               .output_bytes = 400, .output_shape = {4, 10, 10}, .device_time_s = 1.0,
-               .server_time_s = 0.1, .load_time_s = 0.25};
-    layer relu{.name = "relu", .kind = "relu", .macs = 0, .flops = 40, .param_bytes = 0,
-               .output_bytes = 400, .output_shape = {4, 10, 10}, .device_time_s = 0.5,
-               .server_time_s = {}, .load_time_s = {}};
-    layer pool{.name = "pool", .kind = "pool", .macs = 0, .flops = 30, .param_bytes = 0,
-               .output_bytes = 100, .output_shape = {4, 5, 5}, .device_time_s = 0.25,
-               .server_time_s = 0.02, .load_time_s = {}};
-    layer fc{.name = "fc", .kind = "fc", .macs = 1000, .flops = 2000, .param_bytes = 4000,
-             .output_bytes = 40, .output_shape = {10}, .device_time_s = 2.0,
-             .server_time_s = 0.2, .load_time_s = 0.5};
-    layer softmax{.name = "softmax", .kind = "softmax", .macs = 0, .flops = 10,
-                  .param_bytes = 0, .output_bytes = 40, .output_shape = {10},
-                  .device_time_s = 0.125, .server_time_s = 0.01, .load_time_s = 0.125};
+    layer conv{.name = "conv",
+               .kind = "conv",
+               .macs = 100,
+               .flops = 200,
+               .param_bytes = 64,
+               .output_bytes = 400,
+               .output_shape = {4, 10, 10},
+               .device_time_s = 1.0,
+               .server_time_s = 0.1,
+               .load_time_s = 0.25};
+    layer relu{.name = "relu",
+               .kind = "relu",
+               .macs = 0,
+               .flops = 40,
+               .param_bytes = 0,
+               .output_bytes = 400,
+               .output_shape = {4, 10, 10},
+               .device_time_s = 0.5,
+               .server_time_s = {},
+               .load_time_s = {}};
+    layer pool{.name = "pool",
+               .kind = "pool",
+               .macs = 0,
+               .flops = 30,
+               .param_bytes = 0,
+               .output_bytes = 100,
+               .output_shape = {4, 5, 5},
+               .device_time_s = 0.25,
+               .server_time_s = 0.02,
+               .load_time_s = {}};
+    layer fc{.name = "fc",
+             .kind = "fc",
+             .macs = 1000,
+             .flops = 2000,
+             .param_bytes = 4000,
+             .output_bytes = 40,
+             .output_shape = {10},
+             .device_time_s = 2.0,
+             .server_time_s = 0.2,
+             .load_time_s = 0.5};
+    layer softmax{.name = "softmax",
+                  .kind = "softmax",
+                  .macs = 0,
+                  .flops = 10,
+                  .param_bytes = 0,
+                  .output_bytes = 40,
+                  .output_shape = {10},
+                  .device_time_s = 0.125,
+                  .server_time_s = 0.01,
+                  .load_time_s = 0.125};
     const auto c = b.add_layer(conv, {in});
     const auto r = b.add_layer(relu, {c});
     const auto p = b.add_layer(pool, {r});
@@ -238,9 +292,9 @@ TEST_CASE("merge_parameter_free: a residual fork and join") {
     CHECK(m.members == std::vector<std::vector<layer_id>>{
                            {in}, {conv0, relu0}, {a, relu_a}, {bb}, {add, relu, fc}});
     CHECK(h[4].kind == "fc");
-    CHECK(edges(h) == std::vector<std::pair<std::string, std::string>>{
-                          {"a", "b"}, {"b", "fc"}, {"conv0", "a"}, {"conv0", "fc"},
-                          {"input", "conv0"}});
+    CHECK(edges(h) ==
+          std::vector<std::pair<std::string, std::string>>{
+              {"a", "b"}, {"b", "fc"}, {"conv0", "a"}, {"conv0", "fc"}, {"input", "conv0"}});
 }
 
 TEST_CASE("merge_parameter_free: layers between a fork and a join stay") {
@@ -264,7 +318,8 @@ TEST_CASE("merge_parameter_free: layers between a fork and a join stay") {
     check_merge(g, m);
     // j -> j_relu -> split is a parameter-free run between a join and a fork: one layer named
     // after its first member, with split's output.
-    CHECK(names(m.graph) == std::vector<std::string>{"input", "conv", "x", "y", "j", "p", "q", "out"});
+    CHECK(names(m.graph) ==
+          std::vector<std::string>{"input", "conv", "x", "y", "j", "p", "q", "out"});
     CHECK(m.members[4] == std::vector<layer_id>{j, j2, split});
     CHECK(m.graph[4].has_parameters() == false);
     CHECK(m.graph[4].flops == 30);
@@ -342,7 +397,8 @@ TEST_CASE("merge_parameter_free: the IONN profiles") {
         // Measured times are complete in these profiles, so the sums survive the merge.
         double device = 0, merged_device = 0;
         for (layer_id id = 0; id < g->size(); ++id) device += *(*g)[id].device_time_s;
-        for (layer_id id = 0; id < m.graph.size(); ++id) merged_device += *m.graph[id].device_time_s;
+        for (layer_id id = 0; id < m.graph.size(); ++id)
+            merged_device += *m.graph[id].device_time_s;
         CHECK(merged_device == doctest::Approx(device));
     }
 }

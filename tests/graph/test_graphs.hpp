@@ -21,14 +21,23 @@ namespace eosdnn::test {
 
 /// A layer with the given name and parameters, FLOPs 10, output 4 bytes.
 inline layer make_layer(std::string name, double param_bytes = 0, std::string kind = "op") {
-    return layer{.name = std::move(name), .kind = std::move(kind), .macs = 0, .flops = 10,
-                 .param_bytes = param_bytes, .output_bytes = 4, .output_shape = {},
-                 .device_time_s = {}, .server_time_s = {}, .load_time_s = {}};
+    return layer{.name = std::move(name),
+                 .kind = std::move(kind),
+                 .macs = 0,
+                 .flops = 10,
+                 .param_bytes = param_bytes,
+                 .output_bytes = 4,
+                 .output_shape = {},
+                 .device_time_s = {},
+                 .server_time_s = {},
+                 .load_time_s = {}};
 }
 
 /// A uniform index in [0, k): the modulo bias does not matter for tests, and unlike
 /// std::uniform_int_distribution it gives the same draws on every standard library.
-inline std::size_t pick(std::mt19937_64& rng, std::size_t k) { return static_cast<std::size_t>(rng() % k); }
+inline std::size_t pick(std::mt19937_64& rng, std::size_t k) {
+    return static_cast<std::size_t>(rng() % k);
+}
 
 /// input -> l1 -> ... -> l(n-1).
 inline layer_graph chain(std::size_t n) {
@@ -46,8 +55,8 @@ inline layer_graph chain(std::size_t n) {
 /// `extra` further random forward edges are tried, and each vertex without a successor (other
 /// than n-1) gets a random later one.
 inline std::vector<std::pair<std::size_t, std::size_t>> random_dag_edges(std::size_t n,
-                                                                          std::size_t extra,
-                                                                          std::mt19937_64& rng) {
+                                                                         std::size_t extra,
+                                                                         std::mt19937_64& rng) {
     std::vector<std::pair<std::size_t, std::size_t>> edges;
     std::vector<std::vector<std::size_t>> out(n);
     const auto add = [&](std::size_t a, std::size_t b) {

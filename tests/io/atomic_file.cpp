@@ -24,14 +24,16 @@ std::string slurp(const fs::path& file) {
 }
 
 fs::path fresh_dir(const char* name) {
-    const fs::path dir = fs::temp_directory_path() / ("eosdnn-atomic-" + std::to_string(::getpid()) + "-" + name);
+    const fs::path dir =
+        fs::temp_directory_path() / ("eosdnn-atomic-" + std::to_string(::getpid()) + "-" + name);
     fs::remove_all(dir);
     fs::create_directories(dir);
     return dir;
 }
 
 std::size_t entries(const fs::path& dir) {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
+    return static_cast<std::size_t>(
+        std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
 }
 
 }  // namespace
@@ -45,7 +47,8 @@ TEST_CASE("write_file_atomically replaces the file and leaves no temporary") {
     write_json_file(dir / "b.json", nlohmann::json{{"x", 1}});  // the JSON writer uses it
     CHECK(slurp(dir / "b.json") == "{\n  \"x\": 1\n}\n");
     CHECK(entries(dir) == 2);
-    const std::string message = test::error_message(error_kind::io, [&] { write_file_atomically(dir / "no" / "c.txt", "x"); });
+    const std::string message = test::error_message(
+        error_kind::io, [&] { write_file_atomically(dir / "no" / "c.txt", "x"); });
     CHECK(message.find("c.txt") != std::string::npos);
     CHECK(entries(dir) == 2);
     fs::remove_all(dir);
@@ -63,12 +66,16 @@ TEST_CASE("write_files_atomically writes all or none") {
     const fs::path again = dir.parent_path() / "again";
     fs::create_directories(dir / "taken.csv");
     const std::vector<file_text> broken{{"x.csv", "x\n"}, {"taken.csv", "y\n"}};
-    CHECK(test::error_message(error_kind::io, [&] { write_files_atomically(dir, broken); }).find("taken.csv") != std::string::npos);
+    CHECK(test::error_message(error_kind::io, [&] {
+              write_files_atomically(dir, broken);
+          }).find("taken.csv") != std::string::npos);
     CHECK(!fs::exists(dir / "x.csv"));
     CHECK(fs::exists(dir / "a.csv"));  // not this call's
     const std::vector<file_text> broken_new{{"x.csv", "x\n"}, {"x.csv/y", "y\n"}};
     test::error_message(error_kind::io, [&] { write_files_atomically(again, broken_new); });
     CHECK(!fs::exists(again));
-    CHECK(test::error_message(error_kind::io, [&] { write_files_atomically(dir / "a.csv", files); }).find("a.csv") != std::string::npos);
+    CHECK(test::error_message(error_kind::io, [&] {
+              write_files_atomically(dir / "a.csv", files);
+          }).find("a.csv") != std::string::npos);
     fs::remove_all(dir.parent_path());
 }

@@ -1,8 +1,8 @@
+#include <eosdnn/core/plan.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
 #include <eosdnn/io/profile_csv.hpp>
-#include <eosdnn/core/plan.hpp>
 
 #include "../error_message.hpp"
 
@@ -40,18 +40,28 @@ json reparsed(const json& j) { return json::parse(j.dump(2)); }
 
 environment sample_environment() {
     environment_builder b;
-    const auto phone = b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1.7e10 / 3,
-                                   .power = power_profile{.compute_w = 2.5, .transmit_w = 1.25, .idle_w = 0.1}});
-    const auto watch = b.add_node({.name = "watch", .tier = tier::local, .flops_per_s = 1e9, .speed_factor = 0.1});
-    const auto edge = b.add_node({.name = "edge-1", .tier = tier::edge, .flops_per_s = 1e12, .speed_factor = 1.0 / 3,
+    const auto phone =
+        b.add_node({.name = "phone",
+                    .tier = tier::local,
+                    .flops_per_s = 1.7e10 / 3,
+                    .power = power_profile{.compute_w = 2.5, .transmit_w = 1.25, .idle_w = 0.1}});
+    const auto watch =
+        b.add_node({.name = "watch", .tier = tier::local, .flops_per_s = 1e9, .speed_factor = 0.1});
+    const auto edge = b.add_node({.name = "edge-1",
+                                  .tier = tier::edge,
+                                  .flops_per_s = 1e12,
+                                  .speed_factor = 1.0 / 3,
                                   .memory_bytes = 4.0e9});
-    const auto cloud = b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 1e13, .speed_factor = 7.5});
+    const auto cloud = b.add_node(
+        {.name = "cloud", .tier = tier::cloud, .flops_per_s = 1e13, .speed_factor = 7.5});
     b.connect(phone, edge, {.bandwidth_Bps = mbps(100.0 / 3), .latency_s = 0.001});
-    b.connect(phone, cloud, {.bandwidth_Bps = mbps(20), .latency_s = 0.04}, {.bandwidth_Bps = mbps(80), .latency_s = 0.03});
+    b.connect(phone, cloud, {.bandwidth_Bps = mbps(20), .latency_s = 0.04},
+              {.bandwidth_Bps = mbps(80), .latency_s = 0.03});
     b.connect(watch, edge, {.bandwidth_Bps = 1e6, .latency_s = 0.002});
     b.connect(watch, cloud, {.bandwidth_Bps = 5e5, .latency_s = 0.1});
     b.connect(edge, cloud, {.bandwidth_Bps = mbps(1000)});
-    b.connect_one_way(phone, watch, {.bandwidth_Bps = 3e5});  // locals need no link, but may have one
+    b.connect_one_way(phone, watch,
+                      {.bandwidth_Bps = 3e5});  // locals need no link, but may have one
     return b.build();
 }
 
@@ -111,8 +121,10 @@ json with(json j, const std::string& pointer, json value) {
 json without(json j, const std::string& pointer) {
     const json::json_pointer p(pointer);
     json& parent = j[p.parent_pointer()];
-    if (parent.is_array()) parent.erase(std::stoul(p.back()));
-    else parent.erase(p.back());
+    if (parent.is_array())
+        parent.erase(std::stoul(p.back()));
+    else
+        parent.erase(p.back());
     return j;
 }
 
@@ -120,23 +132,50 @@ json without(json j, const std::string& pointer) {
 
 layer_graph sample_model() {
     layer_graph_builder b("zoo-like net");
-    const auto in = b.add_layer({.name = "input", .kind = "input", .output_bytes = 3 * 224 * 224 * 4,
+    const auto in = b.add_layer({.name = "input",
+                                 .kind = "input",
+                                 .output_bytes = 3 * 224 * 224 * 4,
                                  .output_shape = {3, 224, 224}});
-    const auto conv = b.add_layer({.name = "conv1", .kind = "conv", .macs = 118013952, .flops = 2 * 118013952.0 + 802816,
-                                   .param_bytes = 37632, .output_bytes = 3211264, .output_shape = {64, 112, 112},
-                                   .device_time_s = 0.0911636, .server_time_s = 0.1 + 0.2, .load_time_s = 1.0 / 3},
+    const auto conv = b.add_layer({.name = "conv1",
+                                   .kind = "conv",
+                                   .macs = 118013952,
+                                   .flops = 2 * 118013952.0 + 802816,
+                                   .param_bytes = 37632,
+                                   .output_bytes = 3211264,
+                                   .output_shape = {64, 112, 112},
+                                   .device_time_s = 0.0911636,
+                                   .server_time_s = 0.1 + 0.2,
+                                   .load_time_s = 1.0 / 3},
                                   {in});
-    const auto a = b.add_layer({.name = "branch a", .kind = "relu", .flops = 802816, .output_bytes = 3211264,
-                                .output_shape = {64, 112, 112}, .server_time_s = 0},
+    const auto a = b.add_layer({.name = "branch a",
+                                .kind = "relu",
+                                .flops = 802816,
+                                .output_bytes = 3211264,
+                                .output_shape = {64, 112, 112},
+                                .server_time_s = 0},
                                {conv});
-    const auto c = b.add_layer({.name = "branch/c", .kind = "bn", .flops = 4 * 802816.0, .param_bytes = 512,
-                                .output_bytes = 3211264, .device_time_s = 5e-324},
+    const auto c = b.add_layer({.name = "branch/c",
+                                .kind = "bn",
+                                .flops = 4 * 802816.0,
+                                .param_bytes = 512,
+                                .output_bytes = 3211264,
+                                .device_time_s = 5e-324},
                                {conv});
-    const auto add = b.add_layer({.name = "add", .kind = "add", .flops = 802816, .output_bytes = 3211264,
-                                  .output_shape = {64, 112, 112}, .load_time_s = 0},
+    const auto add = b.add_layer({.name = "add",
+                                  .kind = "add",
+                                  .flops = 802816,
+                                  .output_bytes = 3211264,
+                                  .output_shape = {64, 112, 112},
+                                  .load_time_s = 0},
                                  {c, a});
-    b.add_layer({.name = "fc", .kind = "linear", .macs = 1000, .flops = 2000, .param_bytes = 4004,
-                 .output_bytes = 4000, .output_shape = {1000}, .device_time_s = 1e-3},
+    b.add_layer({.name = "fc",
+                 .kind = "linear",
+                 .macs = 1000,
+                 .flops = 2000,
+                 .param_bytes = 4004,
+                 .output_bytes = 4000,
+                 .output_shape = {1000},
+                 .device_time_s = 1e-3},
                 {add});
     b.set_input_bytes(150528);  // uint8 camera frames, not the fp32 tensor
     return b.build();
@@ -164,7 +203,8 @@ void check_same_model(const layer_graph& a, const layer_graph& b) {
         CHECK(x.server_time_s == y.server_time_s);
         CHECK(x.load_time_s == y.load_time_s);
         const auto pa = a.predecessors(id), pb = b.predecessors(id);
-        CHECK(std::vector<layer_id>(pa.begin(), pa.end()) == std::vector<layer_id>(pb.begin(), pb.end()));
+        CHECK(std::vector<layer_id>(pa.begin(), pa.end()) ==
+              std::vector<layer_id>(pb.begin(), pb.end()));
         CHECK(a.topological_rank()[id] == b.topological_rank()[id]);
     }
 }
@@ -175,7 +215,8 @@ std::string model_error(error_kind kind, const json& j) {
 
 std::filesystem::path scratch_directory(const std::string& name) {
     std::random_device random;
-    auto dir = std::filesystem::temp_directory_path() / ("eosdnn-json-test-" + name + "-" + std::to_string(random()));
+    auto dir = std::filesystem::temp_directory_path() /
+               ("eosdnn-json-test-" + name + "-" + std::to_string(random()));
     std::filesystem::create_directories(dir);
     return dir;
 }
@@ -213,23 +254,29 @@ TEST_CASE("json: a hand-written environment: mbps, defaults, one-way links") {
     CHECK(env.link_between(1, 2)->latency_s == 0);
 
     // A single local node needs no links at all.
-    const environment alone = environment_from_json(json::parse(R"({"nodes": [{"name": "d", "tier": "local", "flops_per_s": 1}]})"));
+    const environment alone = environment_from_json(
+        json::parse(R"({"nodes": [{"name": "d", "tier": "local", "flops_per_s": 1}]})"));
     CHECK(alone.size() == 1);
 }
 
 TEST_CASE("json: environment documents of the wrong shape are parse errors naming the path") {
     const json good = sample_environment_json();
-    contains(environment_error(error_kind::parse, json::array()), "environment JSON (root): expected an object");
-    contains(environment_error(error_kind::parse, without(good, "/nodes")), "(root): missing required key 'nodes'");
-    contains(environment_error(error_kind::parse, with(good, "/nodes", json::object())), "/nodes: expected an array");
+    contains(environment_error(error_kind::parse, json::array()),
+             "environment JSON (root): expected an object");
+    contains(environment_error(error_kind::parse, without(good, "/nodes")),
+             "(root): missing required key 'nodes'");
+    contains(environment_error(error_kind::parse, with(good, "/nodes", json::object())),
+             "/nodes: expected an array");
     contains(environment_error(error_kind::parse, with(good, "/nodes/1/flops_per_s", "fast")),
              "/nodes/1/flops_per_s: expected a number, found string \"fast\"");
     contains(environment_error(error_kind::parse, with(good, "/nodes/1/flops_per_s", true)),
              "/nodes/1/flops_per_s: expected a number, found boolean true");
     contains(environment_error(error_kind::parse, without(good, "/nodes/2/flops_per_s")),
              "/nodes/2: missing required key 'flops_per_s'");
-    contains(environment_error(error_kind::parse, with(good, "/nodes/0/name", 7)), "/nodes/0/name: expected a string");
-    contains(environment_error(error_kind::parse, with(good, "/nodes/0/flops", 1)), "/nodes/0/flops: unknown key 'flops'");
+    contains(environment_error(error_kind::parse, with(good, "/nodes/0/name", 7)),
+             "/nodes/0/name: expected a string");
+    contains(environment_error(error_kind::parse, with(good, "/nodes/0/flops", 1)),
+             "/nodes/0/flops: unknown key 'flops'");
     contains(environment_error(error_kind::parse, without(good, "/nodes/0/power/idle_w")),
              "/nodes/0/power: missing required key 'idle_w'");
     contains(environment_error(error_kind::parse, with(good, "/links/0/bandwidth_Bps", 1e6)),
@@ -238,14 +285,17 @@ TEST_CASE("json: environment documents of the wrong shape are parse errors namin
              "/links/3: give exactly one of");
     contains(environment_error(error_kind::parse, with(good, "/links/1/symmetric", "no")),
              "/links/1/symmetric: expected true or false");
-    contains(environment_error(error_kind::parse, without(good, "/links/1/from")), "/links/1: missing required key 'from'");
-    contains(environment_error(error_kind::parse, with(good, "/links", json::object())), "/links: expected an array");
+    contains(environment_error(error_kind::parse, without(good, "/links/1/from")),
+             "/links/1: missing required key 'from'");
+    contains(environment_error(error_kind::parse, with(good, "/links", json::object())),
+             "/links: expected an array");
 }
 
 TEST_CASE("json: bad environment values are validation errors naming the path and the value") {
     const json good = sample_environment_json();
     contains(environment_error(error_kind::validation, with(good, "/nodes/2/flops_per_s", -1e9)),
-             "environment JSON /nodes/2/flops_per_s = -1000000000.0: environment: node 'cloud': flops_per_s is -1e+09");
+             "environment JSON /nodes/2/flops_per_s = -1000000000.0: environment: node 'cloud': "
+             "flops_per_s is -1e+09");
     contains(environment_error(error_kind::validation, with(good, "/nodes/2/speed_factor", 0)),
              "/nodes/2/speed_factor = 0: ");
     contains(environment_error(error_kind::validation, with(good, "/nodes/1/memory_bytes", -5)),
@@ -256,14 +306,16 @@ TEST_CASE("json: bad environment values are validation errors naming the path an
              "/nodes/1/tier: unknown tier \"fog\"");
     contains(environment_error(error_kind::validation, with(good, "/nodes/2/name", "edge")),
              "/nodes/2/name = \"edge\": environment: duplicate node name 'edge'");
-    contains(environment_error(error_kind::validation, with(good, "/nodes/1/name", "")), "/nodes/1/name = \"\": ");
+    contains(environment_error(error_kind::validation, with(good, "/nodes/1/name", "")),
+             "/nodes/1/name = \"\": ");
     contains(environment_error(error_kind::validation, with(good, "/nodes/0/tier", "edge")),
              "/nodes/0/tier: environment: node 0 ('phone') must be a local device");
     contains(environment_error(error_kind::validation, json{{"nodes", json::array()}}),
              "/nodes: environment: the environment has no nodes");
 
-    contains(environment_error(error_kind::validation, with(good, "/links/0/bandwidth_mbps", 0)),
-             "/links/0/bandwidth_mbps = 0: environment: link 'phone' -> 'edge': bandwidth_Bps is 0");
+    contains(
+        environment_error(error_kind::validation, with(good, "/links/0/bandwidth_mbps", 0)),
+        "/links/0/bandwidth_mbps = 0: environment: link 'phone' -> 'edge': bandwidth_Bps is 0");
     contains(environment_error(error_kind::validation, with(good, "/links/1/bandwidth_Bps", -2)),
              "/links/1/bandwidth_Bps = -2: ");
     contains(environment_error(error_kind::validation, with(good, "/links/0/latency_s", -0.5)),
@@ -271,7 +323,8 @@ TEST_CASE("json: bad environment values are validation errors naming the path an
     contains(environment_error(error_kind::validation, with(good, "/links/0/to", "nowhere")),
              "/links/0/to: unknown node 'nowhere'");
     contains(environment_error(error_kind::validation, with(good, "/links/0/to", "phone")),
-             "/links/0/to = \"phone\": environment: link 'phone' -> 'phone': a node needs no link to itself");
+             "/links/0/to = \"phone\": environment: link 'phone' -> 'phone': a node needs no link "
+             "to itself");
     contains(environment_error(error_kind::validation, with(good, "/links/2/symmetric", true)),
              "/links/2: the link 'phone' -> 'cloud' is already given by /links/1");
     contains(environment_error(error_kind::validation, without(good, "/links/3")),
@@ -298,8 +351,8 @@ TEST_CASE("json: a model round-trips exactly, every field included") {
 TEST_CASE("json: the IONN profiles and random numbers round-trip exactly") {
     for (const char* model : {"alexnet", "googlenet", "resnet50"}) {
         INFO(model);
-        const layer_graph g =
-            read_profile_csv(std::filesystem::path(EOSDNN_DATA_DIR) / "ionn-profiles" / (std::string(model) + ".csv"));
+        const layer_graph g = read_profile_csv(std::filesystem::path(EOSDNN_DATA_DIR) /
+                                               "ionn-profiles" / (std::string(model) + ".csv"));
         check_same_model(g, model_from_json(reparsed(to_json(g))));
     }
 
@@ -312,11 +365,15 @@ TEST_CASE("json: the IONN profiles and random numbers round-trip exactly") {
     };
     layer_graph_builder b("random");
     for (layer_id i = 0; i < 200; ++i) {
-        const layer_id id = b.add_layer({.name = "l" + std::to_string(i), .kind = i ? "k" : "input",
-                                         .macs = random_value(), .flops = random_value(),
-                                         .param_bytes = random_value(), .output_bytes = random_value(),
+        const layer_id id = b.add_layer({.name = "l" + std::to_string(i),
+                                         .kind = i ? "k" : "input",
+                                         .macs = random_value(),
+                                         .flops = random_value(),
+                                         .param_bytes = random_value(),
+                                         .output_bytes = random_value(),
                                          .output_shape = {static_cast<std::size_t>(rng() >> 1)},
-                                         .device_time_s = random_value(), .server_time_s = random_value(),
+                                         .device_time_s = random_value(),
+                                         .server_time_s = random_value(),
                                          .load_time_s = random_value()});
         if (i) b.add_edge(id - 1, id);
     }
@@ -341,38 +398,51 @@ TEST_CASE("json: a hand-written model: defaults and forward references") {
 
 TEST_CASE("json: bad models throw errors naming the path, the value and the layer") {
     const json good = to_json(sample_model());
-    contains(model_error(error_kind::parse, json(3)), "model JSON (root): expected an object, found number 3");
-    contains(model_error(error_kind::parse, without(good, "/layers")), "(root): missing required key 'layers'");
-    contains(model_error(error_kind::parse, without(good, "/layers/2/name")), "/layers/2: missing required key 'name'");
-    contains(model_error(error_kind::parse, with(good, "/layers/2/macs", "many")), "/layers/2/macs: expected a number");
-    contains(model_error(error_kind::parse, with(good, "/layers/2/inputs", "conv1")), "/layers/2/inputs: expected an array");
-    contains(model_error(error_kind::parse, with(good, "/layers/2/inputs/0", 1)), "/layers/2/inputs/0: expected a string");
+    contains(model_error(error_kind::parse, json(3)),
+             "model JSON (root): expected an object, found number 3");
+    contains(model_error(error_kind::parse, without(good, "/layers")),
+             "(root): missing required key 'layers'");
+    contains(model_error(error_kind::parse, without(good, "/layers/2/name")),
+             "/layers/2: missing required key 'name'");
+    contains(model_error(error_kind::parse, with(good, "/layers/2/macs", "many")),
+             "/layers/2/macs: expected a number");
+    contains(model_error(error_kind::parse, with(good, "/layers/2/inputs", "conv1")),
+             "/layers/2/inputs: expected an array");
+    contains(model_error(error_kind::parse, with(good, "/layers/2/inputs/0", 1)),
+             "/layers/2/inputs/0: expected a string");
     contains(model_error(error_kind::parse, with(good, "/layers/1/output_shape/1", 1.5)),
              "/layers/1/output_shape/1: expected a non-negative integer");
     contains(model_error(error_kind::parse, with(good, "/layers/1/outputs", json::array())),
              "/layers/1/outputs: unknown key 'outputs'");
-    contains(model_error(error_kind::parse, with(good, "/name", json::array())), "/name: expected a string");
+    contains(model_error(error_kind::parse, with(good, "/name", json::array())),
+             "/name: expected a string");
 
     contains(model_error(error_kind::validation, with(good, "/layers/1/output_shape/1", -3)),
              "/layers/1/output_shape/1: -3 is negative");
     contains(model_error(error_kind::validation, with(good, "/layers/1/param_bytes", -4)),
-             "model JSON /layers/1/param_bytes = -4: model 'zoo-like net': layer 'conv1': param_bytes is -4");
+             "model JSON /layers/1/param_bytes = -4: model 'zoo-like net': layer 'conv1': "
+             "param_bytes is -4");
     contains(model_error(error_kind::validation, with(good, "/layers/2/server_time_s", -1e-3)),
              "/layers/2/server_time_s = -0.001: ");
-    contains(model_error(error_kind::validation, with(good, "/layers/2/load_time_s", -1)), "/layers/2/load_time_s = -1: ");
+    contains(model_error(error_kind::validation, with(good, "/layers/2/load_time_s", -1)),
+             "/layers/2/load_time_s = -1: ");
     contains(model_error(error_kind::validation, with(good, "/layers/3/name", "conv1")),
              "/layers/3/name = \"conv1\": model 'zoo-like net': duplicate layer name 'conv1'");
-    contains(model_error(error_kind::validation, with(good, "/layers/3/name", "")), "/layers/3/name = \"\": ");
+    contains(model_error(error_kind::validation, with(good, "/layers/3/name", "")),
+             "/layers/3/name = \"\": ");
     contains(model_error(error_kind::validation, with(good, "/layers/4/inputs/1", "branch b")),
              "/layers/4/inputs/1: unknown layer 'branch b'");
     contains(model_error(error_kind::validation, with(good, "/layers/4/inputs/1", "branch/c")),
-             "/layers/4/inputs/1 = \"branch/c\": model 'zoo-like net': duplicate edge 'branch/c' -> 'add'");
-    contains(model_error(error_kind::validation, with(good, "/layers/4/inputs/1", "add")),
-             "/layers/4/inputs/1 = \"add\": model 'zoo-like net': layer 'add' consumes its own output");
+             "/layers/4/inputs/1 = \"branch/c\": model 'zoo-like net': duplicate edge 'branch/c' "
+             "-> 'add'");
+    contains(
+        model_error(error_kind::validation, with(good, "/layers/4/inputs/1", "add")),
+        "/layers/4/inputs/1 = \"add\": model 'zoo-like net': layer 'add' consumes its own output");
     contains(model_error(error_kind::validation, with(good, "/input_bytes", -1)),
              "/input_bytes = -1: model 'zoo-like net': input bytes -1");
-    contains(model_error(error_kind::validation, with(good, "/layers/1/inputs", json({"input", "fc"}))),
-             "model JSON /layers: model 'zoo-like net': the layers contain a cycle");
+    contains(
+        model_error(error_kind::validation, with(good, "/layers/1/inputs", json({"input", "fc"}))),
+        "model JSON /layers: model 'zoo-like net': the layers contain a cycle");
     contains(model_error(error_kind::validation, with(good, "/layers/2/inputs", json::array())),
              "/layers: model 'zoo-like net': the model must have exactly one input layer");
     contains(model_error(error_kind::validation, with(good, "/layers", json::array())),
@@ -382,10 +452,14 @@ TEST_CASE("json: bad models throw errors naming the path, the value and the laye
 TEST_CASE("json: a plan round-trips by name, non-finite values included") {
     const layer_graph g = sample_model();
     const environment env = sample_environment();
-    migration_plan plan{.model = g.name(), .algorithm = "pso-ga",
+    migration_plan plan{.model = g.name(),
+                        .algorithm = "pso-ga",
                         .placement = {0, 2, 2, 3, 2, 0},
-                        .value = {.delay_s = 0.1 + 0.2, .upload_s = 1.0 / 3, .energy_j = 5e-324,
-                                  .objective = std::numeric_limits<double>::infinity(), .violation = 0.25}};
+                        .value = {.delay_s = 0.1 + 0.2,
+                                  .upload_s = 1.0 / 3,
+                                  .energy_j = 5e-324,
+                                  .objective = std::numeric_limits<double>::infinity(),
+                                  .violation = 0.25}};
     const json j = to_json(plan, g, env);
     CHECK(j["placement"][1] == json({{"layer", "conv1"}, {"node", "edge-1"}}));
     CHECK(j["placement"][3]["node"] == "cloud");
@@ -412,7 +486,8 @@ TEST_CASE("json: a plan round-trips by name, non-finite values included") {
     // Placement entries in any order; model, algorithm and evaluation may be left out.
     json shuffled = json::object();
     shuffled["placement"] = json::array();
-    for (std::size_t k = j["placement"].size(); k-- > 0;) shuffled["placement"].push_back(j["placement"][k]);
+    for (std::size_t k = j["placement"].size(); k-- > 0;)
+        shuffled["placement"].push_back(j["placement"][k]);
     const migration_plan minimal = plan_from_json(shuffled, g, env);
     CHECK(minimal.placement == plan.placement);
     CHECK(minimal.model == g.name());
@@ -423,7 +498,9 @@ TEST_CASE("json: a plan round-trips by name, non-finite values included") {
 TEST_CASE("json: bad plans throw errors naming the path and the layer or node") {
     const layer_graph g = sample_model();
     const environment env = sample_environment();
-    const json good = to_json(migration_plan{.model = g.name(), .algorithm = "viterbi", .placement = {0, 0, 2, 2, 2, 0}}, g, env);
+    const json good = to_json(
+        migration_plan{.model = g.name(), .algorithm = "viterbi", .placement = {0, 0, 2, 2, 2, 0}},
+        g, env);
     const auto plan_error = [&](error_kind kind, const json& j) {
         return error_message(kind, [&] { plan_from_json(j, g, env); });
     };
@@ -436,21 +513,30 @@ TEST_CASE("json: bad plans throw errors naming the path and the layer or node") 
     contains(plan_error(error_kind::validation, without(good, "/placement/4")),
              "/placement: 1 of 6 layers have no node: 'add'");
     contains(plan_error(error_kind::validation, with(good, "/placement", json::array())),
-             "/placement: 6 of 6 layers have no node: 'input', 'conv1', 'branch a', 'branch/c', 'add', ...");
+             "/placement: 6 of 6 layers have no node: 'input', 'conv1', 'branch a', 'branch/c', "
+             "'add', ...");
     contains(plan_error(error_kind::validation, with(good, "/model", "resnet50")),
              "/model: the plan is for model 'resnet50', not for 'zoo-like net'");
-    contains(plan_error(error_kind::parse, without(good, "/placement")), "plan JSON (root): missing required key 'placement'");
-    contains(plan_error(error_kind::parse, with(good, "/placement/0", json::array())), "/placement/0: expected an object");
-    contains(plan_error(error_kind::parse, without(good, "/placement/0/node")), "/placement/0: missing required key 'node'");
+    contains(plan_error(error_kind::parse, without(good, "/placement")),
+             "plan JSON (root): missing required key 'placement'");
+    contains(plan_error(error_kind::parse, with(good, "/placement/0", json::array())),
+             "/placement/0: expected an object");
+    contains(plan_error(error_kind::parse, without(good, "/placement/0/node")),
+             "/placement/0: missing required key 'node'");
     contains(plan_error(error_kind::parse, with(good, "/evaluation/delay_s", "slow")),
              "/evaluation/delay_s: expected a number or \"inf\"");
     contains(plan_error(error_kind::parse, with(good, "/evaluation/feasible", true)),
              "/evaluation/feasible: unknown key 'feasible'");
 
-    contains(error_message(error_kind::validation, [&] { to_json(migration_plan{.placement = {0, 1}}, g, env); }),
+    contains(error_message(error_kind::validation,
+                           [&] {
+                               to_json(migration_plan{.placement = {0, 1}}, g, env);
+                           }),
              "the placement has 2 genes but model 'zoo-like net' has 6 layers");
     contains(error_message(error_kind::validation,
-                           [&] { to_json(migration_plan{.placement = {0, 0, 9, 0, 0, 0}}, g, env); }),
+                           [&] {
+                               to_json(migration_plan{.placement = {0, 0, 9, 0, 0, 0}}, g, env);
+                           }),
              "layer 'branch a' is placed on node 9 but the environment has 4 nodes");
 }
 
@@ -467,8 +553,11 @@ TEST_CASE("json: files are written atomically and read back, and errors name the
     for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++entries;
     CHECK(entries == 1);  // no temporary file left behind
 
-    contains(error_message(error_kind::io, [&] { read_json_file(dir / "missing.json"); }), "missing.json");
-    contains(error_message(error_kind::io, [&] { write_json_file(dir / "no-such-dir" / "x.json", j); }), "x.json");
+    contains(error_message(error_kind::io, [&] { read_json_file(dir / "missing.json"); }),
+             "missing.json");
+    contains(
+        error_message(error_kind::io, [&] { write_json_file(dir / "no-such-dir" / "x.json", j); }),
+        "x.json");
 
     const auto broken = dir / "broken.json";
     std::ofstream(broken) << "{\n  \"nodes\": [],\n  oops\n}\n";
@@ -477,20 +566,24 @@ TEST_CASE("json: files are written atomically and read back, and errors name the
     contains(m, "parse error");
 
     std::ofstream(broken, std::ios::trunc) << "";
-    contains(error_message(error_kind::parse, [&] { read_json_file(broken); }), "broken.json:1:1: invalid JSON");
+    contains(error_message(error_kind::parse, [&] { read_json_file(broken); }),
+             "broken.json:1:1: invalid JSON");
 
-    CHECK(error_message(error_kind::validation, [&] { write_json_file(dir / "bad.json", json("\xff\xfe")); }).find("bad.json") !=
-          std::string::npos);
+    CHECK(error_message(error_kind::validation, [&] {
+              write_json_file(dir / "bad.json", json("\xff\xfe"));
+          }).find("bad.json") != std::string::npos);
     std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("plan_from_json accepts the keys of a plan document, and only those") {
     const environment env = sample_environment();
     const layer_graph g = sample_model();
-    json j = to_json(migration_plan{.model = g.name(), .placement = std::vector<node_id>(g.size(), 0)}, g, env);
+    json j = to_json(
+        migration_plan{.model = g.name(), .placement = std::vector<node_id>(g.size(), 0)}, g, env);
     j["migration_delay_s"] = 1.5;
     j["upload"] = {{"planner", "lmu"}};
     CHECK(plan_from_json(j, g, env).placement == std::vector<node_id>(g.size(), 0));
     j["migration_delay"] = 1.5;
-    contains(error_message(error_kind::parse, [&] { plan_from_json(j, g, env); }), "unknown key 'migration_delay'");
+    contains(error_message(error_kind::parse, [&] { plan_from_json(j, g, env); }),
+             "unknown key 'migration_delay'");
 }

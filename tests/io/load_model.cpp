@@ -20,7 +20,8 @@ TEST_CASE("load_model: zoo names, files by extension, a reader for more, clear e
     const loaded_model zoo = load_model("alexnet");
     CHECK(zoo.source == "zoo");
     CHECK(zoo.graph.size() == zoo_model("alexnet").size());
-    const loaded_model csv = load_model(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/alexnet.csv");
+    const loaded_model csv =
+        load_model(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/alexnet.csv");
     CHECK(csv.source.starts_with("profile CSV "));
     CHECK(csv.graph.name() == "alexnet");
 
@@ -29,15 +30,18 @@ TEST_CASE("load_model: zoo names, files by extension, a reader for more, clear e
     write_json_file(dir / "m.JSON", to_json(zoo.graph));
     CHECK(load_model((dir / "m.JSON").string()).graph.size() == zoo.graph.size());
     std::ofstream(dir / "m.txt") << "x";
-    test::check_validation_error([&] { load_model((dir / "m.txt").string()); }, {"unknown file type '.txt'", ".csv, .json"});
-    test::check_validation_error([&] { load_model("resnet51"); }, {"'resnet51' is neither a file nor a zoo model", "resnet50"});
+    test::check_validation_error([&] { load_model((dir / "m.txt").string()); },
+                                 {"unknown file type '.txt'", ".csv, .json"});
+    test::check_validation_error([&] { load_model("resnet51"); },
+                                 {"'resnet51' is neither a file nor a zoo model", "resnet50"});
     test::check_validation_error([&] { load_model("x.onnx"); }, {"ONNX", "eosdnn::onnx"});
     const model_reader fake{".onnx", "ONNX", [&](const fs::path&) { return zoo_model("vgg16"); }};
     const loaded_model onnx = load_model("x.onnx", std::span<const model_reader>(&fake, 1));
     CHECK(onnx.source == "ONNX x.onnx");
     CHECK(onnx.graph.name() == zoo_model("vgg16").name());
     std::ofstream(dir / "bad.csv") << "name,inputs,output_bytes,param_bytes\nconv,,12,x\n";
-    const std::string message = test::error_message(error_kind::parse, [&] { load_model((dir / "bad.csv").string()); });
+    const std::string message =
+        test::error_message(error_kind::parse, [&] { load_model((dir / "bad.csv").string()); });
     CHECK(message.find("bad.csv") != std::string::npos);
     fs::remove_all(dir);
 }

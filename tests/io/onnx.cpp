@@ -79,7 +79,8 @@ public:
         for (auto v : values) t->add_int64_data(v);
     }
     onnx::NodeProto& node(const std::string& op, std::initializer_list<std::string> inputs,
-                          std::initializer_list<std::string> outputs, const std::string& name = "") {
+                          std::initializer_list<std::string> outputs,
+                          const std::string& name = "") {
         auto* n = graph().add_node();
         n->set_op_type(op);
         n->set_name(name);
@@ -88,7 +89,8 @@ public:
         return *n;
     }
 
-    static void ints(onnx::NodeProto& n, const std::string& name, std::initializer_list<std::int64_t> v) {
+    static void ints(onnx::NodeProto& n, const std::string& name,
+                     std::initializer_list<std::int64_t> v) {
         auto* a = n.add_attribute();
         a->set_name(name);
         a->set_type(onnx::AttributeProto::INTS);
@@ -114,9 +116,12 @@ private:
         auto* s = t->mutable_shape();
         for (auto d : dims) {
             auto* dim = s->add_dim();
-            if (d == -1) dim->set_dim_param("N");
-            else if (d == -2) dim->set_dim_param("H");
-            else dim->set_dim_value(d);
+            if (d == -1)
+                dim->set_dim_param("N");
+            else if (d == -2)
+                dim->set_dim_param("H");
+            else
+                dim->set_dim_value(d);
         }
     }
 
@@ -306,7 +311,8 @@ TEST_CASE("onnx: unknown operators cost nothing and are listed in one warning") 
     SUBCASE("without a declared shape the node's output cannot be sized") {
         m.graph().clear_value_info();
         const auto message = validation_message([&] { m.import(); });
-        CHECK(message.find("node 'foo1' (com.example.Foo): output 'a' has no static shape") != std::string::npos);
+        CHECK(message.find("node 'foo1' (com.example.Foo): output 'a' has no static shape") !=
+              std::string::npos);
     }
 }
 
@@ -315,7 +321,8 @@ TEST_CASE("onnx: malformed models name the node and the reason") {
         auto m = conv_net();
         m.graph().mutable_node(1)->set_input(0, "nope");
         CHECK(validation_message([&] { m.import(); }) ==
-              "test.onnx: node 'relu' (Relu): input 'nope' is not a graph input, an initializer or the "
+              "test.onnx: node 'relu' (Relu): input 'nope' is not a graph input, an initializer or "
+              "the "
               "output of any node");
     }
     SUBCASE("an output produced twice") {
@@ -360,17 +367,21 @@ TEST_CASE("onnx: files that cannot be read") {
     fs::remove_all(dir);
     fs::create_directories(dir);
 
-    CHECK(error_message(error_kind::io, [&] { import_onnx(dir / "missing.onnx"); }).find("cannot open") !=
-          std::string::npos);
+    CHECK(error_message(error_kind::io, [&] {
+              import_onnx(dir / "missing.onnx");
+          }).find("cannot open") != std::string::npos);
     {
-        std::ofstream(dir / "garbage.onnx", std::ios::binary) << std::string("\xff\xff\xff\xff\x0f garbage", 10);
-        const auto message = error_message(error_kind::parse, [&] { import_onnx(dir / "garbage.onnx"); });
+        std::ofstream(dir / "garbage.onnx", std::ios::binary)
+            << std::string("\xff\xff\xff\xff\x0f garbage", 10);
+        const auto message =
+            error_message(error_kind::parse, [&] { import_onnx(dir / "garbage.onnx"); });
         CHECK(message.find("garbage.onnx: ") != std::string::npos);
     }
     {
         std::ofstream(dir / "empty.onnx", std::ios::binary);
-        CHECK(error_message(error_kind::parse, [&] { import_onnx(dir / "empty.onnx"); }).find("no graph") !=
-              std::string::npos);
+        CHECK(error_message(error_kind::parse, [&] {
+                  import_onnx(dir / "empty.onnx");
+              }).find("no graph") != std::string::npos);
     }
     {
         // A model whose external-data file is missing.
@@ -381,17 +392,21 @@ TEST_CASE("onnx: files that cannot be read") {
               std::string::npos);
         // ... or too short.
         std::ofstream(dir / "tiny_cnn_external.onnx.data", std::ios::binary) << "short";
-        CHECK(validation_message([&] { import_onnx(dir / "tiny.onnx"); }).find("too few") != std::string::npos);
+        CHECK(validation_message([&] { import_onnx(dir / "tiny.onnx"); }).find("too few") !=
+              std::string::npos);
     }
     {
         // A file cut short in the middle of a weight.
         std::ifstream in(fixtures / "attention_block.onnx", std::ios::binary);
-        const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        const std::string bytes{std::istreambuf_iterator<char>(in),
+                                std::istreambuf_iterator<char>()};
         std::ofstream(dir / "cut.onnx", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
         CHECK(error_message(error_kind::parse, [&] { import_onnx(dir / "cut.onnx"); }) ==
-              (dir / "cut.onnx").string() + ": not an ONNX model (the protobuf message cannot be parsed)");
+              (dir / "cut.onnx").string() +
+                  ": not an ONNX model (the protobuf message cannot be parsed)");
     }
-    CHECK(error_message(error_kind::io, [&] { import_onnx(dir); }).find("is a directory") != std::string::npos);
+    CHECK(error_message(error_kind::io, [&] { import_onnx(dir); }).find("is a directory") !=
+          std::string::npos);
     fs::remove_all(dir);
 }
 
@@ -427,8 +442,9 @@ TEST_CASE("onnx: batch size, dynamic dimensions and input shapes") {
     m.output("y");
 
     const auto message = validation_message([&] { m.import(); });
-    CHECK(message == "test.onnx: data input 'x' dimension 2 ('H') is not fixed; give its size in "
-                     "onnx_import_options::input_shapes or dim_values");
+    CHECK(message ==
+          "test.onnx: data input 'x' dimension 2 ('H') is not fixed; give its size in "
+          "onnx_import_options::input_shapes or dim_values");
 
     const auto one = m.import({.dim_values = {{"H", 8}}});
     CHECK(one.batch_size == 1);
@@ -450,10 +466,12 @@ TEST_CASE("onnx: batch size, dynamic dimensions and input shapes") {
 
     CHECK(validation_message([&] { m.import({.batch_size = 0}); }) ==
           "test.onnx: onnx_import_options::batch_size is 0 (must be >= 1)");
-    CHECK(validation_message([&] { m.import({.input_shapes = {{"y", {1}}}}); }).find(
-              "input_shapes names 'y', which is not a data input") != std::string::npos);
-    CHECK(validation_message([&] { m.import({.input_shapes = {{"x", {1, 3, 0, 4}}}}); }).find(
-              "dimensions must be >= 1") != std::string::npos);
+    CHECK(validation_message([&] {
+              m.import({.input_shapes = {{"y", {1}}}});
+          }).find("input_shapes names 'y', which is not a data input") != std::string::npos);
+    CHECK(validation_message([&] {
+              m.import({.input_shapes = {{"x", {1, 3, 0, 4}}}});
+          }).find("dimensions must be >= 1") != std::string::npos);
     CHECK(m.import({.dim_values = {{"H", 8}}, .model_name = "net"}).graph.name() == "net");
 }
 
@@ -481,7 +499,8 @@ TEST_CASE("onnx: weights given as graph inputs, shared initializers, dead nodes,
     CHECK(!g.find("w_alias"));  // constant: no layer
     CHECK(!g.find("unused"));
     REQUIRE(r.warnings.size() == 1);
-    CHECK(r.warnings[0] == "test.onnx: 1 node(s) reach no graph output and were left out: 'unused'");
+    CHECK(r.warnings[0] ==
+          "test.onnx: 1 node(s) reach no graph output and were left out: 'unused'");
     // Two graph outputs, one of them also read by mm2: a synthetic output layer gathers them.
     const auto& out = g[g.output()];
     CHECK(out.kind == "output");
@@ -493,8 +512,10 @@ TEST_CASE("onnx: weights given as graph inputs, shared initializers, dead nodes,
     CHECK(both.graph[both.graph.input()].name == "input");
     CHECK(both.graph.input_bytes() == 16 + 64);
     CHECK(both.graph.total_param_bytes() == 16);
-    CHECK(validation_message([&] { m.import({.data_inputs = {"b"}}); }).find(
-              "data_inputs names 'b', which is not a graph input without an initializer") != std::string::npos);
+    CHECK(validation_message([&] {
+              m.import({.data_inputs = {"b"}});
+          }).find("data_inputs names 'b', which is not a graph input without an initializer") !=
+          std::string::npos);
 }
 
 TEST_CASE("onnx: folding parameter-free nodes into the compute layer before them") {
@@ -513,9 +534,9 @@ TEST_CASE("onnx: layer names are unique even when nodes have none or share one")
     model_maker m;
     m.input("x", {1, 4});
     m.node("Relu", {"x"}, {"a"});
-    m.node("Relu", {"a"}, {"b"}, "x");        // the input's name
-    m.node("Relu", {"b"}, {"c"}, "Relu_0");   // the name generated for the first node
-    m.node("Relu", {"c"}, {"d"}, "Relu_0");   // a duplicate
+    m.node("Relu", {"a"}, {"b"}, "x");       // the input's name
+    m.node("Relu", {"b"}, {"c"}, "Relu_0");  // the name generated for the first node
+    m.node("Relu", {"c"}, {"d"}, "Relu_0");  // a duplicate
     m.output("d");
     const auto& g = m.import().graph;
     REQUIRE(g.size() == 5);
@@ -553,8 +574,8 @@ TEST_CASE("onnx: torchvision models exported without weights match the canonical
         CHECK(g[g.output()].output_shape == std::vector<std::size_t>{1000});
         plans_end_to_end(g);
 
-        const auto folded = import_onnx(fixtures / (std::string(m.name) + ".onnx"),
-                                        {.fold_parameter_free = true});
+        const auto folded =
+            import_onnx(fixtures / (std::string(m.name) + ".onnx"), {.fold_parameter_free = true});
         CHECK(folded.graph.size() < g.size());
         CHECK(folded.graph.total_macs() == g.total_macs());
         CHECK(folded.graph.total_param_bytes() == g.total_param_bytes());

@@ -40,8 +40,8 @@ TEST_CASE("onnx: full-weight torchvision exports") {
     std::ifstream in(export_dir / "reference.json");
     const auto reference = nlohmann::json::parse(in);
     const char* names[] = {"resnet50", "vgg16", "mobilenet_v2", "googlenet", "densenet121"};
-    std::printf("%-13s %12s %12s %16s %16s %7s %8s\n", "model", "file MB", "param bytes",
-                "MACs", "canonical MACs", "diff %", "import s");
+    std::printf("%-13s %12s %12s %16s %16s %7s %8s\n", "model", "file MB", "param bytes", "MACs",
+                "canonical MACs", "diff %", "import s");
     for (const char* name : names) {
         CAPTURE(name);
         const auto& ref = reference.at(name);
@@ -51,11 +51,13 @@ TEST_CASE("onnx: full-weight torchvision exports") {
                                      : eosdnn::zoo_model(name).total_macs();
         const auto start = std::chrono::steady_clock::now();
         const auto r = eosdnn::import_onnx(path);
-        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const auto& g = r.graph;
         std::printf("%-13s %12.1f %12.0f %16.0f %16.0f %7.3f %8.3f\n", name,
-                    static_cast<double>(std::filesystem::file_size(path)) / 1e6, g.total_param_bytes(),
-                    g.total_macs(), canonical, 100 * (g.total_macs() / canonical - 1), seconds);
+                    static_cast<double>(std::filesystem::file_size(path)) / 1e6,
+                    g.total_param_bytes(), g.total_macs(), canonical,
+                    100 * (g.total_macs() / canonical - 1), seconds);
         CHECK(r.warnings.empty());
         CHECK(g.total_param_bytes() == ref.at("param_bytes").get<double>());
         CHECK(g.total_macs() == doctest::Approx(canonical).epsilon(0.01));
@@ -64,7 +66,8 @@ TEST_CASE("onnx: full-weight torchvision exports") {
         const auto cut = eosdnn::min_cut_two_nodes(g, cost, 0, 1);
         eosdnn::delay_evaluator evaluator(g, cost);
         CHECK(std::isfinite(cut.delay_s));
-        CHECK(evaluator.evaluate(cut.placement).delay_s == doctest::Approx(cut.delay_s).epsilon(1e-9));
+        CHECK(evaluator.evaluate(cut.placement).delay_s ==
+              doctest::Approx(cut.delay_s).epsilon(1e-9));
     }
 }
 
@@ -75,9 +78,10 @@ int main(int argc, char** argv) {
     }
     export_dir = argv[1];
     if (!std::filesystem::exists(export_dir / "reference.json")) {
-        std::printf("skipped: %s holds no exports (tools/onnx/export.sh needs python3-torch, "
-                    "python3-torchvision and python3-onnx)\n",
-                    export_dir.string().c_str());
+        std::printf(
+            "skipped: %s holds no exports (tools/onnx/export.sh needs python3-torch, "
+            "python3-torchvision and python3-onnx)\n",
+            export_dir.string().c_str());
         return 77;
     }
     doctest::Context context(argc - 1, argv + 1);

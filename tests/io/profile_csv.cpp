@@ -91,7 +91,8 @@ constexpr expected_totals readme_totals[] = {
     {"resnet50", 245, 16, 25'610'269, 3'857'973'248, 2933.665, 9.462, 602'112, false},
 };
 
-const std::string tiny_header = "index,name,type,inputs,output_shape,output_bytes,param_bytes,macs,client_ms,server_ms\n";
+const std::string tiny_header =
+    "index,name,type,inputs,output_shape,output_bytes,param_bytes,macs,client_ms,server_ms\n";
 
 }  // namespace
 
@@ -155,7 +156,8 @@ TEST_CASE("profile_csv: writing the IONN profiles gives back the same file and g
         std::ostringstream out;
         write_profile_csv(out, g);
         std::ifstream in(file, std::ios::binary);
-        const std::string original{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        const std::string original{std::istreambuf_iterator<char>(in),
+                                   std::istreambuf_iterator<char>()};
         CHECK(out.str() == original);
         const layer_graph again = read_text(out.str(), file.filename().string());
         check_same_graph(g, again);
@@ -165,33 +167,63 @@ TEST_CASE("profile_csv: writing the IONN profiles gives back the same file and g
 
 TEST_CASE("profile_csv: every field round-trips exactly, flops and load times included") {
     layer_graph_builder b("zoo_like");
-    const auto in = b.add_layer({.name = "input", .kind = "input", .output_bytes = 3 * 32 * 32 * 4,
-                                 .output_shape = {3, 32, 32}, .device_time_s = 1e-6});
-    const auto conv = b.add_layer({.name = "conv", .kind = "conv", .macs = 1769472, .flops = 3538944 + 65536,
-                                   .param_bytes = 1792, .output_bytes = 65536, .output_shape = {64, 16, 16},
-                                   .device_time_s = 0.1 + 0.2, .server_time_s = 1.0 / 3,
+    const auto in = b.add_layer({.name = "input",
+                                 .kind = "input",
+                                 .output_bytes = 3 * 32 * 32 * 4,
+                                 .output_shape = {3, 32, 32},
+                                 .device_time_s = 1e-6});
+    const auto conv = b.add_layer({.name = "conv",
+                                   .kind = "conv",
+                                   .macs = 1769472,
+                                   .flops = 3538944 + 65536,
+                                   .param_bytes = 1792,
+                                   .output_bytes = 65536,
+                                   .output_shape = {64, 16, 16},
+                                   .device_time_s = 0.1 + 0.2,
+                                   .server_time_s = 1.0 / 3,
                                    .load_time_s = 2.5e-3},
                                   {in});
-    const auto pool = b.add_layer({.name = "pool", .kind = "max pool", .flops = 16384, .output_bytes = 16384,
-                                   .output_shape = {64, 8, 8}, .device_time_s = 7e-300, .server_time_s = 0},
+    const auto pool = b.add_layer({.name = "pool",
+                                   .kind = "max pool",
+                                   .flops = 16384,
+                                   .output_bytes = 16384,
+                                   .output_shape = {64, 8, 8},
+                                   .device_time_s = 7e-300,
+                                   .server_time_s = 0},
                                   {conv});
-    const auto side = b.add_layer({.name = "side", .kind = "conv", .macs = 3, .flops = 6, .output_bytes = 16384,
+    const auto side = b.add_layer({.name = "side",
+                                   .kind = "conv",
+                                   .macs = 3,
+                                   .flops = 6,
+                                   .output_bytes = 16384,
                                    .device_time_s = std::numeric_limits<double>::max(),
                                    .server_time_s = std::numeric_limits<double>::denorm_min()},
                                   {conv});
-    const auto add = b.add_layer({.name = "add", .kind = "add", .flops = 4096, .output_bytes = 16384,
-                                  .output_shape = {64, 8, 8}, .server_time_s = 123456789.125},
+    const auto add = b.add_layer({.name = "add",
+                                  .kind = "add",
+                                  .flops = 4096,
+                                  .output_bytes = 16384,
+                                  .output_shape = {64, 8, 8},
+                                  .server_time_s = 123456789.125},
                                  {pool, side});
-    b.add_layer({.name = "fc", .kind = "linear", .macs = 40960, .flops = 81920, .param_bytes = 163880,
-                 .output_bytes = 40, .output_shape = {10}, .device_time_s = 1e-3, .load_time_s = 0},
+    b.add_layer({.name = "fc",
+                 .kind = "linear",
+                 .macs = 40960,
+                 .flops = 81920,
+                 .param_bytes = 163880,
+                 .output_bytes = 40,
+                 .output_shape = {10},
+                 .device_time_s = 1e-3,
+                 .load_time_s = 0},
                 {add});
     const layer_graph g = b.build();
 
     std::ostringstream out;
     write_profile_csv(out, g);
     const std::string text = out.str();
-    CHECK(text.starts_with("index,name,type,inputs,output_shape,output_bytes,param_bytes,macs,flops,"
-                           "client_ms,server_ms,load_ms\n"));
+    CHECK(
+        text.starts_with("index,name,type,inputs,output_shape,output_bytes,param_bytes,macs,flops,"
+                         "client_ms,server_ms,load_ms\n"));
     CHECK(text.find("1,conv,conv,input,64x16x16,65536,1792,1769472,3604480,300.00000000000004,") !=
           std::string::npos);
     CHECK(text.find("4,add,add,pool;side,") != std::string::npos);
@@ -248,10 +280,11 @@ TEST_CASE("profile_csv: layers out of topological order are written in topologic
 
 TEST_CASE("profile_csv: columns in any order, optional ones absent, CRLF, BOM, blanks") {
     SUBCASE("only the required columns, reordered") {
-        const layer_graph g = read_text("inputs,param_bytes,name,output_bytes\r\n"
-                                        ",0,in,100\r\n"
-                                        "in,40,fc,8\r\n",
-                                        "some/dir/minimal.csv");
+        const layer_graph g = read_text(
+            "inputs,param_bytes,name,output_bytes\r\n"
+            ",0,in,100\r\n"
+            "in,40,fc,8\r\n",
+            "some/dir/minimal.csv");
         CHECK(g.name() == "minimal");
         REQUIRE(g.size() == 2);
         CHECK(g.input_bytes() == 100);
@@ -281,7 +314,8 @@ TEST_CASE("profile_csv: columns in any order, optional ones absent, CRLF, BOM, b
         CHECK(g.input_bytes() == 12);
     }
     SUBCASE("numbers in exponent notation") {
-        const layer_graph g = read_text(tiny_header + "0,in,Input,,,1.2e1,0,0,5e-1,1E2\n1,fc,fc,in,,8,3.2E+1,6,1.5,0\n");
+        const layer_graph g = read_text(
+            tiny_header + "0,in,Input,,,1.2e1,0,0,5e-1,1E2\n1,fc,fc,in,,8,3.2E+1,6,1.5,0\n");
         CHECK(g[0].output_bytes == 12);
         CHECK(*g[0].device_time_s == 0.0005);
         CHECK(*g[0].server_time_s == 0.1);
@@ -313,7 +347,8 @@ TEST_CASE("profile_csv: malformed files throw parse errors naming source, line a
         CHECK(m.find("column 5: column 'name' appears twice") != std::string::npos);
     }
     SUBCASE("wrong field count") {
-        const auto m = csv_error(error_kind::parse, tiny_header + in_row + "1,fc,fc,in,2,8,32,6,1\n");
+        const auto m =
+            csv_error(error_kind::parse, tiny_header + in_row + "1,fc,fc,in,2,8,32,6,1\n");
         CHECK(m.find("test.csv:3:") != std::string::npos);
         CHECK(m.find("expected 10 fields as in the header, found 9") != std::string::npos);
     }
@@ -334,7 +369,8 @@ TEST_CASE("profile_csv: malformed files throw parse errors naming source, line a
         CHECK(m.find("test.csv:3: column 1 ('index'): 'one'") != std::string::npos);
     }
     SUBCASE("quoted fields") {
-        const auto m = csv_error(error_kind::parse, tiny_header + in_row + "1,\"fc\",fc,in,2,8,32,6,1,1\n");
+        const auto m =
+            csv_error(error_kind::parse, tiny_header + in_row + "1,\"fc\",fc,in,2,8,32,6,1,1\n");
         CHECK(m.find("test.csv:3: column 2: quoted fields are not supported") != std::string::npos);
     }
     SUBCASE("binary garbage") {
@@ -342,44 +378,58 @@ TEST_CASE("profile_csv: malformed files throw parse errors naming source, line a
         auto m = csv_error(error_kind::parse, garbage);
         CHECK(m.find("test.csv:2:") != std::string::npos);
         CHECK(m.find("binary data") != std::string::npos);
-        m = csv_error(error_kind::parse, tiny_header + in_row + std::string("1,fc,fc,in,2,8,3\0002,6,1,1\n", 25));
+        m = csv_error(error_kind::parse,
+                      tiny_header + in_row + std::string("1,fc,fc,in,2,8,3\0002,6,1,1\n", 25));
         CHECK(m.find("test.csv:3: character 17: byte 0x00") != std::string::npos);
     }
     SUBCASE("an empty name in the inputs") {
-        const auto m = csv_error(error_kind::parse, tiny_header + in_row + "1,fc,fc,in;,2,8,32,6,1,1\n");
+        const auto m =
+            csv_error(error_kind::parse, tiny_header + in_row + "1,fc,fc,in;,2,8,32,6,1,1\n");
         CHECK(m.find("test.csv:3: column 4 ('inputs'): empty name in 'in;'") != std::string::npos);
     }
 }
 
 TEST_CASE("profile_csv: bad values throw validation errors naming source, line and column") {
     const std::string in_row = "0,in,Input,,3,12,0,0,1,1\n";
-    const auto row = [&](const std::string& fc) { return csv_error(error_kind::validation, tiny_header + in_row + fc); };
+    const auto row = [&](const std::string& fc) {
+        return csv_error(error_kind::validation, tiny_header + in_row + fc);
+    };
 
     SUBCASE("negative, NaN, infinite, out of range") {
-        CHECK(row("1,fc,fc,in,2,-8,32,6,1,1\n").find("test.csv:3: column 6 ('output_bytes'): '-8' is not allowed") !=
+        CHECK(row("1,fc,fc,in,2,-8,32,6,1,1\n")
+                  .find("test.csv:3: column 6 ('output_bytes'): '-8' is not allowed") !=
               std::string::npos);
-        CHECK(row("1,fc,fc,in,2,8,32,nan,1,1\n").find("test.csv:3: column 8 ('macs'): 'nan'") != std::string::npos);
-        CHECK(row("1,fc,fc,in,2,8,32,6,inf,1\n").find("column 9 ('client_ms'): 'inf'") != std::string::npos);
-        CHECK(row("1,fc,fc,in,2,8,32,6,1,-0.5\n").find("column 10 ('server_ms'): '-0.5'") != std::string::npos);
-        CHECK(row("1,fc,fc,in,2,8,1e999,6,1,1\n").find("column 7 ('param_bytes'): '1e999' is out of range") !=
+        CHECK(row("1,fc,fc,in,2,8,32,nan,1,1\n").find("test.csv:3: column 8 ('macs'): 'nan'") !=
               std::string::npos);
+        CHECK(row("1,fc,fc,in,2,8,32,6,inf,1\n").find("column 9 ('client_ms'): 'inf'") !=
+              std::string::npos);
+        CHECK(row("1,fc,fc,in,2,8,32,6,1,-0.5\n").find("column 10 ('server_ms'): '-0.5'") !=
+              std::string::npos);
+        CHECK(row("1,fc,fc,in,2,8,1e999,6,1,1\n")
+                  .find("column 7 ('param_bytes'): '1e999' is out of range") != std::string::npos);
     }
     SUBCASE("index not matching the row order") {
         const auto m = row("2,fc,fc,in,2,8,32,6,1,1\n");
-        CHECK(m.find("test.csv:3: column 1 ('index'): index 2 does not match the row order") != std::string::npos);
+        CHECK(m.find("test.csv:3: column 1 ('index'): index 2 does not match the row order") !=
+              std::string::npos);
     }
     SUBCASE("duplicate layer name") {
         const auto m = row("1,in,fc,in,2,8,32,6,1,1\n");
-        CHECK(m.find("test.csv:3: column 2 ('name'): duplicate layer name 'in' (first on line 2)") !=
-              std::string::npos);
+        CHECK(
+            m.find("test.csv:3: column 2 ('name'): duplicate layer name 'in' (first on line 2)") !=
+            std::string::npos);
     }
     SUBCASE("unknown predecessor, or one on a later row, or itself") {
-        CHECK(row("1,fc,fc,nowhere,2,8,32,6,1,1\n").find("test.csv:3: column 4 ('inputs'): unknown predecessor 'nowhere'") !=
+        CHECK(row("1,fc,fc,nowhere,2,8,32,6,1,1\n")
+                  .find("test.csv:3: column 4 ('inputs'): unknown predecessor 'nowhere'") !=
               std::string::npos);
-        CHECK(row("1,fc,fc,in;fc,2,8,32,6,1,1\n").find("unknown predecessor 'fc'") != std::string::npos);
-        const auto m = csv_error(error_kind::validation,
-                                 tiny_header + in_row + "1,a,fc,b,2,8,32,6,1,1\n2,b,fc,in,2,8,32,6,1,1\n");
-        CHECK(m.find("test.csv:3: column 4 ('inputs'): unknown predecessor 'b'") != std::string::npos);
+        CHECK(row("1,fc,fc,in;fc,2,8,32,6,1,1\n").find("unknown predecessor 'fc'") !=
+              std::string::npos);
+        const auto m =
+            csv_error(error_kind::validation,
+                      tiny_header + in_row + "1,a,fc,b,2,8,32,6,1,1\n2,b,fc,in,2,8,32,6,1,1\n");
+        CHECK(m.find("test.csv:3: column 4 ('inputs'): unknown predecessor 'b'") !=
+              std::string::npos);
     }
     SUBCASE("the builder's errors: duplicate edge, empty name, several inputs or outputs") {
         auto m = row("1,fc,fc,in;in,2,8,32,6,1,1\n");
@@ -389,17 +439,20 @@ TEST_CASE("profile_csv: bad values throw validation errors naming source, line a
         CHECK(m.find("test.csv:3:") != std::string::npos);
         CHECK(m.find("empty name") != std::string::npos);
         m = row("1,other,Input,,2,8,32,6,1,1\n2,fc,fc,in;other,2,8,32,6,1,1\n");
-        CHECK(m.find("test.csv: model 'test': the model must have exactly one input layer") != std::string::npos);
+        CHECK(m.find("test.csv: model 'test': the model must have exactly one input layer") !=
+              std::string::npos);
         CHECK(m.find("'in', 'other'") != std::string::npos);
         m = row("1,a,fc,in,2,8,32,6,1,1\n2,b,fc,in,2,8,32,6,1,1\n");
-        CHECK(m.find("test.csv: model 'test': the model must have exactly one output layer") != std::string::npos);
+        CHECK(m.find("test.csv: model 'test': the model must have exactly one output layer") !=
+              std::string::npos);
     }
     // Cycles cannot be written: every predecessor must be on an earlier row, so a back edge is an
     // unknown predecessor (above) before the builder ever sees it.
 }
 
 TEST_CASE("profile_csv: files that cannot be opened, graphs that cannot be written") {
-    const auto m = error_message(error_kind::io, [] { read_profile_csv(profiles / "no-such-model.csv"); });
+    const auto m =
+        error_message(error_kind::io, [] { read_profile_csv(profiles / "no-such-model.csv"); });
     CHECK(m.find("no-such-model.csv") != std::string::npos);
 
     const auto write = [](layer_graph_builder& b) {
@@ -411,28 +464,33 @@ TEST_CASE("profile_csv: files that cannot be opened, graphs that cannot be writt
         layer_graph_builder b("bad");
         const auto in = b.add_layer({.name = "in", .kind = "input", .output_bytes = 4});
         b.add_layer({.name = "a,b", .output_bytes = 4}, {in});
-        CHECK(error_message(error_kind::validation, [&] { write(b); }).find("layer 'a,b' cannot be written to CSV: its name has a comma") !=
+        CHECK(error_message(error_kind::validation, [&] { write(b); })
+                  .find("layer 'a,b' cannot be written to CSV: its name has a comma") !=
               std::string::npos);
     }
     {
         layer_graph_builder b("bad");
         const auto in = b.add_layer({.name = "in", .kind = "input", .output_bytes = 4});
         b.add_layer({.name = "a;b", .output_bytes = 4}, {in});
-        CHECK(error_message(error_kind::validation, [&] { write(b); }).find("a semicolon") != std::string::npos);
+        CHECK(error_message(error_kind::validation, [&] { write(b); }).find("a semicolon") !=
+              std::string::npos);
     }
     {
         layer_graph_builder b("bad");
         const auto in = b.add_layer({.name = "in", .kind = " input", .output_bytes = 4});
         b.add_layer({.name = "fc", .output_bytes = 4}, {in});
         b.set_input_bytes(4);
-        CHECK(error_message(error_kind::validation, [&] { write(b); }).find("its kind has leading or trailing blanks") !=
-              std::string::npos);
+        CHECK(error_message(error_kind::validation, [&] {
+                  write(b);
+              }).find("its kind has leading or trailing blanks") != std::string::npos);
     }
     {
         layer_graph_builder b("bad");
         const auto in = b.add_layer({.name = "in", .kind = "input", .output_bytes = 4});
         b.add_layer({.name = "fc", .output_bytes = 4}, {in});
         b.set_input_bytes(8);
-        CHECK(error_message(error_kind::validation, [&] { write(b); }).find("input bytes (8) differ") != std::string::npos);
+        CHECK(error_message(error_kind::validation, [&] {
+                  write(b);
+              }).find("input bytes (8) differ") != std::string::npos);
     }
 }

@@ -3,10 +3,10 @@
 // the time limit, the incumbent and the errors.
 #include <eosdnn/milp/cbc.hpp>
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/optim/exact.hpp>
 
@@ -47,11 +47,15 @@ environment random_environment(std::uint64_t seed, std::size_t servers, bool sec
                                std::optional<std::pair<node_id, double>> capacity = {}) {
     std::mt19937_64 rng(seed);
     const auto u = [&](double lo, double hi) { return optim_test::uniform(rng, lo, hi); };
-    const auto log_u = [&](double lo, double hi) { return std::exp(u(std::log(lo), std::log(hi))); };
+    const auto log_u = [&](double lo, double hi) {
+        return std::exp(u(std::log(lo), std::log(hi)));
+    };
     environment_builder b;
-    b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = log_u(1e10, 5e10),
-                .power = power_profile{.compute_w = u(1, 5), .transmit_w = u(0.5, 3),
-                                       .idle_w = u(0.05, 0.5)}});
+    b.add_node({.name = "phone",
+                .tier = tier::local,
+                .flops_per_s = log_u(1e10, 5e10),
+                .power = power_profile{
+                    .compute_w = u(1, 5), .transmit_w = u(0.5, 3), .idle_w = u(0.05, 0.5)}});
     if (second_phone)
         b.add_node({.name = "phone2", .tier = tier::local, .flops_per_s = log_u(1e10, 5e10)});
     for (std::size_t i = 0; i < servers; ++i) {
@@ -141,8 +145,8 @@ template <class Model>
 void check_matches_enumeration(const layer_graph& graph, delay_evaluator<Model>& problem) {
     const exact_result r = solve_milp(graph, problem);
     const enumerated_plan reference = enumerate_placements(problem);
-    INFO("cbc " << r.value.objective << " enumeration " << reference.value.objective
-                << " bound " << r.lower_bound << " nodes " << r.search_nodes);
+    INFO("cbc " << r.value.objective << " enumeration " << reference.value.objective << " bound "
+                << r.lower_bound << " nodes " << r.search_nodes);
     CHECK(r.method == "cbc");
     CHECK(r.proven_optimal);
     CHECK_FALSE(r.timed_out);
@@ -217,13 +221,14 @@ TEST_CASE("cbc: equals enumeration with the energy term") {
         std::mt19937_64 rng(seed);
         const size_case sc = sizes[seed % std::size(sizes)];
         const layer_graph g = random_model(sc.layers, rng);
-        const eco_mode_model model{analytic_model(random_environment(seed, sc.servers, seed % 2 == 1)),
-                                   seed % 2 ? 0.6 : 1.0};
+        const eco_mode_model model{
+            analytic_model(random_environment(seed, sc.servers, seed % 2 == 1)),
+            seed % 2 ? 0.6 : 1.0};
         // From energy only to mostly latency, with and without the upload.
         const double energy_weight = seed % 3 == 0 ? 5.0 : 1.0;
         const double latency_weight = seed % 4 == 0 ? 0.0 : 1.0;
-        delay_evaluator problem(g, model, {.latency_weight = latency_weight,
-                                           .energy_weight = energy_weight});
+        delay_evaluator problem(g, model,
+                                {.latency_weight = latency_weight, .energy_weight = energy_weight});
         check_matches_enumeration(g, problem);
         const exact_result r = solve_milp(g, problem);
         CHECK(r.value.energy_j > 0);
@@ -245,8 +250,8 @@ TEST_CASE("cbc: equals enumeration when a memory capacity rules out the free opt
         // Half the parameters the free optimum puts on its most loaded node.
         std::vector<double> load(free_model.env().size(), 0.0);
         for (layer_id j = 0; j < g.size(); ++j) load[free_best.placement[j]] += g[j].param_bytes;
-        const auto busiest = static_cast<node_id>(
-            std::max_element(load.begin(), load.end()) - load.begin());
+        const auto busiest =
+            static_cast<node_id>(std::max_element(load.begin(), load.end()) - load.begin());
         const analytic_model model(random_environment(seed, sc.servers, second_phone,
                                                       std::pair{busiest, load[busiest] / 2}));
         delay_evaluator problem(g, model);
@@ -363,10 +368,10 @@ TEST_CASE("cbc: bad inputs throw eosdnn::error naming the problem") {
         return m;
     }();
     environment_builder b;
-    const auto phone = b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 2e10,
-                                   .memory_bytes = largest / 2});
-    const auto edge = b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 5e11,
-                                  .memory_bytes = largest / 2});
+    const auto phone = b.add_node(
+        {.name = "phone", .tier = tier::local, .flops_per_s = 2e10, .memory_bytes = largest / 2});
+    const auto edge = b.add_node(
+        {.name = "edge", .tier = tier::edge, .flops_per_s = 5e11, .memory_bytes = largest / 2});
     b.connect(phone, edge, {.bandwidth_Bps = mbps(30), .latency_s = 0.005});
     const analytic_model tight(b.build());
     delay_evaluator impossible(g, tight);

@@ -40,13 +40,17 @@ void agree(const layer_graph& g, delay_evaluator<Model>& p) {
 
 }  // namespace
 
-TEST_CASE("cbc and the native exact solver agree on the zoo and the profiles in four hard "
-          "environments of 3-6 nodes" * doctest::test_suite("slow")) {
+TEST_CASE(
+    "cbc and the native exact solver agree on the zoo and the profiles in four hard "
+    "environments of 3-6 nodes" *
+    doctest::test_suite("slow")) {
     std::vector<std::pair<std::string, layer_graph>> models;
-    for (std::string_view name : zoo_model_names()) models.emplace_back(std::string(name), zoo_model(name));
+    for (std::string_view name : zoo_model_names())
+        models.emplace_back(std::string(name), zoo_model(name));
     for (const char* csv : {"alexnet", "googlenet", "resnet50"})
-        models.emplace_back(std::string(csv) + ".csv",
-                            read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv"));
+        models.emplace_back(
+            std::string(csv) + ".csv",
+            read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv"));
     for (const auto& named_env : optim_test::hard_environments()) {
         const profiled_model model(named_env.env);
         for (const auto& named : models) {
@@ -60,11 +64,14 @@ TEST_CASE("cbc and the native exact solver agree on the zoo and the profiles in 
     }
 }
 
-TEST_CASE("cbc and the native exact solver agree on random DAGs of 20-300 layers - series-parallel "
-          "and not - over 3-6 nodes" * doctest::test_suite("slow")) {
+TEST_CASE(
+    "cbc and the native exact solver agree on random DAGs of 20-300 layers - series-parallel "
+    "and not - over 3-6 nodes" *
+    doctest::test_suite("slow")) {
     const auto envs = optim_test::hard_environments();
     int instance = 0;
-    for (dag_shape shape : {dag_shape::residual, dag_shape::inception, dag_shape::mixed, dag_shape::layered})
+    for (dag_shape shape :
+         {dag_shape::residual, dag_shape::inception, dag_shape::mixed, dag_shape::layered})
         for (std::size_t layers : {20, 80, 300}) {
             const auto& named_env = envs[static_cast<std::size_t>(instance) % envs.size()];
             const std::uint64_t seed = 100 + static_cast<std::uint64_t>(instance++);
@@ -80,14 +87,18 @@ TEST_CASE("cbc and the native exact solver agree on random DAGs of 20-300 layers
         }
 }
 
-TEST_CASE("cbc and the native exact solver agree when memory capacities bind" * doctest::test_suite("slow")) {
+TEST_CASE("cbc and the native exact solver agree when memory capacities bind" *
+          doctest::test_suite("slow")) {
     // Every server holds less than ResNet-18's 46.8 MB of parameters, so its plans must spread
     // the model over the servers and the phone.
     environment_builder b;
     const auto phone = b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 2e10});
-    const auto edge1 = b.add_node({.name = "edge1", .tier = tier::edge, .flops_per_s = 1e12, .memory_bytes = 40e6});
-    const auto edge2 = b.add_node({.name = "edge2", .tier = tier::edge, .flops_per_s = 2e12, .memory_bytes = 30e6});
-    const auto cloud = b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 1e13, .memory_bytes = 20e6});
+    const auto edge1 = b.add_node(
+        {.name = "edge1", .tier = tier::edge, .flops_per_s = 1e12, .memory_bytes = 40e6});
+    const auto edge2 = b.add_node(
+        {.name = "edge2", .tier = tier::edge, .flops_per_s = 2e12, .memory_bytes = 30e6});
+    const auto cloud = b.add_node(
+        {.name = "cloud", .tier = tier::cloud, .flops_per_s = 1e13, .memory_bytes = 20e6});
     b.connect(phone, edge1, {.bandwidth_Bps = mbps(40), .latency_s = 0.005});
     b.connect(phone, edge2, {.bandwidth_Bps = mbps(20), .latency_s = 0.008});
     b.connect(phone, cloud, {.bandwidth_Bps = mbps(10), .latency_s = 0.04});

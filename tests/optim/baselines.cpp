@@ -5,10 +5,10 @@
 #include <eosdnn/optim/baselines/greedy.hpp>
 #include <eosdnn/optim/baselines/random_search.hpp>
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/incremental_chain.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/exact.hpp>
 #include <eosdnn/optim/optimiser.hpp>
 #include <eosdnn/optim/pso_ga.hpp>
@@ -20,10 +20,10 @@
 
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <span>
 #include <string>
 #include <type_traits>
-#include <random>
 #include <vector>
 
 using namespace eosdnn;
@@ -32,7 +32,8 @@ using problem_type = delay_evaluator<analytic_model>;
 static_assert(placement_optimiser<paper_pso_ga, problem_type>);
 static_assert(placement_optimiser<hybrid_pso_ga, problem_type>);
 static_assert(placement_optimiser<genetic_algorithm<>, problem_type>);
-static_assert(placement_optimiser<genetic_algorithm<k_gene_reset_mutation, uniform_crossover>, problem_type>);
+static_assert(
+    placement_optimiser<genetic_algorithm<k_gene_reset_mutation, uniform_crossover>, problem_type>);
 static_assert(placement_optimiser<discrete_pso<>, problem_type>);
 static_assert(placement_optimiser<random_search<>, problem_type>);
 static_assert(placement_optimiser<greedy_per_layer, problem_type>);
@@ -44,7 +45,9 @@ namespace {
 // solve(problem, seed, observer, stop) too.
 struct seed_only {
     template <placement_problem P>
-    optimisation_result solve(P&, std::uint64_t) const { return {}; }
+    optimisation_result solve(P&, std::uint64_t) const {
+        return {};
+    }
 };
 }  // namespace
 static_assert(!placement_optimiser<seed_only, problem_type>);
@@ -61,9 +64,10 @@ struct fixture {
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("a stochastic baseline returns a valid, reproducible plan no better than the optimum", O,
-                   genetic_algorithm<>, genetic_algorithm<segment_reset_mutation, uniform_crossover>,
-                   discrete_pso<>, random_search<>) {
+TEST_CASE_TEMPLATE(
+    "a stochastic baseline returns a valid, reproducible plan no better than the optimum", O,
+    genetic_algorithm<>, genetic_algorithm<segment_reset_mutation, uniform_crossover>,
+    discrete_pso<>, random_search<>) {
     fixture f;
     const O optimiser{};
     const optimisation_result a = optimiser.solve(f.problem, 3), b = optimiser.solve(f.problem, 3);
@@ -74,16 +78,19 @@ TEST_CASE_TEMPLATE("a stochastic baseline returns a valid, reproducible plan no 
     CHECK(a.value.objective >= f.optimum * (1 - 1e-12));
     CHECK(a.evaluations > 0);
     CHECK(!a.log.empty());
-    for (std::size_t i = 1; i < a.log.size(); ++i) CHECK(a.log[i].best_objective <= a.log[i - 1].best_objective);
+    for (std::size_t i = 1; i < a.log.size(); ++i)
+        CHECK(a.log[i].best_objective <= a.log[i - 1].best_objective);
 }
 
 TEST_CASE("the GA and the plain PSO give the same result on two threads") {
     fixture f;
     const auto g1 = genetic_algorithm<>({.population = 20, .generations = 30}).solve(f.problem, 5);
-    const auto g2 = genetic_algorithm<>({.population = 20, .generations = 30, .threads = 2}).solve(f.problem, 5);
+    const auto g2 = genetic_algorithm<>({.population = 20, .generations = 30, .threads = 2})
+                        .solve(f.problem, 5);
     CHECK(g1.log == g2.log);
     const auto p1 = discrete_pso<>({.population = 20, .iterations = 30}).solve(f.problem, 5);
-    const auto p2 = discrete_pso<>({.population = 20, .iterations = 30, .threads = 2}).solve(f.problem, 5);
+    const auto p2 =
+        discrete_pso<>({.population = 20, .iterations = 30, .threads = 2}).solve(f.problem, 5);
     CHECK(p1.log == p2.log);
     const auto r1 = random_search<>({.evaluations = 500}).solve(f.problem, 5);
     const auto r2 = random_search<>({.evaluations = 500, .threads = 2}).solve(f.problem, 5);
@@ -103,7 +110,8 @@ TEST_CASE("baseline options are validated, naming the field") {
         genetic_algorithm<>({.crossover_rate = -1});
         FAIL("no throw");
     } catch (const error& e) {
-        CHECK(std::string(e.what()).find("genetic_algorithm_options.crossover_rate") != std::string::npos);
+        CHECK(std::string(e.what()).find("genetic_algorithm_options.crossover_rate") !=
+              std::string::npos);
     }
 }
 
@@ -163,18 +171,26 @@ struct recorder {
 template <class O>
 O small();
 template <>
-genetic_algorithm<> small<genetic_algorithm<>>() { return genetic_algorithm<>({.population = 12, .generations = 40}); }
+genetic_algorithm<> small<genetic_algorithm<>>() {
+    return genetic_algorithm<>({.population = 12, .generations = 40});
+}
 template <>
-discrete_pso<> small<discrete_pso<>>() { return discrete_pso<>({.population = 12, .iterations = 40}); }
+discrete_pso<> small<discrete_pso<>>() {
+    return discrete_pso<>({.population = 12, .iterations = 40});
+}
 template <>
-random_search<> small<random_search<>>() { return random_search<>({.evaluations = 480, .batch = 12}); }
+random_search<> small<random_search<>>() {
+    return random_search<>({.evaluations = 480, .batch = 12});
+}
 template <>
-greedy_per_layer small<greedy_per_layer>() { return greedy_per_layer(true); }
+greedy_per_layer small<greedy_per_layer>() {
+    return greedy_per_layer(true);
+}
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("every baseline shows each iteration to the observer and can be stopped by it", O,
-                   genetic_algorithm<>, discrete_pso<>, random_search<>, greedy_per_layer) {
+TEST_CASE_TEMPLATE("every baseline shows each iteration to the observer and can be stopped by it",
+                   O, genetic_algorithm<>, discrete_pso<>, random_search<>, greedy_per_layer) {
     fixture f;
     const O optimiser = small<O>();
     // Without a stop from the observer: one call per iteration, 0..n, the same records as the log.
@@ -207,7 +223,9 @@ TEST_CASE_TEMPLATE("every stochastic baseline honours the stop condition given t
     fixture f;
     const O optimiser = small<O>();
     std::size_t calls = 0;
-    auto count = [&](const iteration_record& r, std::span<const node_id>) { CHECK(r.iteration == calls++); };
+    auto count = [&](const iteration_record& r, std::span<const node_id>) {
+        CHECK(r.iteration == calls++);
+    };
     // An iteration limit below the planned one...
     const auto a = optimiser.solve(f.problem, 4, count, max_iterations{.count = 6});
     CHECK(a.iterations == 6);
@@ -225,7 +243,8 @@ TEST_CASE_TEMPLATE("every stochastic baseline honours the stop condition given t
     CHECK(c.evaluations < 100 + 12);
     CHECK(c.log.back().evaluations == c.evaluations);
     // Composed conditions; max_iterations{} is the planned count (the horizon).
-    const auto d = optimiser.solve(f.problem, 4, no_observer{}, max_iterations{} || stall_iterations{.count = 3});
+    const auto d = optimiser.solve(f.problem, 4, no_observer{},
+                                   max_iterations{} || stall_iterations{.count = 3});
     const auto planned = optimiser.solve(f.problem, 4);
     CHECK(d.iterations <= planned.iterations);
     std::size_t stall = 0;
@@ -238,23 +257,26 @@ TEST_CASE_TEMPLATE("every stochastic baseline honours the stop condition given t
     CHECK(e.placement == c.placement);
     CHECK(e.value.objective == c.value.objective);
     // An invalid stop is refused.
-    CHECK_THROWS_AS(optimiser.solve(f.problem, 4, no_observer{}, stall_iterations{.count = 0}), error);
+    CHECK_THROWS_AS(optimiser.solve(f.problem, 4, no_observer{}, stall_iterations{.count = 0}),
+                    error);
 }
 
 TEST_CASE("the options' stall is the default stop of the baselines") {
     fixture f;
-    const auto ga = genetic_algorithm<>({.population = 12, .generations = 500, .stall = 5}).solve(f.problem, 6);
+    const auto ga =
+        genetic_algorithm<>({.population = 12, .generations = 500, .stall = 5}).solve(f.problem, 6);
     std::size_t stall = 0;
     for (std::size_t i = 1; i < ga.log.size(); ++i)
         stall = ga.log[i].best_objective < ga.log[i - 1].best_objective ? 0 : stall + 1;
     CHECK(ga.iterations < 500);
     CHECK(stall == 5);
-    const auto rs = random_search<>({.evaluations = 5000, .batch = 10, .stall = 4}).solve(f.problem, 6);
+    const auto rs =
+        random_search<>({.evaluations = 5000, .batch = 10, .stall = 4}).solve(f.problem, 6);
     CHECK(rs.evaluations < 5000);
     CHECK(rs.log.size() == rs.iterations + 1);
     const auto full = random_search<>({.evaluations = 550, .batch = 100}).solve(f.problem, 6);
     CHECK(full.evaluations == 600);  // whole batches
-    CHECK(full.iterations == 5);      // the first batch is iteration 0
+    CHECK(full.iterations == 5);     // the first batch is iteration 0
 }
 
 TEST_CASE("greedy ends at a pass that improves nothing, or when told to") {
@@ -264,7 +286,8 @@ TEST_CASE("greedy ends at a pass that improves nothing, or when told to") {
     CHECK(all.log[all.log.size() - 1].best_objective == all.log[all.log.size() - 2].best_objective);
     for (std::size_t i = 1; i + 1 < all.log.size(); ++i)
         CHECK(all.log[i].best_objective < all.log[i - 1].best_objective);
-    const auto one = greedy_per_layer().solve(f.problem, 0, no_observer{}, max_iterations{.count = 1});
+    const auto one =
+        greedy_per_layer().solve(f.problem, 0, no_observer{}, max_iterations{.count = 1});
     CHECK(one.iterations == 1);
     CHECK(one.log.size() == 2);
     CHECK(one.log[1] == all.log[1]);
@@ -273,13 +296,15 @@ TEST_CASE("greedy ends at a pass that improves nothing, or when told to") {
 TEST_CASE("the one-shot baselines show their plan to the observer once") {
     fixture f;
     recorder tier_seen{.dimension = f.graph.size()};
-    const auto t = tier_baseline(f.model.env(), tier::cloud).solve(f.problem, 1, tier_seen, max_iterations{});
+    const auto t =
+        tier_baseline(f.model.env(), tier::cloud).solve(f.problem, 1, tier_seen, max_iterations{});
     REQUIRE(tier_seen.seen.size() == 1);
     CHECK(tier_seen.seen[0].iteration == 0);
     CHECK(tier_seen.seen[0].best_objective == t.value.objective);
     CHECK(t.log == tier_seen.seen);
     recorder exact_seen{.stop_at = 0, .dimension = f.graph.size()};
-    const auto e = exact_baseline<analytic_model>(f.graph, f.model).solve(f.problem, 1, exact_seen, max_iterations{});
+    const auto e = exact_baseline<analytic_model>(f.graph, f.model)
+                       .solve(f.problem, 1, exact_seen, max_iterations{});
     REQUIRE(exact_seen.seen.size() == 1);
     CHECK(e.stopped_by_observer);
     CHECK(e.log == exact_seen.seen);

@@ -3,7 +3,6 @@
 #include <eosdnn/optim/bucket_search.hpp>
 #include <eosdnn/optim/min_sum_model.hpp>
 
-
 #include "../error_message.hpp"
 
 #include <doctest/doctest.h>
@@ -76,7 +75,8 @@ TEST_CASE("solve_min_sum: equals brute force with exact tables and with mini-buc
     std::mt19937_64 rng(2024);
     for (int trial = 0; trial < 120; ++trial) {
         const bool forbid = trial % 3 == 1, capacities = trial % 4 == 2;
-        const min_sum_model m = random_model(4 + static_cast<std::size_t>(trial % 7), rng, forbid, capacities);
+        const min_sum_model m =
+            random_model(4 + static_cast<std::size_t>(trial % 7), rng, forbid, capacities);
         const double best = brute_force(m);
         for (std::size_t budget : {std::size_t{1} << 22, std::size_t{4}}) {
             CAPTURE(trial);
@@ -127,14 +127,16 @@ TEST_CASE("solve_min_sum: a time limit returns the incumbent or better and a val
     min_sum_model m;
     for (int v = 0; v < 60; ++v) m.add_variable(4);
     for (min_sum_model::variable a = 0; a < 60; ++a)
-        for (min_sum_model::variable b = a + 1; b < 60; b += 1 + static_cast<min_sum_model::variable>(rng() % 5)) {
+        for (min_sum_model::variable b = a + 1; b < 60;
+             b += 1 + static_cast<min_sum_model::variable>(rng() % 5)) {
             std::vector<double> t(16);
             for (double& e : t) e = unit(rng);
             m.add_factor({a, b}, t);
         }
     std::vector<value_type> start(60, 0);
     const double start_value = m.evaluate(start);
-    const auto r = eosdnn::solve_min_sum(m, {.time_limit_s = 0.05, .table_entries = 4, .incumbent = start});
+    const auto r =
+        eosdnn::solve_min_sum(m, {.time_limit_s = 0.05, .table_entries = 4, .incumbent = start});
     CHECK(r.timed_out);
     CHECK_FALSE(r.proven_optimal);
     REQUIRE(r.assignment.size() == 60);
@@ -156,7 +158,10 @@ TEST_CASE("min_sum_model: bad input is refused with a message") {
     says(validation_message([&] { m.add_factor({v}, {0, 0, 0}); }), "has 3 entries, expected 2");
     says(validation_message([&] { m.add_factor({v}, {0, std::nan("")}); }), "numbers or +infinity");
     says(validation_message([&] { m.add_factor({7}, {0}); }), "names variable 7");
-    says(validation_message([&] { eosdnn::solve_min_sum(m, {.incumbent = {0, 1}}); }),
+    says(validation_message([&] {
+             eosdnn::solve_min_sum(m, {.incumbent = {0, 1}});
+         }),
          "incumbent has 2 values for 1 variables");
-    says(validation_message([&] { eosdnn::solve_min_sum(m, {.relative_gap = 1}); }), "relative_gap");
+    says(validation_message([&] { eosdnn::solve_min_sum(m, {.relative_gap = 1}); }),
+         "relative_gap");
 }

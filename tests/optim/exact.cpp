@@ -1,8 +1,8 @@
 #include <eosdnn/optim/exact.hpp>
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 
 #if __has_include(<eosdnn/cost/delay_evaluator.hpp>)
@@ -34,10 +34,10 @@ using pin_list = std::vector<std::optional<node_id>>;
 
 // Fixed seeds: every run checks the same instances, and a failure names its seed.
 constexpr std::array<std::uint32_t, 48> seeds = {
-    1,     2,     3,     5,     8,     13,    21,    34,    55,    89,    144,   233,
-    377,   610,   987,   1597,  2584,  4181,  6765,  10946, 17711, 28657, 46368, 75025,
-    7,     77,    777,   7777,  31337, 4242,  1234,  4321,  9999,  1001,  2002,  3003,
-    11,    101,   1009,  10007, 65537, 271828, 314159, 161803, 141421, 173205, 223606, 99};
+    1,   2,   3,    5,     8,     13,     21,     34,     55,     89,     144,    233,
+    377, 610, 987,  1597,  2584,  4181,   6765,   10946,  17711,  28657,  46368,  75025,
+    7,   77,  777,  7777,  31337, 4242,   1234,   4321,   9999,   1001,   2002,   3003,
+    11,  101, 1009, 10007, 65537, 271828, 314159, 161803, 141421, 173205, 223606, 99};
 
 double uniform(std::mt19937& rng, double lo, double hi) {
     return boost::random::uniform_real_distribution<double>(lo, hi)(rng);
@@ -73,9 +73,8 @@ environment random_environment(std::mt19937& rng, bool second_local, std::size_t
                     .tier = tier::edge,
                     .flops_per_s = log_uniform(rng, 1e9, 1e11)});
     if (cloud)
-        b.add_node({.name = "cloud",
-                    .tier = tier::cloud,
-                    .flops_per_s = log_uniform(rng, 1e10, 1e12)});
+        b.add_node(
+            {.name = "cloud", .tier = tier::cloud, .flops_per_s = log_uniform(rng, 1e10, 1e12)});
     const std::size_t n = b.size();
     for (std::size_t a = 0; a < n; ++a)
         for (std::size_t c = a + 1; c < n; ++c) {
@@ -315,8 +314,8 @@ TEST_CASE("exact: viterbi breaks ties towards the lowest node index") {
     const analytic_model model(b.build());
     layer_graph_builder gb("tie");
     for (std::size_t i = 0; i < 4; ++i) {
-        gb.add_layer({.name = "l" + std::to_string(i), .kind = "conv", .flops = 1e9,
-                      .output_bytes = 1e3});
+        gb.add_layer(
+            {.name = "l" + std::to_string(i), .kind = "conv", .flops = 1e9, .output_bytes = 1e3});
         if (i > 0) gb.add_edge(i - 1, i);
     }
     gb.set_input_bytes(1e3);
@@ -535,8 +534,7 @@ TEST_CASE("exact: bad inputs throw eosdnn::error naming the problem") {
         expect(thrown_by([&] { viterbi_chain(dag, model); }), "viterbi_chain", "is not a chain");
         expect(thrown_by([&] { viterbi_chain(chain, model, 2); }), "viterbi_chain",
                "device node 2 ('edge0') is not a local device");
-        expect(thrown_by([&] { viterbi_chain(chain, model, 9); }), "viterbi_chain",
-               "out of range");
+        expect(thrown_by([&] { viterbi_chain(chain, model, 9); }), "viterbi_chain", "out of range");
         expect(thrown_by([&] { viterbi_chain(chain, model, 0, pin_list(3)); }), "viterbi_chain",
                "pinned has 3 entries but the model has 4 layers");
         pin_list other_device(4);
@@ -559,8 +557,8 @@ TEST_CASE("exact: bad inputs throw eosdnn::error naming the problem") {
                "device node 3 ('cloud') is not a local device");
         pin_list third(dag.size());
         third[1] = 3;  // the cloud, while the cut is between the phone and the edge
-        expect(thrown_by([&] { min_cut_two_nodes(dag, model, 0, 2, third); }),
-               "min_cut_two_nodes", "layer 1 ('l1') is pinned to node 3 ('cloud')");
+        expect(thrown_by([&] { min_cut_two_nodes(dag, model, 0, 2, third); }), "min_cut_two_nodes",
+               "layer 1 ('l1') is pinned to node 3 ('cloud')");
         // A NaN capacity would silently corrupt the flow, so the cut refuses it.
         struct broken_model {
             const analytic_model* base;

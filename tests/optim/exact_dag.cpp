@@ -35,10 +35,14 @@ using optim_test::uniform;
 environment random_environment(std::size_t nodes, std::mt19937_64& rng, double edge_memory = 0) {
     environment_builder b;
     std::vector<node_id> ids;
-    ids.push_back(b.add_node({.name = "device", .tier = tier::local, .flops_per_s = 1e10,
-                              .power = power_profile{.compute_w = 3, .transmit_w = 1.5, .idle_w = 0.3}}));
+    ids.push_back(
+        b.add_node({.name = "device",
+                    .tier = tier::local,
+                    .flops_per_s = 1e10,
+                    .power = power_profile{.compute_w = 3, .transmit_w = 1.5, .idle_w = 0.3}}));
     for (std::size_t k = 1; k < nodes; ++k) {
-        node n{.name = "s" + std::to_string(k), .tier = k + 1 == nodes ? tier::cloud : tier::edge,
+        node n{.name = "s" + std::to_string(k),
+               .tier = k + 1 == nodes ? tier::cloud : tier::edge,
                .flops_per_s = std::pow(10.0, uniform(rng, 10.5, 12.5))};
         if (k == 1 && edge_memory > 0) n.memory_bytes = edge_memory;
         ids.push_back(b.add_node(n));
@@ -46,8 +50,9 @@ environment random_environment(std::size_t nodes, std::mt19937_64& rng, double e
     for (node_id a : ids)
         for (node_id c : ids)
             if (a != c)
-                b.connect_one_way(a, c, {.bandwidth_Bps = mbps(std::pow(10.0, uniform(rng, 0, 3))),
-                                         .latency_s = uniform(rng, 0.0005, 0.03)});
+                b.connect_one_way(a, c,
+                                  {.bandwidth_Bps = mbps(std::pow(10.0, uniform(rng, 0, 3))),
+                                   .latency_s = uniform(rng, 0.0005, 0.03)});
     return b.build();
 }
 
@@ -94,7 +99,8 @@ TEST_CASE("solve_exact equals enumeration on random DAGs of 3-6 nodes") {
         // Branch and bound with a table budget too small for any join gives the same optimum.
         const exact_result split = solve_exact(problem, {.table_entries = 64});
         CHECK(split.proven_optimal == best.value.feasible());
-        if (best.value.feasible()) CHECK(relative(split.value.objective, best.value.objective) < 1e-9);
+        if (best.value.feasible())
+            CHECK(relative(split.value.objective, best.value.objective) < 1e-9);
     }
     CHECK(cases >= 70);
 }
@@ -123,7 +129,8 @@ TEST_CASE("solve_exact equals Viterbi on chains and the min cut on two nodes at 
     }
 }
 
-TEST_CASE("solve_exact: a time limit keeps a valid plan and bound and an incumbent is never lost" * doctest::test_suite("slow")) {
+TEST_CASE("solve_exact: a time limit keeps a valid plan and bound and an incumbent is never lost" *
+          doctest::test_suite("slow")) {
     std::mt19937_64 rng(3);
     const layer_graph g = optim_test::random_dag(400, rng);
     const environment env = random_environment(6, rng);
@@ -133,7 +140,8 @@ TEST_CASE("solve_exact: a time limit keeps a valid plan and bound and an incumbe
     REQUIRE(full.proven_optimal);
     // A budget of 64 entries forces mini-buckets; a microsecond stops the search early.
     const std::vector<node_id> local(g.size(), 0);
-    const exact_result cut = solve_exact(p, {.time_limit_s = 1e-6, .table_entries = 64, .incumbent = local});
+    const exact_result cut =
+        solve_exact(p, {.time_limit_s = 1e-6, .table_entries = 64, .incumbent = local});
     CHECK(cut.placement.size() == g.size());
     CHECK(cut.lower_bound <= full.value.objective);
     CHECK(cut.value.objective <= p.evaluate(std::span<const node_id>(local)).objective);
@@ -189,8 +197,8 @@ TEST_CASE("lower bounds: the structural bound and certify() hold on every schedu
         const layer_graph g = optim_test::random_dag(6, rng);
         const environment env = random_environment(3 + static_cast<std::size_t>(trial % 3), rng);
         const analytic_model model(env);
-        for (auto schedule : {dag_schedule::sequential, dag_schedule::list_scheduled,
-                              dag_schedule::unbounded}) {
+        for (auto schedule :
+             {dag_schedule::sequential, dag_schedule::list_scheduled, dag_schedule::unbounded}) {
             delay_evaluator<analytic_model> p(g, model, {.schedule = schedule});
             const double optimum = enumerate_placements(p).value.objective;
             CHECK(structural_lower_bound(p) <= optimum * (1 + 1e-12));
@@ -216,7 +224,8 @@ TEST_CASE("lower bounds: several tasks are bounded by their critical paths") {
     for (int trial = 0; trial < 6; ++trial) {
         const layer_graph a = optim_test::random_dag(4, rng), b = optim_test::random_chain(3, rng);
         std::vector<dnn_task> tasks{{.graph = a, .device = 0}, {.graph = b, .device = 1}};
-        for (auto aggregate : {task_aggregate::mean, task_aggregate::makespan, task_aggregate::sum}) {
+        for (auto aggregate :
+             {task_aggregate::mean, task_aggregate::makespan, task_aggregate::sum}) {
             multi_task_evaluator<analytic_model> p(tasks, model, {.aggregate = aggregate});
             const double optimum = enumerate_placements(p).value.objective;
             const double bound = structural_lower_bound(p);
@@ -239,12 +248,13 @@ TEST_CASE("solve_exact: bad input is refused with a message") {
     delay_evaluator<analytic_model> p(g, model);
     says(test::validation_message([&] { solve_exact(p, {.time_limit_s = -1}); }),
          "exact_options.time_limit_s");
-    says(test::validation_message([&] { solve_exact(p, {.incumbent = {0, 1}}); }),
+    says(test::validation_message([&] {
+             solve_exact(p, {.incumbent = {0, 1}});
+         }),
          "incumbent has 2 genes for 23 layers");
     std::vector<std::vector<node_id>> domains(g.size(), std::vector<node_id>{0});
     domains[3] = {};
-    says(test::validation_message([&] {
-             solve_exact_within(p, std::span<const std::vector<node_id>>(domains));
-         }),
+    says(test::validation_message(
+             [&] { solve_exact_within(p, std::span<const std::vector<node_id>>(domains)); }),
          "layer 3 may take no node");
 }

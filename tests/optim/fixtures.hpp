@@ -2,9 +2,9 @@
 // Instances shared by the optimiser tests: environments with slow, medium and fast links, random
 // chains and DAGs, and a tiny placement problem whose optimum is known.
 
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 
@@ -38,10 +38,10 @@ inline environment three_tier(link_speed speed) {
     const double up = device_mbps(speed);
     auto phone = env.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 2e10});
     auto edge1 = env.add_node({.name = "edge1", .tier = tier::edge, .flops_per_s = 4e11});
-    auto edge2 = env.add_node({.name = "edge2", .tier = tier::edge, .flops_per_s = 8e11,
-                               .speed_factor = 1.5});
-    auto cloud = env.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 4e12,
-                               .speed_factor = 2});
+    auto edge2 = env.add_node(
+        {.name = "edge2", .tier = tier::edge, .flops_per_s = 8e11, .speed_factor = 1.5});
+    auto cloud = env.add_node(
+        {.name = "cloud", .tier = tier::cloud, .flops_per_s = 4e12, .speed_factor = 2});
     env.connect(phone, edge1, {.bandwidth_Bps = mbps(up), .latency_s = 0.004});
     env.connect(phone, edge2, {.bandwidth_Bps = mbps(up / 2), .latency_s = 0.006});
     env.connect(phone, cloud, {.bandwidth_Bps = mbps(up / 4), .latency_s = 0.04});
@@ -84,11 +84,16 @@ inline double uniform(std::mt19937_64& rng, double lo, double hi) {
 /// A random layer: work, parameters and output spread over three orders of magnitude so that
 /// the optimum mixes nodes.
 inline layer random_layer(std::string name, std::mt19937_64& rng) {
-    return layer{.name = std::move(name), .kind = "conv", .macs = 0,
+    return layer{.name = std::move(name),
+                 .kind = "conv",
+                 .macs = 0,
                  .flops = std::pow(10.0, uniform(rng, 7, 10)),
                  .param_bytes = std::pow(10.0, uniform(rng, 3, 7)),
-                 .output_bytes = std::pow(10.0, uniform(rng, 3, 6)), .output_shape = {},
-                 .device_time_s = {}, .server_time_s = {}, .load_time_s = {}};
+                 .output_bytes = std::pow(10.0, uniform(rng, 3, 6)),
+                 .output_shape = {},
+                 .device_time_s = {},
+                 .server_time_s = {},
+                 .load_time_s = {}};
 }
 
 /// A random chain of n layers.
@@ -134,7 +139,8 @@ struct target_problem {
     std::vector<node_id> target;
     std::vector<std::vector<node_id>> choice_lists;
 
-    target_problem(std::vector<node_id> t, node_id k, bool fix_first = false) : target(std::move(t)) {
+    target_problem(std::vector<node_id> t, node_id k, bool fix_first = false)
+        : target(std::move(t)) {
         for (std::size_t g = 0; g < target.size(); ++g) {
             std::vector<node_id> c;
             for (node_id s = 0; s < k; ++s) c.push_back(s);

@@ -129,8 +129,10 @@ inline environment mesh_six() {
     std::vector<node_id> ids;
     ids.push_back(env.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 2e10}));
     for (int k = 1; k <= 4; ++k)
-        ids.push_back(env.add_node({.name = "edge" + std::to_string(k), .tier = tier::edge,
-                                    .flops_per_s = 1e9 * std::round(log_uniform(5e10, 1e12) / 1e9)}));
+        ids.push_back(
+            env.add_node({.name = "edge" + std::to_string(k),
+                          .tier = tier::edge,
+                          .flops_per_s = 1e9 * std::round(log_uniform(5e10, 1e12) / 1e9)}));
     ids.push_back(env.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 5e12}));
     const node_id cloud = ids.back();
     for (node_id a : ids)
@@ -143,7 +145,8 @@ inline environment mesh_six() {
             if (!phone && to_cloud) lo_mbps = 100, hi_mbps = 5000, lo_ms = 5, hi_ms = 40;
             const double bandwidth = std::round(log_uniform(lo_mbps, hi_mbps));
             const double latency_ms = std::round(10 * uniform(lo_ms, hi_ms)) / 10;
-            env.connect_one_way(a, b, {.bandwidth_Bps = mbps(bandwidth), .latency_s = latency_ms / 1000});
+            env.connect_one_way(a, b,
+                                {.bandwidth_Bps = mbps(bandwidth), .latency_s = latency_ms / 1000});
         }
     return env.build();
 }

@@ -2,11 +2,11 @@
 // the one a fresh full pass gives (bit for bit) and delay_evaluator's (to rounding).
 #include <eosdnn/cost/incremental_chain.hpp>
 
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/core/incremental.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/exact.hpp>
-#include <eosdnn/core/incremental.hpp>
 #include <eosdnn/optim/operators/crossover.hpp>
 #include <eosdnn/optim/operators/mutation.hpp>
 #include <eosdnn/optim/pinned_problem.hpp>
@@ -30,7 +30,9 @@ static_assert(placement_problem<pinned_problem<delay_evaluator<analytic_model>>>
 
 namespace {
 
-bool close(double a, double b) { return std::abs(a - b) <= 1e-12 * std::max(std::abs(a), std::abs(b)); }
+bool close(double a, double b) {
+    return std::abs(a - b) <= 1e-12 * std::max(std::abs(a), std::abs(b));
+}
 
 void check_same(const evaluation& inc, const evaluation& full) {
     CHECK(close(inc.delay_s, full.delay_s));
@@ -47,7 +49,8 @@ layer_graph shuffled_chain(std::size_t n, std::mt19937_64& rng) {
     for (std::size_t i = n; i-- > 1;) std::swap(order[i], order[rng() % (i + 1)]);
     layer_graph_builder b("shuffled");
     b.set_input_bytes(1000);
-    for (std::size_t i = 0; i < n; ++i) b.add_layer(optim_test::random_layer("l" + std::to_string(i), rng));
+    for (std::size_t i = 0; i < n; ++i)
+        b.add_layer(optim_test::random_layer("l" + std::to_string(i), rng));
     for (std::size_t i = 1; i < n; ++i) b.add_edge(order[i - 1], order[i]);
     return b.build();
 }
@@ -58,7 +61,8 @@ TEST_CASE("incremental chain evaluation equals full evaluation after random chan
     std::mt19937_64 rng(21);
     for (int instance = 0; instance < 24; ++instance) {
         const std::size_t n = 1 + rng() % 60;
-        const layer_graph g = instance % 3 == 2 ? shuffled_chain(n, rng) : optim_test::random_chain(n, rng);
+        const layer_graph g =
+            instance % 3 == 2 ? shuffled_chain(n, rng) : optim_test::random_chain(n, rng);
         environment_builder eb;
         const auto speed = static_cast<optim_test::link_speed>(instance % 3);
         analytic_model model(optim_test::three_tier(speed));
@@ -80,8 +84,9 @@ TEST_CASE("incremental chain evaluation equals full evaluation after random chan
             for (std::size_t a = 0; a < env.size(); ++a)
                 for (std::size_t b = 0; b < env.size(); ++b)
                     if (a != b)
-                        capped.connect_one_way(static_cast<node_id>(a), static_cast<node_id>(b),
-                                               *env.link_between(static_cast<node_id>(a), static_cast<node_id>(b)));
+                        capped.connect_one_way(
+                            static_cast<node_id>(a), static_cast<node_id>(b),
+                            *env.link_between(static_cast<node_id>(a), static_cast<node_id>(b)));
             model = analytic_model(capped.build());
         }
         incremental_chain<analytic_model> inc(g, model, options, limits);
@@ -99,11 +104,13 @@ TEST_CASE("incremental chain evaluation equals full evaluation after random chan
             case 1: r = k_gene_reset_mutation{.k = 3}(std::span<node_id>(x), space, rng); break;
             case 2:
                 for (auto& v : guide) v = space.choices(0)[rng() % space.choice_count(0)];
-                r = two_point_crossover{}(std::span<node_id>(x), std::span<const node_id>(guide), space, rng);
+                r = two_point_crossover{}(std::span<node_id>(x), std::span<const node_id>(guide),
+                                          space, rng);
                 break;
             default:
                 for (auto& v : guide) v = space.choices(0)[rng() % space.choice_count(0)];
-                r = uniform_crossover{}(std::span<node_id>(x), std::span<const node_id>(guide), space, rng);
+                r = uniform_crossover{}(std::span<node_id>(x), std::span<const node_id>(guide),
+                                        space, rng);
             }
             const evaluation step_value = inc.evaluate(state, x, r);
             auto fresh = inc.make_state();
@@ -121,7 +128,8 @@ TEST_CASE("incremental chain evaluation equals full evaluation after random chan
 TEST_CASE("incremental chain refuses DAGs and the energy term") {
     std::mt19937_64 rng(22);
     analytic_model model(optim_test::three_tier(optim_test::link_speed::fast));
-    CHECK_THROWS_AS(incremental_chain<analytic_model>(optim_test::random_dag(8, rng), model), error);
+    CHECK_THROWS_AS(incremental_chain<analytic_model>(optim_test::random_dag(8, rng), model),
+                    error);
     CHECK_THROWS_AS(incremental_chain<analytic_model>(optim_test::random_chain(8, rng), model,
                                                       {.energy_weight = 1}),
                     error);

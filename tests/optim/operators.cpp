@@ -13,12 +13,11 @@
 
 #include <boost/random/uniform_int_distribution.hpp>
 
-
 #include <cmath>
 #include <cstdint>
-#include <type_traits>
 #include <random>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 using namespace eosdnn;
@@ -35,7 +34,8 @@ static_assert(!mutation_operator<two_point_crossover, std::mt19937_64>);
 static_assert(!crossover_operator<uniform_reset_mutation, std::mt19937_64>);
 static_assert(inertia_schedule<adaptive_exponential_inertia>);
 static_assert(coefficient_schedule<linear_coefficients>);
-static_assert(stop_condition<decltype(max_iterations{} || (stall_iterations{} && max_evaluations{}))>);
+static_assert(
+    stop_condition<decltype(max_iterations{} || (stall_iterations{} && max_evaluations{}))>);
 // validate() is optional: the policies with nothing to check have none, the others do.
 static_assert(!validating_policy<uniform_reset_mutation>);
 static_assert(!validating_policy<segment_reset_mutation>);
@@ -58,7 +58,8 @@ struct swap_mutation {
         return {std::min(ga, gb), std::max(ga, gb) + 1};
     }
     template <std::uniform_random_bit_generator Rng>
-    eosdnn::gene_range operator()(std::span<eosdnn::node_id> x, const eosdnn::gene_space& s, Rng& rng) const {
+    eosdnn::gene_range operator()(std::span<eosdnn::node_id> x, const eosdnn::gene_space& s,
+                                  Rng& rng) const {
         const auto n = s.free_genes().size();
         if (n < 2) return {};
         boost::random::uniform_int_distribution<std::size_t> pick(0, n - 1);
@@ -86,9 +87,10 @@ std::vector<node_id> random_valid(const gene_space& s, std::mt19937_64& rng) {
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("a mutation keeps genes valid, never moves a fixed gene and reports what changed",
-                   M, uniform_reset_mutation, k_gene_reset_mutation, neighbour_tier_mutation,
-                   segment_reset_mutation, swap_mutation) {
+TEST_CASE_TEMPLATE(
+    "a mutation keeps genes valid, never moves a fixed gene and reports what changed", M,
+    uniform_reset_mutation, k_gene_reset_mutation, neighbour_tier_mutation, segment_reset_mutation,
+    swap_mutation) {
     std::mt19937_64 rng(11);
     const M mutation{};
     validate_policy(mutation);
@@ -109,7 +111,8 @@ TEST_CASE_TEMPLATE("a mutation keeps genes valid, never moves a fixed gene and r
         // Every built-in mutation moves at least one gene when one is free: a mutation that may
         // do nothing would silently lower the effective inertia. (The documented swap example
         // may do nothing, by design.)
-        if constexpr (!std::is_same_v<M, swap_mutation>) CHECK((changes > 0) == !space.free_genes().empty());
+        if constexpr (!std::is_same_v<M, swap_mutation>)
+            CHECK((changes > 0) == !space.free_genes().empty());
     }
 }
 
@@ -123,7 +126,8 @@ TEST_CASE_TEMPLATE("a crossover copies only from the guide and reports the hull 
         std::vector<node_id> x = random_valid(space, rng);
         const std::vector<node_id> guide = random_valid(space, rng);
         const std::vector<node_id> before = x;
-        const gene_range r = crossover(std::span<node_id>(x), std::span<const node_id>(guide), space, rng);
+        const gene_range r =
+            crossover(std::span<node_id>(x), std::span<const node_id>(guide), space, rng);
         REQUIRE(space.contains(x));
         for (std::size_t g = 0; g < x.size(); ++g) {
             CHECK((x[g] == before[g] || x[g] == guide[g]));
@@ -148,7 +152,8 @@ TEST_CASE_TEMPLATE("crossing with oneself changes nothing", C, two_point_crossov
 }
 
 TEST_CASE_TEMPLATE("operators are reproducible for a seed", M, uniform_reset_mutation,
-                   k_gene_reset_mutation, neighbour_tier_mutation, segment_reset_mutation, swap_mutation) {
+                   k_gene_reset_mutation, neighbour_tier_mutation, segment_reset_mutation,
+                   swap_mutation) {
     std::mt19937_64 gen(14);
     const gene_space space = mixed_space(25, gen);
     std::vector<node_id> a = random_valid(space, gen), b = a;
@@ -187,7 +192,8 @@ TEST_CASE("deterministic cores of the mutations") {
 }
 
 TEST_CASE("segment reset moves a block, skipping fixed genes and genes that refuse the value") {
-    const gene_space space(std::vector<std::vector<node_id>>{{0, 1}, {0}, {0, 1, 2}, {0, 2}, {0, 1}});
+    const gene_space space(
+        std::vector<std::vector<node_id>>{{0, 1}, {0}, {0, 1, 2}, {0, 2}, {0, 1}});
     std::vector<node_id> x{0, 0, 0, 0, 0};
     CHECK(segment_reset_mutation::apply(x, space, 4, 0, 1) == gene_range{0, 5});
     CHECK(x == std::vector<node_id>{1, 0, 1, 0, 1});
@@ -246,7 +252,8 @@ TEST_CASE("self-adaptive inertia: both readings and the limits of the rule") {
     CHECK(a.at(0) == doctest::Approx(0.2));
     CHECK(a.at(1) == doctest::Approx(0.8).epsilon(1e-6));
     CHECK(a.at(0.5) > a.at(0.2));
-    CHECK(a({.iteration = 0, .horizon = 10, .distance = 0, .swarm_similarity = 1}) == doctest::Approx(0.2));
+    CHECK(a({.iteration = 0, .horizon = 10, .distance = 0, .swarm_similarity = 1}) ==
+          doctest::Approx(0.2));
     const adaptive_exponential_inertia b{.reading = inertia_reading::swarm_similarity};
     CHECK(b({.iteration = 0, .horizon = 10, .distance = 0, .swarm_similarity = 1}) ==
           doctest::Approx(0.8).epsilon(1e-6));

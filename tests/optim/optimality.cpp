@@ -30,10 +30,12 @@ struct named_model {
 // The seven zoo models and the three measured profiles.
 std::vector<named_model> real_models() {
     std::vector<named_model> models;
-    for (std::string_view name : zoo_model_names()) models.push_back({std::string(name), zoo_model(name)});
+    for (std::string_view name : zoo_model_names())
+        models.push_back({std::string(name), zoo_model(name)});
     for (const char* csv : {"alexnet", "googlenet", "resnet50"})
-        models.push_back({std::string(csv) + ".csv",
-                          read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv")});
+        models.push_back(
+            {std::string(csv) + ".csv",
+             read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv")});
     return models;
 }
 
@@ -49,9 +51,11 @@ bool split(const layer_graph& g, std::span<const node_id> x, node_id device) {
 
 }  // namespace
 
-TEST_CASE("on the zoo and the profiles in four hard environments of 3-6 nodes - solve_exact proves "
-          "optima that split the model and the hybrid PSO-GA from a random start reaches each "
-          "for 10 of 10 seeds" * doctest::test_suite("slow")) {
+TEST_CASE(
+    "on the zoo and the profiles in four hard environments of 3-6 nodes - solve_exact proves "
+    "optima that split the model and the hybrid PSO-GA from a random start reaches each "
+    "for 10 of 10 seeds" *
+    doctest::test_suite("slow")) {
     const auto models = real_models();
     int split_optima = 0, cells = 0;
     for (const auto& named_env : optim_test::hard_environments()) {

@@ -4,9 +4,9 @@
 // stop condition given to solve() replaces the engine's own for that run.
 #include <eosdnn/optim/pso_ga.hpp>
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/incremental_chain.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/optim/optimiser.hpp>
 
 #include "fixtures.hpp"
@@ -34,7 +34,8 @@ struct fixture {
 };
 
 // Policies with nothing to check, hence no validate().
-struct first_free_to_last_choice {  // a mutation: the first free gene not on its last choice moves there
+struct
+    first_free_to_last_choice {  // a mutation: the first free gene not on its last choice moves there
     template <std::uniform_random_bit_generator Rng>
     gene_range operator()(std::span<node_id> x, const gene_space& space, Rng&) const {
         for (std::size_t g : space.free_genes()) {
@@ -75,24 +76,29 @@ using paper = pso_ga<uniform_reset_mutation, two_point_crossover, adaptive_expon
                      linear_coefficients, default_stop, std::mt19937_64>;
 static_assert(std::is_same_v<paper_pso_ga, paper>);
 static_assert(std::is_same_v<paper_pso_ga::with_mutation<segment_reset_mutation>, hybrid_pso_ga>);
-static_assert(std::is_same_v<paper_pso_ga::with_stop<max_evaluations>,
-                             pso_ga<uniform_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
-                                    linear_coefficients, max_evaluations>>);
+static_assert(
+    std::is_same_v<paper_pso_ga::with_stop<max_evaluations>,
+                   pso_ga<uniform_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
+                          linear_coefficients, max_evaluations>>);
 static_assert(std::is_same_v<hybrid_pso_ga::with_crossover<uniform_crossover>,
                              pso_ga<segment_reset_mutation, uniform_crossover>>);
-static_assert(std::is_same_v<paper_pso_ga::with_inertia<linear_inertia>::with_coefficients<constant_coefficients>,
-                             pso_ga<uniform_reset_mutation, two_point_crossover, linear_inertia,
-                                    constant_coefficients>>);
-static_assert(std::is_same_v<paper_pso_ga::with_engine<std::minstd_rand>::random_engine, std::minstd_rand>);
-static_assert(std::is_same_v<paper_pso_ga::with_engine<std::minstd_rand>::with_stop<max_iterations>,
-                             pso_ga<uniform_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
-                                    linear_coefficients, max_iterations, std::minstd_rand>>);
+static_assert(std::is_same_v<
+              paper_pso_ga::with_inertia<linear_inertia>::with_coefficients<constant_coefficients>,
+              pso_ga<uniform_reset_mutation, two_point_crossover, linear_inertia,
+                     constant_coefficients>>);
+static_assert(
+    std::is_same_v<paper_pso_ga::with_engine<std::minstd_rand>::random_engine, std::minstd_rand>);
+static_assert(
+    std::is_same_v<paper_pso_ga::with_engine<std::minstd_rand>::with_stop<max_iterations>,
+                   pso_ga<uniform_reset_mutation, two_point_crossover, adaptive_exponential_inertia,
+                          linear_coefficients, max_iterations, std::minstd_rand>>);
 
 // The named policies deduce the engine type and keep the paper's defaults for the others.
 static_assert(std::is_same_v<decltype(pso_ga({}, pso_ga_policies{.stop = max_evaluations{}})),
                              paper_pso_ga::with_stop<max_evaluations>>);
-static_assert(std::is_same_v<decltype(pso_ga({}, pso_ga_policies{.mutation = segment_reset_mutation{}})),
-                             hybrid_pso_ga>);
+static_assert(
+    std::is_same_v<decltype(pso_ga({}, pso_ga_policies{.mutation = segment_reset_mutation{}})),
+                   hybrid_pso_ga>);
 
 bool same_run(const optimisation_result& a, const optimisation_result& b) {
     return a.log == b.log && a.placement == b.placement && a.iterations == b.iterations &&
@@ -105,15 +111,17 @@ TEST_CASE("rebinding one policy keeps the others and runs as the spelled-out eng
     fixture f;
     const pso_ga_options options{.population = 12, .iterations = 40};
     // A base engine whose every policy differs from its default, so a lost value would show.
-    const auto base = pso_ga(options, pso_ga_policies{.mutation = k_gene_reset_mutation{.k = 3},
-                                                      .crossover = uniform_crossover{.rate = 0.3},
-                                                      .inertia = constant_inertia{.w = 0.4},
-                                                      .coefficients = constant_coefficients{.c1 = 0.6, .c2 = 0.7},
-                                                      .stop = max_iterations{.count = 25}});
+    const auto base =
+        pso_ga(options, pso_ga_policies{.mutation = k_gene_reset_mutation{.k = 3},
+                                        .crossover = uniform_crossover{.rate = 0.3},
+                                        .inertia = constant_inertia{.w = 0.4},
+                                        .coefficients = constant_coefficients{.c1 = 0.6, .c2 = 0.7},
+                                        .stop = max_iterations{.count = 25}});
     using spelled_base = pso_ga<k_gene_reset_mutation, uniform_crossover, constant_inertia,
                                 constant_coefficients, max_iterations>;
     static_assert(std::is_same_v<decltype(base), const spelled_base>);
-    const spelled_base positional(options, {.k = 3}, {.rate = 0.3}, {.w = 0.4}, {.c1 = 0.6, .c2 = 0.7}, {.count = 25});
+    const spelled_base positional(options, {.k = 3}, {.rate = 0.3}, {.w = 0.4},
+                                  {.c1 = 0.6, .c2 = 0.7}, {.count = 25});
     const auto reference = positional.solve(f.problem, 7);
     CHECK(same_run(base.solve(f.problem, 7), reference));
     CHECK(reference.iterations == 25);
@@ -127,8 +135,8 @@ TEST_CASE("rebinding one policy keeps the others and runs as the spelled-out eng
         CHECK(m.coefficients_schedule().c2 == 0.7);
         CHECK(m.stop().count == 25);
         CHECK(m.options().population == 12);
-        const spelled_base spelled(options, {.k = 5}, {.rate = 0.3}, {.w = 0.4}, {.c1 = 0.6, .c2 = 0.7},
-                                   {.count = 25});
+        const spelled_base spelled(options, {.k = 5}, {.rate = 0.3}, {.w = 0.4},
+                                   {.c1 = 0.6, .c2 = 0.7}, {.count = 25});
         const auto r = m.solve(f.problem, 7);
         CHECK(same_run(r, spelled.solve(f.problem, 7)));
         CHECK(!same_run(r, reference));  // the new mutation is the one used
@@ -137,9 +145,9 @@ TEST_CASE("rebinding one policy keeps the others and runs as the spelled-out eng
         using spelled_seg = pso_ga<segment_reset_mutation, uniform_crossover, constant_inertia,
                                    constant_coefficients, max_iterations>;
         static_assert(std::is_same_v<decltype(seg), const spelled_seg>);
-        CHECK(same_run(seg.solve(f.problem, 8),
-                       spelled_seg(options, {}, {.rate = 0.3}, {.w = 0.4}, {.c1 = 0.6, .c2 = 0.7}, {.count = 25})
-                           .solve(f.problem, 8)));
+        CHECK(same_run(seg.solve(f.problem, 8), spelled_seg(options, {}, {.rate = 0.3}, {.w = 0.4},
+                                                            {.c1 = 0.6, .c2 = 0.7}, {.count = 25})
+                                                    .solve(f.problem, 8)));
     }
     SUBCASE("crossover") {
         const auto c = with_crossover(base, two_point_crossover{});
@@ -149,8 +157,9 @@ TEST_CASE("rebinding one policy keeps the others and runs as the spelled-out eng
         CHECK(c.mutation().k == 3);
         CHECK(c.stop().count == 25);
         const auto r = c.solve(f.problem, 7);
-        CHECK(same_run(r, spelled(options, {.k = 3}, {}, {.w = 0.4}, {.c1 = 0.6, .c2 = 0.7}, {.count = 25})
-                              .solve(f.problem, 7)));
+        CHECK(same_run(
+            r, spelled(options, {.k = 3}, {}, {.w = 0.4}, {.c1 = 0.6, .c2 = 0.7}, {.count = 25})
+                   .solve(f.problem, 7)));
         CHECK(!same_run(r, reference));
     }
     SUBCASE("inertia and coefficients") {
@@ -180,8 +189,8 @@ TEST_CASE("rebinding one policy keeps the others and runs as the spelled-out eng
         CHECK(s.mutation().k == 3);
         CHECK(s.crossover().rate == 0.3);
         const auto r = s.solve(f.problem, 7);
-        CHECK(same_run(r, spelled(options, {.k = 3}, {.rate = 0.3}, {.w = 0.4}, {.c1 = 0.6, .c2 = 0.7},
-                                  {.count = 150})
+        CHECK(same_run(r, spelled(options, {.k = 3}, {.rate = 0.3}, {.w = 0.4},
+                                  {.c1 = 0.6, .c2 = 0.7}, {.count = 150})
                               .solve(f.problem, 7)));
         CHECK(r.evaluations >= 150);
         CHECK(r.evaluations < 150 + 12);
@@ -212,7 +221,8 @@ TEST_CASE("the short forms build the presets' engines") {
                           linear_coefficients, default_stop>(hybrid_options(), {}, {}, {}, {}, stop)
                        .solve(f.problem, 3);
     CHECK(same_run(a, b));
-    const auto c = pso_ga(hybrid_options(), pso_ga_policies{.mutation = segment_reset_mutation{}, .stop = stop})
+    const auto c = pso_ga(hybrid_options(),
+                          pso_ga_policies{.mutation = segment_reset_mutation{}, .stop = stop})
                        .solve(f.problem, 3);
     CHECK(same_run(a, c));
     // The default stall is 100: a stall of 7 must end this run earlier.
@@ -233,7 +243,8 @@ TEST_CASE("policies without validate() are accepted and used") {
     CHECK(gene_space(f.problem).contains(r.placement));
     CHECK(same_run(r, engine.solve(f.problem, 4)));
     // A validate-less stop composed with a validating one: the validating operand is still checked.
-    CHECK_THROWS_AS(with_stop(paper_pso_ga(), stop_after{3} || stall_iterations{.count = 0}), error);
+    CHECK_THROWS_AS(with_stop(paper_pso_ga(), stop_after{3} || stall_iterations{.count = 0}),
+                    error);
     CHECK_NOTHROW(with_stop(paper_pso_ga(), stop_after{3} || stall_iterations{.count = 2}));
 }
 
@@ -241,7 +252,9 @@ TEST_CASE("a stop condition given to solve() replaces the engine's own for that 
     fixture f;
     const auto engine = paper_pso_ga({.population = 10, .iterations = 100});
     std::vector<std::size_t> seen;
-    auto watch = [&](const iteration_record& r, std::span<const node_id>) { seen.push_back(r.iteration); };
+    auto watch = [&](const iteration_record& r, std::span<const node_id>) {
+        seen.push_back(r.iteration);
+    };
     const auto r = engine.solve(f.problem, 2, watch, max_iterations{.count = 7});
     CHECK(r.iterations == 7);
     CHECK(seen == std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7});
@@ -258,7 +271,8 @@ TEST_CASE("a stop condition given to solve() replaces the engine's own for that 
     for (std::size_t i = 0; i < r.log.size(); ++i) CHECK(own.log[i] == r.log[i]);
     // With initial plans as well.
     const std::vector<std::vector<node_id>> plans{std::vector<node_id>(f.graph.size(), 0)};
-    const auto seeded = engine.solve(f.problem, 2, plans, no_observer{}, max_iterations{.count = 3});
+    const auto seeded =
+        engine.solve(f.problem, 2, plans, no_observer{}, max_iterations{.count = 3});
     CHECK(seeded.iterations == 3);
     CHECK(seeded.value.objective <= f.problem.evaluate(plans[0]).objective);
     // An invalid stop given to solve() is refused.

@@ -2,12 +2,12 @@
 // identical to serial, observers, pins, constraints, and optimality against the exact solvers.
 #include <eosdnn/optim/pso_ga.hpp>
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/incremental_chain.hpp>
 #include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/io/profile_csv.hpp>
 #include <eosdnn/optim/exact.hpp>
 #include <eosdnn/optim/pinned_problem.hpp>
@@ -66,15 +66,19 @@ struct pin_spy {
 TEST_CASE("options and policies are validated once, naming the field and the value") {
     CHECK(message_of([] { pso_ga<>({.population = 0}); }).find("pso_ga_options.population is 0") !=
           std::string::npos);
-    CHECK(message_of([] { pso_ga<>({.iterations = 0}); }).find("iterations is 0") != std::string::npos);
+    CHECK(message_of([] { pso_ga<>({.iterations = 0}); }).find("iterations is 0") !=
+          std::string::npos);
     CHECK(message_of([] { pso_ga<>({.threads = 0}); }).find("threads is 0") != std::string::npos);
     CHECK_THROWS_AS(with_mutation(paper_pso_ga(), k_gene_reset_mutation{.k = 0}), error);
     CHECK_THROWS_AS(with_crossover(paper_pso_ga(), uniform_crossover{.rate = 2}), error);
     CHECK_THROWS_AS(with_inertia(paper_pso_ga(), constant_inertia{.w = -1}), error);
-    CHECK_THROWS_AS(pso_ga({}, pso_ga_policies{.coefficients = linear_coefficients{.c1_start = 3}}), error);
-    CHECK_THROWS_AS(with_stop(paper_pso_ga(), max_iterations{} || stall_iterations{.count = 0}), error);
-    CHECK(message_of([] { with_stop(paper_pso_ga(), max_evaluations{.count = 0}); })
-              .find("max_evaluations.count is 0") != std::string::npos);
+    CHECK_THROWS_AS(pso_ga({}, pso_ga_policies{.coefficients = linear_coefficients{.c1_start = 3}}),
+                    error);
+    CHECK_THROWS_AS(with_stop(paper_pso_ga(), max_iterations{} || stall_iterations{.count = 0}),
+                    error);
+    CHECK(message_of([] {
+              with_stop(paper_pso_ga(), max_evaluations{.count = 0});
+          }).find("max_evaluations.count is 0") != std::string::npos);
     CHECK_NOTHROW(pso_ga<>{});
 }
 
@@ -99,7 +103,8 @@ TEST_CASE("the paper preset solves a toy problem and never moves a fixed gene") 
     std::vector<node_id> target(40);
     for (auto& v : target) v = static_cast<node_id>(rng() % 4);
     std::size_t moved = 0;
-    pin_spy<optim_test::target_problem> spy{optim_test::target_problem(target, 4, true), 0, target[0], &moved};
+    pin_spy<optim_test::target_problem> spy{optim_test::target_problem(target, 4, true), 0,
+                                            target[0], &moved};
     // Gene 0 is fixed; the initial random particles draw it from its single choice.
     const auto r = paper_pso_ga({.population = 40, .iterations = 400}).solve(spy, 5);
     CHECK(r.value.objective == 0);
@@ -117,8 +122,8 @@ TEST_CASE("pins reported by delay_evaluator are never moved, and the plan honour
         limits.pinned[3] = node_id{3};
         limits.pinned[7] = node_id{0};
         std::size_t moved = 0;
-        pin_spy<delay_evaluator<analytic_model>> spy{delay_evaluator<analytic_model>(g, model, {}, limits),
-                                                     3, node_id{3}, &moved};
+        pin_spy<delay_evaluator<analytic_model>> spy{
+            delay_evaluator<analytic_model>(g, model, {}, limits), 3, node_id{3}, &moved};
         // The spy hides limits(), so pass the pins explicitly through pinned_problem.
         pinned_problem<decltype(spy)> problem(spy, limits.pinned);
         const auto r = hybrid_pso_ga(hybrid_options()).solve(problem, 7);
@@ -165,7 +170,8 @@ TEST_CASE("any uniform random bit generator drives the engine") {
     CHECK(a.log == b.log);
     CHECK(within(a.value.objective, viterbi_chain(g, model).delay_s));
     std::ranlux48 engine(3);  // an engine passed by reference keeps its state across runs
-    const auto ranlux = with_engine<std::ranlux48>(paper_pso_ga({.population = 10, .iterations = 20}));
+    const auto ranlux =
+        with_engine<std::ranlux48>(paper_pso_ga({.population = 10, .iterations = 20}));
     const auto c = ranlux.solve(p, engine);
     const auto d = ranlux.solve(p, engine);
     CHECK(c.log != d.log);
@@ -189,7 +195,8 @@ TEST_CASE("the log is a convergence curve: best never worsens, evaluations grow"
         CHECK(r.log[i].mean_objective >= r.log[i].best_objective);
     }
     CHECK(r.log.back().best_objective == r.value.objective);
-    const auto quiet = paper_pso_ga({.population = 20, .iterations = 100, .keep_log = false}).solve(p, 3);
+    const auto quiet =
+        paper_pso_ga({.population = 20, .iterations = 100, .keep_log = false}).solve(p, 3);
     CHECK(quiet.log.empty());
     CHECK(quiet.placement == r.placement);
 }
@@ -221,12 +228,14 @@ TEST_CASE("stop conditions end the run where they say") {
     const layer_graph g = optim_test::random_chain(25, rng);
     analytic_model model(optim_test::three_tier(link_speed::medium));
     incremental_chain<analytic_model> p(g, model);
-    const auto r = with_stop(paper_pso_ga({.population = 10, .iterations = 1000}), max_evaluations{.count = 300})
+    const auto r = with_stop(paper_pso_ga({.population = 10, .iterations = 1000}),
+                             max_evaluations{.count = 300})
                        .solve(p, 2);
     CHECK(r.evaluations >= 300);
     CHECK(r.evaluations < 300 + 10);
-    const auto s = with_stop(paper_pso_ga({.population = 10, .iterations = 10}), stall_iterations{.count = 15})
-                       .solve(p, 2);
+    const auto s =
+        with_stop(paper_pso_ga({.population = 10, .iterations = 10}), stall_iterations{.count = 15})
+            .solve(p, 2);
     // Past the horizon the schedules hold their last value, and the run goes on until the stall.
     CHECK(s.log.size() >= 16);
     std::size_t stall = 0;
@@ -234,21 +243,24 @@ TEST_CASE("stop conditions end the run where they say") {
         stall = s.log[i].best_objective < s.log[i - 1].best_objective ? 0 : stall + 1;
     CHECK(stall == 15);
     const double optimum = viterbi_chain(g, model).delay_s;
-    const auto t = with_stop(hybrid_pso_ga({.population = 30, .iterations = 400, .polish_after_stall = 10}),
-                             target_objective{.objective = optimum} || max_iterations{})
-                       .solve(p, 2);
+    const auto t =
+        with_stop(hybrid_pso_ga({.population = 30, .iterations = 400, .polish_after_stall = 10}),
+                  target_objective{.objective = optimum} || max_iterations{})
+            .solve(p, 2);
     CHECK(within(t.value.objective, optimum));
     CHECK(t.iterations < 400);
 }
 
 TEST_CASE("parallel evaluation is bit-identical to a single thread") {
     std::mt19937_64 rng(37);
-    const layer_graph dag = optim_test::random_dag(40, rng), chain = optim_test::random_chain(50, rng);
+    const layer_graph dag = optim_test::random_dag(40, rng),
+                      chain = optim_test::random_chain(50, rng);
     analytic_model model(optim_test::three_tier(link_speed::medium));
     for (std::size_t threads : {2u, 3u}) {
         delay_evaluator<analytic_model> p(dag, model);
         const auto one = paper_pso_ga({.population = 25, .iterations = 40}).solve(p, 9);
-        const auto many = paper_pso_ga({.population = 25, .iterations = 40, .threads = threads}).solve(p, 9);
+        const auto many =
+            paper_pso_ga({.population = 25, .iterations = 40, .threads = threads}).solve(p, 9);
         CHECK(one.log == many.log);
         CHECK(one.placement == many.placement);
         CHECK(one.value.objective == many.value.objective);
@@ -284,7 +296,8 @@ TEST_CASE("on small chains and DAGs PSO-GA equals exhaustive enumeration") {
     for (int instance = 0; instance < 12; ++instance) {
         const bool chain = instance % 2 == 0;
         const std::size_t n = 5 + rng() % 4;  // at most 4^8 = 65536 placements
-        const layer_graph g = chain ? optim_test::random_chain(n, rng) : optim_test::random_dag(n, rng);
+        const layer_graph g =
+            chain ? optim_test::random_chain(n, rng) : optim_test::random_dag(n, rng);
         analytic_model model(optim_test::three_tier(speeds[instance % 3]));
         delay_evaluator<analytic_model> p(g, model);
         const enumerated_plan best = enumerate_placements(p);
@@ -327,10 +340,12 @@ TEST_CASE("on small multi-task instances PSO-GA equals exhaustive enumeration") 
     CHECK(paper_hits * 2 >= runs);
 }
 
-TEST_CASE("constraints are never violated when a feasible plan exists" * doctest::test_suite("slow")) {
+TEST_CASE("constraints are never violated when a feasible plan exists" *
+          doctest::test_suite("slow")) {
     std::mt19937_64 rng(41);
     for (int instance = 0; instance < 9; ++instance) {
-        const layer_graph g = instance % 2 ? optim_test::random_dag(30, rng) : optim_test::random_chain(30, rng);
+        const layer_graph g =
+            instance % 2 ? optim_test::random_dag(30, rng) : optim_test::random_chain(30, rng);
         // Remote nodes hold at most a quarter of the parameters each; the deadline is twice the
         // unconstrained optimum's delay, so the all-local plan or a spread one is feasible.
         const environment base = optim_test::three_tier(speeds[instance % 3]);
@@ -343,8 +358,9 @@ TEST_CASE("constraints are never violated when a feasible plan exists" * doctest
         for (std::size_t a = 0; a < base.size(); ++a)
             for (std::size_t b = 0; b < base.size(); ++b)
                 if (a != b)
-                    eb.connect_one_way(static_cast<node_id>(a), static_cast<node_id>(b),
-                                       *base.link_between(static_cast<node_id>(a), static_cast<node_id>(b)));
+                    eb.connect_one_way(
+                        static_cast<node_id>(a), static_cast<node_id>(b),
+                        *base.link_between(static_cast<node_id>(a), static_cast<node_id>(b)));
         analytic_model model(eb.build());
         const double local = sequential_delay(g, model, std::vector<node_id>(g.size(), 0), 0);
         constraints limits{.memory = true, .pinned = {}, .deadline_s = local};
@@ -353,7 +369,8 @@ TEST_CASE("constraints are never violated when a feasible plan exists" * doctest
         // infeasible on 2 of these 27 runs. The hybrid needs no seed.
         const auto seeds = tier_plans(p, model.env());
         for (unsigned seed = 0; seed < 3; ++seed) {
-            const auto r = paper_pso_ga({.population = 30, .iterations = 150}).solve(p, seed, seeds);
+            const auto r =
+                paper_pso_ga({.population = 30, .iterations = 150}).solve(p, seed, seeds);
             CHECK(r.value.feasible());
             const auto h = hybrid_pso_ga(hybrid_options()).solve(p, seed);
             CHECK(h.value.feasible());
@@ -362,17 +379,21 @@ TEST_CASE("constraints are never violated when a feasible plan exists" * doctest
     }
 }
 
-TEST_CASE("on every zoo model and profile - in three environments - for 10 seeds - PSO-GA reaches the "
-          "exact optimum: Viterbi on chains - the min cut on DAGs with two nodes" * doctest::test_suite("slow")) {
+TEST_CASE(
+    "on every zoo model and profile - in three environments - for 10 seeds - PSO-GA reaches the "
+    "exact optimum: Viterbi on chains - the min cut on DAGs with two nodes" *
+    doctest::test_suite("slow")) {
     struct named {
         std::string name;
         layer_graph graph;
     };
     std::vector<named> models;
-    for (std::string_view name : zoo_model_names()) models.push_back({std::string(name), zoo_model(name)});
+    for (std::string_view name : zoo_model_names())
+        models.push_back({std::string(name), zoo_model(name)});
     for (const char* csv : {"alexnet", "googlenet", "resnet50"})
-        models.push_back({std::string(csv) + ".csv",
-                          read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv")});
+        models.push_back(
+            {std::string(csv) + ".csv",
+             read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv")});
     for (const named& m : models)
         for (link_speed speed : speeds) {
             // Plain references, not structured bindings: clang 14 cannot capture those.
@@ -388,7 +409,8 @@ TEST_CASE("on every zoo model and profile - in three environments - for 10 seeds
                     CAPTURE(seed);
                     const auto r = hybrid_pso_ga(hybrid_options()).solve(p, seed);
                     CHECK(within(r.value.objective, optimum));
-                    CHECK(std::abs(sequential_delay(g, model, r.placement, 0) - optimum) <= 1e-9 * optimum);
+                    CHECK(std::abs(sequential_delay(g, model, r.placement, 0) - optimum) <=
+                          1e-9 * optimum);
                 }
             } else {
                 profiled_model model(optim_test::two_node(speed));
@@ -408,7 +430,8 @@ TEST_CASE("on every zoo model and profile - in three environments - for 10 seeds
 // Random DAGs with random costs have fragmented optima (islands of layers that only pay off
 // when moved together): block moves alone reached 51 of 60 runs (one DAG defeated every seed
 // at a 9% gap); with the exact large moves of the polish every run reaches the optimum.
-TEST_CASE("on random chains and DAGs of 40 to 120 layers PSO-GA mostly reaches the exact optimum" * doctest::test_suite("slow")) {
+TEST_CASE("on random chains and DAGs of 40 to 120 layers PSO-GA mostly reaches the exact optimum" *
+          doctest::test_suite("slow")) {
     std::mt19937_64 rng(45);
     int mixed = 0, hits = 0, runs = 0;
     for (int instance = 0; instance < 12; ++instance) {
@@ -420,11 +443,13 @@ TEST_CASE("on random chains and DAGs of 40 to 120 layers PSO-GA mostly reaches t
             const exact_plan best = viterbi_chain(g, model);
             incremental_chain<profiled_model> p(g, model);
             double tier_best = std::numeric_limits<double>::infinity();
-            for (const auto& x : tier_plans(p, model.env())) tier_best = std::min(tier_best, p.evaluate(x).objective);
+            for (const auto& x : tier_plans(p, model.env()))
+                tier_best = std::min(tier_best, p.evaluate(x).objective);
             mixed += tier_best > best.delay_s * (1 + 1e-9) ? 1 : 0;
             for (unsigned seed = 0; seed < 5; ++seed) {
                 CAPTURE(seed);
-                hits += within(hybrid_pso_ga(hybrid_options()).solve(p, seed).value.objective, best.delay_s);
+                hits += within(hybrid_pso_ga(hybrid_options()).solve(p, seed).value.objective,
+                               best.delay_s);
                 ++runs;
             }
         } else {
@@ -433,11 +458,13 @@ TEST_CASE("on random chains and DAGs of 40 to 120 layers PSO-GA mostly reaches t
             const exact_plan best = min_cut_two_nodes(g, model, 0, 1);
             delay_evaluator<profiled_model> p(g, model);
             double tier_best = std::numeric_limits<double>::infinity();
-            for (const auto& x : tier_plans(p, model.env())) tier_best = std::min(tier_best, p.evaluate(x).objective);
+            for (const auto& x : tier_plans(p, model.env()))
+                tier_best = std::min(tier_best, p.evaluate(x).objective);
             mixed += tier_best > best.delay_s * (1 + 1e-9) ? 1 : 0;
             for (unsigned seed = 0; seed < 5; ++seed) {
                 CAPTURE(seed);
-                hits += within(hybrid_pso_ga(hybrid_options()).solve(p, seed).value.objective, best.delay_s);
+                hits += within(hybrid_pso_ga(hybrid_options()).solve(p, seed).value.objective,
+                               best.delay_s);
                 ++runs;
             }
         }
@@ -460,13 +487,15 @@ TEST_CASE("several tasks: pins through pinned_problem, deadlines and shared capa
         for (const node& nd : base.nodes()) {
             node copy = nd;
             if (copy.tier == tier::edge)
-                copy.memory_bytes = (tasks[0].graph.total_param_bytes() + tasks[1].graph.total_param_bytes()) / 3;
+                copy.memory_bytes =
+                    (tasks[0].graph.total_param_bytes() + tasks[1].graph.total_param_bytes()) / 3;
             eb.add_node(copy);
         }
         for (std::size_t a = 0; a < base.size(); ++a)
             for (std::size_t b = 0; b < base.size(); ++b)
                 if (a != b)
-                    if (const auto& l = base.link_between(static_cast<node_id>(a), static_cast<node_id>(b)))
+                    if (const auto& l =
+                            base.link_between(static_cast<node_id>(a), static_cast<node_id>(b)))
                         eb.connect_one_way(static_cast<node_id>(a), static_cast<node_id>(b), *l);
         analytic_model model(eb.build());
         // Deadlines: each task's all-local delay, which the all-local plan meets.
@@ -479,8 +508,10 @@ TEST_CASE("several tasks: pins through pinned_problem, deadlines and shared capa
         tasks[1].pinned.assign(tasks[1].graph.size(), std::nullopt);
         tasks[1].pinned.back() = node_id{3};  // the last layer runs in the cloud
         const std::size_t counts[] = {tasks[0].graph.size(), tasks[1].graph.size()};
-        const std::vector<std::vector<std::optional<node_id>>> pins{tasks[0].pinned, tasks[1].pinned};
-        pinned_problem problem(multi_task_evaluator<analytic_model>(tasks, model), concatenate_pins(counts, pins));
+        const std::vector<std::vector<std::optional<node_id>>> pins{tasks[0].pinned,
+                                                                    tasks[1].pinned};
+        pinned_problem problem(multi_task_evaluator<analytic_model>(tasks, model),
+                               concatenate_pins(counts, pins));
         std::vector<std::vector<node_id>> seeds = tier_plans(problem, model.env());
         seeds.push_back(exact_tasks_plan(std::span<const dnn_task>(tasks), model));
         for (unsigned seed = 0; seed < 3; ++seed) {
@@ -499,7 +530,8 @@ TEST_CASE("degenerate sizes: one particle, one gene, no free gene") {
     optim_test::target_problem one({2}, 4);
     const auto a = paper_pso_ga({.population = 1, .iterations = 50}).solve(one, 1);
     CHECK(a.placement.size() == 1);
-    const auto b = hybrid_pso_ga({.population = 3, .iterations = 50, .polish_after_stall = 5}).solve(one, 1);
+    const auto b =
+        hybrid_pso_ga({.population = 3, .iterations = 50, .polish_after_stall = 5}).solve(one, 1);
     CHECK(b.placement == std::vector<node_id>{2});
     optim_test::target_problem fixed({1, 1, 1}, 1);  // every gene has the single choice 0
     const auto c = paper_pso_ga({.population = 4, .iterations = 10, .threads = 2}).solve(fixed, 1);

@@ -23,13 +23,15 @@ TEST_CASE("compare_plan: the one-tier plans, the exact reference and the gap") {
     CHECK(ref.note.find("proven optimum over all 3 nodes") != std::string::npos);
 
     // The optimum itself: proven.
-    const plan_comparison best = compare_plan(problem, env, std::span<const node_id>(e.placement), ref);
+    const plan_comparison best =
+        compare_plan(problem, env, std::span<const node_id>(e.placement), ref);
     CHECK(best.proven_optimal);
     CHECK(best.value.delay_s == problem.evaluate(e.placement).delay_s);
     CHECK(relative_gap(best.value.delay_s, best.lower_bound_s) == doctest::Approx(0).epsilon(1e-9));
     REQUIRE(best.tiers.size() == 3);
     for (node_id s = 0; s < 3; ++s) {
-        CHECK(best.tiers[s].name == std::vector<std::string>{"all-local", "all-edge", "all-cloud"}[s]);
+        CHECK(best.tiers[s].name ==
+              std::vector<std::string>{"all-local", "all-edge", "all-cloud"}[s]);
         CHECK(best.tiers[s].delay_s == problem.evaluate(std::vector<node_id>(g.size(), s)).delay_s);
         CHECK(best.tiers[s].delay_s >= best.value.delay_s);
     }

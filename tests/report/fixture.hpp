@@ -21,8 +21,10 @@ inline environment report_environment() {
 inline layer_graph report_model() {
     layer_graph_builder b("diamond");
     const auto in = b.add_layer({.name = "input", .kind = "input", .output_bytes = 1000});
-    const auto a = b.add_layer({.name = "a", .flops = 2e8, .param_bytes = 4000, .output_bytes = 2000}, {in});
-    const auto c = b.add_layer({.name = "b", .flops = 3e8, .param_bytes = 8000, .output_bytes = 3000}, {in});
+    const auto a =
+        b.add_layer({.name = "a", .flops = 2e8, .param_bytes = 4000, .output_bytes = 2000}, {in});
+    const auto c =
+        b.add_layer({.name = "b", .flops = 3e8, .param_bytes = 8000, .output_bytes = 3000}, {in});
     const auto join = b.add_layer({.name = "join", .flops = 1e7, .output_bytes = 3000}, {a, c});
     b.add_layer({.name = "out", .flops = 5e7, .param_bytes = 100, .output_bytes = 40}, {join});
     return b.build();

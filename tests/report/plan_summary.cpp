@@ -23,7 +23,8 @@ TEST_CASE("summarise_plan: all on one node adds up to delay_evaluator's delay") 
         CHECK(sum.compute_s + sum.transfer_s == doctest::Approx(delay).epsilon(1e-12));
         REQUIRE(sum.nodes.size() == env.size());
         CHECK(sum.nodes[s].layers == g.size());
-        CHECK(sum.nodes[s].compute_s == doctest::Approx((2e8 + 3e8 + 1e7 + 5e7) / env[s].flops_per_s));
+        CHECK(sum.nodes[s].compute_s ==
+              doctest::Approx((2e8 + 3e8 + 1e7 + 5e7) / env[s].flops_per_s));
         CHECK(sum.nodes[s].param_bytes == 12100);
         CHECK(sum.used().size() == 1);
         CHECK(sum.nodes[s].runs.size() == 1);
@@ -55,7 +56,8 @@ TEST_CASE("summarise_plan: a split counts each output once per other node") {
     CHECK(sum.nodes[0].bytes_in == 40);
     CHECK(sum.nodes[1].param_bytes == 8000);
     delay_evaluator problem(g, model);
-    CHECK(sum.compute_s + sum.transfer_s == doctest::Approx(problem.evaluate(x).delay_s).epsilon(1e-12));
+    CHECK(sum.compute_s + sum.transfer_s ==
+          doctest::Approx(problem.evaluate(x).delay_s).epsilon(1e-12));
     // Runs in topological order.
     std::size_t runs = 0;
     for (const auto& n : sum.nodes) runs += n.runs.size();
@@ -66,8 +68,14 @@ TEST_CASE("summarise_plan: a wrong placement is a validation error") {
     const environment env = test::report_environment();
     const layer_graph g = test::report_model();
     const analytic_model model(env);
-    test::check_validation_error([&] { summarise_plan(g, model, std::vector<node_id>{0, 0}); },
-                                 {"summarise_plan", "2 genes", "5 layers"});
-    test::check_validation_error([&] { summarise_plan(g, model, std::vector<node_id>{0, 0, 7, 0, 0}); },
-                                 {"layer 'b'", "node 7"});
+    test::check_validation_error(
+        [&] {
+            summarise_plan(g, model, std::vector<node_id>{0, 0});
+        },
+        {"summarise_plan", "2 genes", "5 layers"});
+    test::check_validation_error(
+        [&] {
+            summarise_plan(g, model, std::vector<node_id>{0, 0, 7, 0, 0});
+        },
+        {"layer 'b'", "node 7"});
 }

@@ -32,9 +32,12 @@ TEST_CASE("report_text, plan_tables and to_document of a hand-made run") {
     delay_evaluator problem(g, model);
     const exact_result e = solve_exact(problem);
     const std::vector<node_id> x(g.size(), 1);  // all on the edge
-    plan_report r{.env = &env, .environment_source = "lab.json",
-                  .search = {.algorithm = "all-edge", .evaluations = 1}, .upload_planner = "whole",
-                  .comparison = compare_plan(problem, env, std::span<const node_id>(x), exact_reference_of(e, 3, 10)),
+    plan_report r{.env = &env,
+                  .environment_source = "lab.json",
+                  .search = {.algorithm = "all-edge", .evaluations = 1},
+                  .upload_planner = "whole",
+                  .comparison = compare_plan(problem, env, std::span<const node_id>(x),
+                                             exact_reference_of(e, 3, 10)),
                   .tasks = {}};
     const simulation_options sim = upload_simulation_options(env, x, 0);
     CHECK(sim.ack_latency_s == 0.01);
@@ -47,8 +50,13 @@ TEST_CASE("report_text, plan_tables and to_document of a hand-made run") {
     REQUIRE(uploads[0].available);
     CHECK(!uploads[1].available);
     CHECK(uploads[1].why_not == "one server only");
-    r.tasks.push_back({.graph = &g, .model_spec = "diamond.json", .model_source = "model JSON diamond.json",
-                       .device = 0, .placement = x, .delay_s = r.comparison.value.delay_s, .uploads = uploads});
+    r.tasks.push_back({.graph = &g,
+                       .model_spec = "diamond.json",
+                       .model_source = "model JSON diamond.json",
+                       .device = 0,
+                       .placement = x,
+                       .delay_s = r.comparison.value.delay_s,
+                       .uploads = uploads});
 
     const std::string text = report_text(r);
     has(text, "model diamond (model JSON diamond.json) on phone: 5 layers, a DAG");

@@ -56,8 +56,12 @@ TEST_CASE("atomic write: a document that cannot be serialised leaves the old fil
     const auto file = dir.path / "plan.json";
     write_json_file(file, json{{"model", "good"}});
     const std::string before = contents_of(file);
-    CHECK(error_message(error_kind::validation, [&] { write_json_file(file, json{{"model", "\xff"}}); })
-              .starts_with("cannot write '" + file.string() + "' as JSON: [json.exception.type_error.316]"));
+    CHECK(error_message(error_kind::validation,
+                        [&] {
+                            write_json_file(file, json{{"model", "\xff"}});
+                        })
+              .starts_with("cannot write '" + file.string() +
+                           "' as JSON: [json.exception.type_error.316]"));
     CHECK(contents_of(file) == before);
     CHECK(dir.entries() == 1);
 }
@@ -74,11 +78,13 @@ TEST_CASE("atomic write: a target that cannot be replaced is an io error and lea
     CHECK(dir.entries() == 1);  // the directory itself, and no plans.tmp-...
 }
 
-TEST_CASE("atomic write: a concurrent reader sees a whole document, old or new, never part of one") {
+TEST_CASE(
+    "atomic write: a concurrent reader sees a whole document, old or new, never part of one") {
     const scratch_directory dir;
     const auto file = dir.path / "environment.json";
     // Large enough that a plain write would be seen half done.
-    json small = {{"version", "small"}}, large = {{"version", "large"}, {"padding", std::string(1 << 20, 'x')}};
+    json small = {{"version", "small"}},
+         large = {{"version", "large"}, {"padding", std::string(1 << 20, 'x')}};
     write_json_file(file, small);
     std::atomic<bool> done{false};
     std::thread writer([&] {

@@ -18,10 +18,12 @@ using test::error_message;
 
 namespace {
 
-const std::string header = "index,name,type,inputs,output_shape,output_bytes,param_bytes,macs,client_ms,server_ms\n";
+const std::string header =
+    "index,name,type,inputs,output_shape,output_bytes,param_bytes,macs,client_ms,server_ms\n";
 const std::string input_row = "0,in,Input,,3,12,0,0,1,1\n";
 const std::string known_columns =
-    " (known: index, name, type, inputs, output_shape, output_bytes, param_bytes, macs, flops, client_ms, "
+    " (known: index, name, type, inputs, output_shape, output_bytes, param_bytes, macs, flops, "
+    "client_ms, "
     "server_ms, load_ms)";
 
 layer_graph read_text(const std::string& text) {
@@ -42,12 +44,15 @@ std::string row_error(error_kind kind, const std::string& row) {
 
 TEST_CASE("robustness csv: other separators and line endings are named, not guessed") {
     CHECK(csv_error(error_kind::parse, "name;inputs;output_bytes;param_bytes\nin;;4;0\n") ==
-          "t.csv:1: column 1: unknown column 'name;inputs;output_bytes;param_bytes'" + known_columns);
+          "t.csv:1: column 1: unknown column 'name;inputs;output_bytes;param_bytes'" +
+              known_columns);
     CHECK(csv_error(error_kind::parse, "name\tinputs\toutput_bytes\tparam_bytes\n") ==
-          "t.csv:1: column 1: unknown column 'name\tinputs\toutput_bytes\tparam_bytes'" + known_columns);
+          "t.csv:1: column 1: unknown column 'name\tinputs\toutput_bytes\tparam_bytes'" +
+              known_columns);
     // Found while writing these tests: CR-only line endings were called binary data.
     CHECK(csv_error(error_kind::parse, "name,inputs,output_bytes,param_bytes\r,0,in,4\r") ==
-          "t.csv:1: character 37: a carriage return inside a line (lines must end with LF or CR LF, not CR alone)");
+          "t.csv:1: character 37: a carriage return inside a line (lines must end with LF or CR "
+          "LF, not CR alone)");
     // A binary file that happens to hold a CR is still called binary.
     CHECK(csv_error(error_kind::parse, std::string("a\rb\nc\0", 6)) ==
           "t.csv:2: character 2: byte 0x00 is not CSV text (binary data?)");
@@ -80,7 +85,8 @@ TEST_CASE("robustness csv: numbers in notations the format does not have") {
     CHECK(row_error(error_kind::parse, "1,fc,fc,in,2,8,32 KB,6,1,1") ==
           "t.csv:3: column 7 ('param_bytes'): '32 KB' is not a number");
     CHECK(row_error(error_kind::parse, "1,fc,fc,in,99999999999999999999x2,8,32,6,1,1") ==
-          "t.csv:3: column 5 ('output_shape'): '99999999999999999999x2' is not a shape like 64x56x56 or 1000");
+          "t.csv:3: column 5 ('output_shape'): '99999999999999999999x2' is not a shape like "
+          "64x56x56 or 1000");
     CHECK(row_error(error_kind::parse, "1,fc,fc,in,-2x2,8,32,6,1,1") ==
           "t.csv:3: column 5 ('output_shape'): '-2x2' is not a shape like 64x56x56 or 1000");
     CHECK(row_error(error_kind::parse, "-1,fc,fc,in,2,8,32,6,1,1") ==
@@ -123,17 +129,23 @@ TEST_CASE("robustness csv: numbers beyond a double are out of range and times on
           "t.csv:3: column 9 ('client_ms'): '1e99999999999999999999' is out of range");
 }
 
-TEST_CASE("robustness csv: names: case matters, indices are not names, duplicates name both lines") {
+TEST_CASE(
+    "robustness csv: names: case matters, indices are not names, duplicates name both lines") {
     CHECK(row_error(error_kind::validation, "1,fc,fc,IN,2,8,32,6,1,1") ==
-          "t.csv:3: column 4 ('inputs'): unknown predecessor 'IN': no layer of that name on an earlier row");
+          "t.csv:3: column 4 ('inputs'): unknown predecessor 'IN': no layer of that name on an "
+          "earlier row");
     CHECK(row_error(error_kind::validation, "1,fc,fc,0,2,8,32,6,1,1") ==
-          "t.csv:3: column 4 ('inputs'): unknown predecessor '0': no layer of that name on an earlier row");
-    CHECK(csv_error(error_kind::validation,
-                    header + input_row + "1,a,fc,in,2,8,32,6,1,1\n2,b,fc,a,2,8,32,6,1,1\n3,in,fc,b,2,8,32,6,1,1\n") ==
-          "t.csv:5: column 2 ('name'): duplicate layer name 'in' (first on line 2)");
+          "t.csv:3: column 4 ('inputs'): unknown predecessor '0': no layer of that name on an "
+          "earlier row");
+    CHECK(
+        csv_error(error_kind::validation,
+                  header + input_row +
+                      "1,a,fc,in,2,8,32,6,1,1\n2,b,fc,a,2,8,32,6,1,1\n3,in,fc,b,2,8,32,6,1,1\n") ==
+        "t.csv:5: column 2 ('name'): duplicate layer name 'in' (first on line 2)");
     CHECK(row_error(error_kind::validation, "1,   ,fc,in,2,8,32,6,1,1") ==
           "t.csv:3: model 't': layer #1 has an empty name");
     CHECK(row_error(error_kind::validation, "1,in2,Input,,2,8,32,6,1,1") ==
-          "t.csv: model 't': the model must have exactly one input layer (no predecessors), found 2: 'in', 'in2'");
+          "t.csv: model 't': the model must have exactly one input layer (no predecessors), found "
+          "2: 'in', 'in2'");
     CHECK(read_text(header + input_row + "1,In,fc,in,2,8,32,6,1,1\n").size() == 2);
 }

@@ -3,8 +3,8 @@
 // message names the file; none may crash or throw anything else. The well-formed-but-wrong cases
 // of each format are in bad_csv.cpp and bad_json.cpp.
 
-#include <eosdnn/cost/environment.hpp>
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
 #include <eosdnn/io/profile_csv.hpp>
@@ -44,7 +44,8 @@ struct scratch_directory {
     }
     std::filesystem::path file(const std::string& name, std::string_view bytes) const {
         const auto p = path / name;
-        std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        std::ofstream(p, std::ios::binary)
+            .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
         return p;
     }
 };
@@ -80,7 +81,8 @@ TEST_CASE("robustness: empty and blank files are parse errors naming the file") 
     CHECK(m.find("unexpected end of input") != std::string::npos);
 }
 
-TEST_CASE("robustness: a profile CSV cut at any byte reads or throws a parse error naming the line") {
+TEST_CASE(
+    "robustness: a profile CSV cut at any byte reads or throws a parse error naming the line") {
     // A CSV has no end marker: a cut that leaves whole rows is a valid, shorter model (its output
     // is just another layer). Every other cut must be reported, and nothing may crash.
     const std::string full = contents_of(profiles / "alexnet.csv");
@@ -109,12 +111,15 @@ TEST_CASE("robustness: a profile CSV cut at any byte reads or throws a parse err
             read_profile_csv(in, "alexnet.csv");
         });
     };
-    CHECK(cut_message(13) == "alexnet.csv:1: column 3: unknown column 'ty' (known: index, name, type, inputs, "
-                             "output_shape, output_bytes, param_bytes, macs, flops, client_ms, server_ms, load_ms)");
-    CHECK(cut_message(header.size()) == "alexnet.csv:1: the header is not followed by any layer row");
+    CHECK(cut_message(13) ==
+          "alexnet.csv:1: column 3: unknown column 'ty' (known: index, name, type, inputs, "
+          "output_shape, output_bytes, param_bytes, macs, flops, client_ms, server_ms, load_ms)");
+    CHECK(cut_message(header.size()) ==
+          "alexnet.csv:1: the header is not followed by any layer row");
     // In the middle of the third row (conv1's shape).
     const std::size_t third_row = full.find("1,conv1,");
-    CHECK(cut_message(third_row + 27) == "alexnet.csv:3: expected 10 fields as in the header, found 5");
+    CHECK(cut_message(third_row + 27) ==
+          "alexnet.csv:3: expected 10 fields as in the header, found 5");
 }
 
 TEST_CASE("robustness: a JSON document cut at any byte is a parse error with line and column") {
@@ -138,7 +143,8 @@ TEST_CASE("robustness: a JSON document cut at any byte is a parse error with lin
     CHECK(m.find("unexpected end of input") != std::string::npos);
 }
 
-TEST_CASE("robustness: binary files are parse errors - never crashes" * doctest::test_suite("slow")) {
+TEST_CASE("robustness: binary files are parse errors - never crashes" *
+          doctest::test_suite("slow")) {
     const scratch_directory dir;
     SUBCASE("a gzip header and a UTF-16 text name the first byte that is not text") {
         const auto gz = dir.file("model.csv", std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8));
@@ -149,8 +155,9 @@ TEST_CASE("robustness: binary files are parse errors - never crashes" * doctest:
         CHECK(error_message(error_kind::parse, [&] { read_profile_csv(utf16); }) ==
               utf16.string() + ":1: character 4: byte 0x00 is not CSV text (binary data?)");
         const auto json16 = dir.file("utf16.json", std::string("\xFF\xFE{\0}\0", 6));
-        CHECK(error_message(error_kind::parse, [&] { read_json_file(json16); })
-                  .starts_with(json16.string() + ":1:1: invalid JSON: "));
+        CHECK(error_message(error_kind::parse, [&] {
+                  read_json_file(json16);
+              }).starts_with(json16.string() + ":1:1: invalid JSON: "));
     }
     SUBCASE("text that is not UTF-8 inside a JSON string: the column is just past the bad byte") {
         const auto file = dir.file("latin1.json", "{\"nodes\": [{\"name\": \"caf\xe9\"}]}");
@@ -164,9 +171,9 @@ TEST_CASE("robustness: binary files are parse errors - never crashes" * doctest:
             std::string bytes(rng() % 200, '\0');
             // Half the rounds printable only, so that the CSV reader gets past its binary check.
             const bool printable = round % 2;
-            for (char& c : bytes)
-                c = static_cast<char>(printable ? 32 + rng() % 95 : rng() % 256);
-            if (printable && round % 4 == 1) bytes = "name,inputs,output_bytes,param_bytes\n" + bytes;
+            for (char& c : bytes) c = static_cast<char>(printable ? 32 + rng() % 95 : rng() % 256);
+            if (printable && round % 4 == 1)
+                bytes = "name,inputs,output_bytes,param_bytes\n" + bytes;
             INFO("round " << round);
             std::istringstream in(bytes);
             try {
@@ -206,13 +213,16 @@ TEST_CASE("robustness: paths that are not readable files are io errors naming th
           "broken stream: read error");
 }
 
-TEST_CASE("robustness: a number too large for a double in a JSON file is a parse error naming the file") {
+TEST_CASE(
+    "robustness: a number too large for a double in a JSON file is a parse error naming the file") {
     // Found while writing these tests: nlohmann reports it as out_of_range, not parse_error, and
     // read_json_file let it escape.
     const scratch_directory dir;
-    const auto file = dir.file("huge.json", R"({"nodes": [{"name": "d", "tier": "local", "flops_per_s": 1e400}]})");
+    const auto file = dir.file(
+        "huge.json", R"({"nodes": [{"name": "d", "tier": "local", "flops_per_s": 1e400}]})");
     CHECK(error_message(error_kind::parse, [&] { read_json_file(file); }) ==
-          file.string() + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'");
+          file.string() +
+              ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'");
 }
 
 TEST_CASE("robustness: JSON nested a million deep is reported, not a stack overflow") {
@@ -220,7 +230,8 @@ TEST_CASE("robustness: JSON nested a million deep is reported, not a stack overf
     // recursive dump(), which overflowed the stack on deeply nested input.
     // Built by parsing: copying a nested json (as an initializer list does) recurses too.
     const std::string deep = std::string(1'000'000, '[') + std::string(1'000'000, ']');
-    const std::string shown = "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[...";
+    const std::string shown =
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[...";
     CHECK(error_message(error_kind::parse, [&] {
               environment_from_json(nlohmann::json::parse(R"({"nodes": [)" + deep + "]}"));
           }) == "environment JSON /nodes/0: expected an object, found array " + shown);
@@ -237,9 +248,14 @@ TEST_CASE("robustness: JSON nested a million deep is reported, not a stack overf
               plan_from_json(nlohmann::json::parse(R"({"placement": )" + deep + "}"), g, env);
           }) == "plan JSON /placement/0: expected an object, found array " + shown);
     // Values are still shown as JSON writes them, and cut at 80 characters.
-    CHECK(error_message(error_kind::parse, [&] {
-              environment_from_json({{"nodes", {{{"name", {{"a", {1, 2.5, "x", nullptr}}, {"b", true}}}}}}});
-          }) == R"(environment JSON /nodes/0/name: expected a string, found object {"a":[1,2.5,"x",null],"b":true})");
+    CHECK(
+        error_message(
+            error_kind::parse,
+            [&] {
+                environment_from_json(
+                    {{"nodes", {{{"name", {{"a", {1, 2.5, "x", nullptr}}, {"b", true}}}}}}});
+            }) ==
+        R"(environment JSON /nodes/0/name: expected a string, found object {"a":[1,2.5,"x",null],"b":true})");
 }
 
 TEST_CASE("robustness: a JSON object that gives a key twice is a parse error naming the object") {

@@ -4,10 +4,10 @@
 // nodes given by index, and a bandwidth that the environment accepts but no evaluator can use.
 // Each asserts the kind and the whole message.
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
 
@@ -84,7 +84,9 @@ TEST_CASE("robustness json: the sample documents are valid") {
           "plan JSON /placement/1/node: the environment has no node 'fog'");
 }
 
-TEST_CASE("robustness json: null and other wrong types are parse errors naming the path and what was found") {
+TEST_CASE(
+    "robustness json: null and other wrong types are parse errors naming the path and what was "
+    "found") {
     const json env = environment_document();
     CHECK(environment_error(error_kind::parse, json(nullptr)) ==
           "environment JSON (root): expected an object, found null");
@@ -98,7 +100,8 @@ TEST_CASE("robustness json: null and other wrong types are parse errors naming t
           "environment JSON /nodes/1/tier: expected a string, found number 1");
     CHECK(environment_error(error_kind::parse, with(env, "/nodes/1/memory_bytes", "8GB")) ==
           "environment JSON /nodes/1/memory_bytes: expected a number, found string \"8GB\"");
-    CHECK(environment_error(error_kind::parse, with(env, "/nodes/0/flops_per_s", json::array({1e10}))) ==
+    CHECK(environment_error(error_kind::parse,
+                            with(env, "/nodes/0/flops_per_s", json::array({1e10}))) ==
           "environment JSON /nodes/0/flops_per_s: expected a number, found array [10000000000.0]");
     // "nan" and "inf" are spelled out only in a plan's evaluation, never for a rate.
     CHECK(environment_error(error_kind::parse, with(env, "/nodes/0/flops_per_s", "nan")) ==
@@ -119,8 +122,9 @@ TEST_CASE("robustness json: null and other wrong types are parse errors naming t
           "model JSON /layers/1: expected an object, found string \"fc\"");
     CHECK(model_error(error_kind::parse, with(model, "/layers/0/output_shape", "3x224")) ==
           "model JSON /layers/0/output_shape: expected an array, found string \"3x224\"");
-    CHECK(model_error(error_kind::parse, with(model, "/layers/0/output_shape", json::array({3.0}))) ==
-          "model JSON /layers/0/output_shape/0: expected a non-negative integer, found number 3.0");
+    CHECK(
+        model_error(error_kind::parse, with(model, "/layers/0/output_shape", json::array({3.0}))) ==
+        "model JSON /layers/0/output_shape/0: expected a non-negative integer, found number 3.0");
     CHECK(model_error(error_kind::parse, with(model, "/layers/1/kind", 3)) ==
           "model JSON /layers/1/kind: expected a string, found number 3");
     CHECK(model_error(error_kind::parse, with(model, "/layers/1/flops", nullptr)) ==
@@ -129,13 +133,15 @@ TEST_CASE("robustness json: null and other wrong types are parse errors naming t
           "model JSON /layers/1/flops: expected a number, found string \"inf\"");
     CHECK(model_error(error_kind::parse, with(model, "/layers/1/inputs", "input")) ==
           "model JSON /layers/1/inputs: expected an array, found string \"input\"");
-    CHECK(model_error(error_kind::parse, with(model, "/layers/1/inputs", json::array({json::array({"input"})}))) ==
+    CHECK(model_error(error_kind::parse,
+                      with(model, "/layers/1/inputs", json::array({json::array({"input"})}))) ==
           "model JSON /layers/1/inputs/0: expected a string, found array [\"input\"]");
     CHECK(model_error(error_kind::parse, with(model, "/input_bytes", "12")) ==
           "model JSON /input_bytes: expected a number, found string \"12\"");
 
     const json plan = plan_document();
-    CHECK(plan_error(error_kind::parse, json::array()) == "plan JSON (root): expected an object, found array []");
+    CHECK(plan_error(error_kind::parse, json::array()) ==
+          "plan JSON (root): expected an object, found array []");
     CHECK(plan_error(error_kind::parse, with(plan, "/placement", json::object())) ==
           "plan JSON /placement: expected an array, found object {}");
     CHECK(plan_error(error_kind::parse, with(plan, "/placement/1/layer", 1)) ==
@@ -178,31 +184,40 @@ TEST_CASE("robustness json: missing keys and unknown names") {
     CHECK(environment_error(error_kind::validation, reversed) ==
           "environment JSON /links/3: the link 'cloud' -> 'phone' is already given by /links/1");
 
-    CHECK(model_error(error_kind::validation, with(model_document(), "/layers/1/inputs/0", "data")) ==
-          "model JSON /layers/1/inputs/0: unknown layer 'data'");
+    CHECK(
+        model_error(error_kind::validation, with(model_document(), "/layers/1/inputs/0", "data")) ==
+        "model JSON /layers/1/inputs/0: unknown layer 'data'");
     CHECK(plan_error(error_kind::parse, without(plan_document(), "/placement/1/layer")) ==
           "plan JSON /placement/1: missing required key 'layer'");
 }
 
-TEST_CASE("robustness json: zero and negative compute rates and bandwidths name the field and value") {
+TEST_CASE(
+    "robustness json: zero and negative compute rates and bandwidths name the field and value") {
     const json env = environment_document();
     CHECK(environment_error(error_kind::validation, with(env, "/nodes/1/flops_per_s", 0)) ==
-          "environment JSON /nodes/1/flops_per_s = 0: environment: node 'edge': flops_per_s is 0 (must be finite and > 0)");
+          "environment JSON /nodes/1/flops_per_s = 0: environment: node 'edge': flops_per_s is 0 "
+          "(must be finite and > 0)");
     CHECK(environment_error(error_kind::validation, with(env, "/nodes/1/flops_per_s", -0.0)) ==
-          "environment JSON /nodes/1/flops_per_s = -0.0: environment: node 'edge': flops_per_s is -0 (must be finite and > 0)");
+          "environment JSON /nodes/1/flops_per_s = -0.0: environment: node 'edge': flops_per_s is "
+          "-0 (must be finite and > 0)");
     CHECK(environment_error(error_kind::validation, with(env, "/nodes/1/memory_bytes", 0)) ==
-          "environment JSON /nodes/1/memory_bytes = 0: environment: node 'edge': memory_bytes is 0 (must be finite and > 0)");
+          "environment JSON /nodes/1/memory_bytes = 0: environment: node 'edge': memory_bytes is 0 "
+          "(must be finite and > 0)");
     CHECK(environment_error(error_kind::validation, with(env, "/nodes/2/speed_factor", -2)) ==
-          "environment JSON /nodes/2/speed_factor = -2: environment: node 'cloud': speed_factor is -2 (must be finite and > 0)");
+          "environment JSON /nodes/2/speed_factor = -2: environment: node 'cloud': speed_factor is "
+          "-2 (must be finite and > 0)");
     CHECK(environment_error(error_kind::validation, with(env, "/links/1/bandwidth_Bps", 0)) ==
-          "environment JSON /links/1/bandwidth_Bps = 0: environment: link 'phone' -> 'cloud': bandwidth_Bps is 0 "
+          "environment JSON /links/1/bandwidth_Bps = 0: environment: link 'phone' -> 'cloud': "
+          "bandwidth_Bps is 0 "
           "(must be finite and > 0)");
     CHECK(environment_error(error_kind::validation, with(env, "/links/0/bandwidth_mbps", -100)) ==
-          "environment JSON /links/0/bandwidth_mbps = -100: environment: link 'phone' -> 'edge': bandwidth_Bps is "
+          "environment JSON /links/0/bandwidth_mbps = -100: environment: link 'phone' -> 'edge': "
+          "bandwidth_Bps is "
           "-1.25e+07 (must be finite and > 0)");
     // Finite in the document, infinite once converted from Mbit/s to bytes/s.
     CHECK(environment_error(error_kind::validation, with(env, "/links/0/bandwidth_mbps", 1e308)) ==
-          "environment JSON /links/0/bandwidth_mbps = 1e+308: environment: link 'phone' -> 'edge': bandwidth_Bps is "
+          "environment JSON /links/0/bandwidth_mbps = 1e+308: environment: link 'phone' -> 'edge': "
+          "bandwidth_Bps is "
           "inf (must be finite and > 0)");
 
     // A positive bandwidth so small that every transfer takes forever: the environment takes it,
@@ -213,6 +228,8 @@ TEST_CASE("robustness json: zero and negative compute rates and bandwidths name 
     const layer_graph g = b.build();
     const analytic_model model(slow);
     CHECK(error_message(error_kind::validation, [&] { delay_evaluator ev(g, model); }) ==
-          "delay_evaluator: the cost model's transfer_time from node 0 to node 2 is not latency + bytes / bandwidth "
-          "with finite, non-negative figures (0.05 s at 0 bytes, inf s at 12345 bytes, inf s expected)");
+          "delay_evaluator: the cost model's transfer_time from node 0 to node 2 is not latency + "
+          "bytes / bandwidth "
+          "with finite, non-negative figures (0.05 s at 0 bytes, inf s at 12345 bytes, inf s "
+          "expected)");
 }

@@ -3,10 +3,10 @@
 // limit. Nothing here times anything (timings belong in benchmarks), but each case used to be, or
 // would be, slow or unreadable if an algorithm were quadratic or a message listed everything.
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/json.hpp>
 #include <eosdnn/io/profile_csv.hpp>
@@ -36,8 +36,9 @@ constexpr std::size_t many = 100'000;
 std::string chain_csv(std::size_t layers) {
     std::string text = "name,inputs,output_bytes,param_bytes,macs,client_ms,server_ms\n";
     for (std::size_t i = 0; i < layers; ++i)
-        text += "l" + std::to_string(i) + "," + (i ? "l" + std::to_string(i - 1) : std::string()) + "," +
-                std::to_string(1000 + i % 7) + "," + std::to_string(i % 5 * 100) + ",1000,0.5,0.01\n";
+        text += "l" + std::to_string(i) + "," + (i ? "l" + std::to_string(i - 1) : std::string()) +
+                "," + std::to_string(1000 + i % 7) + "," + std::to_string(i % 5 * 100) +
+                ",1000,0.5,0.01\n";
     return text;
 }
 
@@ -59,7 +60,8 @@ environment phone_edge_cloud() {
 
 }  // namespace
 
-TEST_CASE("robustness scale: a chain of 10^5 layers through the CSV and JSON readers" * doctest::test_suite("slow")) {
+TEST_CASE("robustness scale: a chain of 10^5 layers through the CSV and JSON readers" *
+          doctest::test_suite("slow")) {
     const layer_graph g = read_text(chain_csv(many), "long.csv");
     CHECK(g.size() == many);
     CHECK(g.is_chain());
@@ -73,8 +75,9 @@ TEST_CASE("robustness scale: a chain of 10^5 layers through the CSV and JSON rea
     // An error on the last row still names its line.
     std::string bad = chain_csv(many);
     bad.replace(bad.rfind(",0.5,"), 5, ",-0.5,");
-    CHECK(error_message(error_kind::validation, [&] { read_text(bad, "long.csv"); }) ==
-          "long.csv:100001: column 6 ('client_ms'): '-0.5' is not allowed (must be finite and >= 0)");
+    CHECK(
+        error_message(error_kind::validation, [&] { read_text(bad, "long.csv"); }) ==
+        "long.csv:100001: column 6 ('client_ms'): '-0.5' is not allowed (must be finite and >= 0)");
 }
 
 TEST_CASE("robustness scale: a layer with 10^5 inputs") {
@@ -89,8 +92,9 @@ TEST_CASE("robustness scale: a layer with 10^5 inputs") {
     CHECK(g.predecessors(g.output()).size() == many);
     CHECK(g.successors(g.input()).size() == many);
     // The same input listed twice among them.
-    CHECK(error_message(error_kind::validation, [&] { read_text(text + "concat," + all + ";b7,400000,0\n", "wide.csv"); }) ==
-          "wide.csv:100003: model 'wide': duplicate edge 'b7' -> 'concat'");
+    CHECK(error_message(error_kind::validation, [&] {
+              read_text(text + "concat," + all + ";b7,400000,0\n", "wide.csv");
+          }) == "wide.csv:100003: model 'wide': duplicate edge 'b7' -> 'concat'");
 }
 
 TEST_CASE("robustness scale: a cycle through 10^5 layers is named by its ends, not listed") {
@@ -99,16 +103,22 @@ TEST_CASE("robustness scale: a cycle through 10^5 layers is named by its ends, n
     for (std::size_t i = 0; i < many; ++i)
         layers.push_back({{"name", "l" + std::to_string(i)},
                           {"inputs", {"l" + std::to_string(i ? i - 1 : many - 1)}}});
-    CHECK(error_message(error_kind::validation, [&] { model_from_json({{"name", "ring"}, {"layers", layers}}); }) ==
-          "model JSON /layers: model 'ring': the layers contain a cycle: 'l0' -> 'l1' -> 'l2' -> 'l3' -> ... "
+    CHECK(error_message(error_kind::validation,
+                        [&] {
+                            model_from_json({{"name", "ring"}, {"layers", layers}});
+                        }) ==
+          "model JSON /layers: model 'ring': the layers contain a cycle: 'l0' -> 'l1' -> 'l2' -> "
+          "'l3' -> ... "
           "(99992 more layers) -> 'l99996' -> 'l99997' -> 'l99998' -> 'l99999' -> 'l0'");
     // Short cycles are still listed whole.
     layer_graph_builder b("m");
     std::vector<layer_id> ids;
     for (int i = 0; i < 9; ++i) ids.push_back(b.add_layer({.name = "c" + std::to_string(i)}));
-    for (int i = 0; i < 9; ++i) b.add_edge(ids[static_cast<std::size_t>(i)], ids[static_cast<std::size_t>((i + 1) % 9)]);
+    for (int i = 0; i < 9; ++i)
+        b.add_edge(ids[static_cast<std::size_t>(i)], ids[static_cast<std::size_t>((i + 1) % 9)]);
     CHECK(error_message(error_kind::validation, [&] { (void)b.build(); }) ==
-          "model 'm': the layers contain a cycle: 'c0' -> 'c1' -> 'c2' -> 'c3' -> 'c4' -> 'c5' -> 'c6' -> 'c7' -> "
+          "model 'm': the layers contain a cycle: 'c0' -> 'c1' -> 'c2' -> 'c3' -> 'c4' -> 'c5' -> "
+          "'c6' -> 'c7' -> "
           "'c8' -> 'c0'");
 }
 
@@ -119,16 +129,20 @@ TEST_CASE("robustness scale: evaluators and exact solvers on 10^5 layers") {
     REQUIRE(best.placement.size() == many);
     CHECK(std::isfinite(best.delay_s));
     delay_evaluator ev(g, model);
-    CHECK(ev.evaluate(std::span<const node_id>(best.placement)).delay_s == doctest::Approx(best.delay_s));
+    CHECK(ev.evaluate(std::span<const node_id>(best.placement)).delay_s ==
+          doctest::Approx(best.delay_s));
     delay_evaluator scheduled(g, model, {.schedule = dag_schedule::list_scheduled});
-    CHECK(scheduled.evaluate(std::span<const node_id>(best.placement)).delay_s == doctest::Approx(best.delay_s));
+    CHECK(scheduled.evaluate(std::span<const node_id>(best.placement)).delay_s ==
+          doctest::Approx(best.delay_s));
     const exact_plan cut = min_cut_two_nodes(g, model, 0, 1);
     CHECK(cut.delay_s >= best.delay_s * (1 - 1e-9));
     // A wrong gene at the far end is still named.
     std::vector<node_id> wrong = best.placement;
     wrong.back() = 3;
-    CHECK(error_message(error_kind::validation, [&] { ev.evaluate(std::span<const node_id>(wrong)); }) ==
-          "delay_evaluator: gene 99999 (layer 'l99999') is node 3, out of range: the environment has 3 nodes");
+    CHECK(error_message(error_kind::validation,
+                        [&] { ev.evaluate(std::span<const node_id>(wrong)); }) ==
+          "delay_evaluator: gene 99999 (layer 'l99999') is node 3, out of range: the environment "
+          "has 3 nodes");
 }
 
 TEST_CASE("robustness scale: environments up to the node_id limit") {
@@ -139,7 +153,8 @@ TEST_CASE("robustness scale: environments up to the node_id limit") {
         environment_builder b;
         node_id last = 0;
         for (std::size_t i = 0; i < limit; ++i)
-            last = b.add_node({.name = "n" + std::to_string(i), .tier = tier::local, .flops_per_s = 1});
+            last = b.add_node(
+                {.name = "n" + std::to_string(i), .tier = tier::local, .flops_per_s = 1});
         CHECK(last == limit - 1);
         CHECK(b.size() == limit);
         CHECK(error_message(error_kind::validation, [&] {
@@ -154,16 +169,20 @@ TEST_CASE("robustness scale: environments up to the node_id limit") {
     SUBCASE("the JSON reader names the node past the limit") {
         json nodes = json::array();
         for (std::size_t i = 0; i <= limit; ++i)
-            nodes.push_back({{"name", "n" + std::to_string(i)}, {"tier", "local"}, {"flops_per_s", 1}});
-        CHECK(error_message(error_kind::validation, [&] { environment_from_json({{"nodes", nodes}}); }) ==
-              "environment JSON /nodes/65535: environment: too many nodes (at most 65535)");
+            nodes.push_back(
+                {{"name", "n" + std::to_string(i)}, {"tier", "local"}, {"flops_per_s", 1}});
+        CHECK(error_message(error_kind::validation, [&] {
+                  environment_from_json({{"nodes", nodes}});
+              }) == "environment JSON /nodes/65535: environment: too many nodes (at most 65535)");
     }
     SUBCASE("a thousand devices sharing one edge server: built, read and priced") {
         json nodes = json::array(), links = json::array();
         nodes.push_back({{"name", "edge"}, {"tier", "edge"}, {"flops_per_s", 1e12}});
         for (std::size_t i = 0; i < 999; ++i) {
-            nodes.push_back({{"name", "d" + std::to_string(i)}, {"tier", "local"}, {"flops_per_s", 1e9}});
-            links.push_back({{"from", "d" + std::to_string(i)}, {"to", "edge"}, {"bandwidth_mbps", 10}});
+            nodes.push_back(
+                {{"name", "d" + std::to_string(i)}, {"tier", "local"}, {"flops_per_s", 1e9}});
+            links.push_back(
+                {{"from", "d" + std::to_string(i)}, {"to", "edge"}, {"bandwidth_mbps", 10}});
         }
         std::swap(nodes[0], nodes[1]);  // node 0 must be a device
         const environment env = environment_from_json({{"nodes", nodes}, {"links", links}});
@@ -177,8 +196,10 @@ TEST_CASE("robustness scale: environments up to the node_id limit") {
         x[5] = 1;  // the edge server, second in the document after the swap
         CHECK(std::isfinite(ev.evaluate(std::span<const node_id>(x)).delay_s));
         x[5] = 2;
-        CHECK(error_message(error_kind::validation, [&] { ev.evaluate(std::span<const node_id>(x)); }) ==
-              "delay_evaluator: gene 5 (layer 'l5') is node 2 ('d1'), a local node other than the device node "
+        CHECK(error_message(error_kind::validation,
+                            [&] { ev.evaluate(std::span<const node_id>(x)); }) ==
+              "delay_evaluator: gene 5 (layer 'l5') is node 2 ('d1'), a local node other than the "
+              "device node "
               "998 ('d997')");
     }
 }

@@ -28,15 +28,18 @@ TEST_CASE("the exhaustive search agrees with the simulation of the order it retu
     // Layer by layer (A, B, C) completes 18 queries (see query_simulation.cpp); it is one of the
     // plans searched.
     CHECK(best.queries_during_upload >= 18);
-    CHECK_THROWS_WITH_AS(best_upload_order(upload_problem(g, model, x, 0), {}, {.max_parameter_layers = 2}),
-                         doctest::Contains("max_parameter_layers"), eosdnn::error);
+    CHECK_THROWS_WITH_AS(
+        best_upload_order(upload_problem(g, model, x, 0), {}, {.max_parameter_layers = 2}),
+        doctest::Contains("max_parameter_layers"), eosdnn::error);
     // An incumbent nobody beats: nothing found, the incumbent is reported.
-    const upload_order_search none = best_upload_order(upload_problem(g, model, x, 0), {}, {.incumbent = 1000});
+    const upload_order_search none =
+        best_upload_order(upload_problem(g, model, x, 0), {}, {.incumbent = 1000});
     CHECK(!none.improved);
     CHECK(none.queries_during_upload == 1000);
 }
 
-TEST_CASE("LMU reaches at least 90% of the best queries during upload on small models" * doctest::test_suite("slow")) {
+TEST_CASE("LMU reaches at least 90% of the best queries during upload on small models" *
+          doctest::test_suite("slow")) {
     std::mt19937 rng(2024);
     const analytic_model one = upload_test::phone_and_server();
     const analytic_model three = upload_test::phone_edge_cloud();
@@ -51,13 +54,15 @@ TEST_CASE("LMU reaches at least 90% of the best queries during upload on small m
         std::vector<node_id> x = reference_placement(g, model).placement;
         if (std::count(x.begin(), x.end(), node_id{0}) == static_cast<long>(x.size()))
             std::fill(x.begin() + 1, x.end(), node_id{1});  // plan for an all-remote target then
-        const auto lmu = simulate_queries(g, model, lmu_planner{}.plan(upload_problem(g, model, x)));
+        const auto lmu =
+            simulate_queries(g, model, lmu_planner{}.plan(upload_problem(g, model, x)));
         // LMU's plan lies in the search space, so its count prunes without losing the optimum.
-        const upload_order_search best =
-            best_upload_order(upload_problem(g, model, x, 0), {}, {.incumbent = lmu.metrics.queries_during_upload});
+        const upload_order_search best = best_upload_order(
+            upload_problem(g, model, x, 0), {}, {.incumbent = lmu.metrics.queries_during_upload});
         REQUIRE(best.complete);
         if (best.queries_during_upload < 5) continue;  // too short an upload to compare ratios
-        const auto lbl = simulate_queries(g, model, layer_by_layer_planner{}.plan(upload_problem(g, model, x)));
+        const auto lbl =
+            simulate_queries(g, model, layer_by_layer_planner{}.plan(upload_problem(g, model, x)));
         const double ratio = static_cast<double>(lmu.metrics.queries_during_upload) /
                              static_cast<double>(best.queries_during_upload);
         CAPTURE(trial);
@@ -68,7 +73,8 @@ TEST_CASE("LMU reaches at least 90% of the best queries during upload on small m
         // form).
         CHECK(lbl.metrics.queries_during_upload <= best.queries_during_upload + 1);
         if (!multi) {
-            const auto emdl = simulate_queries(g, model, emdl_planner{}.plan(upload_problem(g, model, x)));
+            const auto emdl =
+                simulate_queries(g, model, emdl_planner{}.plan(upload_problem(g, model, x)));
             CHECK(emdl.metrics.queries_during_upload <= best.queries_during_upload + 1);
         }
         ratios.push_back(ratio);
@@ -76,7 +82,8 @@ TEST_CASE("LMU reaches at least 90% of the best queries during upload on small m
         lbl_ratios.push_back(static_cast<double>(lbl.metrics.queries_during_upload) /
                              static_cast<double>(best.queries_during_upload));
         if (!multi || g.is_chain()) {
-            const auto ionn = simulate_queries(g, model, ionn_planner{}.plan(upload_problem(g, model, x)));
+            const auto ionn =
+                simulate_queries(g, model, ionn_planner{}.plan(upload_problem(g, model, x)));
             ionn_ratios.push_back(static_cast<double>(ionn.metrics.queries_during_upload) /
                                   static_cast<double>(best.queries_during_upload));
         }

@@ -57,7 +57,8 @@ void check_all_planners(const layer_graph& g, const Model& model, const std::vec
     check_plan(g, model, lmu_planner{.portfolio = false}.plan(upload_problem(g, model, x)));
     check_plan(
         g, model,
-        lmu_planner{.rule = {.strategy = merge_strategy::bottom_up}, .portfolio = false}.plan(upload_problem(g, model, x)));
+        lmu_planner{.rule = {.strategy = merge_strategy::bottom_up}, .portfolio = false}.plan(
+            upload_problem(g, model, x)));
     check_plan(g, model,
                lmu_planner{.rule = {.measure = efficiency_measure::rate_gained,
                                     .first_partition_rule = false,
@@ -65,14 +66,16 @@ void check_all_planners(const layer_graph& g, const Model& model, const std::vec
                            .portfolio = false}
                    .plan(upload_problem(g, model, x)));
     check_plan(g, model,
-               lmu_planner{.rule = {.refine = false}, .portfolio = false}.plan(upload_problem(g, model, x)));
+               lmu_planner{.rule = {.refine = false}, .portfolio = false}.plan(
+                   upload_problem(g, model, x)));
     check_plan(g, model, whole_model_planner{}.plan(upload_problem(g, model, x)));
     check_plan(g, model, layer_by_layer_planner{}.plan(upload_problem(g, model, x)));
     std::set<node_id> remote;
     for (node_id s : x)
         if (s != 0) remote.insert(s);
     if (remote.size() <= 1) check_plan(g, model, emdl_planner{}.plan(upload_problem(g, model, x)));
-    if (remote.size() <= 1 || g.is_chain()) check_plan(g, model, ionn_planner{}.plan(upload_problem(g, model, x)));
+    if (remote.size() <= 1 || g.is_chain())
+        check_plan(g, model, ionn_planner{}.plan(upload_problem(g, model, x)));
 }
 
 profiled_model profiled_env(double megabits) {
@@ -140,10 +143,11 @@ TEST_CASE("parameter-free layers never form a partition of their own") {
     const layer_graph g = b.build();
     const analytic_model model = upload_test::phone_and_server();
     const std::vector<node_id> x = {0, 0, 1, 0, 1, 1};
-    for (const upload_plan& plan :
-         {lmu_planner{}.plan(upload_problem(g, model, x)), emdl_planner{}.plan(upload_problem(g, model, x)),
-          ionn_planner{}.plan(upload_problem(g, model, x)), layer_by_layer_planner{}.plan(upload_problem(g, model, x)),
-          whole_model_planner{}.plan(upload_problem(g, model, x))}) {
+    for (const upload_plan& plan : {lmu_planner{}.plan(upload_problem(g, model, x)),
+                                    emdl_planner{}.plan(upload_problem(g, model, x)),
+                                    ionn_planner{}.plan(upload_problem(g, model, x)),
+                                    layer_by_layer_planner{}.plan(upload_problem(g, model, x)),
+                                    whole_model_planner{}.plan(upload_problem(g, model, x))}) {
         CAPTURE(plan.planner);
         check_plan(g, model, plan);
         for (const auto& part : plan.partitions) CHECK(part.param_bytes > 0);
@@ -173,7 +177,8 @@ TEST_CASE("LMU's rule with one server reproduces EMDL's plan and the full LMU ne
         std::vector<node_id> all(g.size(), 1);
         CHECK(same(lmu_planner{.portfolio = false}.plan(upload_problem(g, model, all)),
                    emdl_planner{}.plan(upload_problem(g, model, all))));
-        const auto lmu = simulate_queries(g, model, lmu_planner{}.plan(upload_problem(g, model, x))).metrics;
+        const auto lmu =
+            simulate_queries(g, model, lmu_planner{}.plan(upload_problem(g, model, x))).metrics;
         CHECK(lmu.queries_during_upload >=
               simulate_queries(g, model, emdl).metrics.queries_during_upload);
     }
@@ -231,18 +236,20 @@ TEST_CASE("planners reject bad placements with errors that name them") {
     const analytic_model model = upload_test::phone_and_server();
     CHECK_THROWS_WITH_AS(lmu_planner{}.plan(upload_problem(g, model, std::vector<node_id>{1, 1})),
                          doctest::Contains("2 genes"), eosdnn::error);
-    CHECK_THROWS_WITH_AS(lmu_planner{}.plan(upload_problem(g, model, std::vector<node_id>{1, 7, 1})),
-                         doctest::Contains("layer 1 ('B')"), eosdnn::error);
-    CHECK_THROWS_WITH_AS(whole_model_planner{}.plan(upload_problem(g, model, std::vector<node_id>{1, 1, 1}, 1)),
-                         doctest::Contains("not a local node"), eosdnn::error);
+    CHECK_THROWS_WITH_AS(
+        lmu_planner{}.plan(upload_problem(g, model, std::vector<node_id>{1, 7, 1})),
+        doctest::Contains("layer 1 ('B')"), eosdnn::error);
+    CHECK_THROWS_WITH_AS(
+        whole_model_planner{}.plan(upload_problem(g, model, std::vector<node_id>{1, 1, 1}, 1)),
+        doctest::Contains("not a local node"), eosdnn::error);
 }
 
 TEST_CASE("bottom-up merging joins layers that only pay off together") {
     // A's output is large (1 s on the link), B's tiny: offloading either alone ships A's output
     // (Q rises from 0.2 s to 1.1 s), offloading both ships only B's (Q = 0.0031 s).
     layer_graph_builder b("pair");
-    auto a = b.add_layer({.name = "A", .kind = "conv", .flops = 1e8, .param_bytes = 1e5,
-                          .output_bytes = 1e6});
+    auto a = b.add_layer(
+        {.name = "A", .kind = "conv", .flops = 1e8, .param_bytes = 1e5, .output_bytes = 1e6});
     b.add_layer({.name = "B", .kind = "fc", .flops = 1e8, .param_bytes = 1e5, .output_bytes = 100},
                 {a});
     b.set_input_bytes(1000);
@@ -250,12 +257,15 @@ TEST_CASE("bottom-up merging joins layers that only pay off together") {
     const analytic_model model = upload_test::phone_and_server();
     const std::vector<node_id> x = {1, 1};
     const upload_plan plan =
-        lmu_planner{.rule = {.strategy = merge_strategy::bottom_up}, .portfolio = false}.plan(upload_problem(g, model, x));
+        lmu_planner{.rule = {.strategy = merge_strategy::bottom_up}, .portfolio = false}.plan(
+            upload_problem(g, model, x));
     REQUIRE(plan.partitions.size() == 1);
     CHECK(plan.partitions[0].layers == std::vector<layer_id>{0, 1});
     // Layer by layer goes through the slow state and completes fewer queries.
     const auto merged = simulate_queries(g, model, plan).metrics;
-    const auto single = simulate_queries(g, model, layer_by_layer_planner{}.plan(upload_problem(g, model, x))).metrics;
+    const auto single =
+        simulate_queries(g, model, layer_by_layer_planner{}.plan(upload_problem(g, model, x)))
+            .metrics;
     CHECK(merged.latency_area_s2 < single.latency_area_s2);
     CHECK(merged.queries_during_upload >= single.queries_during_upload);
 }

@@ -153,8 +153,8 @@ TEST_CASE("bad simulation inputs throw errors that name them") {
                          doctest::Contains("ack_latency_s"), eosdnn::error);
     upload_plan broken = f.plan;
     broken.partitions.pop_back();
-    CHECK_THROWS_WITH_AS(simulate_queries(f.graph, f.model, broken), doctest::Contains("layer 2 ('C')"),
-                         eosdnn::error);
+    CHECK_THROWS_WITH_AS(simulate_queries(f.graph, f.model, broken),
+                         doctest::Contains("layer 2 ('C')"), eosdnn::error);
     broken = f.plan;
     broken.partitions[1].layers.push_back(0);
     CHECK_THROWS_WITH_AS(simulate_queries(f.graph, f.model, broken),

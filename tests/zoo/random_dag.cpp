@@ -293,8 +293,10 @@ TEST_CASE("random DAG attributes follow the options' ranges and trends") {
                 CHECK(l.output_bytes <= o.max_output_bytes + 2);
             }
             if (l.kind != "conv") continue;
-            if (id < g.size() / 4) early_out += std::log(l.output_bytes), early_flops += std::log(l.flops), ++early;
-            if (id >= 3 * g.size() / 4) late_out += std::log(l.output_bytes), late_flops += std::log(l.flops), ++late;
+            if (id < g.size() / 4)
+                early_out += std::log(l.output_bytes), early_flops += std::log(l.flops), ++early;
+            if (id >= 3 * g.size() / 4)
+                late_out += std::log(l.output_bytes), late_flops += std::log(l.flops), ++late;
         }
         CHECK(weighted > 400);  // parameter_share 0.6 of the plain layers
         REQUIRE(early > 0);

@@ -202,9 +202,9 @@ TEST_CASE("zoo: names and lookup") {
 TEST_CASE("network_builder: convolution arithmetic") {
     eosdnn::network_builder nb("probe");
     auto x = nb.input("input", 8, 10, 10);
-    auto y = nb.conv2d("conv", x,
-                       {.out_channels = 4, .kernel = 3, .stride = 2, .padding = 2, .dilation = 2,
-                        .groups = 2});
+    auto y = nb.conv2d(
+        "conv", x,
+        {.out_channels = 4, .kernel = 3, .stride = 2, .padding = 2, .dilation = 2, .groups = 2});
     CHECK(y.shape == shape{4, 5, 5});  // (10 + 2·2 - 5) / 2 + 1 with a dilated span of 5
     const auto g = nb.build();
     const auto& conv = g[y.producer];
@@ -296,8 +296,7 @@ TEST_CASE("network_builder: shape errors name the model and the layer") {
     throws_with([&] { nb.linear("fc", x, 10); }, "flatten it first");
     throws_with([&] { nb.conv2d("conv", x, {.out_channels = 4, .kernel = 3, .groups = 4}); },
                 "groups 4");
-    throws_with([&] { nb.conv2d("big", small, {.out_channels = 4, .kernel = 7}); },
-                "does not fit");
+    throws_with([&] { nb.conv2d("big", small, {.out_channels = 4, .kernel = 7}); }, "does not fit");
     throws_with([&] { nb.conv2d("zero", x, {.kernel = 3}); }, "must all be > 0");
     throws_with([&] { nb.max_pool("pad", x, {.kernel = 2, .padding = 2}); }, "exceeds half");
     throws_with([&] { nb.conv2d("flat", nb.flatten("flatten", x), {.out_channels = 1}); },

@@ -33,8 +33,7 @@ constexpr std::string_view to_string(error_kind kind) noexcept {
 class error : public std::runtime_error {
 public:
     /// An error of kind `kind`; `message` is what what() returns.
-    error(error_kind kind, const std::string& message)
-        : std::runtime_error(message), kind_(kind) {}
+    error(error_kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
 
     /// What went wrong, for callers that react differently to bad files and impossible constraints.
     error_kind kind() const noexcept { return kind_; }

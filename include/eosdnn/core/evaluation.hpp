@@ -48,7 +48,7 @@ struct objective_options {
     bool include_upload = false;  ///< add the one-off upload sum_{j: x_j != device} m_j / B
     /// Weight of the time terms (delay_s + upload_s) in the objective, per second.
     double latency_weight = 1;
-    double energy_weight = 0;     ///< > 0 needs an energy_cost_model and the device's power
+    double energy_weight = 0;  ///< > 0 needs an energy_cost_model and the device's power
 };
 
 /// Constraints of one task. The violation is the sum of
@@ -56,7 +56,7 @@ struct objective_options {
 /// - for each pinned layer not on its node: 1;
 /// - for a deadline: max(0, delay_s - deadline_s) / deadline_s.
 struct constraints {
-    bool memory = true;                          ///< enforce the nodes' memory_bytes
+    bool memory = true;                            ///< enforce the nodes' memory_bytes
     std::vector<std::optional<node_id>> pinned{};  ///< per layer, empty for none
     /// Upper bound on delay_s in seconds, none if unset; finite and > 0 when set.
     std::optional<double> deadline_s{};

@@ -4,9 +4,9 @@
 /// solver (eosdnn/optim/exact_dag.hpp) and the integer-program backend (eosdnn/milp/cbc.hpp)
 /// share these types, so a user can switch between them and tests can compare them.
 
-#include <eosdnn/core/ids.hpp>
-#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/ids.hpp>
 
 #include <cmath>
 #include <cstddef>
@@ -52,8 +52,8 @@ struct exact_options {
 
 private:
     [[noreturn]] static void fail(const char* field, const std::string& value, const char* rule) {
-        throw error(error_kind::validation, std::string("exact_options.") + field + " is " +
-                                                value + " (must be " + rule + ")");
+        throw error(error_kind::validation, std::string("exact_options.") + field + " is " + value +
+                                                " (must be " + rule + ")");
     }
 };
 
@@ -72,10 +72,10 @@ struct exact_result {
     /// `lower_bound` is then a bound of the problem without that constraint, which is still a
     /// valid lower bound of the constrained one.
     bool constraints_honoured = true;
-    bool timed_out = false;            ///< the time limit stopped the search before the proof
-    std::string method{};              ///< "viterbi", "min-cut", "bucket-elimination", "cbc", ...
-    std::size_t search_nodes = 0;      ///< branch-and-bound nodes expanded (0 for a pure DP)
-    double seconds = 0;                ///< wall-clock time of the solve
+    bool timed_out = false;        ///< the time limit stopped the search before the proof
+    std::string method{};          ///< "viterbi", "min-cut", "bucket-elimination", "cbc", ...
+    std::size_t search_nodes = 0;  ///< branch-and-bound nodes expanded (0 for a pure DP)
+    double seconds = 0;            ///< wall-clock time of the solve
 
     /// (objective - lower_bound) / objective, or 0 when both are 0; +inf with no finite plan.
     double gap() const noexcept {

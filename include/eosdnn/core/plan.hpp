@@ -2,8 +2,8 @@
 /// \file plan.hpp
 /// migration_plan: which node runs each layer of one model, and what that placement costs.
 
-#include <eosdnn/core/ids.hpp>
 #include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/ids.hpp>
 
 #include <string>
 #include <vector>
@@ -21,7 +21,7 @@ struct migration_plan {
     std::string model{};               ///< name of the layer_graph the plan places
     std::string algorithm{};           ///< what produced it ("pso-ga", "viterbi", "all-local", ...)
     std::vector<node_id> placement{};  ///< x_j: the node that runs layer j, indexed by layer_id
-    evaluation value{};                ///< the placement's value under the options it was planned with
+    evaluation value{};  ///< the placement's value under the options it was planned with
 };
 
 }  // namespace eosdnn

@@ -3,8 +3,8 @@
 /// The problem concepts: what an optimiser needs from the problem it solves, and the pins a
 /// problem may name.
 
-#include <eosdnn/core/ids.hpp>
 #include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/ids.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -17,7 +17,8 @@ namespace eosdnn {
 /// indices); `evaluate(x)` prices a whole placement. Evaluators keep scratch space, so evaluate
 /// is non-const: use one copy per thread.
 template <class P>
-concept placement_problem = requires(P& p, const P& cp, std::size_t gene, std::span<const node_id> x) {
+concept placement_problem = requires(P& p, const P& cp, std::size_t gene,
+                                     std::span<const node_id> x) {
     { cp.dimension() } -> std::convertible_to<std::size_t>;
     { cp.choices(gene) } -> std::convertible_to<std::span<const node_id>>;
     { p.evaluate(x) } -> std::same_as<evaluation>;

@@ -3,8 +3,8 @@
 /// What an optimiser reports: one record per iteration (the convergence curve), the result of a
 /// run, and observers, callables that see every record and may stop the run.
 
-#include <eosdnn/core/ids.hpp>
 #include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/ids.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -16,29 +16,29 @@ namespace eosdnn {
 
 /// One line of the log, written after initialisation (iteration 0) and after every iteration.
 struct iteration_record {
-    std::size_t iteration = 0;     ///< iterations completed; 0 for the initial swarm
-    std::size_t evaluations = 0;   ///< evaluations spent so far
-    double best_objective = 0;     ///< gBest's objective
-    double best_violation = 0;     ///< gBest's constraint violation (0 when feasible)
-    double mean_objective = 0;     ///< mean objective of the current population
-    double diversity = 0;          ///< mean fraction of free genes differing from gBest
+    std::size_t iteration = 0;    ///< iterations completed; 0 for the initial swarm
+    std::size_t evaluations = 0;  ///< evaluations spent so far
+    double best_objective = 0;    ///< gBest's objective
+    double best_violation = 0;    ///< gBest's constraint violation (0 when feasible)
+    double mean_objective = 0;    ///< mean objective of the current population
+    double diversity = 0;         ///< mean fraction of free genes differing from gBest
     /// Member-wise equality (exact comparison of the doubles).
     friend bool operator==(const iteration_record&, const iteration_record&) = default;
 };
 
 /// What every optimiser of eosdnn returns.
 struct optimisation_result {
-    std::vector<node_id> placement{};       ///< the best placement found
-    evaluation value{};                     ///< its evaluation
-    std::size_t iterations = 0;             ///< iterations (generations) run
-    std::size_t evaluations = 0;            ///< calls to evaluate
-    bool stopped_by_observer = false;       ///< true if an observer ended the run
+    std::vector<node_id> placement{};  ///< the best placement found
+    evaluation value{};                ///< its evaluation
+    std::size_t iterations = 0;        ///< iterations (generations) run
+    std::size_t evaluations = 0;       ///< calls to evaluate
+    bool stopped_by_observer = false;  ///< true if an observer ended the run
     /// A proven lower bound on the optimal objective: at least the problem's
     /// structural_lower_bound() (optim/lower_bound.hpp), higher when an exact solve was run;
     /// the plan is at most (objective - lower_bound) / objective above the optimum.
     double lower_bound = 0;
-    bool proven_optimal = false;            ///< the plan is feasible and meets lower_bound
-    std::vector<iteration_record> log{};    ///< the convergence curve, one record per iteration
+    bool proven_optimal = false;          ///< the plan is feasible and meets lower_bound
+    std::vector<iteration_record> log{};  ///< the convergence curve, one record per iteration
 };
 
 /// An observer is called with each record and gBest's placement. It returns `true` to continue,

@@ -33,8 +33,8 @@ concept cost_model = requires(const M& m, const layer& l, node_id s, node_id t, 
 /// A cost model that also knows the one-off time to upload layer `l`'s parameters from a device
 /// to node `to` (and load them there), used by the upload term and the uploading plans.
 template <class M>
-concept upload_cost_model = cost_model<M> && requires(const M& m, const layer& l, node_id device,
-                                                      node_id to) {
+concept upload_cost_model = cost_model<M> &&
+    requires(const M& m, const layer& l, node_id device, node_id to) {
     { m.upload_time(l, device, to) } -> std::convertible_to<double>;
 };
 

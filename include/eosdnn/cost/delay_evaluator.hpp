@@ -68,8 +68,12 @@ public:
 
         const std::size_t n = graph.size(), nodes = nodes_.size();
         layers_.append(graph);
-        task_ = detail::task_span{.device = device_, .first = 0, .last = n, .input = graph.input(),
-                 .output = graph.output(), .input_bytes = graph.input_bytes()};
+        task_ = detail::task_span{.device = device_,
+                                  .first = 0,
+                                  .last = n,
+                                  .input = graph.input(),
+                                  .output = graph.output(),
+                                  .input_bytes = graph.input_bytes()};
         choices_ = nodes_.choices(device_);
         allowed_.assign(nodes, 0);
         for (node_id s : choices_) allowed_[s] = 1;
@@ -83,9 +87,10 @@ public:
                 upload_ = detail::matrix<double>(std::array<std::size_t, 2>{n, nodes}, 0.0);
                 detail::fill_upload(upload_, 0, graph, model, nodes_, device_, who);
             } else {
-                detail::evaluator_fail(who, "objective_options.include_upload is true but the "
-                                            "cost model has no upload_time (it is not an "
-                                            "upload_cost_model)");
+                detail::evaluator_fail(who,
+                                       "objective_options.include_upload is true but the "
+                                       "cost model has no upload_time (it is not an "
+                                       "upload_cost_model)");
             }
         }
 
@@ -212,11 +217,11 @@ private:
     std::vector<node_id> choices_{};
     std::vector<std::uint8_t> allowed_{};  // per node: may a gene take it?
     detail::link_table links_{};
-    detail::matrix<double> compute_{};     // n x S
-    detail::matrix<double> upload_{};      // n x S, only with include_upload
+    detail::matrix<double> compute_{};  // n x S
+    detail::matrix<double> upload_{};   // n x S, only with include_upload
     std::optional<power_profile> power_{};
     detail::limit_table limit_table_{};
-    detail::list_schedule schedule_{};    // scratch of evaluate(), sized once
+    detail::list_schedule schedule_{};  // scratch of evaluate(), sized once
 };
 
 static_assert(pinned_placement_problem<delay_evaluator<analytic_model>>);

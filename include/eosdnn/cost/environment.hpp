@@ -47,7 +47,7 @@ struct node {
     std::string name{};
     /// Local device, edge server or cloud; node 0 must be local.
     eosdnn::tier tier = tier::edge;
-    double flops_per_s = 0;    ///< f_s: compute rate used by the analytic cost model
+    double flops_per_s = 0;  ///< f_s: compute rate used by the analytic cost model
     /// How many times faster than the machine its measured times come from: a layer measured at
     /// t seconds on the profiled reference server runs in t / speed_factor on this node (and the
     /// profiled device time likewise on a local node).
@@ -134,7 +134,8 @@ public:
         // A set, not a scan of nodes_: the scan made adding 65535 nodes take seconds.
         if (names_.contains(n.name)) fail("duplicate node name '" + n.name + "'");
         if (nodes_.size() >= std::numeric_limits<node_id>::max())
-            fail("too many nodes (at most " + std::to_string(std::numeric_limits<node_id>::max()) + ")");
+            fail("too many nodes (at most " + std::to_string(std::numeric_limits<node_id>::max()) +
+                 ")");
         positive(where, "flops_per_s", n.flops_per_s);
         positive(where, "speed_factor", n.speed_factor);
         if (n.memory_bytes) positive(where, "memory_bytes", *n.memory_bytes);
@@ -172,7 +173,9 @@ public:
     }
 
     /// Links by node name.
-    void connect(std::string_view a, std::string_view b, network_link l) { connect(id_of(a), id_of(b), l); }
+    void connect(std::string_view a, std::string_view b, network_link l) {
+        connect(id_of(a), id_of(b), l);
+    }
 
     /// Number of nodes added so far.
     std::size_t size() const noexcept { return nodes_.size(); }

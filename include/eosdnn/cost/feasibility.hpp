@@ -4,8 +4,8 @@
 /// evaluators treat capacities as soft (an excess is a violation, see evaluation.hpp); these
 /// checks turn the cases that are certain into an error_kind::infeasible error up front.
 
-#include <eosdnn/cost/environment.hpp>
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 
 #include <cmath>
@@ -20,8 +20,10 @@ namespace detail {
 /// A byte count as messages print it: a whole number in full ("138357544"), else "%g".
 inline std::string format_bytes(double bytes) {
     char buffer[64];
-    if (std::floor(bytes) == bytes && std::fabs(bytes) < 1e18) std::snprintf(buffer, sizeof buffer, "%.0f", bytes);
-    else std::snprintf(buffer, sizeof buffer, "%g", bytes);
+    if (std::floor(bytes) == bytes && std::fabs(bytes) < 1e18)
+        std::snprintf(buffer, sizeof buffer, "%.0f", bytes);
+    else
+        std::snprintf(buffer, sizeof buffer, "%g", bytes);
     return buffer;
 }
 
@@ -38,7 +40,8 @@ inline void check_memory_feasible(const layer_graph& g, const environment& env, 
     const std::string who = "model '" + g.name() + "'";
     if (device >= env.size() || env[device].tier != tier::local)
         throw error(error_kind::validation, who + ": check_memory_feasible: the device, node " +
-                                                std::to_string(device) + ", is not a local node of the environment");
+                                                std::to_string(device) +
+                                                ", is not a local node of the environment");
     std::vector<node_id> allowed;
     bool unlimited = false;
     double total_capacity = 0;
@@ -52,25 +55,30 @@ inline void check_memory_feasible(const layer_graph& g, const environment& env, 
             continue;
         }
         total_capacity += *n.memory_bytes;
-        if (!largest || *n.memory_bytes > *env[*largest].memory_bytes) largest = static_cast<node_id>(s);
+        if (!largest || *n.memory_bytes > *env[*largest].memory_bytes)
+            largest = static_cast<node_id>(s);
     }
     if (unlimited) return;
     const double most = *env[*largest].memory_bytes;
     for (layer_id id = 0; id < g.size(); ++id)
         if (g[id].param_bytes > most)
-            throw error(error_kind::infeasible,
-                        who + ": layer '" + g[id].name + "' has " + detail::format_bytes(g[id].param_bytes) +
-                            " parameter bytes, more than the memory of any node it may run on (the largest, '" +
-                            env[*largest].name + "', holds " + detail::format_bytes(most) + " bytes)");
+            throw error(error_kind::infeasible, who + ": layer '" + g[id].name + "' has " +
+                                                    detail::format_bytes(g[id].param_bytes) +
+                                                    " parameter bytes, more than the memory of any "
+                                                    "node it may run on (the largest, '" +
+                                                    env[*largest].name + "', holds " +
+                                                    detail::format_bytes(most) + " bytes)");
     const double total = g.total_param_bytes();
     if (total > total_capacity) {
         std::string nodes;
         for (node_id s : allowed)
-            nodes += (nodes.empty() ? "" : ", ") + env[s].name + " " + detail::format_bytes(*env[s].memory_bytes);
+            nodes += (nodes.empty() ? "" : ", ") + env[s].name + " " +
+                     detail::format_bytes(*env[s].memory_bytes);
         throw error(error_kind::infeasible,
-                    who + ": its layers hold " + detail::format_bytes(total) + " parameter bytes, " +
-                        detail::format_bytes(total - total_capacity) +
-                        " more than the memory of every node it may run on together (" + nodes + ")");
+                    who + ": its layers hold " + detail::format_bytes(total) +
+                        " parameter bytes, " + detail::format_bytes(total - total_capacity) +
+                        " more than the memory of every node it may run on together (" + nodes +
+                        ")");
     }
 }
 

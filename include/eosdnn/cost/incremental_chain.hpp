@@ -3,15 +3,15 @@
 /// incremental_chain: the migration delay of a chain DNN, re-priced in O(k + log n) after a change
 /// of k consecutive genes instead of O(n), for PSO-GA's mutations and segment crossovers.
 
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/gene_range.hpp>
+#include <eosdnn/core/incremental.hpp>
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/detail/xtensor.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/core/gene_range.hpp>
-#include <eosdnn/core/incremental.hpp>
 
 #include <algorithm>
 #include <array>
@@ -82,7 +82,8 @@ public:
                 for (layer_id j = 0; j < n; ++j)
                     for (std::size_t s = 0; s < nodes; ++s)
                         if (s != device && model.env()[static_cast<node_id>(s)].tier != tier::local)
-                            upload_(j, s) = model.upload_time(graph[j], device, static_cast<node_id>(s));
+                            upload_(j, s) =
+                                model.upload_time(graph[j], device, static_cast<node_id>(s));
             }
         }
         latency_weight_ = options.latency_weight;
@@ -129,7 +130,8 @@ public:
 
     /// Prices `x`, which differs from the placement last priced with `state` only in genes
     /// [changed.first, changed.last), and updates the state.
-    evaluation evaluate(incremental_state& state, std::span<const node_id> x, gene_range changed) const {
+    evaluation evaluate(incremental_state& state, std::span<const node_id> x,
+                        gene_range changed) const {
         const std::size_t n = order_.size();
         if (changed.empty()) return value(state);
         std::size_t lo = n, hi = 0;

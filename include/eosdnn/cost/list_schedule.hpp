@@ -40,7 +40,8 @@ public:
         std::fill(free_.begin(), free_.end(), 0.0);
         for (std::size_t t = 0; t < count; ++t) {
             next_[t] = tasks[t].first;  // the task's topological order starts there in layers.order
-            if (next_[t] != tasks[t].last) ready_[t] = ready(layers.order[next_[t]], x, layers, tasks[t], links);
+            if (next_[t] != tasks[t].last)
+                ready_[t] = ready(layers.order[next_[t]], x, layers, tasks[t], links);
         }
         for (std::size_t step = 0; step < layers.size(); ++step) {
             std::size_t best = count;
@@ -65,8 +66,8 @@ public:
         }
         for (std::size_t t = 0; t < count; ++t) {
             const task_span& task = tasks[t];
-            completion_[t] = finish_[task.output] +
-                             links.time(layers.output_bytes[task.output], x[task.output], task.device);
+            completion_[t] = finish_[task.output] + links.time(layers.output_bytes[task.output],
+                                                               x[task.output], task.device);
         }
         return {completion_.data(), count};
     }

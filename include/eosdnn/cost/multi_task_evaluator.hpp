@@ -32,10 +32,10 @@ namespace eosdnn {
 
 /// One DNN task: a model owned by a local device, with its own deadline and pinned layers.
 struct dnn_task {
-    layer_graph graph;                               ///< the task's model
-    node_id device = 0;                              ///< the local node that owns the model
-    std::optional<double> deadline_s{};              ///< on its completion time, if any
-    std::vector<std::optional<node_id>> pinned{};    ///< per layer of this task, empty = none
+    layer_graph graph;                             ///< the task's model
+    node_id device = 0;                            ///< the local node that owns the model
+    std::optional<double> deadline_s{};            ///< on its completion time, if any
+    std::vector<std::optional<node_id>> pinned{};  ///< per layer of this task, empty = none
 };
 
 /// Switches of the multi-task objective:
@@ -47,8 +47,8 @@ struct multi_task_options {
     bool include_upload = false;  ///< add each task's one-off upload over its device's uplink
     /// Weight of the aggregated time terms (delay_s + upload_s) in the objective, per second.
     double latency_weight = 1;
-    double energy_weight = 0;     ///< > 0 needs an energy_cost_model and every device's power
-    bool memory = true;           ///< capacities shared by all tasks' layers on a node
+    double energy_weight = 0;  ///< > 0 needs an energy_cost_model and every device's power
+    bool memory = true;        ///< capacities shared by all tasks' layers on a node
 };
 
 /// Prices placements of several tasks at once: the genes of task 0 come first (one per layer, in
@@ -84,9 +84,10 @@ public:
         detail::check_weight(who, "multi_task_options.latency_weight", options_.latency_weight);
         detail::check_weight(who, "multi_task_options.energy_weight", options_.energy_weight);
         if (options_.include_upload && !upload_cost_model<Model>)
-            detail::evaluator_fail(who, "multi_task_options.include_upload is true but the cost "
-                                        "model has no upload_time (it is not an "
-                                        "upload_cost_model)");
+            detail::evaluator_fail(who,
+                                   "multi_task_options.include_upload is true but the cost "
+                                   "model has no upload_time (it is not an "
+                                   "upload_cost_model)");
         if (options_.energy_weight > 0 && !energy_cost_model<Model>)
             detail::evaluator_fail(who, "multi_task_options.energy_weight is " +
                                             detail::format_number(options_.energy_weight) +
@@ -199,7 +200,8 @@ public:
             std::reverse(chain.begin(), chain.end());  // from the input layer to the output
             cost.assign(nodes, std::numeric_limits<double>::infinity());
             for (node_id s : choices_[t])
-                cost[s] = links_.time(task.input_bytes, task.device, s) + compute_.unchecked(chain[0], s);
+                cost[s] =
+                    links_.time(task.input_bytes, task.device, s) + compute_.unchecked(chain[0], s);
             for (std::size_t i = 1; i < chain.size(); ++i) {
                 next.assign(nodes, std::numeric_limits<double>::infinity());
                 const double bytes = layers_.output_bytes[chain[i - 1]];
@@ -211,10 +213,12 @@ public:
             }
             double best = std::numeric_limits<double>::infinity();
             for (node_id s : choices_[t])
-                best = std::min(best, cost[s] + links_.time(layers_.output_bytes[chain.back()], s, task.device));
+                best = std::min(best, cost[s] + links_.time(layers_.output_bytes[chain.back()], s,
+                                                            task.device));
             path[t] = std::isfinite(best) ? best : finish[task.output];
         }
-        const double bound = options_.latency_weight * aggregate([&](std::size_t t) { return path[t]; });
+        const double bound =
+            options_.latency_weight * aggregate([&](std::size_t t) { return path[t]; });
         return std::isfinite(bound) ? bound : 0.0;
     }
 
@@ -322,20 +326,20 @@ private:
 
     multi_task_options options_;
     detail::node_names nodes_;
-    detail::layer_table layers_{};           // every task's layers, globally numbered
+    detail::layer_table layers_{};  // every task's layers, globally numbered
     std::vector<detail::task_span> spans_{};
     std::vector<std::optional<double>> deadlines_{};
-    std::vector<power_profile> powers_{};    // per task, meaningful when energy_ is true
-    bool energy_ = false;                    // every task's device has a power profile
+    std::vector<power_profile> powers_{};          // per task, meaningful when energy_ is true
+    bool energy_ = false;                          // every task's device has a power profile
     std::vector<std::vector<node_id>> choices_{};  // per task
-    std::vector<std::uint8_t> allowed_{};    // tasks x nodes: may a gene of task t take node s?
+    std::vector<std::uint8_t> allowed_{};  // tasks x nodes: may a gene of task t take node s?
     std::vector<std::size_t> task_of_gene_{};
     std::vector<std::optional<node_id>> pinned_{};  // per gene, empty when nothing is pinned
     detail::link_table links_{};
-    detail::matrix<double> compute_{};       // N x S
-    detail::matrix<double> upload_{};        // N x S, only with include_upload
+    detail::matrix<double> compute_{};  // N x S
+    detail::matrix<double> upload_{};   // N x S, only with include_upload
     detail::limit_table limit_table_{};
-    detail::list_schedule schedule_{};       // scratch of evaluate(), sized once
+    detail::list_schedule schedule_{};  // scratch of evaluate(), sized once
 };
 
 static_assert(placement_problem<multi_task_evaluator<analytic_model>>);

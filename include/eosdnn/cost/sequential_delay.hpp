@@ -52,9 +52,9 @@ double send_time(std::span<const layer_id> consumers, node_id from, double bytes
 
 /// The sequential delay of one task and the device's share of it, which the energy term needs.
 struct sequential_parts {
-    double delay_s = 0;           ///< every compute and transfer time of the task, added up
-    double device_compute_s = 0;  ///< compute time on the task's device
-    double device_transfer_s = 0; ///< transfers that start or end at the device
+    double delay_s = 0;            ///< every compute and transfer time of the task, added up
+    double device_compute_s = 0;   ///< compute time on the task's device
+    double device_transfer_s = 0;  ///< transfers that start or end at the device
 };
 
 /// The formula (docs/model.md, "Migration delay"): for the task's layers placed by `node_of`,
@@ -132,8 +132,11 @@ double sequential_delay(const layer_graph& graph, const Model& model, std::span<
                                                std::to_string(env.size()) + " nodes");
     detail::layer_table layers;
     layers.append(graph);
-    const detail::task_span task{.device = device, .first = 0, .last = graph.size(),
-                                 .input = graph.input(), .output = graph.output(),
+    const detail::task_span task{.device = device,
+                                 .first = 0,
+                                 .last = graph.size(),
+                                 .input = graph.input(),
+                                 .output = graph.output(),
                                  .input_bytes = graph.input_bytes()};
     return detail::sequential_delay_parts(
                layers, task, [&](layer_id j) { return x[j]; },

@@ -25,21 +25,21 @@ using common_problem = delay_evaluator<analytic_model>;
 }  // namespace eosdnn::detail
 
 /// Declares (`extern template`) or defines (`template`) every common instantiation.
-#define EOSDNN_COMMON_INSTANCES(declare)                                                        \
-    declare exact_result solve_exact_within<detail::common_problem>(                            \
-        detail::common_problem&, std::span<const std::vector<node_id>>, const exact_options&);  \
-    declare exact_result solve_exact<detail::common_problem>(detail::common_problem&,           \
-                                                             const exact_options&);             \
-    declare std::size_t large_moves<detail::common_problem>(                                    \
-        detail::common_problem&, std::vector<node_id>&, evaluation&, const large_move_options&); \
+#define EOSDNN_COMMON_INSTANCES(declare)                                                          \
+    declare exact_result solve_exact_within<detail::common_problem>(                              \
+        detail::common_problem&, std::span<const std::vector<node_id>>, const exact_options&);    \
+    declare exact_result solve_exact<detail::common_problem>(detail::common_problem&,             \
+                                                             const exact_options&);               \
+    declare std::size_t large_moves<detail::common_problem>(                                      \
+        detail::common_problem&, std::vector<node_id>&, evaluation&, const large_move_options&);  \
     declare double structural_lower_bound<detail::common_problem>(const detail::common_problem&); \
-    declare optimisation_result hybrid_pso_ga::run<detail::common_problem, no_observer,         \
-                                                   default_stop>(                               \
-        detail::common_problem&, std::mt19937_64&, std::span<const std::vector<node_id>>,       \
-        no_observer&, const default_stop&) const;                                               \
-    declare optimisation_result paper_pso_ga::run<detail::common_problem, no_observer,          \
-                                                  default_stop>(                                \
-        detail::common_problem&, std::mt19937_64&, std::span<const std::vector<node_id>>,       \
+    declare optimisation_result                                                                   \
+    hybrid_pso_ga::run<detail::common_problem, no_observer, default_stop>(                        \
+        detail::common_problem&, std::mt19937_64&, std::span<const std::vector<node_id>>,         \
+        no_observer&, const default_stop&) const;                                                 \
+    declare optimisation_result                                                                   \
+    paper_pso_ga::run<detail::common_problem, no_observer, default_stop>(                         \
+        detail::common_problem&, std::mt19937_64&, std::span<const std::vector<node_id>>,         \
         no_observer&, const default_stop&) const;
 
 #if EOSDNN_DECLARE_ONLY

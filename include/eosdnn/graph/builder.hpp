@@ -12,11 +12,11 @@
 #include <functional>
 #include <optional>
 #include <queue>
+#include <set>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <set>
 #include <utility>
 #include <vector>
 
@@ -38,8 +38,7 @@ public:
     /// Adds a layer and returns its index. Throws if the name is empty or taken, or a number is
     /// negative or not finite.
     layer_id add_layer(layer l) {
-        if (l.name.empty())
-            fail("layer #" + std::to_string(layers_.size()) + " has an empty name");
+        if (l.name.empty()) fail("layer #" + std::to_string(layers_.size()) + " has an empty name");
         check_number(l, "macs", l.macs);
         check_number(l, "flops", l.flops);
         check_number(l, "param_bytes", l.param_bytes);
@@ -149,15 +148,17 @@ public:
             for (layer_id next : g.successors(id))
                 if (--remaining[next] == 0) ready.push(next);
         }
-        if (g.topo_.size() != n) fail("the layers contain a cycle: " + describe_cycle(g, remaining));
+        if (g.topo_.size() != n)
+            fail("the layers contain a cycle: " + describe_cycle(g, remaining));
         g.rank_.assign(n, 0);
         for (std::size_t r = 0; r < n; ++r) g.rank_[g.topo_[r]] = r;
 
         g.input_ = single_end(in_degree, "input layer (no predecessors)");
         g.output_ = single_end(out_degree, "output layer (no successors)");
 
-        g.is_chain_ = std::all_of(in_degree.begin(), in_degree.end(), [](auto d) { return d <= 1; }) &&
-                      std::all_of(out_degree.begin(), out_degree.end(), [](auto d) { return d <= 1; });
+        g.is_chain_ =
+            std::all_of(in_degree.begin(), in_degree.end(), [](auto d) { return d <= 1; }) &&
+            std::all_of(out_degree.begin(), out_degree.end(), [](auto d) { return d <= 1; });
 
         if (input_bytes_) {
             g.input_bytes_ = *input_bytes_;
@@ -221,7 +222,8 @@ private:
     }
 
     // Walks predecessors among the layers Kahn could not order until one repeats.
-    std::string describe_cycle(const layer_graph& g, const std::vector<std::size_t>& remaining) const {
+    std::string describe_cycle(const layer_graph& g,
+                               const std::vector<std::size_t>& remaining) const {
         layer_id start = 0;
         while (remaining[start] == 0) ++start;
         std::vector<std::size_t> seen_at(layers_.size(), layers_.size());

@@ -14,12 +14,12 @@ namespace eosdnn {
 
 /// A layer and the numbers the cost models read. All sizes are per query (batch of one).
 struct layer {
-    std::string name{};              ///< unique within its graph
-    std::string kind{};              ///< operator type, free-form ("conv", "fc", "Convolution", ...)
-    double macs = 0;               ///< multiply-accumulates of convolutions and dense layers
-    double flops = 0;              ///< work w_j that sets the analytic compute time w_j / f_s
-    double param_bytes = 0;        ///< m_j: bytes that must be uploaded to run the layer remotely
-    double output_bytes = 0;       ///< o_j: bytes of the output tensor sent to consumers
+    std::string name{};       ///< unique within its graph
+    std::string kind{};       ///< operator type, free-form ("conv", "fc", "Convolution", ...)
+    double macs = 0;          ///< multiply-accumulates of convolutions and dense layers
+    double flops = 0;         ///< work w_j that sets the analytic compute time w_j / f_s
+    double param_bytes = 0;   ///< m_j: bytes that must be uploaded to run the layer remotely
+    double output_bytes = 0;  ///< o_j: bytes of the output tensor sent to consumers
     std::vector<std::size_t> output_shape{};  ///< per-sample output shape, if known (C, H, W or K)
     std::optional<double> device_time_s{};    ///< measured time on the profiled local device
     std::optional<double> server_time_s{};    ///< measured time on the profiled reference server

@@ -116,8 +116,9 @@ inline merged_graph merge_parameter_free(const layer_graph& g) {
     // outside it, so each remaining edge maps to a distinct edge between groups.
     for (layer_id m = 0; m < groups.size(); ++m)
         for (layer_id to : g.successors(groups[m].back())) builder.add_edge(m, merged_into[to]);
-    return merged_graph{
-        .graph = builder.build(), .merged_into = std::move(merged_into), .members = std::move(groups)};
+    return merged_graph{.graph = builder.build(),
+                        .merged_into = std::move(merged_into),
+                        .members = std::move(groups)};
 }
 
 }  // namespace eosdnn

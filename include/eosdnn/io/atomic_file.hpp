@@ -44,8 +44,8 @@ inline void write_file_atomically(const std::filesystem::path& file, std::string
         out.close();
         if (!out) {
             discard();
-            throw error(error_kind::io, "cannot write '" + temporary.string() + "' (for '" +
-                                            file.string() + "')");
+            throw error(error_kind::io,
+                        "cannot write '" + temporary.string() + "' (for '" + file.string() + "')");
         }
     }
     std::error_code ec;
@@ -66,11 +66,14 @@ struct file_text {
 /// write_file_atomically(); all or none: if one fails, the files this call already wrote are
 /// removed again, and so is `dir` if this call created it. Throws eosdnn::error of kind io if
 /// `dir` cannot be created or is not a directory, or a file cannot be written.
-inline void write_files_atomically(const std::filesystem::path& dir, std::span<const file_text> files) {
+inline void write_files_atomically(const std::filesystem::path& dir,
+                                   std::span<const file_text> files) {
     namespace fs = std::filesystem;
     std::error_code ec;
     const bool created = fs::create_directories(dir, ec);
-    if (ec) throw error(error_kind::io, "cannot create the directory '" + dir.string() + "': " + ec.message());
+    if (ec)
+        throw error(error_kind::io,
+                    "cannot create the directory '" + dir.string() + "': " + ec.message());
     if (!fs::is_directory(dir, ec))
         throw error(error_kind::io, "'" + dir.string() + "' exists and is not a directory");
     std::vector<fs::path> written;

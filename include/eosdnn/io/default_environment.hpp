@@ -22,8 +22,10 @@ inline environment default_environment(std::size_t devices = 1) {
     environment_builder env;
     std::vector<node_id> phones;
     for (std::size_t k = 0; k < devices; ++k)
-        phones.push_back(env.add_node({.name = devices == 1 ? std::string("phone") : "phone" + std::to_string(k + 1),
-                                       .tier = tier::local, .flops_per_s = 20e9}));
+        phones.push_back(env.add_node(
+            {.name = devices == 1 ? std::string("phone") : "phone" + std::to_string(k + 1),
+             .tier = tier::local,
+             .flops_per_s = 20e9}));
     const auto edge1 = env.add_node({.name = "edge1", .tier = tier::edge, .flops_per_s = 1e12});
     const auto edge2 = env.add_node({.name = "edge2", .tier = tier::edge, .flops_per_s = 2e12});
     const auto cloud = env.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 10e12});

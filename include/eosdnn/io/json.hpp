@@ -99,21 +99,27 @@ inline environment environment_from_json(const nlohmann::json& j) {
     tier first_tier = tier::local;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
         const std::string path = d::child("/nodes", i);
-        const json& o = r.object(nodes[i], path,
-                                 {"name", "tier", "flops_per_s", "speed_factor", "memory_bytes", "power"});
+        const json& o =
+            r.object(nodes[i], path,
+                     {"name", "tier", "flops_per_s", "speed_factor", "memory_bytes", "power"});
         node n;
         n.name = r.string(r.required(o, "name", path), d::child(path, "name"));
         n.tier = d::tier_from(r, r.required(o, "tier", path), d::child(path, "tier"));
         n.flops_per_s = r.number(r.required(o, "flops_per_s", path), d::child(path, "flops_per_s"));
-        if (const json* v = r.optional(o, "speed_factor")) n.speed_factor = r.number(*v, d::child(path, "speed_factor"));
-        if (const json* v = r.optional(o, "memory_bytes")) n.memory_bytes = r.number(*v, d::child(path, "memory_bytes"));
+        if (const json* v = r.optional(o, "speed_factor"))
+            n.speed_factor = r.number(*v, d::child(path, "speed_factor"));
+        if (const json* v = r.optional(o, "memory_bytes"))
+            n.memory_bytes = r.number(*v, d::child(path, "memory_bytes"));
         if (const json* v = r.optional(o, "power")) {
             const std::string power_path = d::child(path, "power");
             const json& p = r.object(*v, power_path, {"compute_w", "transmit_w", "idle_w"});
             power_profile power;
-            power.compute_w = r.number(r.required(p, "compute_w", power_path), d::child(power_path, "compute_w"));
-            power.transmit_w = r.number(r.required(p, "transmit_w", power_path), d::child(power_path, "transmit_w"));
-            power.idle_w = r.number(r.required(p, "idle_w", power_path), d::child(power_path, "idle_w"));
+            power.compute_w =
+                r.number(r.required(p, "compute_w", power_path), d::child(power_path, "compute_w"));
+            power.transmit_w = r.number(r.required(p, "transmit_w", power_path),
+                                        d::child(power_path, "transmit_w"));
+            power.idle_w =
+                r.number(r.required(p, "idle_w", power_path), d::child(power_path, "idle_w"));
             n.power = power;
         }
 
@@ -129,15 +135,24 @@ inline environment environment_from_json(const nlohmann::json& j) {
                 return d::rejects([&] { environment_builder().add_node(probe); });
             };
             std::string field;
-            if (n.name.empty() || ids.contains(n.name)) field = "name";
-            else if (alone([&](node& p) { p.flops_per_s = n.flops_per_s; })) field = "flops_per_s";
-            else if (alone([&](node& p) { p.speed_factor = n.speed_factor; })) field = "speed_factor";
-            else if (alone([&](node& p) { p.memory_bytes = n.memory_bytes; })) field = "memory_bytes";
-            else if (n.power && alone([&](node& p) { p.power = power_profile{.compute_w = n.power->compute_w}; }))
+            if (n.name.empty() || ids.contains(n.name))
+                field = "name";
+            else if (alone([&](node& p) { p.flops_per_s = n.flops_per_s; }))
+                field = "flops_per_s";
+            else if (alone([&](node& p) { p.speed_factor = n.speed_factor; }))
+                field = "speed_factor";
+            else if (alone([&](node& p) { p.memory_bytes = n.memory_bytes; }))
+                field = "memory_bytes";
+            else if (n.power && alone([&](node& p) {
+                         p.power = power_profile{.compute_w = n.power->compute_w};
+                     }))
                 field = "power/compute_w";
-            else if (n.power && alone([&](node& p) { p.power = power_profile{.transmit_w = n.power->transmit_w}; }))
+            else if (n.power && alone([&](node& p) {
+                         p.power = power_profile{.transmit_w = n.power->transmit_w};
+                     }))
                 field = "power/transmit_w";
-            else if (n.power && alone([&](node& p) { p.power = power_profile{.idle_w = n.power->idle_w}; }))
+            else if (n.power &&
+                     alone([&](node& p) { p.power = power_profile{.idle_w = n.power->idle_w}; }))
                 field = "power/idle_w";
             if (field.empty()) r.rethrow(path, nullptr);
             r.rethrow(d::child(path, field), &o.at(json::json_pointer("/" + field)));
@@ -150,13 +165,15 @@ inline environment environment_from_json(const nlohmann::json& j) {
     const json& links = r.array(links_value ? *links_value : empty, "/links");
     for (std::size_t k = 0; k < links.size(); ++k) {
         const std::string path = d::child("/links", k);
-        const json& o = r.object(links[k], path,
-                                 {"from", "to", "bandwidth_Bps", "bandwidth_mbps", "latency_s", "symmetric"});
+        const json& o =
+            r.object(links[k], path,
+                     {"from", "to", "bandwidth_Bps", "bandwidth_mbps", "latency_s", "symmetric"});
         const auto node_of = [&](std::string_view key) {
             const std::string key_path = d::child(path, key);
             const std::string name = r.string(r.required(o, key, path), key_path);
             const auto it = ids.find(name);
-            if (it == ids.end()) r.fail(error_kind::validation, key_path, "unknown node '" + name + "'");
+            if (it == ids.end())
+                r.fail(error_kind::validation, key_path, "unknown node '" + name + "'");
             return it->second;
         };
         const node_id from = node_of("from"), to = node_of("to");
@@ -164,17 +181,23 @@ inline environment environment_from_json(const nlohmann::json& j) {
         const json* bps = r.optional(o, "bandwidth_Bps");
         const json* megabits = r.optional(o, "bandwidth_mbps");
         if ((bps == nullptr) == (megabits == nullptr))
-            r.fail(error_kind::parse, path, "give exactly one of 'bandwidth_Bps' and 'bandwidth_mbps'");
+            r.fail(error_kind::parse, path,
+                   "give exactly one of 'bandwidth_Bps' and 'bandwidth_mbps'");
         const std::string bandwidth_path = d::child(path, bps ? "bandwidth_Bps" : "bandwidth_mbps");
         network_link l;
-        l.bandwidth_Bps = bps ? r.number(*bps, bandwidth_path) : mbps(r.number(*megabits, bandwidth_path));
-        if (const json* v = r.optional(o, "latency_s")) l.latency_s = r.number(*v, d::child(path, "latency_s"));
+        l.bandwidth_Bps =
+            bps ? r.number(*bps, bandwidth_path) : mbps(r.number(*megabits, bandwidth_path));
+        if (const json* v = r.optional(o, "latency_s"))
+            l.latency_s = r.number(*v, d::child(path, "latency_s"));
         bool symmetric = true;
-        if (const json* v = r.optional(o, "symmetric")) symmetric = r.boolean(*v, d::child(path, "symmetric"));
+        if (const json* v = r.optional(o, "symmetric"))
+            symmetric = r.boolean(*v, d::child(path, "symmetric"));
 
         try {
-            if (symmetric) b.connect(from, to, l);
-            else b.connect_one_way(from, to, l);
+            if (symmetric)
+                b.connect(from, to, l);
+            else
+                b.connect_one_way(from, to, l);
         } catch (const error&) {
             // Which field the builder rejects: the same link alone between two fresh nodes.
             const auto alone = [&](network_link probe) {
@@ -184,7 +207,8 @@ inline environment environment_from_json(const nlohmann::json& j) {
                 return d::rejects([&] { t.connect_one_way(0, 1, probe); });
             };
             if (from == to) r.rethrow(d::child(path, "to"), &o.at("to"));
-            if (alone({.bandwidth_Bps = l.bandwidth_Bps})) r.rethrow(bandwidth_path, bps ? bps : megabits);
+            if (alone({.bandwidth_Bps = l.bandwidth_Bps}))
+                r.rethrow(bandwidth_path, bps ? bps : megabits);
             if (alone({.bandwidth_Bps = 1, .latency_s = l.latency_s}))
                 r.rethrow(d::child(path, "latency_s"), &o.at("latency_s"));
             r.rethrow(path, nullptr);
@@ -197,13 +221,13 @@ inline environment environment_from_json(const nlohmann::json& j) {
             if (!inserted)
                 r.fail(error_kind::validation, path,
                        "the link '" + nodes[direction.first]["name"].get<std::string>() + "' -> '" +
-                           nodes[direction.second]["name"].get<std::string>() + "' is already given by " +
-                           it->second);
+                           nodes[direction.second]["name"].get<std::string>() +
+                           "' is already given by " + it->second);
         }
     }
 
     // The builder's whole-environment rules: some node, a local node 0, every pair linked.
-    const std::string path = nodes.empty()                ? "/nodes"
+    const std::string path = nodes.empty()               ? "/nodes"
                              : first_tier != tier::local ? "/nodes/0/tier"
                                                          : "/links";
     return r.wrap(path, nullptr, [&] { return b.build(); });
@@ -258,19 +282,23 @@ inline layer_graph model_from_json(const nlohmann::json& j) {
 
     for (std::size_t i = 0; i < layers.size(); ++i) {
         const std::string path = d::child("/layers", i);
-        const json& o = r.object(layers[i], path,
-                                 {"name", "kind", "macs", "flops", "param_bytes", "output_bytes",
-                                  "output_shape", "device_time_s", "server_time_s", "load_time_s", "inputs"});
+        const json& o =
+            r.object(layers[i], path,
+                     {"name", "kind", "macs", "flops", "param_bytes", "output_bytes",
+                      "output_shape", "device_time_s", "server_time_s", "load_time_s", "inputs"});
         layer l;
         l.name = r.string(r.required(o, "name", path), d::child(path, "name"));
         if (const json* v = r.optional(o, "kind")) l.kind = r.string(*v, d::child(path, "kind"));
         using number_field = double layer::*;
         using time_field = std::optional<double> layer::*;
         static constexpr std::pair<const char*, number_field> numbers[] = {
-            {"macs", &layer::macs}, {"flops", &layer::flops},
-            {"param_bytes", &layer::param_bytes}, {"output_bytes", &layer::output_bytes}};
+            {"macs", &layer::macs},
+            {"flops", &layer::flops},
+            {"param_bytes", &layer::param_bytes},
+            {"output_bytes", &layer::output_bytes}};
         static constexpr std::pair<const char*, time_field> times[] = {
-            {"device_time_s", &layer::device_time_s}, {"server_time_s", &layer::server_time_s},
+            {"device_time_s", &layer::device_time_s},
+            {"server_time_s", &layer::server_time_s},
             {"load_time_s", &layer::load_time_s}};
         for (const auto& [key, field] : numbers)
             if (const json* v = r.optional(o, key)) l.*field = r.number(*v, d::child(path, key));
@@ -293,9 +321,11 @@ inline layer_graph model_from_json(const nlohmann::json& j) {
             };
             if (l.name.empty() || b.find(l.name)) r.rethrow(d::child(path, "name"), &o.at("name"));
             for (const auto& [key, field] : numbers)
-                if (alone([&, f = field](layer& p) { p.*f = l.*f; })) r.rethrow(d::child(path, key), &o.at(key));
+                if (alone([&, f = field](layer& p) { p.*f = l.*f; }))
+                    r.rethrow(d::child(path, key), &o.at(key));
             for (const auto& [key, field] : times)
-                if (alone([&, f = field](layer& p) { p.*f = l.*f; })) r.rethrow(d::child(path, key), &o.at(key));
+                if (alone([&, f = field](layer& p) { p.*f = l.*f; }))
+                    r.rethrow(d::child(path, key), &o.at(key));
             r.rethrow(path, nullptr);
         }
     }
@@ -321,30 +351,34 @@ inline layer_graph model_from_json(const nlohmann::json& j) {
 /// The keys that a plan object of a plan document (io/plan_document.hpp, docs/formats.md) has
 /// besides the four of a plan; plan_from_json accepts and ignores them.
 inline constexpr std::string_view plan_document_keys[] = {
-    "format", "version", "model_spec", "model_source", "model_summary", "device", "environment",
-    "environment_source", "objective", "migration_delay_s", "lower_bound_s", "proven_optimal",
-    "violation", "seed", "particles", "evaluations", "iterations", "iterations_planned", "stall",
-    "start", "plan_seconds", "time_limit_s", "exact_solver", "convergence", "references",
-    "upload", "completion_s"};
+    "format",        "version",        "model_spec",         "model_source", "model_summary",
+    "device",        "environment",    "environment_source", "objective",    "migration_delay_s",
+    "lower_bound_s", "proven_optimal", "violation",          "seed",         "particles",
+    "evaluations",   "iterations",     "iterations_planned", "stall",        "start",
+    "plan_seconds",  "time_limit_s",   "exact_solver",       "convergence",  "references",
+    "upload",        "completion_s"};
 
 /// The plan as {"model", "algorithm", "placement": [{"layer", "node"}], "evaluation": {...}}
 /// (docs/formats.md), by name: `g` and `env` are the model and environment it was planned for.
 /// Non-finite evaluation values (an unreachable node gives an infinite delay) are written as
 /// the strings "inf", "-inf", "nan". Throws eosdnn::error of kind validation if the placement
 /// does not have one valid node per layer.
-inline nlohmann::json to_json(const migration_plan& plan, const layer_graph& g, const environment& env) {
+inline nlohmann::json to_json(const migration_plan& plan, const layer_graph& g,
+                              const environment& env) {
     using nlohmann::json;
     namespace d = detail::json_io;
     if (plan.placement.size() != g.size())
-        throw error(error_kind::validation, "plan: the placement has " + std::to_string(plan.placement.size()) +
+        throw error(error_kind::validation, "plan: the placement has " +
+                                                std::to_string(plan.placement.size()) +
                                                 " genes but model '" + g.name() + "' has " +
                                                 std::to_string(g.size()) + " layers");
     json placement = json::array();
     for (layer_id id = 0; id < g.size(); ++id) {
         if (plan.placement[id] >= env.size())
-            throw error(error_kind::validation, "plan: layer '" + g[id].name + "' is placed on node " +
-                                                    std::to_string(plan.placement[id]) + " but the environment has " +
-                                                    std::to_string(env.size()) + " nodes");
+            throw error(error_kind::validation,
+                        "plan: layer '" + g[id].name + "' is placed on node " +
+                            std::to_string(plan.placement[id]) + " but the environment has " +
+                            std::to_string(env.size()) + " nodes");
         placement.push_back({{"layer", g[id].name}, {"node", env[plan.placement[id]].name}});
     }
     const evaluation& v = plan.value;
@@ -368,14 +402,16 @@ inline nlohmann::json to_json(const migration_plan& plan, const layer_graph& g, 
 /// with more keys, plan_document_keys: they are accepted here and not read, so such a document
 /// (or one of its /tasks/k) reads as a plan. A document of several tasks is refused with a
 /// message that says where its plans are.
-inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph& g, const environment& env) {
+inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph& g,
+                                     const environment& env) {
     using nlohmann::json;
     namespace d = detail::json_io;
     const d::reader r("plan");
     if (j.is_object() && j.contains("tasks") && !j.contains("placement"))
-        r.fail(error_kind::validation, "/tasks",
-               "this plan document holds one plan per task, under /tasks/0, /tasks/1, ...: read one "
-               "of them, or the whole document with plan_document_from_json (io/plan_document.hpp)");
+        r.fail(
+            error_kind::validation, "/tasks",
+            "this plan document holds one plan per task, under /tasks/0, /tasks/1, ...: read one "
+            "of them, or the whole document with plan_document_from_json (io/plan_document.hpp)");
     std::vector<std::string_view> keys{"model", "algorithm", "placement", "evaluation"};
     keys.insert(keys.end(), std::begin(plan_document_keys), std::end(plan_document_keys));
     const json& root = r.object(j, "", std::span<const std::string_view>(keys));
@@ -399,12 +435,16 @@ inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph&
         const std::string layer_name = r.string(r.required(o, "layer", path), layer_path);
         const std::string node_name = r.string(r.required(o, "node", path), node_path);
         const auto id = g.find(layer_name);
-        if (!id) r.fail(error_kind::validation, layer_path, "model '" + g.name() + "' has no layer '" + layer_name + "'");
+        if (!id)
+            r.fail(error_kind::validation, layer_path,
+                   "model '" + g.name() + "' has no layer '" + layer_name + "'");
         if (!placed_at[*id].empty())
             r.fail(error_kind::validation, layer_path,
                    "layer '" + layer_name + "' is placed twice (also at " + placed_at[*id] + ")");
         const auto where = env.find(node_name);
-        if (!where) r.fail(error_kind::validation, node_path, "the environment has no node '" + node_name + "'");
+        if (!where)
+            r.fail(error_kind::validation, node_path,
+                   "the environment has no node '" + node_name + "'");
         nodes[*id] = *where;
         placed_at[*id] = path;
     }
@@ -412,8 +452,10 @@ inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph&
     std::size_t missing_count = 0;
     for (layer_id id = 0; id < g.size(); ++id)
         if (!nodes[id]) {
-            if (missing_count++ < 5) missing += (missing.empty() ? "'" : ", '") + g[id].name + "'";
-            else if (missing_count == 6) missing += ", ...";
+            if (missing_count++ < 5)
+                missing += (missing.empty() ? "'" : ", '") + g[id].name + "'";
+            else if (missing_count == 6)
+                missing += ", ...";
         }
     if (missing_count)
         r.fail(error_kind::validation, "/placement",
@@ -423,10 +465,13 @@ inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph&
     for (const auto& n : nodes) plan.placement.push_back(*n);
 
     if (const json* v = r.optional(root, "evaluation")) {
-        const json& o = r.object(*v, "/evaluation", {"delay_s", "upload_s", "energy_j", "objective", "violation"});
+        const json& o = r.object(*v, "/evaluation",
+                                 {"delay_s", "upload_s", "energy_j", "objective", "violation"});
         static constexpr std::pair<const char*, double evaluation::*> fields[] = {
-            {"delay_s", &evaluation::delay_s}, {"upload_s", &evaluation::upload_s},
-            {"energy_j", &evaluation::energy_j}, {"objective", &evaluation::objective},
+            {"delay_s", &evaluation::delay_s},
+            {"upload_s", &evaluation::upload_s},
+            {"energy_j", &evaluation::energy_j},
+            {"objective", &evaluation::objective},
             {"violation", &evaluation::violation}};
         for (const auto& [key, field] : fields)
             if (const json* value = r.optional(o, key))
@@ -447,7 +492,8 @@ inline nlohmann::json read_json_file(const std::filesystem::path& file) {
     // failure rather than an eosdnn::error: say what it is instead.
     std::error_code ec;
     if (std::filesystem::is_directory(file, ec))
-        throw error(error_kind::io, "cannot read JSON file '" + file.string() + "': it is a directory");
+        throw error(error_kind::io,
+                    "cannot read JSON file '" + file.string() + "': it is a directory");
     std::ifstream in(file, std::ios::binary);
     if (!in) throw error(error_kind::io, "cannot open JSON file '" + file.string() + "'");
     // Read the whole text first: nlohmann reports a byte offset, which becomes line and column.
@@ -471,7 +517,8 @@ inline void write_json_file(const std::filesystem::path& file, const nlohmann::j
     try {
         text = j.dump(2) + "\n";
     } catch (const nlohmann::json::exception& e) {
-        throw error(error_kind::validation, "cannot write '" + file.string() + "' as JSON: " + e.what());
+        throw error(error_kind::validation,
+                    "cannot write '" + file.string() + "' as JSON: " + e.what());
     }
     write_file_atomically(file, text);
 }

@@ -67,26 +67,33 @@ inline loaded_model load_model(const std::string& spec, std::span<const model_re
     namespace d = detail::load;
     const fs::path path(spec);
     const std::string ext = d::lowercase(path.extension().string());
-    if (ext == ".csv") return {d::naming(spec, [&] { return read_profile_csv(path); }), "profile CSV " + spec};
+    if (ext == ".csv")
+        return {d::naming(spec, [&] { return read_profile_csv(path); }), "profile CSV " + spec};
     if (ext == ".json")
-        return {d::naming(spec, [&] { return model_from_json(read_json_file(path)); }), "model JSON " + spec};
+        return {d::naming(spec, [&] { return model_from_json(read_json_file(path)); }),
+                "model JSON " + spec};
     std::string known = ".csv, .json";
     for (const model_reader& r : more) {
-        if (ext == r.extension) return {d::naming(spec, [&] { return r.read(path); }), r.kind + " " + spec};
+        if (ext == r.extension)
+            return {d::naming(spec, [&] { return r.read(path); }), r.kind + " " + spec};
         known += ", " + r.extension;
     }
     if (ext == ".onnx")
         throw error(error_kind::validation,
-                    "'" + spec + "': ONNX files need the optional ONNX importer (eosdnn::onnx, "
-                    "eosdnn/io/onnx.hpp), which this program was built without; use a profile CSV or model JSON");
+                    "'" + spec +
+                        "': ONNX files need the optional ONNX importer (eosdnn::onnx, "
+                        "eosdnn/io/onnx.hpp), which this program was built without; use a profile "
+                        "CSV or model JSON");
     for (std::string_view name : zoo_model_names())
         if (name == spec) return {zoo_model(name), "zoo"};
     std::error_code ec;
     if (fs::exists(path, ec))
-        throw error(error_kind::validation, "'" + spec + "': unknown file type '" + ext + "' (expected " + known + ")");
+        throw error(error_kind::validation,
+                    "'" + spec + "': unknown file type '" + ext + "' (expected " + known + ")");
     std::string zoo;
     for (std::string_view n : zoo_model_names()) zoo += (zoo.empty() ? "" : ", ") + std::string(n);
-    throw error(error_kind::validation, "'" + spec + "' is neither a file nor a zoo model (known: " + zoo + ")");
+    throw error(error_kind::validation,
+                "'" + spec + "' is neither a file nor a zoo model (known: " + zoo + ")");
 }
 
 }  // namespace eosdnn

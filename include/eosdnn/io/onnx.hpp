@@ -44,8 +44,8 @@ namespace eosdnn {
 /// through its stem, names the graph (unless options.model_name is set); external-data locations
 /// are relative to `external_data_dir` (the current directory when empty). Throws eosdnn::error
 /// (parse, validation or io) naming the node, tensor or option at fault.
-inline onnx_import_result import_onnx(const onnx::ModelProto& model, const onnx_import_options& options,
-                                      std::string source_name,
+inline onnx_import_result import_onnx(const onnx::ModelProto& model,
+                                      const onnx_import_options& options, std::string source_name,
                                       std::filesystem::path external_data_dir = {}) {
     if (source_name.empty()) source_name = "<onnx model>";
     if (external_data_dir.empty()) external_data_dir = ".";
@@ -61,26 +61,33 @@ inline onnx_import_result import_onnx(const std::filesystem::path& path,
                                       const onnx_import_options& options = {}) {
     const std::string source = path.string();
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw error(error_kind::io, source + ": is a directory, not a file");
+    if (std::filesystem::is_directory(path, ec))
+        throw error(error_kind::io, source + ": is a directory, not a file");
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw error(error_kind::io, source + ": cannot open the file (" + std::strerror(errno) + ")");
+    if (fd < 0)
+        throw error(error_kind::io,
+                    source + ": cannot open the file (" + std::strerror(errno) + ")");
     struct stat status {};
     if (::fstat(fd, &status) != 0) {
         const int code = errno;
         ::close(fd);
-        throw error(error_kind::io, source + ": cannot read the file (" + std::strerror(code) + ")");
+        throw error(error_kind::io,
+                    source + ": cannot read the file (" + std::strerror(code) + ")");
     }
     if (status.st_size > INT_MAX) {
         ::close(fd);
-        throw error(error_kind::parse, source + ": " + std::to_string(status.st_size) +
-                                           " bytes: a protobuf model is at most 2 GB (keep the weights in external data)");
+        throw error(
+            error_kind::parse,
+            source + ": " + std::to_string(status.st_size) +
+                " bytes: a protobuf model is at most 2 GB (keep the weights in external data)");
     }
     onnx::ModelProto model;
     const bool parsed = detail::onnx_import::read_model_structure(fd, status.st_size, model);
     ::close(fd);
-    if (!parsed) throw error(error_kind::parse, source + ": not an ONNX model (the protobuf message cannot be parsed)");
+    if (!parsed)
+        throw error(error_kind::parse,
+                    source + ": not an ONNX model (the protobuf message cannot be parsed)");
     return import_onnx(model, options, source, path.parent_path());
 }
 
 }  // namespace eosdnn
-

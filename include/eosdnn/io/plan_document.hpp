@@ -51,20 +51,26 @@ struct model_summary {
 
 /// The totals of `g`.
 inline model_summary summarise_model(const layer_graph& g) {
-    return {.name = g.name(), .layers = g.size(), .param_bytes = g.total_param_bytes(),
-            .macs = g.total_macs(), .flops = g.total_flops(), .chain = g.is_chain()};
+    return {.name = g.name(),
+            .layers = g.size(),
+            .param_bytes = g.total_param_bytes(),
+            .macs = g.total_macs(),
+            .flops = g.total_flops(),
+            .chain = g.is_chain()};
 }
 
 /// One task of a plan document: a model on a device and its migration plan.
 struct plan_document_task {
-    std::string model_spec{};    ///< what the model was loaded from, as given ("resnet50", "a.csv")
-    std::string model_source{};  ///< how: "zoo", "profile CSV a.csv", "model JSON m.json", "ONNX m.onnx"
-    model_summary model{};       ///< its totals
-    std::string device{};        ///< the name of the device node that owns it
+    std::string model_spec{};  ///< what the model was loaded from, as given ("resnet50", "a.csv")
+    std::string
+        model_source{};     ///< how: "zoo", "profile CSV a.csv", "model JSON m.json", "ONNX m.onnx"
+    model_summary model{};  ///< its totals
+    std::string device{};   ///< the name of the device node that owns it
     /// The migration plan as to_json(migration_plan, g, env) writes it (make_document_task):
     /// resolved against the model by plan_of().
     nlohmann::json plan = nlohmann::json::object();
-    double completion_s = std::numeric_limits<double>::quiet_NaN();  ///< its delay or completion time
+    double completion_s =
+        std::numeric_limits<double>::quiet_NaN();  ///< its delay or completion time
     /// Its uploading plan and the compared ones (report/upload_comparison.hpp); {} for none.
     nlohmann::json upload = nlohmann::json::object();
 };
@@ -77,24 +83,28 @@ inline plan_document_task make_document_task(const migration_plan& plan, const l
         throw error(error_kind::validation, "plan document: device " + std::to_string(device) +
                                                 " is outside the environment of " +
                                                 std::to_string(env.size()) + " nodes");
-    return {.model_spec = std::move(model_spec), .model_source = std::move(model_source),
-            .model = summarise_model(g), .device = env[device].name, .plan = to_json(plan, g, env),
-            .completion_s = plan.value.delay_s, .upload = nlohmann::json::object()};
+    return {.model_spec = std::move(model_spec),
+            .model_source = std::move(model_source),
+            .model = summarise_model(g),
+            .device = env[device].name,
+            .plan = to_json(plan, g, env),
+            .completion_s = plan.value.delay_s,
+            .upload = nlohmann::json::object()};
 }
 
 /// How a plan was searched.
 struct search_record {
-    std::string algorithm{};            ///< "pso-ga", "exact", "all-edge", ...
+    std::string algorithm{};  ///< "pso-ga", "exact", "all-edge", ...
     std::uint64_t seed = 0;
-    std::size_t particles = 0;          ///< swarm or population size
-    std::size_t iterations_planned = 0; ///< the iterations asked for
-    std::size_t iterations = 0;         ///< the iterations run
-    std::size_t stall = 0;              ///< stop after this many without improvement; 0: never
-    std::string start{};                ///< "seeded" or "random"
+    std::size_t particles = 0;           ///< swarm or population size
+    std::size_t iterations_planned = 0;  ///< the iterations asked for
+    std::size_t iterations = 0;          ///< the iterations run
+    std::size_t stall = 0;               ///< stop after this many without improvement; 0: never
+    std::string start{};                 ///< "seeded" or "random"
     std::size_t evaluations = 0;
-    double plan_seconds = 0;            ///< the optimiser's wall time
-    double time_limit_s = 0;            ///< the exact solver's limit; 0: none
-    std::string exact_solver{};         ///< "native" or "cbc"
+    double plan_seconds = 0;                      ///< the optimiser's wall time
+    double time_limit_s = 0;                      ///< the exact solver's limit; 0: none
+    std::string exact_solver{};                   ///< "native" or "cbc"
     std::vector<iteration_record> convergence{};  ///< the optimiser's log
 };
 
@@ -105,12 +115,12 @@ struct plan_document {
     std::string objective{};           ///< which delay migration_delay_s is, in words
     search_record search{};
     double migration_delay_s = std::numeric_limits<double>::quiet_NaN();
-    double lower_bound_s = 0;          ///< proven lower bound on the optimum
+    double lower_bound_s = 0;  ///< proven lower bound on the optimum
     bool proven_optimal = false;
     double violation = 0;
     /// The references (report/comparison.hpp): {"all-local": s, ..., "exact": {...}}.
     nlohmann::json references = nlohmann::json::object();
-    std::string upload_planner{};      ///< the uploading planner asked for
+    std::string upload_planner{};             ///< the uploading planner asked for
     std::vector<plan_document_task> tasks{};  ///< one or more
 };
 
@@ -123,7 +133,8 @@ inline nlohmann::json number(double v) {
 
 inline nlohmann::json record_json(const iteration_record& r) {
     namespace d = json_io;
-    return {{"iteration", r.iteration}, {"evaluations", r.evaluations},
+    return {{"iteration", r.iteration},
+            {"evaluations", r.evaluations},
             {"best_objective_s", d::extended_number(r.best_objective)},
             {"best_violation", d::extended_number(r.best_violation)},
             {"mean_objective_s", d::extended_number(r.mean_objective)},
@@ -135,9 +146,9 @@ inline void task_into(nlohmann::json& o, const plan_document_task& t, bool sever
     for (const auto& [key, value] : t.plan.items()) o[key] = value;
     o["model_spec"] = t.model_spec;
     o["model_source"] = t.model_source;
-    o["model_summary"] = {{"name", t.model.name}, {"layers", t.model.layers},
-                          {"param_bytes", t.model.param_bytes}, {"macs", t.model.macs},
-                          {"flops", t.model.flops}, {"chain", t.model.chain}};
+    o["model_summary"] = {
+        {"name", t.model.name}, {"layers", t.model.layers}, {"param_bytes", t.model.param_bytes},
+        {"macs", t.model.macs}, {"flops", t.model.flops},   {"chain", t.model.chain}};
     o["device"] = t.device;
     if (several) o["completion_s"] = number(t.completion_s);
     o["upload"] = t.upload;
@@ -222,8 +233,8 @@ inline std::string text(const json_io::reader& r, const json& o, std::string_vie
 }
 
 /// One task's plan object at `path` (the root, or /tasks/k).
-inline plan_document_task read_task(const json_io::reader& r, const json& o, const std::string& path,
-                                    bool root) {
+inline plan_document_task read_task(const json_io::reader& r, const json& o,
+                                    const std::string& path, bool root) {
     namespace d = json_io;
     const auto keys = plan_object_keys(root);
     r.object(o, path, std::span<const std::string_view>(keys));
@@ -237,18 +248,21 @@ inline plan_document_task read_task(const json_io::reader& r, const json& o, con
     t.plan["placement"] = r.array(r.required(o, "placement", path), d::child(path, "placement"));
     if (const json* v = r.optional(o, "model_summary")) {
         const std::string at = d::child(path, "model_summary");
-        const json& m = r.object(*v, at, {"name", "layers", "param_bytes", "macs", "flops", "chain"});
+        const json& m =
+            r.object(*v, at, {"name", "layers", "param_bytes", "macs", "flops", "chain"});
         t.model.name = text(r, m, "name", at);
         t.model.layers = count(r, m, "layers", at);
         t.model.param_bytes = real(r, m, "param_bytes", at, 0);
         t.model.macs = real(r, m, "macs", at, 0);
         t.model.flops = real(r, m, "flops", at, 0);
-        if (const json* c = r.optional(m, "chain")) t.model.chain = r.boolean(*c, d::child(at, "chain"));
+        if (const json* c = r.optional(m, "chain"))
+            t.model.chain = r.boolean(*c, d::child(at, "chain"));
     }
     t.completion_s = real(r, o, "completion_s", path, std::numeric_limits<double>::quiet_NaN());
     if (const json* v = r.optional(o, "upload")) {
         if (!v->is_object())
-            r.fail(error_kind::parse, d::child(path, "upload"), "expected an object, found " + d::reader::type_of(*v));
+            r.fail(error_kind::parse, d::child(path, "upload"),
+                   "expected an object, found " + d::reader::type_of(*v));
         t.upload = *v;
     }
     return t;
@@ -272,7 +286,8 @@ inline plan_document plan_document_from_json(const nlohmann::json& j) {
     const json& format = r.required(root, "format", "");
     if (r.string(format, "/format") != plan_document_format)
         r.fail(error_kind::validation, "/format",
-               "\"" + format.get<std::string>() + "\" is not \"" + std::string(plan_document_format) + "\"");
+               "\"" + format.get<std::string>() + "\" is not \"" +
+                   std::string(plan_document_format) + "\"");
     if (const std::size_t v = r.unsigned_integer(r.required(root, "version", ""), "/version");
         v != plan_document_version)
         r.fail(error_kind::validation, "/version",
@@ -283,9 +298,11 @@ inline plan_document plan_document_from_json(const nlohmann::json& j) {
     doc.env = r.wrap("/environment", nullptr, [&] { return environment_from_json(env); });
     doc.environment_source = p::text(r, root, "environment_source", "");
     doc.objective = p::text(r, root, "objective", "");
-    doc.migration_delay_s = p::real(r, root, "migration_delay_s", "", std::numeric_limits<double>::quiet_NaN());
+    doc.migration_delay_s =
+        p::real(r, root, "migration_delay_s", "", std::numeric_limits<double>::quiet_NaN());
     doc.lower_bound_s = p::real(r, root, "lower_bound_s", "", 0);
-    if (const json* v = r.optional(root, "proven_optimal")) doc.proven_optimal = r.boolean(*v, "/proven_optimal");
+    if (const json* v = r.optional(root, "proven_optimal"))
+        doc.proven_optimal = r.boolean(*v, "/proven_optimal");
     doc.violation = p::real(r, root, "violation", "", 0);
 
     search_record& s = doc.search;
@@ -304,8 +321,9 @@ inline plan_document plan_document_from_json(const nlohmann::json& j) {
         const json& log = r.array(*v, "/convergence");
         for (std::size_t k = 0; k < log.size(); ++k) {
             const std::string at = d::child("/convergence", k);
-            const json& o = r.object(log[k], at, {"iteration", "evaluations", "best_objective_s",
-                                                  "best_violation", "mean_objective_s", "diversity"});
+            const json& o = r.object(log[k], at,
+                                     {"iteration", "evaluations", "best_objective_s",
+                                      "best_violation", "mean_objective_s", "diversity"});
             iteration_record rec;
             rec.iteration = p::count(r, o, "iteration", at);
             rec.evaluations = p::count(r, o, "evaluations", at);
@@ -321,7 +339,9 @@ inline plan_document plan_document_from_json(const nlohmann::json& j) {
         }
     }
     if (const json* v = r.optional(root, "references")) {
-        if (!v->is_object()) r.fail(error_kind::parse, "/references", "expected an object, found " + d::reader::type_of(*v));
+        if (!v->is_object())
+            r.fail(error_kind::parse, "/references",
+                   "expected an object, found " + d::reader::type_of(*v));
         doc.references = *v;
     }
 
@@ -375,7 +395,8 @@ inline migration_plan plan_of(const plan_document& doc, std::size_t k, const lay
 /// The node id of task `k`'s device in `doc.env`.
 inline node_id device_of(const plan_document& doc, std::size_t k) {
     const auto id = doc.env.find(doc.tasks.at(k).device);
-    if (!id) throw error(error_kind::validation, "plan document: no node '" + doc.tasks[k].device + "'");
+    if (!id)
+        throw error(error_kind::validation, "plan document: no node '" + doc.tasks[k].device + "'");
     return *id;
 }
 

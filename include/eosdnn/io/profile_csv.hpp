@@ -36,13 +36,24 @@ namespace detail::profile_csv {
 
 /// The columns the reader knows, in the order the writer emits them.
 enum column : std::size_t {
-    col_index, col_name, col_type, col_inputs, col_output_shape, col_output_bytes,
-    col_param_bytes, col_macs, col_flops, col_client_ms, col_server_ms, col_load_ms, col_count
+    col_index,
+    col_name,
+    col_type,
+    col_inputs,
+    col_output_shape,
+    col_output_bytes,
+    col_param_bytes,
+    col_macs,
+    col_flops,
+    col_client_ms,
+    col_server_ms,
+    col_load_ms,
+    col_count
 };
 
 inline constexpr std::array<std::string_view, col_count> column_names{
-    "index",        "name",        "type",  "inputs",    "output_shape", "output_bytes",
-    "param_bytes",  "macs",        "flops", "client_ms", "server_ms",    "load_ms"};
+    "index",       "name", "type",  "inputs",    "output_shape", "output_bytes",
+    "param_bytes", "macs", "flops", "client_ms", "server_ms",    "load_ms"};
 
 inline constexpr std::array<bool, col_count> column_required{
     false, true, false, true, false, true, true, false, false, false, false, false};
@@ -137,8 +148,10 @@ inline std::string format_decimal(double value, int shift = 0) {
         if (count > 1) out += "." + digits.substr(1);
         return out + "e" + std::to_string(exponent);
     }
-    if (point <= 0) return sign + "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
-    if (point >= count) return sign + digits + std::string(static_cast<std::size_t>(point - count), '0');
+    if (point <= 0)
+        return sign + "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
+    if (point >= count)
+        return sign + digits + std::string(static_cast<std::size_t>(point - count), '0');
     return sign + digits.substr(0, static_cast<std::size_t>(point)) + "." +
            digits.substr(static_cast<std::size_t>(point));
 }
@@ -181,7 +194,8 @@ public:
         }
         for (std::size_t i = 0; i < lines.size(); ++i) {
             line_no_ = i + 1;
-            if (trim(lines[i]).empty()) continue;  // blank lines (a final newline, above all) carry nothing
+            if (trim(lines[i]).empty())
+                continue;  // blank lines (a final newline, above all) carry nothing
             if (!header_read_) {
                 read_header(lines[i]);
                 header_read_ = true;
@@ -189,7 +203,8 @@ public:
                 read_row(lines[i]);
             }
         }
-        if (!header_read_) throw error(error_kind::parse, source_ + ": empty file: expected a header line");
+        if (!header_read_)
+            throw error(error_kind::parse, source_ + ": empty file: expected a header line");
         if (rows_ == 0)
             throw error(error_kind::parse, source_ + ":" + std::to_string(header_line_) +
                                                ": the header is not followed by any layer row");
@@ -247,7 +262,8 @@ private:
         }
         for (std::size_t c = 0; c < col_count; ++c)
             if (column_required[c] && position_[c] == npos)
-                fail(error_kind::parse, "missing required column '" + std::string(column_names[c]) + "'");
+                fail(error_kind::parse,
+                     "missing required column '" + std::string(column_names[c]) + "'");
     }
 
     bool has(column c) const noexcept { return position_[c] != npos; }
@@ -272,7 +288,8 @@ private:
         if (shift != 0) {
             // Scaled from the text, so that only the result has to be in range.
             const auto scaled = scale_decimal(text, shift);
-            if (!scaled) fail_at(error_kind::validation, c, "'" + std::string(text) + "' is out of range");
+            if (!scaled)
+                fail_at(error_kind::validation, c, "'" + std::string(text) + "' is out of range");
             value = *scaled;
         } else if (status == number_status::out_of_range) {
             fail_at(error_kind::validation, c, "'" + std::string(text) + "' is out of range");
@@ -307,11 +324,12 @@ private:
         const auto fields = split(text, ',');
         if (fields.size() != field_count_)
             fail(error_kind::parse, "expected " + std::to_string(field_count_) +
-                                        " fields as in the header, found " + std::to_string(fields.size()));
+                                        " fields as in the header, found " +
+                                        std::to_string(fields.size()));
         for (std::size_t i = 0; i < fields.size(); ++i)
             if (trim(fields[i]).starts_with('"'))
-                fail(error_kind::parse, "column " + std::to_string(i + 1) +
-                                            ": quoted fields are not supported");
+                fail(error_kind::parse,
+                     "column " + std::to_string(i + 1) + ": quoted fields are not supported");
         const std::size_t row = rows_++;
 
         if (has(col_index)) {
@@ -322,14 +340,16 @@ private:
                         "'" + std::string(text_index) + "' is not a non-negative integer");
             if (index != row)
                 fail_at(error_kind::validation, col_index,
-                        "index " + std::to_string(index) + " does not match the row order: this is row " +
-                            std::to_string(row) + " (rows count from 0)");
+                        "index " + std::to_string(index) +
+                            " does not match the row order: this is row " + std::to_string(row) +
+                            " (rows count from 0)");
         }
 
         layer l;
         l.name = std::string(trim(fields[position_[col_name]]));
         if (has(col_type)) l.kind = std::string(trim(fields[position_[col_type]]));
-        if (has(col_output_shape)) l.output_shape = shape(trim(fields[position_[col_output_shape]]));
+        if (has(col_output_shape))
+            l.output_shape = shape(trim(fields[position_[col_output_shape]]));
         l.output_bytes = *number(fields, col_output_bytes, false);
         l.param_bytes = *number(fields, col_param_bytes, false);
         if (has(col_macs)) l.macs = *number(fields, col_macs, false);
@@ -340,7 +360,8 @@ private:
 
         if (auto it = line_of_.find(l.name); it != line_of_.end())
             fail_at(error_kind::validation, col_name,
-                    "duplicate layer name '" + l.name + "' (first on line " + std::to_string(it->second) + ")");
+                    "duplicate layer name '" + l.name + "' (first on line " +
+                        std::to_string(it->second) + ")");
         const std::string_view inputs = trim(fields[position_[col_inputs]]);
         if (inputs.empty() && !input_bytes_) input_bytes_ = l.output_bytes;
 
@@ -350,7 +371,8 @@ private:
         for (std::string_view part : split(inputs, ';')) {
             const std::string_view name = trim(part);
             if (name.empty())
-                fail_at(error_kind::parse, col_inputs, "empty name in '" + std::string(inputs) + "'");
+                fail_at(error_kind::parse, col_inputs,
+                        "empty name in '" + std::string(inputs) + "'");
             const auto from = builder_.find(name);
             if (!from || *from == id)
                 fail_at(error_kind::validation, col_inputs,
@@ -414,7 +436,8 @@ inline layer_graph read_profile_csv(const std::filesystem::path& file) {
     // A directory opens as a stream on Linux and fails only when read: say what it is instead.
     std::error_code ec;
     if (std::filesystem::is_directory(file, ec))
-        throw error(error_kind::io, "cannot read profile CSV '" + file.string() + "': it is a directory");
+        throw error(error_kind::io,
+                    "cannot read profile CSV '" + file.string() + "': it is a directory");
     std::ifstream in(file, std::ios::binary);
     if (!in) throw error(error_kind::io, "cannot open profile CSV '" + file.string() + "'");
     return read_profile_csv(in, file.string());
@@ -438,18 +461,20 @@ inline void write_profile_csv(std::ostream& out, const layer_graph& g) {
     for (layer_id id = 0; id < g.size(); ++id) {
         const layer& l = g[id];
         if (auto why = d::unwritable(l.name, true); !why.empty() || l.name.empty())
-            throw error(error_kind::validation, model + ": layer '" + l.name +
-                                                    "' cannot be written to CSV: its name has " +
-                                                    (l.name.empty() ? std::string("no characters") : why));
+            throw error(error_kind::validation,
+                        model + ": layer '" + l.name + "' cannot be written to CSV: its name has " +
+                            (l.name.empty() ? std::string("no characters") : why));
         if (auto why = d::unwritable(l.kind, false); !why.empty())
-            throw error(error_kind::validation, model + ": layer '" + l.name +
-                                                    "' cannot be written to CSV: its kind has " + why);
+            throw error(
+                error_kind::validation,
+                model + ": layer '" + l.name + "' cannot be written to CSV: its kind has " + why);
         write_flops = write_flops || l.flops != 2 * l.macs;
         write_load = write_load || l.load_time_s.has_value();
     }
     if (g.input_bytes() != g[g.input()].output_bytes)
         throw error(error_kind::validation,
-                    model + " cannot be written to CSV: its input bytes (" + d::format_decimal(g.input_bytes()) +
+                    model + " cannot be written to CSV: its input bytes (" +
+                        d::format_decimal(g.input_bytes()) +
                         ") differ from the output bytes of its input layer '" + g[g.input()].name +
                         "' (" + d::format_decimal(g[g.input()].output_bytes) + ")");
 
@@ -466,7 +491,8 @@ inline void write_profile_csv(std::ostream& out, const layer_graph& g) {
         const layer& l = g[id];
         std::string inputs, shape;
         for (layer_id p : g.predecessors(id)) inputs += (inputs.empty() ? "" : ";") + g[p].name;
-        for (std::size_t dim : l.output_shape) shape += (shape.empty() ? "" : "x") + std::to_string(dim);
+        for (std::size_t dim : l.output_shape)
+            shape += (shape.empty() ? "" : "x") + std::to_string(dim);
         out << row++ << ',' << l.name << ',' << l.kind << ',' << inputs << ',' << shape << ','
             << d::format_decimal(l.output_bytes) << ',' << d::format_decimal(l.param_bytes) << ','
             << d::format_decimal(l.macs);

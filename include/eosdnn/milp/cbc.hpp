@@ -5,13 +5,13 @@
 /// solver (optim/exact_dag.hpp). Needs the optional target eosdnn::milp, which links CBC
 /// (Debian: coinor-libcbc-dev); docs/exact.md describes the formulation.
 
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/exact_result.hpp>
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/evaluation.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/core/exact_result.hpp>
 
 // The C interface, not CbcModel: it is the part of CBC whose ABI is stable across releases, and
 // it keeps CBC's many C++ headers out of every translation unit that includes this one.
@@ -216,15 +216,17 @@ exact_result solve_milp(const layer_graph& graph, delay_evaluator<Model>& proble
                            " layers: build the delay_evaluator from this graph");
     const objective_options& objective = problem.options();
     if (objective.schedule != dag_schedule::sequential)
-        detail::milp::fail("only objective_options.schedule = dag_schedule::sequential is "
-                           "supported: the list-scheduled and unbounded delays are not linear "
-                           "in the placement");
+        detail::milp::fail(
+            "only objective_options.schedule = dag_schedule::sequential is "
+            "supported: the list-scheduled and unbounded delays are not linear "
+            "in the placement");
     if (!options.incumbent.empty()) {
         try {
             (void)problem.evaluate(options.incumbent);  // checks its size and genes
         } catch (const error& e) {
             detail::milp::fail(std::string("exact_options.incumbent is not a placement of the "
-                                           "problem: ") + e.what());
+                                           "problem: ") +
+                               e.what());
         }
     }
 
@@ -244,7 +246,8 @@ exact_result solve_milp(const layer_graph& graph, delay_evaluator<Model>& proble
     const double ew = energy ? objective.energy_weight : 0.0;
     const power_profile power = energy ? *problem.device_power() : power_profile{};
     const auto compute_cost = [&](layer_id j, node_id s) {
-        return problem.compute_time(j, s) * (lw + ew * (s == device ? power.compute_w : power.idle_w));
+        return problem.compute_time(j, s) *
+               (lw + ew * (s == device ? power.compute_w : power.idle_w));
     };
     const auto transfer_cost = [&](double bytes, node_id from, node_id to) {
         if (from == to) return 0.0;
@@ -315,9 +318,9 @@ exact_result solve_milp(const layer_graph& graph, delay_evaluator<Model>& proble
         for (std::size_t k = 0; k < k_count; ++k)
             for (std::size_t l = 0; l < k_count; ++l) {
                 const double t = transfer_cost(graph[j].output_bytes, nodes[k], nodes[l]);
-                const int col =
-                    lp.add_column(0, 1, priced_here ? priced(t) : 0.0, false,
-                                  prefix + std::to_string(nodes[k]) + js + std::to_string(nodes[l]));
+                const int col = lp.add_column(
+                    0, 1, priced_here ? priced(t) : 0.0, false,
+                    prefix + std::to_string(nodes[k]) + js + std::to_string(nodes[l]));
                 cost_or_forbid(t, col);
                 w[k * k_count + l] = col;
             }
@@ -349,10 +352,10 @@ exact_result solve_milp(const layer_graph& graph, delay_evaluator<Model>& proble
             for (std::size_t l = 0; l < k_count; ++l) {
                 if (k == l) continue;
                 const double t = transfer_cost(graph[j].output_bytes, nodes[k], nodes[l]);
-                const int col = lp.add_column(0, 1, priced(t), false,
-                                              "z" + std::to_string(j) + js +
-                                                  std::to_string(nodes[k]) + js +
-                                                  std::to_string(nodes[l]));
+                const int col =
+                    lp.add_column(0, 1, priced(t), false,
+                                  "z" + std::to_string(j) + js + std::to_string(nodes[k]) + js +
+                                      std::to_string(nodes[l]));
                 cost_or_forbid(t, col);
                 z[k * k_count + l] = col;
             }
@@ -409,8 +412,8 @@ exact_result solve_milp(const layer_graph& graph, delay_evaluator<Model>& proble
                         "' honours the memory capacities of the nodes" +
                         (pinned.empty() ? std::string() : std::string(" and its pins")));
     const bool stopped_on_time =
-        options.time_limit_s > 0 && (Cbc_isSecondsLimitReached(model.get()) != 0 ||
-                                     Cbc_secondaryStatus(model.get()) == 4);
+        options.time_limit_s > 0 &&
+        (Cbc_isSecondsLimitReached(model.get()) != 0 || Cbc_secondaryStatus(model.get()) == 4);
 
     double bound = Cbc_getBestPossibleObjValue(model.get());
     bool from_cbc = false;
@@ -462,8 +465,8 @@ exact_result solve_milp(const layer_graph& graph, delay_evaluator<Model>& proble
     // any valid bound: capping there only guards against a bound CBC reports without a solve.
     if (result.constraints_honoured)
         result.lower_bound = std::min(result.lower_bound, result.value.objective);
-    result.proven_optimal = from_cbc && Cbc_status(model.get()) == 0 &&
-                            Cbc_isProvenOptimal(model.get()) != 0;
+    result.proven_optimal =
+        from_cbc && Cbc_status(model.get()) == 0 && Cbc_isProvenOptimal(model.get()) != 0;
     result.timed_out = stopped_on_time && !result.proven_optimal;
     result.seconds = std::chrono::duration<double>(clock::now() - start).count();
     return result;

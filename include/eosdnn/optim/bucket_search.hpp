@@ -29,8 +29,8 @@ namespace eosdnn {
 
 /// Limits of solve_min_sum().
 struct min_sum_options {
-    double time_limit_s = 0;        ///< wall-clock limit of the whole solve; 0: none
-    double relative_gap = 1e-9;     ///< stop when (upper - lower) <= relative_gap * upper
+    double time_limit_s = 0;     ///< wall-clock limit of the whole solve; 0: none
+    double relative_gap = 1e-9;  ///< stop when (upper - lower) <= relative_gap * upper
     /// Largest table one elimination step may build before its bucket is split.
     std::size_t table_entries = std::size_t{1} << 22;
     /// Largest number of table entries all steps together may hold; the per-step limit is
@@ -46,15 +46,15 @@ struct min_sum_options {
 
 /// What solve_min_sum() found.
 struct min_sum_result {
-    std::vector<min_sum_model::value_type> assignment{};  ///< best assignment; empty if none
+    std::vector<min_sum_model::value_type> assignment{};     ///< best assignment; empty if none
     double value = std::numeric_limits<double>::infinity();  ///< its objective
-    double lower_bound = 0;       ///< proven lower bound on every feasible assignment
-    bool proven_optimal = false;  ///< the search finished: value is optimal to the gap asked
-    bool timed_out = false;       ///< the time limit ended the search
-    bool exact_tables = false;    ///< no bucket was split: the elimination alone is exact
+    double lower_bound = 0;        ///< proven lower bound on every feasible assignment
+    bool proven_optimal = false;   ///< the search finished: value is optimal to the gap asked
+    bool timed_out = false;        ///< the time limit ended the search
+    bool exact_tables = false;     ///< no bucket was split: the elimination alone is exact
     std::size_t search_nodes = 0;  ///< search nodes expanded
-    std::size_t width = 0;        ///< largest scope of a table built (the induced width + 1)
-    std::size_t entries = 0;      ///< table entries built in all
+    std::size_t width = 0;         ///< largest scope of a table built (the induced width + 1)
+    std::size_t entries = 0;       ///< table entries built in all
 };
 
 namespace detail::bucket {
@@ -187,7 +187,8 @@ public:
                 bool placed = false;
                 for (std::size_t g = 0; g < groups.size() && !placed; ++g) {
                     std::vector<variable> u = merged(group_scope[g], functions_[id].scope, v);
-                    if (size_of(u) * static_cast<double>(m_.domain(v)) <= static_cast<double>(limit)) {
+                    if (size_of(u) * static_cast<double>(m_.domain(v)) <=
+                        static_cast<double>(limit)) {
                         groups[g].push_back(id);
                         group_scope[g] = std::move(u);
                         placed = true;
@@ -343,7 +344,8 @@ inline std::size_t stride_of(const table_function& f, variable v) {
 /// valid for every assignment within the capacities; `proven_optimal` says the search finished.
 /// Throws eosdnn::error (validation) for bad options or an incumbent of the wrong size or with
 /// a value out of a domain.
-inline min_sum_result solve_min_sum(const min_sum_model& model, const min_sum_options& options = {}) {
+inline min_sum_result solve_min_sum(const min_sum_model& model,
+                                    const min_sum_options& options = {}) {
     using namespace detail::bucket;
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
@@ -363,7 +365,8 @@ inline min_sum_result solve_min_sum(const min_sum_model& model, const min_sum_op
         if (options.incumbent.size() != n)
             throw error(error_kind::validation, "min_sum_options.incumbent has " +
                                                     std::to_string(options.incumbent.size()) +
-                                                    " values for " + std::to_string(n) + " variables");
+                                                    " values for " + std::to_string(n) +
+                                                    " variables");
         for (std::size_t v = 0; v < n; ++v)
             if (options.incumbent[v] >= model.domain(static_cast<variable>(v)))
                 throw error(error_kind::validation,
@@ -376,7 +379,8 @@ inline min_sum_result solve_min_sum(const min_sum_model& model, const min_sum_op
         }
     }
     double trivial_bound = 0;
-    for (const auto& f : model.factors()) trivial_bound += *std::min_element(f.table.begin(), f.table.end());
+    for (const auto& f : model.factors())
+        trivial_bound += *std::min_element(f.table.begin(), f.table.end());
     result.lower_bound = std::min(trivial_bound, result.value);
     if (n == 0) {
         result.assignment.clear();
@@ -423,7 +427,9 @@ inline min_sum_result solve_min_sum(const min_sum_model& model, const min_sum_op
 
     double upper = result.value;
     double pruned = inf;  // the smallest bound of a pruned subtree
-    const auto tolerance = [&] { return std::isfinite(upper) ? options.relative_gap * std::abs(upper) : 0.0; };
+    const auto tolerance = [&] {
+        return std::isfinite(upper) ? options.relative_gap * std::abs(upper) : 0.0;
+    };
 
     // Scores every value of the variable of `level` below a node valued `parent`.
     const auto expand = [&](std::size_t level, double parent) {
@@ -446,7 +452,8 @@ inline min_sum_result solve_min_sum(const min_sum_model& model, const min_sum_op
             const auto [r, amount] = model.usage(v, a);
             if (r != min_sum_model::no_resource && load[r] + amount > capacity[r]) continue;
             double c = 0;
-            for (std::size_t i = 0; i < in.size(); ++i) c += fn[in[i]].table[base[i] + a * vstride[i]];
+            for (std::size_t i = 0; i < in.size(); ++i)
+                c += fn[in[i]].table[base[i] + a * vstride[i]];
             const double score = parent - sent + c;
             if (!(score < inf)) continue;
             out[count++] = {score, a};
@@ -469,8 +476,10 @@ inline min_sum_result solve_min_sum(const min_sum_model& model, const min_sum_op
         std::fill(load.begin(), load.end(), 0.0);
         pruned = inf;
         const std::size_t first_node = result.search_nodes;
-        if (root < upper - tolerance()) expand(n - 1, root);
-        else pruned = std::min(pruned, root);
+        if (root < upper - tolerance())
+            expand(n - 1, root);
+        else
+            pruned = std::min(pruned, root);
         while (!stack.empty()) {
             if ((++steps & 1023) == 0 && past_deadline()) {
                 result.timed_out = true;
@@ -533,11 +542,13 @@ inline min_sum_result solve_min_sum(const min_sum_model& model, const min_sum_op
     double lower = std::min(upper, pruned);
     if (result.timed_out)
         for (const frame& fr : stack)
-            if (fr.next < fr.count) lower = std::min(lower, candidates[offset[fr.level] + fr.next].first);
+            if (fr.next < fr.count)
+                lower = std::min(lower, candidates[offset[fr.level] + fr.next].first);
     // The bound comes from sums taken in another order than evaluate()'s: allow for rounding.
     if (std::isfinite(lower)) lower -= 1e-12 * std::abs(lower);
     // (Stopped with nothing open and no plan, `lower` says nothing: keep the trivial bound.)
-    if (!result.timed_out || std::isfinite(lower)) result.lower_bound = std::max(result.lower_bound, lower);
+    if (!result.timed_out || std::isfinite(lower))
+        result.lower_bound = std::max(result.lower_bound, lower);
     if (!result.timed_out) result.proven_optimal = true;
     if (result.lower_bound > result.value) result.lower_bound = result.value;
     return result;

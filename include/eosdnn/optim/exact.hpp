@@ -4,13 +4,13 @@
 /// quality figures: Viterbi on chains, an s-t min cut for two nodes on a DAG, and exhaustive
 /// enumeration of any placement_problem. The formula they minimise is cost/sequential_delay.hpp.
 
+#include <eosdnn/core/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/problem.hpp>
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/cost/sequential_delay.hpp>
-#include <eosdnn/core/evaluation.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/core/problem.hpp>
 
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/boykov_kolmogorov_max_flow.hpp>
@@ -290,19 +290,22 @@ exact_plan min_cut_two_nodes(const layer_graph& graph, const Model& model, node_
             add_infinite(k, down_vertex);
         }
     }
-    to_source_side[graph.input()] +=
-        cost(model.transfer_time(graph.input_bytes(), device, remote), "sending the model input",
-             no_layer);
+    to_source_side[graph.input()] += cost(model.transfer_time(graph.input_bytes(), device, remote),
+                                          "sending the model input", no_layer);
     to_source_side[graph.output()] +=
         cost(model.transfer_time(graph[graph.output()].output_bytes, remote, device),
              "returning the result", no_layer);
     for (layer_id j = 0; j < n; ++j) {
         const bool on_device = !pinned.empty() && pinned[j] && *pinned[j] == device;
         const bool on_remote = !pinned.empty() && pinned[j] && *pinned[j] == remote;
-        if (on_device) add_infinite(source, j);
-        else add_finite(source, j, to_source_side[j]);
-        if (on_remote) add_infinite(j, sink);
-        else add_finite(j, sink, to_sink_side[j]);
+        if (on_device)
+            add_infinite(source, j);
+        else
+            add_finite(source, j, to_source_side[j]);
+        if (on_remote)
+            add_infinite(j, sink);
+        else
+            add_finite(j, sink, to_sink_side[j]);
     }
     // A pinned layer's finite arc from the same terminal is dropped: the INF arc keeps the layer
     // on that terminal's side, so the finite arc could never be cut anyway. Doubling plus one keeps
@@ -313,9 +316,9 @@ exact_plan min_cut_two_nodes(const layer_graph& graph, const Model& model, node_
     // bidirectionalS, although only out-edges are walked: its edges() iterates the graph's edge
     // list, whereas directedS's edge iterator trips a GCC 12 -Wmaybe-uninitialized false positive
     // inside Boost <= 1.81 (boostorg/graph#312) that would break users building with -Werror.
-    using flow_graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS,
-                                             boost::no_property,
-                                             boost::property<boost::edge_index_t, std::size_t>>;
+    using flow_graph =
+        boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, boost::no_property,
+                              boost::property<boost::edge_index_t, std::size_t>>;
     using edge_descriptor = boost::graph_traits<flow_graph>::edge_descriptor;
     flow_graph network(vertex_count);
     std::vector<double> capacity, residual;

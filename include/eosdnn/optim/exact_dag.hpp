@@ -7,13 +7,13 @@
 /// bucket elimination with branch and bound (optim/bucket_search.hpp). docs/exact.md describes
 /// the method, its complexity and what is proven.
 
-#include <eosdnn/cost/delay_evaluator.hpp>
-#include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/error.hpp>
-#include <eosdnn/optim/bucket_search.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/exact_result.hpp>
 #include <eosdnn/core/problem.hpp>
+#include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/optim/bucket_search.hpp>
 #include <eosdnn/optim/detail/sequential_model.hpp>
 #include <eosdnn/optim/min_sum_model.hpp>
 
@@ -33,7 +33,6 @@
 
 namespace eosdnn {
 
-
 /// Solves `problem` restricted to `domains` (per layer, the nodes it may take, each one of
 /// choices(j)): the engine of solve_exact() and of the hybrid's large moves. The lower bound is
 /// valid for placements within the domains and the memory capacities.
@@ -45,13 +44,13 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
     options.validate();
     detail::exact_dag::check_problem(problem, where);
     if (domains.size() != problem.dimension())
-        throw error(error_kind::validation, std::string(where) + ": " + std::to_string(domains.size()) +
-                                                " domains for " + std::to_string(problem.dimension()) +
-                                                " layers");
+        throw error(error_kind::validation, std::string(where) + ": " +
+                                                std::to_string(domains.size()) + " domains for " +
+                                                std::to_string(problem.dimension()) + " layers");
     for (std::size_t j = 0; j < domains.size(); ++j) {
         if (domains[j].empty())
-            throw error(error_kind::validation, std::string(where) + ": layer " + std::to_string(j) +
-                                                    " may take no node");
+            throw error(error_kind::validation,
+                        std::string(where) + ": layer " + std::to_string(j) + " may take no node");
         for (node_id s : domains[j]) {
             const auto c = problem.choices(j);
             if (std::find(c.begin(), c.end(), s) == c.end())
@@ -77,7 +76,8 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
     // search with the capacities as constraints starts from the best plan known.
     const bool capped = options.memory && !problem.memory_limits().capped_nodes().empty();
     const auto relaxed = detail::exact_dag::build(problem, domains, false);
-    min_sum_options mo{.time_limit_s = options.time_limit_s, .relative_gap = options.relative_gap,
+    min_sum_options mo{.time_limit_s = options.time_limit_s,
+                       .relative_gap = options.relative_gap,
                        .table_entries = options.table_entries,
                        .total_entries = std::max(options.table_entries, std::size_t{1} << 25)};
     if (!options.incumbent.empty()) {
@@ -111,9 +111,10 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
         // (or the incumbent) improved by exact large moves.
         mo.improve_incumbent = [&]() -> std::vector<min_sum_model::value_type> {
             evaluation value{};
-            std::vector<node_id> x = detail::exact_dag::best_one_node_plan(problem, domains, options.incumbent, value);
-            detail::improve_by_large_moves(problem, x, value,
-                                           options.time_limit_s > 0 ? options.time_limit_s / 4 : 2.0);
+            std::vector<node_id> x =
+                detail::exact_dag::best_one_node_plan(problem, domains, options.incumbent, value);
+            detail::improve_by_large_moves(
+                problem, x, value, options.time_limit_s > 0 ? options.time_limit_s / 4 : 2.0);
             return detail::exact_dag::encode(relaxed, x);
         };
     }
@@ -175,7 +176,9 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
                             if (t == s || room(x, t) < param[j]) continue;
                             x[j] = t;
                             const double rate =
-                                (problem.evaluate(std::span<const node_id>(x)).objective - current) / param[j];
+                                (problem.evaluate(std::span<const node_id>(x)).objective -
+                                 current) /
+                                param[j];
                             x[j] = s;
                             if (rate < best_rate) {
                                 best_rate = rate;
@@ -194,7 +197,9 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
         for (node_id a : problem.choices(0)) {
             std::vector<node_id> y(domains.size());
             for (std::size_t j = 0; j < y.size(); ++j)
-                y[j] = std::find(domains[j].begin(), domains[j].end(), a) != domains[j].end() ? a : domains[j][0];
+                y[j] = std::find(domains[j].begin(), domains[j].end(), a) != domains[j].end()
+                           ? a
+                           : domains[j][0];
             consider(y);
         }
         const double budget = options.time_limit_s > 0 ? options.time_limit_s / 4 : 2.0;
@@ -213,7 +218,8 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
                             table[a] = price[i] * param[j];
                             any = true;
                         }
-                if (any) priced.add_factor({static_cast<min_sum_model::variable>(j)}, std::move(table));
+                if (any)
+                    priced.add_factor({static_cast<min_sum_model::variable>(j)}, std::move(table));
             }
             min_sum_options po{.time_limit_s = std::max(1e-9, budget - elapsed()),
                                .relative_gap = options.relative_gap,
@@ -223,7 +229,8 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
             nodes += pr.search_nodes;
             if (pr.assignment.empty()) break;
             double priced_capacity = 0;
-            for (std::size_t i = 0; i < caps; ++i) priced_capacity += price[i] * limits.capacities()[i];
+            for (std::size_t i = 0; i < caps; ++i)
+                priced_capacity += price[i] * limits.capacities()[i];
             const double bound = pr.lower_bound - priced_capacity;  // valid for every price >= 0
             if (bound > floor * (1 + 1e-12)) {
                 floor = bound;
@@ -234,7 +241,9 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
             }
             const std::vector<node_id> x = decode(relaxed, pr.assignment);
             consider(repaired(x));
-            if (std::isfinite(best_value) && best_value - floor <= options.relative_gap * best_value) break;
+            if (std::isfinite(best_value) &&
+                best_value - floor <= options.relative_gap * best_value)
+                break;
             double norm = 0;
             for (std::size_t i = 0; i < caps; ++i) {
                 double load = 0;
@@ -245,9 +254,11 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
             }
             if (norm == 0 || theta < 1e-6) break;
             // Polyak's step towards the best plan known (or 10 % above the bound without one).
-            const double target = std::isfinite(best_value) ? best_value : floor + 0.1 * std::abs(floor) + 1e-12;
+            const double target =
+                std::isfinite(best_value) ? best_value : floor + 0.1 * std::abs(floor) + 1e-12;
             const double length = theta * std::max(target - bound, 1e-12 * std::abs(target)) / norm;
-            for (std::size_t i = 0; i < caps; ++i) price[i] = std::max(0.0, price[i] + length * excess[i]);
+            for (std::size_t i = 0; i < caps; ++i)
+                price[i] = std::max(0.0, price[i] + length * excess[i]);
         }
         // The best plan that fits, improved by large moves (a move that breaks a capacity is
         // not better, so the plan keeps fitting).
@@ -273,8 +284,10 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
             r.timed_out = r.timed_out || timed_out;
             r.proven_optimal = r.proven_optimal && !timed_out;
             found.clear();
-            if (!r.assignment.empty()) found = decode(m, r.assignment);
-            else found = best_fit;
+            if (!r.assignment.empty())
+                found = decode(m, r.assignment);
+            else
+                found = best_fit;
         }
         r.search_nodes += nodes;
         out.constraints_honoured = true;

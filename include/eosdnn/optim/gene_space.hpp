@@ -3,10 +3,10 @@
 /// The values each gene of a placement problem may take, flattened once so that operators can
 /// draw from them millions of times without touching the problem.
 
-#include <eosdnn/cost/environment.hpp>
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/core/gene_range.hpp>
 #include <eosdnn/core/problem.hpp>
+#include <eosdnn/cost/environment.hpp>
 
 #include <algorithm>
 #include <concepts>
@@ -48,9 +48,10 @@ public:
             const std::span<const node_id> c = problem.choices(g);
             if (!pinned.empty() && pinned[g]) {
                 if (std::find(c.begin(), c.end(), *pinned[g]) == c.end())
-                    throw error(error_kind::validation,
-                                "gene " + std::to_string(g) + " is pinned to node " +
-                                    std::to_string(*pinned[g]) + ", which is not one of its choices");
+                    throw error(error_kind::validation, "gene " + std::to_string(g) +
+                                                            " is pinned to node " +
+                                                            std::to_string(*pinned[g]) +
+                                                            ", which is not one of its choices");
                 append(g, std::span<const node_id>(&*pinned[g], 1));
             } else {
                 append(g, c);

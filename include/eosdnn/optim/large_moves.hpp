@@ -15,11 +15,11 @@
 /// every improvement (a variable neighbourhood descent). Sizes with more than 4,096 sets (pairs
 /// beyond 91 nodes, triples beyond 30) are skipped.
 
-#include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/error.hpp>
-#include <eosdnn/optim/exact_dag.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/exact_result.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/optim/exact_dag.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -38,7 +38,7 @@ struct large_move_options {
     /// Largest set of nodes one expansion moves layers to (1: single nodes only; 0: no
     /// expansions). Sets of k nodes are tried only when no smaller set improves.
     std::size_t expansion_nodes = 3;
-    std::size_t window = 48;   ///< layers per window move (windows overlap by half); 0: none
+    std::size_t window = 48;     ///< layers per window move (windows overlap by half); 0: none
     std::size_t max_rounds = 0;  ///< rounds over all moves; 0: until a round improves nothing
     /// Time limit of each move's exact solve, in seconds (0: none). A move whose neighbourhood is
     /// too wide to solve in time still returns its best placement found, never a worse one.
@@ -85,8 +85,8 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
         // move never improves its own start by moves (no recursion).
         double limit = options.move_time_limit_s;
         if (std::isfinite(left)) limit = limit == 0 ? left : std::min(limit, left);
-        exact_options o{.time_limit_s = limit, .incumbent = x, .memory = false,
-                        .improve_incumbent = false};
+        exact_options o{
+            .time_limit_s = limit, .incumbent = x, .memory = false, .improve_incumbent = false};
         const exact_result r =
             solve_exact_within(problem, std::span<const std::vector<node_id>>(domains), o);
         ++moves;
@@ -120,20 +120,23 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
         }
         return improved;
     };
-    for (std::size_t round = 0; (options.max_rounds == 0 || round < options.max_rounds) && time_left() > 0;
-         ++round) {
+    for (std::size_t round = 0;
+         (options.max_rounds == 0 || round < options.max_rounds) && time_left() > 0; ++round) {
         bool improved = false;
         // Sets of k nodes only while there are at most max_sets of them (C(S, k) grows fast:
         // a thousand nodes have 166 million triples).
         std::size_t largest = 0;
         for (double count = 1; largest < std::min(options.expansion_nodes, choices.size());) {
-            count = count * static_cast<double>(choices.size() - largest) / static_cast<double>(largest + 1);
+            count = count * static_cast<double>(choices.size() - largest) /
+                    static_cast<double>(largest + 1);
             if (largest > 0 && count > static_cast<double>(max_sets)) break;
             ++largest;
         }
-        for (std::size_t k = 1; k <= largest && !improved && time_left() > 0; ++k) improved = expand_sets(k);
+        for (std::size_t k = 1; k <= largest && !improved && time_left() > 0; ++k)
+            improved = expand_sets(k);
         if (options.window > 0) {
-            const std::size_t w = std::min(options.window, n), step = std::max<std::size_t>(w / 2, 1);
+            const std::size_t w = std::min(options.window, n),
+                              step = std::max<std::size_t>(w / 2, 1);
             for (std::size_t first = 0;; first += step) {
                 const std::size_t last = std::min(first + w, n);
                 for (std::size_t j = 0; j < n; ++j) domains[j] = {x[j]};
@@ -149,7 +152,8 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
 
 namespace detail {
 template <sequential_structured_problem P>
-void improve_by_large_moves(P& problem, std::vector<node_id>& x, evaluation& value, double seconds) {
+void improve_by_large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
+                            double seconds) {
     large_move_options options;
     options.time_limit_s = seconds;
     large_moves(problem, x, value, options);

@@ -3,12 +3,12 @@
 /// A first-improvement local search over block moves, used to polish PSO-GA's gBest (the hybrid)
 /// and as the "greedy per layer" baseline (single-gene moves only).
 
-#include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/error.hpp>
-#include <eosdnn/optim/gene_space.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/incremental.hpp>
 #include <eosdnn/core/problem.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/optim/gene_space.hpp>
 
 #include <algorithm>
 #include <cstddef>

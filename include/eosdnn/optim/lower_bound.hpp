@@ -6,9 +6,9 @@
 /// time limit to prove optimality or tighten the bound.
 
 #include <eosdnn/core/evaluation.hpp>
-#include <eosdnn/optim/exact_dag.hpp>
 #include <eosdnn/core/exact_result.hpp>
 #include <eosdnn/core/result.hpp>
+#include <eosdnn/optim/exact_dag.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -31,7 +31,8 @@ double structural_lower_bound(const P& problem) {
     if constexpr (sequential_structured_problem<P>) {
         const auto domains = detail::exact_dag::full_domains(problem);
         if (problem.options().schedule == dag_schedule::sequential)
-            return detail::exact_dag::cheapest_compute_bound(problem, std::span<const std::vector<node_id>>(domains));
+            return detail::exact_dag::cheapest_compute_bound(
+                problem, std::span<const std::vector<node_id>>(domains));
         const auto& layers = problem.layers();
         std::vector<double> finish(problem.dimension(), 0.0);
         double longest = 0;

@@ -80,8 +80,8 @@ public:
     /// Says that value `a` of variable `v` uses `amount` (finite, >= 0) of resource `r`.
     void set_usage(variable v, value_type a, std::uint32_t r, double amount) {
         if (v >= domains_.size() || a >= domains_[v] || r >= capacities_.size())
-            fail("set_usage names variable " + std::to_string(v) + ", value " +
-                 std::to_string(a) + " or resource " + std::to_string(r) + " out of range");
+            fail("set_usage names variable " + std::to_string(v) + ", value " + std::to_string(a) +
+                 " or resource " + std::to_string(r) + " out of range");
         if (!std::isfinite(amount) || amount < 0)
             fail("a usage is " + std::to_string(amount) + " (must be finite and >= 0)");
         if (amount == 0) return;

@@ -36,11 +36,11 @@ static_assert(stop_condition<stop_archetype>);
 /// returning false, and the stop condition, checked after the initialisation and after each
 /// iteration, replaces the optimiser's own termination rule for that run.
 template <class O, class P>
-concept placement_optimiser =
-    placement_problem<P> && requires(const O& o, P& p, std::uint64_t seed,
-                                     detail::observer_archetype obs, detail::stop_archetype stop) {
-        { o.solve(p, seed) } -> std::same_as<optimisation_result>;
-        { o.solve(p, seed, obs, stop) } -> std::same_as<optimisation_result>;
-    };
+concept placement_optimiser = placement_problem<P> &&
+    requires(const O& o, P& p, std::uint64_t seed, detail::observer_archetype obs,
+             detail::stop_archetype stop) {
+    { o.solve(p, seed) } -> std::same_as<optimisation_result>;
+    { o.solve(p, seed, obs, stop) } -> std::same_as<optimisation_result>;
+};
 
 }  // namespace eosdnn

@@ -49,7 +49,8 @@ private:
     static void check(bool ok, const char* field, std::size_t value, const char* rule) {
         if (!ok)
             throw error(error_kind::validation, std::string("pso_ga_options.") + field + " is " +
-                                                    std::to_string(value) + " (must be " + rule + ")");
+                                                    std::to_string(value) + " (must be " + rule +
+                                                    ")");
     }
 };
 

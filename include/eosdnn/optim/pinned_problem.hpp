@@ -3,12 +3,12 @@
 /// Pins for problems that do not report them: a view of a placement problem whose pinned genes
 /// have a single choice, so the optimisers never move them.
 
-#include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/error.hpp>
-#include <eosdnn/optim/gene_space.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/incremental.hpp>
 #include <eosdnn/core/problem.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/optim/gene_space.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -59,21 +59,18 @@ public:
 
     /// The wrapped problem's empty incremental state.
     template <class Q = P>
-        requires incremental_placement_problem<Q>
-    typename Q::incremental_state make_state() const {
-        return problem_.make_state();
-    }
+    requires incremental_placement_problem<Q>
+    typename Q::incremental_state make_state() const { return problem_.make_state(); }
     /// Forwards a full incremental evaluation to the problem.
     template <class Q = P>
-        requires incremental_placement_problem<Q>
-    evaluation evaluate(typename Q::incremental_state& state, std::span<const node_id> x) {
+    requires incremental_placement_problem<Q> evaluation
+    evaluate(typename Q::incremental_state& state, std::span<const node_id> x) {
         return problem_.evaluate(state, x);
     }
     /// Forwards an incremental evaluation of a change within `changed` to the problem.
     template <class Q = P>
-        requires incremental_placement_problem<Q>
-    evaluation evaluate(typename Q::incremental_state& state, std::span<const node_id> x,
-                        gene_range changed) {
+    requires incremental_placement_problem<Q> evaluation
+    evaluate(typename Q::incremental_state& state, std::span<const node_id> x, gene_range changed) {
         return problem_.evaluate(state, x, changed);
     }
 

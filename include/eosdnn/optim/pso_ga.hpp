@@ -6,20 +6,21 @@
 /// swarm's best (social). Every operator is a policy given as a template parameter.
 
 #include <eosdnn/config.hpp>
-#include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/evaluation.hpp>
-#include <eosdnn/detail/xtensor.hpp>
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/incremental.hpp>
+#include <eosdnn/core/problem.hpp>
+#include <eosdnn/core/result.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/detail/xtensor.hpp>
 #include <eosdnn/optim/detail/population.hpp>
 #include <eosdnn/optim/detail/population_evaluator.hpp>
 #include <eosdnn/optim/detail/progress.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
-#include <eosdnn/core/incremental.hpp>
 #include <eosdnn/optim/large_moves.hpp>
 #include <eosdnn/optim/local_search.hpp>
 #include <eosdnn/optim/lower_bound.hpp>
-#include <eosdnn/core/result.hpp>
 #include <eosdnn/optim/operators/coefficients.hpp>
 #include <eosdnn/optim/operators/crossover.hpp>
 #include <eosdnn/optim/operators/inertia.hpp>
@@ -27,7 +28,6 @@
 #include <eosdnn/optim/operators/policy.hpp>
 #include <eosdnn/optim/operators/stop_condition.hpp>
 #include <eosdnn/optim/options.hpp>
-#include <eosdnn/core/problem.hpp>
 
 #include <algorithm>
 #include <concepts>
@@ -63,9 +63,12 @@ std::size_t polish_by_large_moves(P& problem, std::vector<node_id>& x, evaluatio
         }
         return moves;
     };
-    if constexpr (sequential_structured_problem<P>) return run(problem);
-    else if constexpr (requires { problem.full_evaluator(); }) return run(problem.full_evaluator());
-    else return 0;
+    if constexpr (sequential_structured_problem<P>)
+        return run(problem);
+    else if constexpr (requires { problem.full_evaluator(); })
+        return run(problem.full_evaluator());
+    else
+        return 0;
 }
 
 }  // namespace detail
@@ -94,9 +97,10 @@ std::size_t polish_by_large_moves(P& problem, std::vector<node_id>& x, evaluatio
 /// \tparam Rng           the random engine (default std::mt19937_64; change it by with_engine)
 template <class Mutation = uniform_reset_mutation, class Crossover = two_point_crossover,
           inertia_schedule Inertia = adaptive_exponential_inertia,
-          coefficient_schedule Coefficients = linear_coefficients, stop_condition Stop = default_stop,
+          coefficient_schedule Coefficients = linear_coefficients,
+          stop_condition Stop = default_stop,
           std::uniform_random_bit_generator Rng = std::mt19937_64>
-    requires mutation_operator<Mutation, Rng> && crossover_operator<Crossover, Rng>
+requires mutation_operator<Mutation, Rng> && crossover_operator<Crossover, Rng>
 class pso_ga {
 public:
     /// The random engine type.
@@ -126,8 +130,9 @@ public:
     /// Stores the options and the policies (positionally); throws eosdnn::error if any is invalid.
     explicit pso_ga(pso_ga_options options = {}, Mutation mutation = {}, Crossover crossover = {},
                     Inertia inertia = {}, Coefficients coefficients = {}, Stop stop = {})
-        : pso_ga(options, policies_type{std::move(mutation), std::move(crossover), std::move(inertia),
-                                        std::move(coefficients), std::move(stop)}) {}
+        : pso_ga(options,
+                 policies_type{std::move(mutation), std::move(crossover), std::move(inertia),
+                               std::move(coefficients), std::move(stop)}) {}
 
     /// Stores the options and the policies (by name); throws eosdnn::error if any is invalid.
     pso_ga(pso_ga_options options, policies_type policies)
@@ -153,22 +158,21 @@ public:
 
     /// Runs PSO-GA on `problem` seeded with `seed` (the engine is Rng(seed)).
     template <placement_problem P>
-        requires std::constructible_from<Rng, std::uint64_t>
-    optimisation_result solve(P& problem, std::uint64_t seed) const {
-        return solve(problem, seed, no_observer{});
-    }
+    requires std::constructible_from<Rng, std::uint64_t> optimisation_result
+    solve(P& problem, std::uint64_t seed)
+    const { return solve(problem, seed, no_observer{}); }
 
     /// The same, showing every log record to `obs` (which may stop the run by returning false).
     template <placement_problem P, observer O>
-        requires std::constructible_from<Rng, std::uint64_t>
-    optimisation_result solve(P& problem, std::uint64_t seed, O&& obs) const {
-        return solve(problem, seed, std::forward<O>(obs), policies_.stop);
-    }
+    requires std::constructible_from<Rng, std::uint64_t> optimisation_result
+    solve(P& problem, std::uint64_t seed, O&& obs)
+    const { return solve(problem, seed, std::forward<O>(obs), policies_.stop); }
 
     /// The same, ending the run by `stop` instead of the engine's stop condition.
     template <placement_problem P, observer O, stop_condition S>
-        requires std::constructible_from<Rng, std::uint64_t>
-    optimisation_result solve(P& problem, std::uint64_t seed, O&& obs, const S& stop) const {
+    requires std::constructible_from<Rng, std::uint64_t> optimisation_result
+    solve(P& problem, std::uint64_t seed, O&& obs, const S& stop)
+    const {
         Rng rng(seed);
         return run(problem, rng, {}, obs, stop);
     }
@@ -176,18 +180,17 @@ public:
     /// Runs PSO-GA seeded with `seed` from `initial_plans` (seeding; each must be a valid
     /// placement; the other particles start at random), with an observer.
     template <placement_problem P, observer O = no_observer>
-        requires std::constructible_from<Rng, std::uint64_t>
-    optimisation_result solve(P& problem, std::uint64_t seed,
-                              std::span<const std::vector<node_id>> initial_plans, O&& obs = {}) const {
-        return solve(problem, seed, initial_plans, std::forward<O>(obs), policies_.stop);
-    }
+    requires std::constructible_from<Rng, std::uint64_t> optimisation_result
+    solve(P& problem, std::uint64_t seed, std::span<const std::vector<node_id>> initial_plans,
+          O&& obs = {})
+    const { return solve(problem, seed, initial_plans, std::forward<O>(obs), policies_.stop); }
 
     /// The same, ending the run by `stop` instead of the engine's stop condition.
     template <placement_problem P, observer O, stop_condition S>
-        requires std::constructible_from<Rng, std::uint64_t>
-    optimisation_result solve(P& problem, std::uint64_t seed,
-                              std::span<const std::vector<node_id>> initial_plans, O&& obs,
-                              const S& stop) const {
+    requires std::constructible_from<Rng, std::uint64_t> optimisation_result
+    solve(P& problem, std::uint64_t seed, std::span<const std::vector<node_id>> initial_plans,
+          O&& obs, const S& stop)
+    const {
         Rng rng(seed);
         return run(problem, rng, initial_plans, obs, stop);
     }
@@ -204,15 +207,17 @@ public:
 
     /// The same, ending the run by `stop` instead of the engine's stop condition.
     template <placement_problem P, observer O, stop_condition S>
-    optimisation_result solve(P& problem, Rng& rng, std::span<const std::vector<node_id>> initial_plans,
-                              O&& obs, const S& stop) const {
+    optimisation_result solve(P& problem, Rng& rng,
+                              std::span<const std::vector<node_id>> initial_plans, O&& obs,
+                              const S& stop) const {
         return run(problem, rng, initial_plans, obs, stop);
     }
 
 private:
     template <placement_problem P, observer O, stop_condition S>
-    optimisation_result run(P& problem, Rng& rng, std::span<const std::vector<node_id>> initial_plans,
-                            O& obs, const S& stop) const {
+    optimisation_result run(P& problem, Rng& rng,
+                            std::span<const std::vector<node_id>> initial_plans, O& obs,
+                            const S& stop) const {
         validate_policy(stop);
         const gene_space space(problem);
         const std::size_t n = space.dimension();
@@ -234,8 +239,11 @@ private:
 
         optimisation_result result;
         std::size_t polish_evaluations = 0;
-        run_status status{.iteration = 0, .horizon = options_.iterations,
-                          .evaluations = eval.evaluations(), .stall = 0, .best = gbest_value};
+        run_status status{.iteration = 0,
+                          .horizon = options_.iterations,
+                          .evaluations = eval.evaluations(),
+                          .stall = 0,
+                          .best = gbest_value};
 
         // Distances to gBest feed both the log's diversity and the next iteration's inertia.
         auto measure = [&] {
@@ -263,10 +271,11 @@ private:
             const coefficients c = policies_.coefficients(status.iteration, options_.iterations);
             for (std::size_t i = 0; i < pop; ++i) {
                 auto xi = detail::row(x, i);
-                const double w = policies_.inertia(inertia_context{.iteration = status.iteration,
-                                                                   .horizon = options_.iterations,
-                                                                   .distance = dist[i],
-                                                                   .swarm_similarity = swarm_similarity});
+                const double w =
+                    policies_.inertia(inertia_context{.iteration = status.iteration,
+                                                      .horizon = options_.iterations,
+                                                      .distance = dist[i],
+                                                      .swarm_similarity = swarm_similarity});
                 gene_range r{};
                 if (detail::draw_bernoulli(w, rng)) r |= policies_.mutation(xi, space, rng);
                 if (detail::draw_bernoulli(c.c1, rng))
@@ -294,7 +303,8 @@ private:
             if (options_.polish_after_stall && status.stall == options_.polish_after_stall) {
                 // The hybrid: a swarm that has stalled usually sits next to a block move that
                 // single-gene mutations cannot find; try them all once on gBest.
-                polish_evaluations += local_search(problem, space, gbest, gbest_value, options_.polish);
+                polish_evaluations +=
+                    local_search(problem, space, gbest, gbest_value, options_.polish);
                 if (options_.polish_large_moves)
                     polish_evaluations += detail::polish_by_large_moves(problem, gbest, gbest_value,
                                                                         options_.large_moves);
@@ -337,8 +347,8 @@ using hybrid_pso_ga = pso_ga<segment_reset_mutation>;
 /// Options of the hybrid: 50 particles, 300 planned iterations, polish (local search and large
 /// moves) after 20 stalled ones.
 inline pso_ga_options hybrid_options() {
-    return {.population = 50, .iterations = 300, .polish_after_stall = 20,
-            .polish_large_moves = true};
+    return {
+        .population = 50, .iterations = 300, .polish_after_stall = 20, .polish_large_moves = true};
 }
 
 /// `optimiser` with its mutation replaced by `mutation`, everything else unchanged:
@@ -399,7 +409,7 @@ template <class E, class M, class C, class I, class Co, class S, class R>
 typename pso_ga<M, C, I, Co, S, R>::template with_engine<E> with_engine(
     const pso_ga<M, C, I, Co, S, R>& optimiser) {
     return typename pso_ga<M, C, I, Co, S, R>::template with_engine<E>(optimiser.options(),
-                                                                      optimiser.policies());
+                                                                       optimiser.policies());
 }
 
 /// `optimiser` with other options (size, threads, the hybrid's polish), the policies unchanged.

@@ -3,13 +3,13 @@
 /// Heuristic plans to seed a swarm with (pass them as solve()'s initial plans): all-local,
 /// all-edge, all-cloud, and per-task exact plans that ignore the contention between tasks.
 
+#include <eosdnn/core/exact_result.hpp>
+#include <eosdnn/core/problem.hpp>
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
-#include <eosdnn/core/exact_result.hpp>
 #include <eosdnn/optim/exact_task_plan.hpp>
 #include <eosdnn/optim/gene_space.hpp>
-#include <eosdnn/core/problem.hpp>
 
 #include <cstddef>
 #include <limits>

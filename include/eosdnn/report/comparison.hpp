@@ -37,20 +37,23 @@ struct tier_reference {
 
 /// The exact reference a plan is compared with.
 struct exact_reference {
-    std::string method{};  ///< the exact solver's method ("bucket-elimination", "cbc", ...), or "per-task-exact"
-    std::string note{};    ///< one line saying what it is, for the report
-    bool exact = false;    ///< true if it is the proven optimum over every node
+    std::string
+        method{};  ///< the exact solver's method ("bucket-elimination", "cbc", ...), or "per-task-exact"
+    std::string note{};  ///< one line saying what it is, for the report
+    bool exact = false;  ///< true if it is the proven optimum over every node
     std::vector<node_id> placement{};
-    double delay_s = std::numeric_limits<double>::quiet_NaN();  ///< its value under the plan's objective
+    double delay_s =
+        std::numeric_limits<double>::quiet_NaN();  ///< its value under the plan's objective
     double lower_bound_s = 0;  ///< proven lower bound on the optimum; 0 when none is known
     double seconds = 0;        ///< time the exact solver took
 };
 
 /// A plan compared.
 struct plan_comparison {
-    evaluation value{};          ///< the plan's own evaluation
-    double lower_bound_s = 0;    ///< the best lower bound known on the optimum (<= the objective)
-    bool proven_optimal = false; ///< feasible, and the objective meets lower_bound_s (relative 1e-9)
+    evaluation value{};        ///< the plan's own evaluation
+    double lower_bound_s = 0;  ///< the best lower bound known on the optimum (<= the objective)
+    bool proven_optimal =
+        false;  ///< feasible, and the objective meets lower_bound_s (relative 1e-9)
     std::vector<tier_reference> tiers{};  ///< all-local, all-edge, all-cloud
     exact_reference exact{};
 };
@@ -58,7 +61,8 @@ struct plan_comparison {
 /// (value - lower_bound) / lower_bound: how far above the optimum `value` is at most. NaN when no
 /// positive bound is known or `value` is not finite.
 inline double relative_gap(double value, double lower_bound) {
-    if (!(lower_bound > 0) || !std::isfinite(value)) return std::numeric_limits<double>::quiet_NaN();
+    if (!(lower_bound > 0) || !std::isfinite(value))
+        return std::numeric_limits<double>::quiet_NaN();
     return std::max(0.0, (value - lower_bound) / lower_bound);
 }
 
@@ -69,24 +73,32 @@ std::vector<tier_reference> tier_references(Problem& problem, const environment&
     std::vector<tier_reference> out;
     for (auto [name, t] : {std::pair{"all-local", tier::local}, std::pair{"all-edge", tier::edge},
                            std::pair{"all-cloud", tier::cloud}})
-        out.push_back({name, env.nodes_of(t).empty() ? std::numeric_limits<double>::quiet_NaN()
-                                                     : tier_baseline(env, t).solve(problem).value.delay_s});
+        out.push_back({name, env.nodes_of(t).empty()
+                                 ? std::numeric_limits<double>::quiet_NaN()
+                                 : tier_baseline(env, t).solve(problem).value.delay_s});
     return out;
 }
 
 /// An exact solver's answer as a reference; `nodes` is the number of nodes a layer may use and
 /// `time_limit_s` the limit it was given (for the note when it did not prove its plan).
-inline exact_reference exact_reference_of(const exact_result& e, std::size_t nodes, double time_limit_s) {
-    exact_reference r{.method = e.method, .note = {}, .exact = e.proven_optimal, .placement = e.placement,
-                      .delay_s = e.value.delay_s, .lower_bound_s = e.lower_bound, .seconds = e.seconds};
+inline exact_reference exact_reference_of(const exact_result& e, std::size_t nodes,
+                                          double time_limit_s) {
+    exact_reference r{.method = e.method,
+                      .note = {},
+                      .exact = e.proven_optimal,
+                      .placement = e.placement,
+                      .delay_s = e.value.delay_s,
+                      .lower_bound_s = e.lower_bound,
+                      .seconds = e.seconds};
     char text[200];
     if (e.proven_optimal)
         std::snprintf(text, sizeof text, "proven optimum over all %zu nodes (%s, %.3g s)", nodes,
                       e.method.c_str(), e.seconds);
     else
-        std::snprintf(text, sizeof text,
-                      "best plan of the exact solver in its %g s time limit; the optimum is at least %.3f ms",
-                      time_limit_s, e.lower_bound * 1e3);
+        std::snprintf(
+            text, sizeof text,
+            "best plan of the exact solver in its %g s time limit; the optimum is at least %.3f ms",
+            time_limit_s, e.lower_bound * 1e3);
     r.note = text;
     return r;
 }
@@ -95,12 +107,14 @@ inline exact_reference exact_reference_of(const exact_result& e, std::size_t nod
 /// each task's own optimum (exact_tasks_plan), which ignores the contention, priced by
 /// `problem`. No exact reference exists for several tasks, so `exact` is false.
 template <placement_problem Problem, class Task, cost_model Model>
-exact_reference per_task_reference(Problem& problem, std::span<const Task> tasks, const Model& model,
-                                   double time_limit_s) {
-    exact_reference r{.method = "per-task-exact",
-                      .note = "each task's own optimum, ignoring the contention between tasks (no exact "
-                              "reference exists for several tasks)",
-                      .placement = exact_tasks_plan(tasks, model, exact_options{.time_limit_s = time_limit_s})};
+exact_reference per_task_reference(Problem& problem, std::span<const Task> tasks,
+                                   const Model& model, double time_limit_s) {
+    exact_reference r{
+        .method = "per-task-exact",
+        .note =
+            "each task's own optimum, ignoring the contention between tasks (no exact "
+            "reference exists for several tasks)",
+        .placement = exact_tasks_plan(tasks, model, exact_options{.time_limit_s = time_limit_s})};
     r.delay_s = problem.evaluate(std::span<const node_id>(r.placement)).delay_s;
     return r;
 }
@@ -113,7 +127,8 @@ plan_comparison compare_plan(Problem& problem, const environment& env, std::span
                              exact_reference exact, double lower_bound = 0) {
     plan_comparison c;
     c.value = problem.evaluate(x);
-    const double bound = std::max({lower_bound, exact.lower_bound_s, structural_lower_bound(problem)});
+    const double bound =
+        std::max({lower_bound, exact.lower_bound_s, structural_lower_bound(problem)});
     const double upper = c.value.objective;
     c.lower_bound_s = std::isfinite(upper) ? std::min(bound, upper) : bound;
     c.proven_optimal = c.value.feasible() && std::isfinite(upper) &&
@@ -132,9 +147,10 @@ inline nlohmann::json references_json(const plan_comparison& c) {
     };
     nlohmann::json refs = nlohmann::json::object();
     for (const auto& t : c.tiers) refs[t.name] = number(t.delay_s);
-    refs["exact"] = {{"method", c.exact.method}, {"exact", c.exact.exact},
-                     {"delay_s", number(c.exact.delay_s)}, {"lower_bound_s", number(c.exact.lower_bound_s)},
-                     {"seconds", c.exact.seconds}, {"note", c.exact.note}};
+    refs["exact"] = {
+        {"method", c.exact.method},           {"exact", c.exact.exact},
+        {"delay_s", number(c.exact.delay_s)}, {"lower_bound_s", number(c.exact.lower_bound_s)},
+        {"seconds", c.exact.seconds},         {"note", c.exact.note}};
     return refs;
 }
 

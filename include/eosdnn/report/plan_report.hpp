@@ -27,7 +27,7 @@ struct task_report {
     std::string model_source{};          ///< "zoo", "profile CSV a.csv", ...
     node_id device = 0;
     std::vector<node_id> placement{};
-    double delay_s = 0;                  ///< its migration delay (one task) or completion time (several)
+    double delay_s = 0;  ///< its migration delay (one task) or completion time (several)
     std::vector<upload_outcome> uploads{};  ///< the chosen planner's first, then the compared ones
 };
 
@@ -37,7 +37,7 @@ struct plan_report {
     std::string environment_source{};  ///< "default" or the file
     search_record search{};
     std::string upload_planner{};
-    plan_comparison comparison{};      ///< the plan (all tasks) against the references
+    plan_comparison comparison{};  ///< the plan (all tasks) against the references
     std::vector<task_report> tasks{};
 
     bool several() const noexcept { return tasks.size() > 1; }
@@ -53,20 +53,28 @@ struct plan_report {
 /// its evaluation is the comparison's; with several, its completion time), the references and
 /// the uploading plans.
 inline plan_document to_document(const plan_report& r) {
-    plan_document doc{.env = *r.env, .environment_source = r.environment_source,
-                      .objective = r.objective(), .search = r.search,
+    plan_document doc{.env = *r.env,
+                      .environment_source = r.environment_source,
+                      .objective = r.objective(),
+                      .search = r.search,
                       .migration_delay_s = r.comparison.value.delay_s,
                       .lower_bound_s = r.comparison.lower_bound_s,
                       .proven_optimal = r.comparison.proven_optimal,
                       .violation = r.comparison.value.violation,
                       .references = references_json(r.comparison),
-                      .upload_planner = r.upload_planner, .tasks = {}};
+                      .upload_planner = r.upload_planner,
+                      .tasks = {}};
     for (const task_report& t : r.tasks) {
-        migration_plan plan{.model = t.graph->name(), .algorithm = r.search.algorithm,
-                            .placement = t.placement, .value = {}};
-        if (r.several()) plan.value = {.delay_s = t.delay_s, .objective = t.delay_s};
-        else plan.value = r.comparison.value;
-        plan_document_task d = make_document_task(plan, *t.graph, *r.env, t.device, t.model_spec, t.model_source);
+        migration_plan plan{.model = t.graph->name(),
+                            .algorithm = r.search.algorithm,
+                            .placement = t.placement,
+                            .value = {}};
+        if (r.several())
+            plan.value = {.delay_s = t.delay_s, .objective = t.delay_s};
+        else
+            plan.value = r.comparison.value;
+        plan_document_task d =
+            make_document_task(plan, *t.graph, *r.env, t.device, t.model_spec, t.model_source);
         d.completion_s = t.delay_s;
         d.upload = upload_json(*t.graph, *r.env, t.uploads);
         doc.tasks.push_back(std::move(d));
@@ -106,17 +114,22 @@ inline std::vector<file_text> plan_tables(const plan_report& r) {
     namespace t = detail::tables;
     const environment& env = *r.env;
     using std::to_string;
-    std::string convergence = "algorithm,iteration,evaluations,best_objective_s,best_violation,"
-                              "mean_objective_s,diversity\n";
+    std::string convergence =
+        "algorithm,iteration,evaluations,best_objective_s,best_violation,"
+        "mean_objective_s,diversity\n";
     for (const auto& rec : r.search.convergence)
-        convergence += t::row({r.search.algorithm, to_string(rec.iteration), to_string(rec.evaluations),
-                               t::number(rec.best_objective), t::number(rec.best_violation),
-                               t::number(rec.mean_objective), t::number(rec.diversity)});
-    std::string placement = "task,model,position,layer,kind,node,tier,flops,param_bytes,output_bytes\n";
-    std::string uploads = "task,planner,partition,node,layers,first_layer,last_layer,param_bytes,"
-                          "upload_s,sent_s,acknowledged_s\n";
-    std::string timeline = "task,planner,query,start_s,end_s,latency_s,remote_layers,acknowledged,"
-                           "upload_end_s\n";
+        convergence +=
+            t::row({r.search.algorithm, to_string(rec.iteration), to_string(rec.evaluations),
+                    t::number(rec.best_objective), t::number(rec.best_violation),
+                    t::number(rec.mean_objective), t::number(rec.diversity)});
+    std::string placement =
+        "task,model,position,layer,kind,node,tier,flops,param_bytes,output_bytes\n";
+    std::string uploads =
+        "task,planner,partition,node,layers,first_layer,last_layer,param_bytes,"
+        "upload_s,sent_s,acknowledged_s\n";
+    std::string timeline =
+        "task,planner,query,start_s,end_s,latency_s,remote_layers,acknowledged,"
+        "upload_end_s\n";
     for (std::size_t k = 0; k < r.tasks.size(); ++k) {
         const task_report& task = r.tasks[k];
         const layer_graph& g = *task.graph;
@@ -125,29 +138,34 @@ inline std::vector<file_text> plan_tables(const plan_report& r) {
             const layer_id j = order[p];
             const node_id s = task.placement[j];
             placement += t::row({to_string(k), t::text(g.name()), to_string(p), t::text(g[j].name),
-                                 t::text(g[j].kind), t::text(env[s].name), std::string(to_string(env[s].tier)),
-                                 t::number(g[j].flops), t::number(g[j].param_bytes), t::number(g[j].output_bytes)});
+                                 t::text(g[j].kind), t::text(env[s].name),
+                                 std::string(to_string(env[s].tier)), t::number(g[j].flops),
+                                 t::number(g[j].param_bytes), t::number(g[j].output_bytes)});
         }
         for (const auto& u : task.uploads) {
             if (!u.available) continue;
             for (std::size_t i = 0; i < u.plan.partitions.size(); ++i) {
                 const auto& part = u.plan.partitions[i];
-                uploads += t::row({to_string(k), u.planner, to_string(i), t::text(env[part.node].name),
-                                   to_string(part.layers.size()), t::text(g[part.layers.front()].name),
-                                   t::text(g[part.layers.back()].name), t::number(part.param_bytes),
-                                   t::number(part.upload_s), t::number(u.sim.uploads[i].sent_s),
-                                   t::number(u.sim.uploads[i].acknowledged_s)});
+                uploads +=
+                    t::row({to_string(k), u.planner, to_string(i), t::text(env[part.node].name),
+                            to_string(part.layers.size()), t::text(g[part.layers.front()].name),
+                            t::text(g[part.layers.back()].name), t::number(part.param_bytes),
+                            t::number(part.upload_s), t::number(u.sim.uploads[i].sent_s),
+                            t::number(u.sim.uploads[i].acknowledged_s)});
             }
             for (std::size_t i = 0; i < u.sim.queries.size(); ++i) {
                 const auto& q = u.sim.queries[i];
-                timeline += t::row({to_string(k), u.planner, to_string(i), t::number(q.start_s),
-                                    t::number(q.end_s), t::number(q.latency_s), to_string(q.remote_layers),
-                                    to_string(q.acknowledged), t::number(u.sim.metrics.upload_s)});
+                timeline +=
+                    t::row({to_string(k), u.planner, to_string(i), t::number(q.start_s),
+                            t::number(q.end_s), t::number(q.latency_s), to_string(q.remote_layers),
+                            to_string(q.acknowledged), t::number(u.sim.metrics.upload_s)});
             }
         }
     }
-    return {{"convergence.csv", std::move(convergence)}, {"placement.csv", std::move(placement)},
-            {"uploads.csv", std::move(uploads)}, {"timeline.csv", std::move(timeline)}};
+    return {{"convergence.csv", std::move(convergence)},
+            {"placement.csv", std::move(placement)},
+            {"uploads.csv", std::move(uploads)},
+            {"timeline.csv", std::move(timeline)}};
 }
 
 }  // namespace eosdnn

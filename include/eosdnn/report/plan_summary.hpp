@@ -25,13 +25,13 @@ namespace eosdnn {
 /// One node's share of a placement.
 struct node_load {
     node_id node = 0;
-    std::size_t layers = 0;    ///< layers placed there
-    double flops = 0;          ///< their FLOPs
-    double compute_s = 0;      ///< their compute time on this node (the cost model's compute_time)
-    double param_bytes = 0;    ///< their parameter bytes (what an upload to this node sends)
-    double bytes_in = 0;       ///< bytes it receives: outputs of layers elsewhere, the model input
-    double bytes_out = 0;      ///< bytes it sends: outputs to other nodes, the result to the device
-    double transfer_out_s = 0; ///< seconds of the transfers it sends
+    std::size_t layers = 0;  ///< layers placed there
+    double flops = 0;        ///< their FLOPs
+    double compute_s = 0;    ///< their compute time on this node (the cost model's compute_time)
+    double param_bytes = 0;  ///< their parameter bytes (what an upload to this node sends)
+    double bytes_in = 0;     ///< bytes it receives: outputs of layers elsewhere, the model input
+    double bytes_out = 0;    ///< bytes it sends: outputs to other nodes, the result to the device
+    double transfer_out_s = 0;  ///< seconds of the transfers it sends
     /// Runs of consecutive layers in topological order: positions in g.topological_order(),
     /// first and last, inclusive.
     std::vector<std::pair<std::size_t, std::size_t>> runs{};
@@ -60,15 +60,18 @@ template <cost_model Model>
 plan_summary summarise_plan(const layer_graph& g, const Model& model, std::span<const node_id> x,
                             node_id device = 0) {
     const environment& env = model.env();
-    const auto fail = [](const std::string& what) { throw error(error_kind::validation, "summarise_plan: " + what); };
+    const auto fail = [](const std::string& what) {
+        throw error(error_kind::validation, "summarise_plan: " + what);
+    };
     if (x.size() != g.size())
         fail("the placement has " + std::to_string(x.size()) + " genes but model '" + g.name() +
              "' has " + std::to_string(g.size()) + " layers");
-    if (device >= env.size()) fail("device " + std::to_string(device) + " is outside the environment");
+    if (device >= env.size())
+        fail("device " + std::to_string(device) + " is outside the environment");
     for (layer_id j = 0; j < g.size(); ++j)
         if (x[j] >= env.size())
-            fail("layer '" + g[j].name + "' is on node " + std::to_string(x[j]) + ", outside the environment of " +
-                 std::to_string(env.size()) + " nodes");
+            fail("layer '" + g[j].name + "' is on node " + std::to_string(x[j]) +
+                 ", outside the environment of " + std::to_string(env.size()) + " nodes");
 
     plan_summary s;
     s.nodes.resize(env.size());
@@ -102,8 +105,10 @@ plan_summary summarise_plan(const layer_graph& g, const Model& model, std::span<
     const auto order = g.topological_order();
     for (std::size_t p = 0; p < order.size(); ++p) {
         auto& runs = s.nodes[x[order[p]]].runs;
-        if (!runs.empty() && runs.back().second + 1 == p) runs.back().second = p;
-        else runs.emplace_back(p, p);
+        if (!runs.empty() && runs.back().second + 1 == p)
+            runs.back().second = p;
+        else
+            runs.emplace_back(p, p);
     }
     return s;
 }

@@ -57,8 +57,8 @@ inline std::string gap_text(const plan_comparison& c) {
 
 /// The per-node table of placement `x`: layers, GFLOP, parameter MB and the runs of consecutive
 /// layers (the first three) of each node that runs something.
-inline std::string placement_text(const layer_graph& g, const environment& env, std::span<const node_id> x,
-                                  node_id device = 0) {
+inline std::string placement_text(const layer_graph& g, const environment& env,
+                                  std::span<const node_id> x, node_id device = 0) {
     using namespace detail::text;
     std::string out;
     appendf(out, "  %-8s %6s %10s %12s   %s\n", "node", "layers", "GFLOP", "params (MB)",
@@ -69,11 +69,12 @@ inline std::string placement_text(const layer_graph& g, const environment& env, 
         std::string runs;
         for (std::size_t r = 0; r < n.runs.size() && r < 3; ++r) {
             runs += (r ? ", " : "") + g[order[n.runs[r].first]].name;
-            if (n.runs[r].second != n.runs[r].first) runs += " .. " + g[order[n.runs[r].second]].name;
+            if (n.runs[r].second != n.runs[r].first)
+                runs += " .. " + g[order[n.runs[r].second]].name;
         }
         if (n.runs.size() > 3) runs += ", and " + std::to_string(n.runs.size() - 3) + " more runs";
-        appendf(out, "  %-8s %6zu %10.3f %12.2f   ", env[n.node].name.c_str(), n.layers, n.flops / 1e9,
-                n.param_bytes / 1e6);
+        appendf(out, "  %-8s %6zu %10.3f %12.2f   ", env[n.node].name.c_str(), n.layers,
+                n.flops / 1e9, n.param_bytes / 1e6);
         out += runs + "\n";
     }
     return out;
@@ -87,20 +88,27 @@ inline std::string upload_text(const layer_graph& g, const environment& env, con
     const upload_plan& plan = chosen.plan;
     double bytes = 0;
     for (const auto& p : plan.partitions) bytes += p.param_bytes;
-    appendf(out, "\nuploading plan (%s): %zu partition(s), %.2f MB, %.2f s over %s's uplink, in this order:\n",
+    appendf(out,
+            "\nuploading plan (%s): %zu partition(s), %.2f MB, %.2f s over %s's uplink, in this "
+            "order:\n",
             chosen.planner.c_str(), plan.partitions.size(), bytes / 1e6, plan.upload_s(),
             env[t.device].name.c_str());
-    appendf(out, "  %4s %-8s %6s %9s %9s %9s   %s\n", "#", "to", "layers", "MB", "upload s", "acked s", "layers");
+    appendf(out, "  %4s %-8s %6s %9s %9s %9s   %s\n", "#", "to", "layers", "MB", "upload s",
+            "acked s", "layers");
     for (std::size_t i = 0; i < plan.partitions.size(); ++i) {
         const auto& p = plan.partitions[i];
         std::string names = g[p.layers.front()].name;
         if (p.layers.size() > 1) names += " .. " + g[p.layers.back()].name;
-        appendf(out, "  %4zu %-8s %6zu %9.3f %9.3f %9.3f   ", i + 1, env[p.node].name.c_str(), p.layers.size(),
-                p.param_bytes / 1e6, p.upload_s, chosen.sim.uploads[i].acknowledged_s);
+        appendf(out, "  %4zu %-8s %6zu %9.3f %9.3f %9.3f   ", i + 1, env[p.node].name.c_str(),
+                p.layers.size(), p.param_bytes / 1e6, p.upload_s,
+                chosen.sim.uploads[i].acknowledged_s);
         out += names + "\n";
     }
-    appendf(out, "\nqueries while uploading (closed loop: the first runs on %s, the next starts when one "
-                 "ends; 5 after the upload):\n", env[t.device].name.c_str());
+    appendf(
+        out,
+        "\nqueries while uploading (closed loop: the first runs on %s, the next starts when one "
+        "ends; 5 after the upload):\n",
+        env[t.device].name.c_str());
     appendf(out, "  %-14s %10s %9s %15s %18s %16s %12s\n", "planner", "partitions", "upload s",
             "queries during", "mean latency (ms)", "first offload s", "final (ms)");
     for (const auto& u : t.uploads) {
@@ -111,10 +119,13 @@ inline std::string upload_text(const layer_graph& g, const environment& env, con
         }
         const upload_metrics& m = u.sim.metrics;
         const std::string mean = std::isnan(m.mean_latency_during_upload_s)
-                                     ? "-" : fmt("%.2f", m.mean_latency_during_upload_s * 1e3);
-        const std::string first = std::isnan(m.first_offloaded_s) ? "-" : fmt("%.3f", m.first_offloaded_s);
-        appendf(out, "  %-14s %10zu %9.2f %15zu %18s %16s %12.2f\n", u.planner.c_str(), m.partitions,
-                m.upload_s, m.queries_during_upload, mean.c_str(), first.c_str(), m.final_latency_s * 1e3);
+                                     ? "-"
+                                     : fmt("%.2f", m.mean_latency_during_upload_s * 1e3);
+        const std::string first =
+            std::isnan(m.first_offloaded_s) ? "-" : fmt("%.3f", m.first_offloaded_s);
+        appendf(out, "  %-14s %10zu %9.2f %15zu %18s %16s %12.2f\n", u.planner.c_str(),
+                m.partitions, m.upload_s, m.queries_during_upload, mean.c_str(), first.c_str(),
+                m.final_latency_s * 1e3);
     }
     return out;
 }
@@ -126,13 +137,14 @@ inline std::string environment_text(const plan_report& r) {
     const environment& env = *r.env;
     std::string out;
     const std::string what = r.environment_source != "default" ? r.environment_source
-                             : r.several() ? "the default: a phone per task, two edge servers, a cloud"
-                                           : "the default: a phone, two edge servers, a cloud";
+                             : r.several()
+                                 ? "the default: a phone per task, two edge servers, a cloud"
+                                 : "the default: a phone, two edge servers, a cloud";
     out += "environment (" + what + "):\n";
     for (node_id s = 0; s < env.size(); ++s) {
         const node& n = env[s];
-        appendf(out, "  %-8s %-5s %8.0f GFLOP/s", n.name.c_str(), std::string(to_string(n.tier)).c_str(),
-                n.flops_per_s / 1e9);
+        appendf(out, "  %-8s %-5s %8.0f GFLOP/s", n.name.c_str(),
+                std::string(to_string(n.tier)).c_str(), n.flops_per_s / 1e9);
         if (n.speed_factor != 1) appendf(out, "  x%.3g measured times", n.speed_factor);
         std::vector<std::pair<std::string, std::string>> links;  // devices, figures
         for (const auto& t : r.tasks) {
@@ -141,9 +153,12 @@ inline std::string environment_text(const plan_report& r) {
             if (!l) continue;
             const std::string figures = fmt("%.4g Mbit/s", l->bandwidth_Bps * 8 / 1e6) + ", " +
                                         fmt("%.4g ms", l->latency_s * 1e3);
-            auto same = std::find_if(links.begin(), links.end(), [&](const auto& e) { return e.second == figures; });
-            if (same == links.end()) links.emplace_back(env[t.device].name, figures);
-            else same->first += ", " + env[t.device].name;
+            auto same = std::find_if(links.begin(), links.end(),
+                                     [&](const auto& e) { return e.second == figures; });
+            if (same == links.end())
+                links.emplace_back(env[t.device].name, figures);
+            else
+                same->first += ", " + env[t.device].name;
         }
         for (std::size_t k = 0; k < links.size(); ++k)
             out += (k ? "; " : "   ") + links[k].first + " -> " + n.name + ": " + links[k].second;
@@ -163,20 +178,21 @@ inline std::string report_text(const plan_report& r) {
         const layer_graph& g = *t.graph;
         out += "model " + g.name() + " (" + t.model_source + ") on " + env[t.device].name + ": ";
         appendf(out, "%zu layers, %s, %.2f M parameters (%.1f MB), %.3f G MACs\n", g.size(),
-                g.is_chain() ? "a chain" : "a DAG", g.total_param_bytes() / 4e6, g.total_param_bytes() / 1e6,
-                g.total_macs() / 1e9);
+                g.is_chain() ? "a chain" : "a DAG", g.total_param_bytes() / 4e6,
+                g.total_param_bytes() / 1e6, g.total_macs() / 1e9);
     }
     out += environment_text(r);
 
     std::string how = s.algorithm;
     if (s.algorithm == "pso-ga") how = "pso-ga (hybrid preset)";
     if (s.algorithm == "pso-ga-paper") how = "pso-ga (paper preset)";
-    const bool searched = s.algorithm == "pso-ga" || s.algorithm == "pso-ga-paper" || s.algorithm == "ga" ||
-                          s.algorithm == "pso" || s.algorithm == "random";
+    const bool searched = s.algorithm == "pso-ga" || s.algorithm == "pso-ga-paper" ||
+                          s.algorithm == "ga" || s.algorithm == "pso" || s.algorithm == "random";
     out += "\nmigration plan: " + how;
     if (searched) {
-        appendf(out, ", seed %llu, %zu particles, %zu of %zu iterations run", static_cast<unsigned long long>(s.seed),
-                s.particles, s.iterations, s.iterations_planned);
+        appendf(out, ", seed %llu, %zu particles, %zu of %zu iterations run",
+                static_cast<unsigned long long>(s.seed), s.particles, s.iterations,
+                s.iterations_planned);
         if (s.stall) appendf(out, " (stop after %zu without improvement)", s.stall);
         if (s.algorithm == "pso-ga") out += ", " + s.start + " start";
     }
@@ -188,25 +204,35 @@ inline std::string report_text(const plan_report& r) {
         out += placement_text(*t.graph, env, t.placement, t.device);
     }
 
-    out += several ? "\nmean completion time of the tasks (list-scheduled on shared nodes):\n"
-                   : "\nmigration delay (sequential model: every compute and transfer time added up):\n";
+    out +=
+        several
+            ? "\nmean completion time of the tasks (list-scheduled on shared nodes):\n"
+            : "\nmigration delay (sequential model: every compute and transfer time added up):\n";
     const plan_comparison& c = r.comparison;
     const double mine = c.value.delay_s;
     appendf(out, "  %-14s %12.3f ms   <- this plan: ", s.algorithm.c_str(), mine * 1e3);
     out += gap_text(c) + "\n";
     for (const auto& t : c.tiers) {
-        if (std::isnan(t.delay_s)) appendf(out, "  %-14s %15s   the environment has no such node\n", t.name.c_str(), "n/a");
-        else appendf(out, "  %-14s %12.3f ms   %.2fx this plan\n", t.name.c_str(), t.delay_s * 1e3, t.delay_s / mine);
+        if (std::isnan(t.delay_s))
+            appendf(out, "  %-14s %15s   the environment has no such node\n", t.name.c_str(),
+                    "n/a");
+        else
+            appendf(out, "  %-14s %12.3f ms   %.2fx this plan\n", t.name.c_str(), t.delay_s * 1e3,
+                    t.delay_s / mine);
     }
-    appendf(out, "  %-14s %12.3f ms   ", c.exact.exact ? "exact" : "reference", c.exact.delay_s * 1e3);
+    appendf(out, "  %-14s %12.3f ms   ", c.exact.exact ? "exact" : "reference",
+            c.exact.delay_s * 1e3);
     out += c.exact.note + "\n";
 
-    if (several) out += "\n(query latencies below are those of each task alone, sequential model)\n";
+    if (several)
+        out += "\n(query latencies below are those of each task alone, sequential model)\n";
     for (const auto& t : r.tasks) {
         if (several) out += "\ntask " + t.graph->name() + " on " + env[t.device].name + ":";
-        const bool remote = std::any_of(t.placement.begin(), t.placement.end(), [&](node_id s) { return s != t.device; });
+        const bool remote = std::any_of(t.placement.begin(), t.placement.end(),
+                                        [&](node_id s) { return s != t.device; });
         if (!remote || t.uploads.empty()) {
-            out += "\nuploading plan: nothing to upload (every layer runs on " + env[t.device].name + ")\n";
+            out += "\nuploading plan: nothing to upload (every layer runs on " +
+                   env[t.device].name + ")\n";
             continue;
         }
         out += upload_text(*t.graph, env, t);

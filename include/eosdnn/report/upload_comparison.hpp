@@ -34,8 +34,8 @@ struct upload_outcome {
 /// The query simulation eosdnn-plan uses: the first query runs on the device, 5 more after the
 /// upload, and acknowledgements travel back over the slowest-latency link from a node the
 /// placement uses to `device` (the "CR" message).
-inline simulation_options upload_simulation_options(const environment& env, std::span<const node_id> x,
-                                                    node_id device) {
+inline simulation_options upload_simulation_options(const environment& env,
+                                                    std::span<const node_id> x, node_id device) {
     double ack = 0;
     for (node_id s : x)
         if (s != device)
@@ -89,15 +89,19 @@ inline nlohmann::json upload_json(const layer_graph& g, const environment& env,
     for (const auto& p : chosen.plan.partitions) {
         nlohmann::json names = nlohmann::json::array();
         for (layer_id j : p.layers) names.push_back(g[j].name);
-        parts.push_back({{"node", env[p.node].name}, {"layers", std::move(names)},
-                         {"param_bytes", p.param_bytes}, {"upload_s", p.upload_s}});
+        parts.push_back({{"node", env[p.node].name},
+                         {"layers", std::move(names)},
+                         {"param_bytes", p.param_bytes},
+                         {"upload_s", p.upload_s}});
     }
     nlohmann::json compared = nlohmann::json::object();
     for (const auto& u : uploads)
         compared[u.planner] = u.available ? upload_metrics_json(u.sim.metrics)
                                           : nlohmann::json{{"unavailable", u.why_not}};
-    return {{"planner", chosen.planner}, {"partitions", std::move(parts)},
-            {"metrics", upload_metrics_json(chosen.sim.metrics)}, {"compared", std::move(compared)}};
+    return {{"planner", chosen.planner},
+            {"partitions", std::move(parts)},
+            {"metrics", upload_metrics_json(chosen.sim.metrics)},
+            {"compared", std::move(compared)}};
 }
 
 }  // namespace eosdnn

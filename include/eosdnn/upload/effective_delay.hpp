@@ -55,8 +55,12 @@ public:
         const auto rank = graph.topological_rank();
         order_.assign(order.begin(), order.end());
         layers_.append(graph);
-        task_ = detail::task_span{.device = device, .first = 0, .last = n, .input = graph.input(),
-                                  .output = graph.output(), .input_bytes = graph.input_bytes()};
+        task_ = detail::task_span{.device = device,
+                                  .first = 0,
+                                  .last = n,
+                                  .input = graph.input(),
+                                  .output = graph.output(),
+                                  .input_bytes = graph.input_bytes()};
         rank_.assign(rank.begin(), rank.end());
         t_device_.resize(n);
         t_target_.resize(n);
@@ -213,9 +217,9 @@ private:
     template <class NodeOf>
     double producer_cost(layer_id p, const NodeOf& node) const noexcept {
         double device_part = 0;
-        return detail::send_time(layers_.successors(p), node(p), layers_.output_bytes[p], device_,
-                                 node, [this](double b, node_id f, node_id t) { return transfer(b, f, t); },
-                                 device_part);
+        return detail::send_time(
+            layers_.successors(p), node(p), layers_.output_bytes[p], device_, node,
+            [this](double b, node_id f, node_id t) { return transfer(b, f, t); }, device_part);
     }
 
     // Q for the effective placement `node`, by the one sequential-delay kernel.
@@ -223,7 +227,9 @@ private:
     double delay_of(const NodeOf& node) const {
         return detail::sequential_delay_parts(
                    layers_, task_, node,
-                   [this](layer_id j, node_id s) { return s == device_ ? t_device_[j] : t_target_[j]; },
+                   [this](layer_id j, node_id s) {
+                       return s == device_ ? t_device_[j] : t_target_[j];
+                   },
                    [this](double b, node_id f, node_id t) { return transfer(b, f, t); })
             .delay_s;
     }

@@ -42,9 +42,9 @@ struct emdl_planner {
             if (server != device && x[j] != server)
                 detail::upload::fail("emdl_planner",
                                      "the placement uses two remote nodes (" +
-                                         detail::upload::node_label(problem.env(), server) + " and " +
-                                         detail::upload::node_label(problem.env(), x[j]) + " for " +
-                                         detail::upload::layer_label(problem.graph(), j) +
+                                         detail::upload::node_label(problem.env(), server) +
+                                         " and " + detail::upload::node_label(problem.env(), x[j]) +
+                                         " for " + detail::upload::layer_label(problem.graph(), j) +
                                          "); EMDL plans for one server, use lmu_planner");
             server = x[j];
         }

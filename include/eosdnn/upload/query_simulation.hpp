@@ -5,8 +5,8 @@
 /// effective placement at its start. Returns the whole timeline and the metrics that compare
 /// uploading plans.
 
-#include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/upload_plan.hpp>

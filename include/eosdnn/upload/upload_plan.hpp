@@ -4,9 +4,9 @@
 /// its queries can be offloaded while the model is still on its way. Also the checks every
 /// planner's output must pass, and the upload_planner concept they all model.
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 
 #include <concepts>

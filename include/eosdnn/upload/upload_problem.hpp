@@ -62,9 +62,9 @@ upload_problem(const layer_graph&, const Model&, std::span<const node_id>, node_
 /// An uploading planner turns an upload_problem into an upload_plan and has a name.
 template <class Planner, class Model>
 concept upload_planner = upload_cost_model<Model> &&
-                         requires(const Planner& p, const upload_problem<Model>& problem) {
-                             { p.plan(problem) } -> std::same_as<upload_plan>;
-                             { p.name() } -> std::convertible_to<std::string_view>;
-                         };
+    requires(const Planner& p, const upload_problem<Model>& problem) {
+    { p.plan(problem) } -> std::same_as<upload_plan>;
+    { p.name() } -> std::convertible_to<std::string_view>;
+};
 
 }  // namespace eosdnn

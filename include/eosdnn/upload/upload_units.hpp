@@ -23,7 +23,7 @@ struct upload_block {
     /// The target node of all its layers.
     node_id node = 0;
     /// First and last topological position of the run.
-    std::size_t first = 0, last = 0;           ///< positions, inclusive
+    std::size_t first = 0, last = 0;  ///< positions, inclusive
     /// Range of its units in upload_units::units.
     std::size_t first_unit = 0, end_unit = 0;  ///< its units are [first_unit, end_unit)
 };

@@ -40,7 +40,9 @@ EOSDNN_DECL layer_graph alexnet() {
         const auto& c = convs[i];
         const std::string n = std::to_string(i + 1);
         x = nb.conv2d("conv" + n, x,
-                      {.out_channels = c.out_channels, .kernel = c.kernel, .stride = c.stride,
+                      {.out_channels = c.out_channels,
+                       .kernel = c.kernel,
+                       .stride = c.stride,
                        .padding = c.padding});
         x = nb.relu("relu" + n, x);
         if (c.pool_after) x = nb.max_pool("pool" + n, x, {.kernel = 3, .stride = 2});

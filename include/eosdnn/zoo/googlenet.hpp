@@ -28,8 +28,11 @@ inline googlenet_tensor googlenet_conv(network_builder& nb, const std::string& n
                                        const googlenet_tensor& x, std::size_t out_channels,
                                        std::size_t kernel, std::size_t stride = 1) {
     auto y = nb.conv2d(name + ".conv", x,
-                       {.out_channels = out_channels, .kernel = kernel, .stride = stride,
-                        .padding = kernel / 2, .bias = false});
+                       {.out_channels = out_channels,
+                        .kernel = kernel,
+                        .stride = stride,
+                        .padding = kernel / 2,
+                        .bias = false});
     return nb.relu(name + ".relu", nb.batch_norm(name + ".bn", y));
 }
 

@@ -28,8 +28,12 @@ inline mobilenet_tensor mobilenet_conv(network_builder& nb, const std::string& n
                                        std::size_t kernel, std::size_t stride, std::size_t groups,
                                        bool activation) {
     auto y = nb.conv2d(name + ".conv", x,
-                       {.out_channels = out_channels, .kernel = kernel, .stride = stride,
-                        .padding = kernel / 2, .groups = groups, .bias = false});
+                       {.out_channels = out_channels,
+                        .kernel = kernel,
+                        .stride = stride,
+                        .padding = kernel / 2,
+                        .groups = groups,
+                        .bias = false});
     y = nb.batch_norm(name + ".bn", y);
     return activation ? nb.relu6(name + ".relu6", y) : y;
 }

@@ -47,11 +47,11 @@ struct conv2d_options {
     std::size_t kernel = 1;        ///< k: the kernel is k x k
     /// Step of the kernel in both directions; must be > 0.
     std::size_t stride = 1;
-    std::size_t padding = 0;       ///< zero padding on each side
+    std::size_t padding = 0;  ///< zero padding on each side
     /// Spacing between kernel taps (1: a dense kernel); must be > 0.
     std::size_t dilation = 1;
-    std::size_t groups = 1;        ///< Cin for a depthwise convolution
-    bool bias = true;              ///< false when a BatchNorm follows (ResNet, GoogLeNet, ...)
+    std::size_t groups = 1;  ///< Cin for a depthwise convolution
+    bool bias = true;        ///< false when a BatchNorm follows (ResNet, GoogLeNet, ...)
 };
 
 /// Options of network_builder::max_pool and avg_pool, named after torch.nn.MaxPool2d.
@@ -105,8 +105,8 @@ public:
     /// graph's input_bytes().
     tensor input(std::string name, std::size_t channels, std::size_t height, std::size_t width) {
         if (channels == 0 || height == 0 || width == 0)
-            fail(name, "input shape " + shape_text({channels, height, width}) +
-                           " has a zero extent");
+            fail(name,
+                 "input shape " + shape_text({channels, height, width}) + " has a zero extent");
         return emit(std::move(name), "input", {}, {channels, height, width}, 0, 0, 0);
     }
 
@@ -188,7 +188,7 @@ public:
         if (out_features == 0) fail(name, "out_features must be > 0");
         const std::size_t macs = x.shape[0] * out_features;
         return emit(std::move(name), "fc", {x}, {out_features}, macs, 2 * macs,
-                   macs + (bias ? out_features : 0));
+                    macs + (bias ? out_features : 0));
     }
 
     /// Dropout: the identity at inference, kept as a layer so the graph mirrors the definition.
@@ -306,8 +306,8 @@ private:
 
     // Adds the layer, its edges from `inputs`, and returns its output tensor.
     tensor emit(std::string name, const char* kind, std::initializer_list<tensor> inputs,
-               std::vector<std::size_t> shape, std::size_t macs, std::size_t flops,
-               std::size_t params) {
+                std::vector<std::size_t> shape, std::size_t macs, std::size_t flops,
+                std::size_t params) {
         tensor out;
         out.shape = std::move(shape);
         layer l;

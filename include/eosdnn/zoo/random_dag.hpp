@@ -54,9 +54,9 @@ constexpr std::string_view to_string(dag_shape s) noexcept {
 /// log range is `t * p + (1 - t) * u` (FLOPs, parameters: they grow) or `t * (1 - p) + (1 - t) * u`
 /// (outputs: they shrink), `u` uniform in [0, 1). `trend = 0` draws over the whole range.
 struct random_dag_options {
-    std::size_t layers = 200;         ///< exact number of layers of the result, in 2 .. 10^7
+    std::size_t layers = 200;            ///< exact number of layers of the result, in 2 .. 10^7
     dag_shape shape = dag_shape::mixed;  ///< structure of the graph
-    std::uint64_t seed = 1;           ///< same seed and options, same graph on every platform
+    std::uint64_t seed = 1;              ///< same seed and options, same graph on every platform
 
     double input_bytes = 602112;      ///< model input (3x224x224 fp32), the input layer's output
     double min_flops = 1e5;           ///< smallest FLOPs of a weighted layer, >= 1
@@ -64,7 +64,7 @@ struct random_dag_options {
     double min_output_bytes = 4e3;    ///< smallest drawn output tensor, >= 4
     double max_output_bytes = 3.2e6;  ///< largest drawn output tensor, >= min_output_bytes
     double min_param_bytes = 1e3;     ///< smallest parameters of a weighted layer, >= 4
-    double max_param_bytes = 2e7;     ///< largest parameters of a weighted layer (the last fc's scale)
+    double max_param_bytes = 2e7;  ///< largest parameters of a weighted layer (the last fc's scale)
     /// Probability that a plain layer is weighted (kind "conv": drawn FLOPs, parameters and
     /// output) rather than element-wise (kind "relu": the output size of its first input, one
     /// FLOP per element, no parameters).
@@ -98,7 +98,8 @@ struct random_dag_options {
     static constexpr double max_figure = 1e15;
 
 private:
-    [[noreturn]] static void fail(const char* field, const std::string& value, const std::string& rule) {
+    [[noreturn]] static void fail(const char* field, const std::string& value,
+                                  const std::string& rule) {
         throw error(error_kind::validation, std::string("random_dag_options.") + field + " is " +
                                                 value + " (must be " + rule + ")");
     }
@@ -107,11 +108,13 @@ private:
         out << v;
         return out.str();
     }
-    static void range(const char* min_name, double lo, const char* max_name, double hi, double floor) {
+    static void range(const char* min_name, double lo, const char* max_name, double hi,
+                      double floor) {
         if (!(std::isfinite(lo) && lo >= floor && lo <= max_figure))
             fail(min_name, format(lo), "finite, >= " + format(floor) + " and <= 1e15");
         if (!(std::isfinite(hi) && hi >= lo && hi <= max_figure))
-            fail(max_name, format(hi), std::string(">= ") + min_name + " (" + format(lo) + ") and <= 1e15");
+            fail(max_name, format(hi),
+                 std::string(">= ") + min_name + " (" + format(lo) + ") and <= 1e15");
     }
 };
 
@@ -187,7 +190,9 @@ private:
     double output_bytes() {
         return whole_elements(draw(o_.min_output_bytes, o_.max_output_bytes, one - 1 - position()));
     }
-    double flops() { return std::max(1.0, std::round(draw(o_.min_flops, o_.max_flops, position()))); }
+    double flops() {
+        return std::max(1.0, std::round(draw(o_.min_flops, o_.max_flops, position())));
+    }
     double param_bytes() {
         return whole_elements(draw(o_.min_param_bytes, o_.max_param_bytes, position()));
     }
@@ -210,7 +215,11 @@ private:
             const double w = flops();
             const double m = param_bytes();
             const double o = out ? *out : output_bytes();
-            return add({.name = {}, .kind = "conv", .macs = w / 2, .flops = w, .param_bytes = m,
+            return add({.name = {},
+                        .kind = "conv",
+                        .macs = w / 2,
+                        .flops = w,
+                        .param_bytes = m,
                         .output_bytes = o},
                        inputs);
         }
@@ -222,7 +231,11 @@ private:
     void output_layer(layer_id from) {
         const double m = param_bytes();
         const double o = output_bytes();
-        add({.name = {}, .kind = "fc", .macs = m / 4, .flops = m / 2, .param_bytes = m,
+        add({.name = {},
+             .kind = "fc",
+             .macs = m / 4,
+             .flops = m / 2,
+             .param_bytes = m,
              .output_bytes = o},
             {from});
     }
@@ -288,7 +301,11 @@ private:
         if (projection) {
             const double w = flops();
             const double m = param_bytes();
-            skip = add({.name = {}, .kind = "conv", .macs = w / 2, .flops = w, .param_bytes = m,
+            skip = add({.name = {},
+                        .kind = "conv",
+                        .macs = w / 2,
+                        .flops = w,
+                        .param_bytes = m,
                         .output_bytes = out},
                        {from});
         }
@@ -330,13 +347,15 @@ private:
             if (k >= 3)
                 for (layer_id id : levels[k - 3])
                     if (!consumed[id]) expiring.push_back(id);
-            std::size_t width = std::max<std::size_t>(1 + below(rng_, 3), (expiring.size() + 2) / 3);
+            std::size_t width =
+                std::max<std::size_t>(1 + below(rng_, 3), (expiring.size() + 2) / 3);
             width = std::min(width, left);
             std::vector<layer_id> level;
             std::size_t next_expiring = 0;
             for (std::size_t j = 0; j < width; ++j) {
                 const std::size_t still = expiring.size() - next_expiring;
-                const std::size_t must = std::min<std::size_t>((still + (width - j) - 1) / (width - j), 3);
+                const std::size_t must =
+                    std::min<std::size_t>((still + (width - j) - 1) / (width - j), 3);
                 const std::size_t reach = std::min<std::size_t>(1 + below(rng_, 3), k);
                 const std::size_t want = std::max<std::size_t>(1 + below(rng_, 3), must);
                 inputs.assign(expiring.begin() + static_cast<std::ptrdiff_t>(next_expiring),

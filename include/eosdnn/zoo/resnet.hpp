@@ -31,8 +31,11 @@ inline resnet_tensor resnet_conv_bn(network_builder& nb, const std::string& pref
                                     std::size_t out_channels, std::size_t kernel,
                                     std::size_t stride) {
     auto y = nb.conv2d(prefix + "conv" + suffix, x,
-                       {.out_channels = out_channels, .kernel = kernel, .stride = stride,
-                        .padding = kernel / 2, .bias = false});
+                       {.out_channels = out_channels,
+                        .kernel = kernel,
+                        .stride = stride,
+                        .padding = kernel / 2,
+                        .bias = false});
     return nb.batch_norm(prefix + "bn" + suffix, y);
 }
 
@@ -42,9 +45,9 @@ inline resnet_tensor resnet_shortcut(network_builder& nb, const std::string& pre
                                      const resnet_tensor& x, std::size_t out_channels,
                                      std::size_t stride) {
     if (stride == 1 && x.shape[0] == out_channels) return x;
-    auto y = nb.conv2d(prefix + "downsample.conv", x,
-                       {.out_channels = out_channels, .kernel = 1, .stride = stride,
-                        .bias = false});
+    auto y =
+        nb.conv2d(prefix + "downsample.conv", x,
+                  {.out_channels = out_channels, .kernel = 1, .stride = stride, .bias = false});
     return nb.batch_norm(prefix + "downsample.bn", y);
 }
 

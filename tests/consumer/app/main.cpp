@@ -6,11 +6,12 @@
 int main() {
     eosdnn::layer_graph_builder model("tiny");
     auto input = model.add_layer({.name = "input", .kind = "input", .output_bytes = 4e5});
-    auto conv = model.add_layer({.name = "conv", .kind = "conv", .flops = 2e9, .param_bytes = 1e6,
-                                 .output_bytes = 1e5},
-                                {input});
-    model.add_layer({.name = "fc", .kind = "fc", .flops = 1e8, .param_bytes = 4e6, .output_bytes = 4e3},
-                    {conv});
+    auto conv = model.add_layer(
+        {.name = "conv", .kind = "conv", .flops = 2e9, .param_bytes = 1e6, .output_bytes = 1e5},
+        {input});
+    model.add_layer(
+        {.name = "fc", .kind = "fc", .flops = 1e8, .param_bytes = 4e6, .output_bytes = 4e3},
+        {conv});
     const eosdnn::layer_graph graph = model.build();
 
     eosdnn::environment_builder env;

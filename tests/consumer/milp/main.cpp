@@ -11,15 +11,23 @@ int main() {
     eosdnn::layer_graph_builder b("five");
     b.set_input_bytes(150528);
     for (int i = 0; i < 5; ++i)
-        b.add_layer({.name = "l" + std::to_string(i), .kind = "conv", .macs = 0,
-                     .flops = 1e9 * (i + 1), .param_bytes = 1e5, .output_bytes = 4e5 / (i + 1),
-                     .output_shape = {}, .device_time_s = {}, .server_time_s = {},
+        b.add_layer({.name = "l" + std::to_string(i),
+                     .kind = "conv",
+                     .macs = 0,
+                     .flops = 1e9 * (i + 1),
+                     .param_bytes = 1e5,
+                     .output_bytes = 4e5 / (i + 1),
+                     .output_shape = {},
+                     .device_time_s = {},
+                     .server_time_s = {},
                      .load_time_s = {}});
-    for (int i = 1; i < 5; ++i) b.add_edge(static_cast<eosdnn::layer_id>(i - 1), static_cast<eosdnn::layer_id>(i));
+    for (int i = 1; i < 5; ++i)
+        b.add_edge(static_cast<eosdnn::layer_id>(i - 1), static_cast<eosdnn::layer_id>(i));
     const eosdnn::layer_graph net = b.build();
 
     eosdnn::environment_builder e;
-    const auto phone = e.add_node({.name = "phone", .tier = eosdnn::tier::local, .flops_per_s = 2e10});
+    const auto phone =
+        e.add_node({.name = "phone", .tier = eosdnn::tier::local, .flops_per_s = 2e10});
     const auto edge = e.add_node({.name = "edge", .tier = eosdnn::tier::edge, .flops_per_s = 5e11});
     e.connect(phone, edge, {.bandwidth_Bps = eosdnn::mbps(30), .latency_s = 0.005});
     const eosdnn::analytic_model model(e.build());
@@ -30,7 +38,7 @@ int main() {
     std::printf("%s: %.6f s (enumeration %.6f s), proven %d, %s\n", net.name().c_str(),
                 r.value.objective, reference.value.objective, r.proven_optimal ? 1 : 0,
                 r.method.c_str());
-    const bool same = std::abs(r.value.objective - reference.value.objective) <=
-                      1e-9 * reference.value.objective;
+    const bool same =
+        std::abs(r.value.objective - reference.value.objective) <= 1e-9 * reference.value.objective;
     return same && r.proven_optimal && r.lower_bound <= r.value.objective ? 0 : 1;
 }

@@ -6,7 +6,9 @@
 
 int main(int argc, char** argv) {
     if (argc != 2) return 2;
-    const eosdnn::onnx_import_result r = eosdnn::import_onnx(argv[1], {.fold_parameter_free = true});
-    std::printf("%s: %zu layers, %.0f MACs\n", r.graph.name().c_str(), r.graph.size(), r.graph.total_macs());
+    const eosdnn::onnx_import_result r =
+        eosdnn::import_onnx(argv[1], {.fold_parameter_free = true});
+    std::printf("%s: %zu layers, %.0f MACs\n", r.graph.name().c_str(), r.graph.size(),
+                r.graph.total_macs());
     return r.graph.total_macs() > 0 && r.warnings.empty() ? 0 : 1;
 }

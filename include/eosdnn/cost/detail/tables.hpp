@@ -43,8 +43,8 @@ inline void check_weight(std::string_view who, const std::string& field, double 
 inline void check_deadline(std::string_view who, const std::string& field,
                            const std::optional<double>& deadline) {
     if (deadline && (!std::isfinite(*deadline) || *deadline <= 0))
-        evaluator_fail(who, field + " is " + format_number(*deadline) +
-                                " (must be finite and > 0)");
+        evaluator_fail(who,
+                       field + " is " + format_number(*deadline) + " (must be finite and > 0)");
 }
 
 /// Names and tiers of the environment's nodes. Evaluators keep them so that evaluate() can name
@@ -302,8 +302,8 @@ inline void check_pinned(std::string_view who, const std::string& field,
         if (!pinned[j]) continue;
         const std::string why = nodes.refusal(*pinned[j], device);
         if (!why.empty())
-            evaluator_fail(who, field + "[" + std::to_string(j) + "] pins layer '" +
-                                    graph[j].name + "' to " + why);
+            evaluator_fail(who, field + "[" + std::to_string(j) + "] pins layer '" + graph[j].name +
+                                    "' to " + why);
     }
 }
 

@@ -5,8 +5,8 @@
 /// non-finite numbers, and the text parser that reports line and column and refuses a key given
 /// twice in one object.
 
-#include <eosdnn/cost/environment.hpp>
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/cost/environment.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -71,8 +71,10 @@ class reader {
 public:
     explicit reader(std::string document) : document_(std::move(document)) {}
 
-    [[noreturn]] void fail(error_kind kind, const std::string& path, const std::string& what) const {
-        throw error(kind, document_ + " JSON " + (path.empty() ? std::string("(root)") : path) + ": " + what);
+    [[noreturn]] void fail(error_kind kind, const std::string& path,
+                           const std::string& what) const {
+        throw error(kind, document_ + " JSON " + (path.empty() ? std::string("(root)") : path) +
+                              ": " + what);
     }
 
     /// Inside a catch handler: rethrows the eosdnn::error being handled (a builder's) with the
@@ -81,8 +83,9 @@ public:
         try {
             throw;
         } catch (const error& e) {
-            throw error(e.kind(), document_ + " JSON " + (path.empty() ? std::string("(root)") : path) +
-                                      (value ? " = " + show(*value) : std::string()) + ": " + e.what());
+            throw error(e.kind(),
+                        document_ + " JSON " + (path.empty() ? std::string("(root)") : path) +
+                            (value ? " = " + show(*value) : std::string()) + ": " + e.what());
         }
     }
 
@@ -106,27 +109,31 @@ public:
     /// The same, with the allowed keys in a span.
     const json& object(const json& value, const std::string& path,
                        std::span<const std::string_view> keys) const {
-        if (!value.is_object()) fail(error_kind::parse, path, "expected an object, found " + type_of(value));
+        if (!value.is_object())
+            fail(error_kind::parse, path, "expected an object, found " + type_of(value));
         for (const auto& [key, member] : value.items()) {
             bool known = false;
             for (std::string_view k : keys) known = known || k == key;
             if (!known) {
                 std::string list;
                 for (std::string_view k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-                fail(error_kind::parse, child(path, key), "unknown key '" + key + "' (allowed: " + list + ")");
+                fail(error_kind::parse, child(path, key),
+                     "unknown key '" + key + "' (allowed: " + list + ")");
             }
         }
         return value;
     }
 
     const json& array(const json& value, const std::string& path) const {
-        if (!value.is_array()) fail(error_kind::parse, path, "expected an array, found " + type_of(value));
+        if (!value.is_array())
+            fail(error_kind::parse, path, "expected an array, found " + type_of(value));
         return value;
     }
 
     const json& required(const json& object, std::string_view key, const std::string& path) const {
         const auto it = object.find(key);
-        if (it == object.end()) fail(error_kind::parse, path, "missing required key '" + std::string(key) + "'");
+        if (it == object.end())
+            fail(error_kind::parse, path, "missing required key '" + std::string(key) + "'");
         return *it;
     }
 
@@ -136,26 +143,31 @@ public:
     }
 
     double number(const json& value, const std::string& path) const {
-        if (!value.is_number()) fail(error_kind::parse, path, "expected a number, found " + type_of(value));
+        if (!value.is_number())
+            fail(error_kind::parse, path, "expected a number, found " + type_of(value));
         return value.get<double>();
     }
 
     std::string string(const json& value, const std::string& path) const {
-        if (!value.is_string()) fail(error_kind::parse, path, "expected a string, found " + type_of(value));
+        if (!value.is_string())
+            fail(error_kind::parse, path, "expected a string, found " + type_of(value));
         return value.get<std::string>();
     }
 
     bool boolean(const json& value, const std::string& path) const {
-        if (!value.is_boolean()) fail(error_kind::parse, path, "expected true or false, found " + type_of(value));
+        if (!value.is_boolean())
+            fail(error_kind::parse, path, "expected true or false, found " + type_of(value));
         return value.get<bool>();
     }
 
     std::size_t unsigned_integer(const json& value, const std::string& path) const {
         // A document built in C++ holds 2 as a signed integer; parsed text, as an unsigned one.
-        if (value.is_number_integer() && !value.is_number_unsigned() && value.get<std::int64_t>() < 0)
+        if (value.is_number_integer() && !value.is_number_unsigned() &&
+            value.get<std::int64_t>() < 0)
             fail(error_kind::validation, path, show(value) + " is negative (must be >= 0)");
         if (!value.is_number_integer())
-            fail(error_kind::parse, path, "expected a non-negative integer, found " + type_of(value));
+            fail(error_kind::parse, path,
+                 "expected a non-negative integer, found " + type_of(value));
         const auto n = value.get<std::uint64_t>();
         if (n > std::numeric_limits<std::size_t>::max())
             fail(error_kind::validation, path, show(value) + " is too large");
@@ -171,7 +183,8 @@ public:
             if (text == "nan") return std::numeric_limits<double>::quiet_NaN();
         }
         if (!value.is_number())
-            fail(error_kind::parse, path, "expected a number or \"inf\", \"-inf\", \"nan\", found " + type_of(value));
+            fail(error_kind::parse, path,
+                 "expected a number or \"inf\", \"-inf\", \"nan\", found " + type_of(value));
         return value.get<double>();
     }
 
@@ -179,7 +192,8 @@ public:
     /// writes non-finite numbers outside a plan's evaluation.
     double number_or_null(const json& value, const std::string& path) const {
         if (value.is_null()) return std::numeric_limits<double>::quiet_NaN();
-        if (!value.is_number()) fail(error_kind::parse, path, "expected a number or null, found " + type_of(value));
+        if (!value.is_number())
+            fail(error_kind::parse, path, "expected a number or null, found " + type_of(value));
         return value.get<double>();
     }
 
@@ -203,7 +217,8 @@ inline tier tier_from(const reader& r, const json& value, const std::string& pat
     const std::string text = r.string(value, path);
     for (tier t : {tier::local, tier::edge, tier::cloud})
         if (text == to_string(t)) return t;
-    r.fail(error_kind::validation, path, "unknown tier \"" + text + "\" (expected local, edge or cloud)");
+    r.fail(error_kind::validation, path,
+           "unknown tier \"" + text + "\" (expected local, edge or cloud)");
 }
 
 /// True if `f` throws an eosdnn::error: used to ask a builder which single field it rejects, so
@@ -257,9 +272,9 @@ inline json parse_text(const std::string& text, const std::string& source) {
                 std::string path;
                 for (std::size_t i = 0; i + 1 < open.size(); ++i)
                     path = open[i].array ? child(path, open[i].index) : child(path, open[i].key);
-                throw error(error_kind::parse, source + ": invalid JSON: " +
-                                                   (path.empty() ? "(root)" : path) + ": the key '" +
-                                                   object.key + "' appears twice");
+                throw error(error_kind::parse,
+                            source + ": invalid JSON: " + (path.empty() ? "(root)" : path) +
+                                ": the key '" + object.key + "' appears twice");
             }
             break;
         }
@@ -276,8 +291,10 @@ inline json parse_text(const std::string& text, const std::string& source) {
         const std::size_t at = std::min<std::size_t>(e.byte == 0 ? 0 : e.byte - 1, text.size());
         std::size_t line = 1, column = 1;
         for (std::size_t i = 0; i < at; ++i) {
-            if (text[i] == '\n') ++line, column = 1;
-            else ++column;
+            if (text[i] == '\n')
+                ++line, column = 1;
+            else
+                ++column;
         }
         throw error(error_kind::parse, source + ":" + std::to_string(line) + ":" +
                                            std::to_string(column) + ": invalid JSON: " + e.what());

@@ -3,10 +3,10 @@
 /// The importer's last step: the layer_graph, one layer per data node, with its costs, its
 /// parameters and its output bytes.
 
-#include <eosdnn/io/detail/onnx_importer.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/merge_parameter_free.hpp>
+#include <eosdnn/io/detail/onnx_importer.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -141,12 +141,14 @@ inline onnx_import_result importer::build() {
     if (!unknown.empty()) {
         std::string list;
         for (const auto& op : unknown) list += (list.empty() ? "" : ", ") + op;
-        warnings.push_back(source_ + ": " + std::to_string(unknown.size()) +
-                           " operator type(s) of unknown cost imported with zero MACs and FLOPs: " + list);
+        warnings.push_back(
+            source_ + ": " + std::to_string(unknown.size()) +
+            " operator type(s) of unknown cost imported with zero MACs and FLOPs: " + list);
     }
     if (!dropped.empty()) {
         std::string list;
-        for (std::size_t k = 0; k < dropped.size() && k < 10; ++k) list += (k ? ", '" : "'") + dropped[k] + "'";
+        for (std::size_t k = 0; k < dropped.size() && k < 10; ++k)
+            list += (k ? ", '" : "'") + dropped[k] + "'";
         if (dropped.size() > 10) list += ", ...";
         warnings.push_back(source_ + ": " + std::to_string(dropped.size()) +
                            " node(s) reach no graph output and were left out: " + list);
@@ -164,7 +166,8 @@ inline onnx_import_result importer::build() {
         std::vector<std::vector<std::string>> folded(merged.members.size());
         for (std::size_t m = 0; m < merged.members.size(); ++m)
             for (layer_id member : merged.members[m])
-                folded[m].insert(folded[m].end(), layer_nodes[member].begin(), layer_nodes[member].end());
+                folded[m].insert(folded[m].end(), layer_nodes[member].begin(),
+                                 layer_nodes[member].end());
         g = std::move(merged.graph);
         layer_nodes = std::move(folded);
     }
@@ -175,13 +178,14 @@ inline onnx_import_result importer::build() {
                               .batch_size = batch_};
 }
 
-inline void importer::price(const onnx::NodeProto& node, const node_info& info, const std::string& label, layer& l,
-           std::vector<std::string>& unknown, std::set<std::string>& unknown_seen) const {
+inline void importer::price(const onnx::NodeProto& node, const node_info& info,
+                            const std::string& label, layer& l, std::vector<std::string>& unknown,
+                            std::set<std::string>& unknown_seen) const {
     node_shapes s;
     for (const auto& in : info.inputs) {
         auto it = types_.find(in);
-        s.inputs.push_back(in.empty() || it == types_.end() || !it->second.dims ? nullptr
-                                                                                 : &*it->second.dims);
+        s.inputs.push_back(
+            in.empty() || it == types_.end() || !it->second.dims ? nullptr : &*it->second.dims);
     }
     if (node.output_size() > 0)
         if (auto it = types_.find(node.output(0)); it != types_.end() && it->second.dims)
@@ -189,7 +193,8 @@ inline void importer::price(const onnx::NodeProto& node, const node_info& info, 
     node_cost cost{.known = false};
     if (default_domain(node)) {
         auto priced = price_node(node, s);
-        if (auto* e = std::get_if<cost_error>(&priced)) fail(error_kind::validation, label + ": " + e->reason);
+        if (auto* e = std::get_if<cost_error>(&priced))
+            fail(error_kind::validation, label + ": " + e->reason);
         cost = std::get<node_cost>(priced);
     }
     if (!cost.known) {

@@ -48,7 +48,8 @@ struct node_shapes {
     const shape* output = nullptr;
 };
 
-inline const onnx::AttributeProto* find_attribute(const onnx::NodeProto& node, std::string_view name) {
+inline const onnx::AttributeProto* find_attribute(const onnx::NodeProto& node,
+                                                  std::string_view name) {
     for (const auto& a : node.attribute())
         if (a.name() == name) return &a;
     return nullptr;
@@ -75,31 +76,72 @@ bool is_one_of(std::string_view op, const std::array<std::string_view, N>& names
 // operation; 2 for a clamp or a select-and-scale; 4 for an exponential-based activation (the
 // usual count for exp plus the arithmetic around it); GELU is a tanh or erf and four more.
 inline constexpr std::array<std::string_view, 17> unary_1{
-    "Relu", "Abs", "Neg", "Sign", "Floor", "Ceil", "Round", "Not", "Reciprocal", "Sqrt",
-    "Exp", "Log", "Sin", "Cos", "IsNaN", "IsInf", "Shrink"};
-inline constexpr std::array<std::string_view, 5> unary_2{
-    "Clip", "LeakyRelu", "PRelu", "ThresholdedRelu", "HardSigmoid"};
+    "Relu", "Abs", "Neg", "Sign", "Floor", "Ceil",  "Round", "Not",   "Reciprocal",
+    "Sqrt", "Exp", "Log", "Sin",  "Cos",   "IsNaN", "IsInf", "Shrink"};
+inline constexpr std::array<std::string_view, 5> unary_2{"Clip", "LeakyRelu", "PRelu",
+                                                         "ThresholdedRelu", "HardSigmoid"};
 inline constexpr std::array<std::string_view, 13> unary_4{
-    "Sigmoid", "Tanh", "Elu", "Selu", "Celu", "Softplus", "Softsign", "Erf", "HardSwish", "Mish",
-    "Tan", "Asin", "Acos"};
+    "Sigmoid", "Tanh",      "Elu",  "Selu", "Celu", "Softplus", "Softsign",
+    "Erf",     "HardSwish", "Mish", "Tan",  "Asin", "Acos"};
 // One FLOP per output element (broadcasting included).
-inline constexpr std::array<std::string_view, 17> binary{
-    "Add", "Sub", "Mul", "Div", "Pow", "Mod", "And", "Or", "Xor", "Equal", "Greater", "Less",
-    "GreaterOrEqual", "LessOrEqual", "BitShift", "Where", "Atan"};
+inline constexpr std::array<std::string_view, 17> binary{"Add",
+                                                         "Sub",
+                                                         "Mul",
+                                                         "Div",
+                                                         "Pow",
+                                                         "Mod",
+                                                         "And",
+                                                         "Or",
+                                                         "Xor",
+                                                         "Equal",
+                                                         "Greater",
+                                                         "Less",
+                                                         "GreaterOrEqual",
+                                                         "LessOrEqual",
+                                                         "BitShift",
+                                                         "Where",
+                                                         "Atan"};
 // n inputs: n - 1 FLOPs per output element (Mean adds one division).
 inline constexpr std::array<std::string_view, 4> variadic{"Sum", "Max", "Min", "Mean"};
 // One FLOP per input element.
 inline constexpr std::array<std::string_view, 14> reductions{
-    "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
-    "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare", "ArgMax", "ArgMin", "GlobalAveragePool",
-    "GlobalMaxPool"};
+    "ReduceMean", "ReduceSum", "ReduceMax",         "ReduceMin",       "ReduceProd",
+    "ReduceL1",   "ReduceL2",  "ReduceLogSum",      "ReduceLogSumExp", "ReduceSumSquare",
+    "ArgMax",     "ArgMin",    "GlobalAveragePool", "GlobalMaxPool"};
 // Moving, selecting or reinterpreting data: no arithmetic.
-inline constexpr std::array<std::string_view, 33> data_movement{
-    "Identity", "Dropout", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Concat",
-    "Split", "Slice", "Gather", "GatherElements", "GatherND", "ScatterElements", "ScatterND",
-    "Expand", "Tile", "Pad", "Shape", "Size", "Constant", "ConstantOfShape", "Cast", "CastLike",
-    "DepthToSpace", "SpaceToDepth", "ReverseSequence", "Range", "OneHot", "NonZero", "Compress",
-    "Trilu", "EyeLike"};
+inline constexpr std::array<std::string_view, 33> data_movement{"Identity",
+                                                                "Dropout",
+                                                                "Flatten",
+                                                                "Reshape",
+                                                                "Squeeze",
+                                                                "Unsqueeze",
+                                                                "Transpose",
+                                                                "Concat",
+                                                                "Split",
+                                                                "Slice",
+                                                                "Gather",
+                                                                "GatherElements",
+                                                                "GatherND",
+                                                                "ScatterElements",
+                                                                "ScatterND",
+                                                                "Expand",
+                                                                "Tile",
+                                                                "Pad",
+                                                                "Shape",
+                                                                "Size",
+                                                                "Constant",
+                                                                "ConstantOfShape",
+                                                                "Cast",
+                                                                "CastLike",
+                                                                "DepthToSpace",
+                                                                "SpaceToDepth",
+                                                                "ReverseSequence",
+                                                                "Range",
+                                                                "OneHot",
+                                                                "NonZero",
+                                                                "Compress",
+                                                                "Trilu",
+                                                                "EyeLike"};
 
 /// The cost of `node` (an operator of the default ONNX domain). Returns `known = false` for an
 /// operator not in the table; returns a cost_error when the operator is known but its shapes do
@@ -110,7 +152,8 @@ inline std::variant<node_cost, cost_error> price_node(const onnx::NodeProto& nod
     const auto input = [&](std::size_t i) -> const shape* {
         return i < s.inputs.size() ? s.inputs[i] : nullptr;
     };
-    const auto need = [&](std::size_t i, const char* role) -> std::variant<const shape*, cost_error> {
+    const auto need = [&](std::size_t i,
+                          const char* role) -> std::variant<const shape*, cost_error> {
         if (const shape* sh = input(i)) return sh;
         return cost_error{std::string("its ") + role + " (input " + std::to_string(i) +
                           ") has no static shape"};
@@ -135,7 +178,8 @@ inline std::variant<node_cost, cost_error> price_node(const onnx::NodeProto& nod
                               " channels but the weight expects " + std::to_string(weight[1]) +
                               " x group " + std::to_string(group)};
         double per_output = 1;
-        for (std::size_t i = 1; i < weight.size(); ++i) per_output *= static_cast<double>(weight[i]);
+        for (std::size_t i = 1; i < weight.size(); ++i)
+            per_output *= static_cast<double>(weight[i]);
         return node_cost{.macs = out * per_output, .flops = 2 * out * per_output};
     }
     // A transposed convolution scatters every input element over (C_out / group) x kernel
@@ -159,7 +203,8 @@ inline std::variant<node_cost, cost_error> price_node(const onnx::NodeProto& nod
         auto a = need(0, "input A");
         if (auto* e = std::get_if<cost_error>(&a)) return *e;
         const shape& sa = *std::get<const shape*>(a);
-        if (sa.size() != 2) return cost_error{"input A has rank " + std::to_string(sa.size()) + ", Gemm needs 2"};
+        if (sa.size() != 2)
+            return cost_error{"input A has rank " + std::to_string(sa.size()) + ", Gemm needs 2"};
         const double k = static_cast<double>(int_attribute(node, "transA", 0) ? sa[0] : sa[1]);
         return node_cost{.macs = out * k, .flops = 2 * out * k};
     }
@@ -180,7 +225,9 @@ inline std::variant<node_cost, cost_error> price_node(const onnx::NodeProto& nod
         op == "MeanVarianceNormalization")
         return node_cost{.flops = 5 * out};
     if (op == "LpNormalization") return node_cost{.flops = 3 * out};
-    if (op == "LRN") return node_cost{.flops = static_cast<double>(2 * int_attribute(node, "size", 1) + 3) * out};
+    if (op == "LRN")
+        return node_cost{.flops =
+                             static_cast<double>(2 * int_attribute(node, "size", 1) + 3) * out};
     if (op == "MaxPool" || op == "AveragePool" || op == "LpPool") {
         const auto* k = find_attribute(node, "kernel_shape");
         if (!k || k->ints_size() == 0) return cost_error{"it has no kernel_shape attribute"};
@@ -188,7 +235,8 @@ inline std::variant<node_cost, cost_error> price_node(const onnx::NodeProto& nod
         for (std::int64_t d : k->ints()) window *= static_cast<double>(d);
         return node_cost{.flops = window * out};
     }
-    if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") return node_cost{.flops = 3 * out};
+    if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax")
+        return node_cost{.flops = 3 * out};
     if (op == "Gelu") return node_cost{.flops = 8 * out};
     if (op == "QuantizeLinear" || op == "DequantizeLinear") return node_cost{.flops = 2 * out};
     if (op == "Resize" || op == "Upsample") {

@@ -30,10 +30,20 @@ namespace eosdnn::detail::onnx_import {
 inline std::size_t element_bytes(std::int32_t type) {
     using T = onnx::TensorProto;
     switch (type) {
-    case T::FLOAT: case T::INT32: case T::UINT32: return 4;
-    case T::UINT8: case T::INT8: case T::BOOL: return 1;
-    case T::UINT16: case T::INT16: case T::FLOAT16: case T::BFLOAT16: return 2;
-    case T::INT64: case T::UINT64: case T::DOUBLE: case T::COMPLEX64: return 8;
+    case T::FLOAT:
+    case T::INT32:
+    case T::UINT32: return 4;
+    case T::UINT8:
+    case T::INT8:
+    case T::BOOL: return 1;
+    case T::UINT16:
+    case T::INT16:
+    case T::FLOAT16:
+    case T::BFLOAT16: return 2;
+    case T::INT64:
+    case T::UINT64:
+    case T::DOUBLE:
+    case T::COMPLEX64: return 8;
     case T::COMPLEX128: return 16;
     default: return 0;
     }
@@ -128,7 +138,8 @@ private:
 
     // The external file must exist and hold the tensor. Returns its bytes when `read` (small
     // integer tensors, whose values shape inference needs); weights are never read.
-    std::string check_external(const onnx::TensorProto& t, const std::string& what, double bytes, bool read);
+    std::string check_external(const onnx::TensorProto& t, const std::string& what, double bytes,
+                               bool read);
 
     // Each use of a tensor, following operators that pass a tensor through unchanged in
     // meaning, reaches a node at its first input (data) or only elsewhere (a weight).
@@ -164,8 +175,8 @@ private:
     static std::optional<known_value> value_of(const onnx::TensorProto& t);
 
     // Evaluates one integer operator of shape arithmetic, if its inputs are known.
-    std::optional<std::vector<std::int64_t>> evaluate(const onnx::NodeProto& node,
-                                                      const std::vector<const known_value*>& in) const;
+    std::optional<std::vector<std::int64_t>> evaluate(
+        const onnx::NodeProto& node, const std::vector<const known_value*>& in) const;
 
     // Replaces each node of integer shape arithmetic whose value is now computable by a Constant
     // in the shape model. Returns whether anything changed.
@@ -193,12 +204,13 @@ private:
 
     onnx_import_result build();
 
-    void price(const onnx::NodeProto& node, const node_info& info, const std::string& label, layer& l,
-               std::vector<std::string>& unknown, std::set<std::string>& unknown_seen) const;
+    void price(const onnx::NodeProto& node, const node_info& info, const std::string& label,
+               layer& l, std::vector<std::string>& unknown,
+               std::set<std::string>& unknown_seen) const;
 
     const onnx::ModelProto& model_;
     onnx::ModelProto shapes_;  // what shape inference runs on (make_shape_model)
-    std::vector<onnx::TensorProto> small_integers_;  // initializers shape inference needs
+    std::vector<onnx::TensorProto> small_integers_;          // initializers shape inference needs
     std::unordered_map<std::string, tensor_info> declared_;  // the file's own value_info
     const onnx_import_options& options_;
     std::string source_;

@@ -44,11 +44,12 @@ inline void importer::read_initializers() {
     for (const auto& t : graph_->initializer()) {
         const std::string what = "initializer '" + t.name() + "'";
         if (t.name().empty()) fail(error_kind::validation, "an initializer has no name");
-        if (parameters_.count(t.name()))
-            fail(error_kind::validation, what + " is defined twice");
+        if (parameters_.count(t.name())) fail(error_kind::validation, what + " is defined twice");
         double count = 1;
         for (std::int64_t d : t.dims()) {
-            if (d < 0) fail(error_kind::validation, what + " has a negative dimension " + std::to_string(d));
+            if (d < 0)
+                fail(error_kind::validation,
+                     what + " has a negative dimension " + std::to_string(d));
             count *= static_cast<double>(d);
         }
         double bytes = count * static_cast<double>(element_bytes(t.data_type()));
@@ -56,12 +57,14 @@ inline void importer::read_initializers() {
             bytes = 0;
             for (const auto& s : t.string_data()) bytes += static_cast<double>(s.size());
         } else if (element_bytes(t.data_type()) == 0) {
-            fail(error_kind::validation, what + " has unknown element type " + std::to_string(t.data_type()));
+            fail(error_kind::validation,
+                 what + " has unknown element type " + std::to_string(t.data_type()));
         }
-        const bool integer = t.data_type() == onnx::TensorProto::INT64 ||
-                             t.data_type() == onnx::TensorProto::INT32;
+        const bool integer =
+            t.data_type() == onnx::TensorProto::INT64 || t.data_type() == onnx::TensorProto::INT32;
         std::string raw;
-        if (t.data_location() == onnx::TensorProto::EXTERNAL) raw = check_external(t, what, bytes, integer && bytes <= 4096);
+        if (t.data_location() == onnx::TensorProto::EXTERNAL)
+            raw = check_external(t, what, bytes, integer && bytes <= 4096);
         if (integer && bytes <= 4096) {
             // Shapes, axes and indices: shape inference needs their values.
             onnx::TensorProto& copy = small_integers_.emplace_back(t);
@@ -79,11 +82,13 @@ inline void importer::read_initializers() {
     for (const auto& t : graph_->sparse_initializer()) {
         const auto& values = t.values();
         if (values.name().empty() || parameters_.count(values.name()))
-            fail(error_kind::validation, "sparse initializer '" + values.name() + "' has no name or is defined twice");
+            fail(error_kind::validation,
+                 "sparse initializer '" + values.name() + "' has no name or is defined twice");
         double bytes = 0;
         for (const auto* part : {&values, &t.indices()}) {
             double count = 1;
-            for (std::int64_t d : part->dims()) count *= static_cast<double>(std::max<std::int64_t>(d, 0));
+            for (std::int64_t d : part->dims())
+                count *= static_cast<double>(std::max<std::int64_t>(d, 0));
             bytes += count * static_cast<double>(element_bytes(part->data_type()));
         }
         shape dims;
@@ -94,18 +99,22 @@ inline void importer::read_initializers() {
     }
 }
 
-inline std::string importer::check_external(const onnx::TensorProto& t, const std::string& what, double bytes, bool read) {
+inline std::string importer::check_external(const onnx::TensorProto& t, const std::string& what,
+                                            double bytes, bool read) {
     std::string location;
     std::int64_t offset = 0;
     std::optional<std::int64_t> length;
     for (const auto& e : t.external_data()) {
         try {
-            if (e.key() == "location") location = e.value();
-            else if (e.key() == "offset") offset = std::stoll(e.value());
-            else if (e.key() == "length") length = std::stoll(e.value());
+            if (e.key() == "location")
+                location = e.value();
+            else if (e.key() == "offset")
+                offset = std::stoll(e.value());
+            else if (e.key() == "length")
+                length = std::stoll(e.value());
         } catch (const std::exception&) {
-            fail(error_kind::parse, what + ": external data '" + e.key() + "' is '" + e.value() +
-                                        "', not a number");
+            fail(error_kind::parse,
+                 what + ": external data '" + e.key() + "' is '" + e.value() + "', not a number");
         }
     }
     if (location.empty()) fail(error_kind::parse, what + ": external data without a location");
@@ -121,8 +130,8 @@ inline std::string importer::check_external(const onnx::TensorProto& t, const st
     std::error_code ec;
     const auto size = std::filesystem::file_size(file, ec);
     if (ec)
-        fail(error_kind::io, what + ": cannot open its external data file '" + location +
-                                 "' (" + ec.message() + ")");
+        fail(error_kind::io, what + ": cannot open its external data file '" + location + "' (" +
+                                 ec.message() + ")");
     if (offset < 0 || static_cast<double>(offset) + bytes > static_cast<double>(size))
         fail(error_kind::validation, what + ": external data file '" + location + "' has " +
                                          std::to_string(size) + " bytes, too few for offset " +
@@ -140,7 +149,7 @@ inline std::string importer::check_external(const onnx::TensorProto& t, const st
 }
 
 inline bool importer::reaches_first_input(const std::string& name) const {
-    static constexpr std::array<std::string_view, 6> pass{"Identity", "Cast", "Reshape",
+    static constexpr std::array<std::string_view, 6> pass{"Identity",  "Cast",    "Reshape",
                                                           "Transpose", "Squeeze", "Unsqueeze"};
     std::unordered_set<std::string> seen{name};
     std::vector<std::string> stack{name};  // not recursive: a chain may be very long
@@ -166,12 +175,14 @@ inline void importer::classify_inputs() {
     for (const auto& in : graph_->input()) graph_inputs.insert(in.name());
     for (const std::string& name : listed)
         if (!graph_inputs.count(name) || parameters_.count(name))
-            fail(error_kind::validation, "onnx_import_options::data_inputs names '" + name +
-                                             "', which is not a graph input without an initializer");
+            fail(error_kind::validation,
+                 "onnx_import_options::data_inputs names '" + name +
+                     "', which is not a graph input without an initializer");
     for (int i = 0; i < graph_->input_size(); ++i) {
         const auto& in = graph_->input(i);
         if (parameters_.count(in.name())) continue;  // a default value: an initializer
-        const bool data = listed.empty() ? reaches_first_input(in.name()) : listed.count(in.name()) > 0;
+        const bool data =
+            listed.empty() ? reaches_first_input(in.name()) : listed.count(in.name()) > 0;
         if (data) {
             data_inputs_.push_back(i);
             continue;
@@ -179,16 +190,19 @@ inline void importer::classify_inputs() {
         if (!uses_.count(in.name())) continue;  // read by nothing: neither data nor weight
         const tensor_info info = info_of(in.type());
         if (!info.dims)
-            fail(error_kind::validation, "weight input '" + in.name() +
-                                             "' has no static shape, so its bytes are unknown "
-                                             "(list it in onnx_import_options::data_inputs if it is data)");
-        parameters_[in.name()] = {elements(*info.dims) * static_cast<double>(element_bytes(info.type)), false};
+            fail(error_kind::validation,
+                 "weight input '" + in.name() +
+                     "' has no static shape, so its bytes are unknown "
+                     "(list it in onnx_import_options::data_inputs if it is data)");
+        parameters_[in.name()] = {
+            elements(*info.dims) * static_cast<double>(element_bytes(info.type)), false};
         types_[in.name()] = info;
         sources_[in.name()] = {in.name()};
     }
     if (data_inputs_.empty())
-        fail(error_kind::validation, "no graph input carries data: every input is an initializer or "
-                                     "a weight (name the data inputs in onnx_import_options::data_inputs)");
+        fail(error_kind::validation,
+             "no graph input carries data: every input is an initializer or "
+             "a weight (name the data inputs in onnx_import_options::data_inputs)");
     for (const auto& entry : options_.input_shapes) {
         // Not a structured binding: clang before 16 cannot capture one in a lambda.
         const std::string& name = entry.first;
@@ -212,8 +226,9 @@ inline void importer::resolve_input_shapes() {
             for (std::int64_t d : it->second) s->add_dim()->set_dim_value(d);
         }
         if (!t->has_shape())
-            fail(error_kind::validation, "data input '" + in->name() +
-                                             "' has no shape; give it in onnx_import_options::input_shapes");
+            fail(error_kind::validation,
+                 "data input '" + in->name() +
+                     "' has no shape; give it in onnx_import_options::input_shapes");
         auto* dims = t->mutable_shape()->mutable_dim();
         for (int d = 0; d < dims->size(); ++d) {
             auto* dim = dims->Mutable(d);
@@ -223,7 +238,8 @@ inline void importer::resolve_input_shapes() {
             }
             if (dim->has_dim_value() && dim->dim_value() >= 1) continue;
             if (dim->has_dim_param())
-                if (auto v = options_.dim_values.find(dim->dim_param()); v != options_.dim_values.end()) {
+                if (auto v = options_.dim_values.find(dim->dim_param());
+                    v != options_.dim_values.end()) {
                     dim->set_dim_value(v->second);
                     continue;
                 }
@@ -234,7 +250,8 @@ inline void importer::resolve_input_shapes() {
             fail(error_kind::validation,
                  "data input '" + in->name() + "' dimension " + std::to_string(d) +
                      (dim->has_dim_param() ? " ('" + dim->dim_param() + "')" : std::string()) +
-                     " is " + (dim->has_dim_value() ? std::to_string(dim->dim_value()) : "not fixed") +
+                     " is " +
+                     (dim->has_dim_value() ? std::to_string(dim->dim_value()) : "not fixed") +
                      "; give its size in onnx_import_options::input_shapes or dim_values");
         }
         const tensor_info info = info_of(in->type());

@@ -44,7 +44,8 @@ inline field_action action_in_graph(int field, std::uint32_t) {
     return field == 5 ? field_action::graph_initializer : field_action::copy;
 }
 inline field_action action_in_tensor(int field, std::uint32_t length) {
-    const bool values = field == 4 || field == 5 || field == 7 || field == 9 || field == 10 || field == 11;
+    const bool values =
+        field == 4 || field == 5 || field == 7 || field == 9 || field == 10 || field == 11;
     return values && length > kept_value_bytes ? field_action::skip : field_action::copy;
 }
 
@@ -81,7 +82,8 @@ inline bool filter_message(google::protobuf::io::CodedInputStream& in, std::stri
         }
         case 2: {
             std::uint32_t length = 0;
-            if (!in.ReadVarint32(&length) || length > static_cast<std::uint32_t>(INT_MAX)) return false;
+            if (!in.ReadVarint32(&length) || length > static_cast<std::uint32_t>(INT_MAX))
+                return false;
             if (in.CurrentPosition() + static_cast<std::int64_t>(length) > file_size) return false;
             const field_action action = level == 0   ? action_in_model(field, length)
                                         : level == 1 ? action_in_graph(field, length)
@@ -115,7 +117,8 @@ inline bool filter_message(google::protobuf::io::CodedInputStream& in, std::stri
 /// leaving out tensor values longer than kept_value_bytes. False if the bytes are not a protobuf
 /// ModelProto. Protobuf limits a message to 2 GB; larger models keep their weights in
 /// external-data files, as ONNX requires.
-inline bool read_model_structure(int file_descriptor, std::int64_t file_size, onnx::ModelProto& model) {
+inline bool read_model_structure(int file_descriptor, std::int64_t file_size,
+                                 onnx::ModelProto& model) {
     if (file_size > INT_MAX) return false;
     google::protobuf::io::FileInputStream file(file_descriptor);
     std::string structure;

@@ -67,7 +67,8 @@ inline bool importer::has_schema(const onnx::NodeProto& node) const {
     const std::string domain = default_domain(node) ? std::string() : node.domain();
     int version = -1;
     for (const auto& o : model_.opset_import())
-        if ((o.domain() == "ai.onnx" ? std::string() : o.domain()) == domain) version = static_cast<int>(o.version());
+        if ((o.domain() == "ai.onnx" ? std::string() : o.domain()) == domain)
+            version = static_cast<int>(o.version());
     if (version < 0) return false;
     return onnx::OpSchemaRegistry::Schema(node.op_type(), version, domain) != nullptr;
 }
@@ -82,7 +83,8 @@ inline void importer::infer_shapes() {
         }
         for (const auto& v : shapes_.graph().value_info()) types_[v.name()] = info_of(v.type());
         for (const auto& v : shapes_.graph().output())
-            if (auto info = info_of(v.type()); info.dims || !types_.count(v.name())) types_[v.name()] = info;
+            if (auto info = info_of(v.type()); info.dims || !types_.count(v.name()))
+                types_[v.name()] = info;
         if (!fold_shape_arithmetic()) break;
     }
     for (auto& [name, info] : declared_) {
@@ -121,8 +123,8 @@ inline std::optional<importer::known_value> importer::value_of(const onnx::Tenso
     return v;
 }
 
-inline std::optional<std::vector<std::int64_t>> importer::evaluate(const onnx::NodeProto& node,
-                                                  const std::vector<const known_value*>& in) const {
+inline std::optional<std::vector<std::int64_t>> importer::evaluate(
+    const onnx::NodeProto& node, const std::vector<const known_value*>& in) const {
     const std::string& op = node.op_type();
     const auto all_known = [&](std::size_t count) {
         if (in.size() < count) return false;
@@ -135,7 +137,9 @@ inline std::optional<std::vector<std::int64_t>> importer::evaluate(const onnx::N
         if (it == types_.end() || !it->second.dims) return std::nullopt;
         const auto& d = *it->second.dims;
         const auto rank = static_cast<std::int64_t>(d.size());
-        const auto clamp = [&](std::int64_t v) { return std::clamp(v < 0 ? v + rank : v, std::int64_t{0}, rank); };
+        const auto clamp = [&](std::int64_t v) {
+            return std::clamp(v < 0 ? v + rank : v, std::int64_t{0}, rank);
+        };
         const std::int64_t start = clamp(int_attribute(node, "start", 0));
         const std::int64_t end = clamp(int_attribute(node, "end", rank));
         if (start >= end) return std::vector<std::int64_t>{};
@@ -146,7 +150,8 @@ inline std::optional<std::vector<std::int64_t>> importer::evaluate(const onnx::N
         if (it == types_.end() || !it->second.dims) return std::nullopt;
         return std::vector<std::int64_t>{static_cast<std::int64_t>(elements(*it->second.dims))};
     }
-    if (op == "Identity" || op == "Cast" || op == "Squeeze" || op == "Unsqueeze" || op == "Reshape") {
+    if (op == "Identity" || op == "Cast" || op == "Squeeze" || op == "Unsqueeze" ||
+        op == "Reshape") {
         if (!all_known(1)) return std::nullopt;
         return in[0]->values;
     }
@@ -157,7 +162,8 @@ inline std::optional<std::vector<std::int64_t>> importer::evaluate(const onnx::N
         return out;
     }
     if (op == "Gather") {
-        if (!all_known(2) || in[0]->dims.size() > 1 || int_attribute(node, "axis", 0) != 0) return std::nullopt;
+        if (!all_known(2) || in[0]->dims.size() > 1 || int_attribute(node, "axis", 0) != 0)
+            return std::nullopt;
         const auto n = static_cast<std::int64_t>(in[0]->values.size());
         std::vector<std::int64_t> out;
         for (std::int64_t i : in[1]->values) {
@@ -177,10 +183,10 @@ inline std::optional<std::vector<std::int64_t>> importer::evaluate(const onnx::N
             const std::int64_t x = a[a.size() == 1 ? 0 : i], y = b[b.size() == 1 ? 0 : i];
             std::int64_t& r = out[i];
             // A file may hold any values: an overflow leaves the node unfolded.
-            if (op == "Add" ? __builtin_add_overflow(x, y, &r)
+            if (op == "Add"   ? __builtin_add_overflow(x, y, &r)
                 : op == "Sub" ? __builtin_sub_overflow(x, y, &r)
                 : op == "Mul" ? __builtin_mul_overflow(x, y, &r)
-                : false)
+                              : false)
                 return std::nullopt;
             if (op == "Div") {
                 if (y == 0 || (y == -1 && x == INT64_MIN)) return std::nullopt;
@@ -195,13 +201,17 @@ inline std::optional<std::vector<std::int64_t>> importer::evaluate(const onnx::N
         if (!all_known(3) || in[0]->dims.size() != 1) return std::nullopt;
         for (std::size_t i = 3; i < in.size(); ++i)
             if (!in[i]) return std::nullopt;
-        if (in.size() > 4 && (in[4]->values.size() != 1 || in[4]->values[0] != 1)) return std::nullopt;
+        if (in.size() > 4 && (in[4]->values.size() != 1 || in[4]->values[0] != 1))
+            return std::nullopt;
         const auto n = static_cast<std::int64_t>(in[0]->values.size());
         if (in[1]->values.size() != 1 || in[2]->values.size() != 1) return std::nullopt;
-        const auto clamp = [&](std::int64_t v) { return std::clamp(v < 0 ? v + n : v, std::int64_t{0}, n); };
+        const auto clamp = [&](std::int64_t v) {
+            return std::clamp(v < 0 ? v + n : v, std::int64_t{0}, n);
+        };
         const std::int64_t start = clamp(in[1]->values[0]), end = clamp(in[2]->values[0]);
         if (start >= end) return std::vector<std::int64_t>{};
-        return std::vector<std::int64_t>(in[0]->values.begin() + start, in[0]->values.begin() + end);
+        return std::vector<std::int64_t>(in[0]->values.begin() + start,
+                                         in[0]->values.begin() + end);
     }
     return std::nullopt;
 }
@@ -221,15 +231,19 @@ inline bool importer::fold_shape_arithmetic() {
             continue;
         }
         auto type = types_.find(out);
-        if (type == types_.end() || !type->second.dims || elements(*type->second.dims) > 64) continue;
-        if (type->second.type != onnx::TensorProto::INT64 && type->second.type != onnx::TensorProto::INT32) continue;
+        if (type == types_.end() || !type->second.dims || elements(*type->second.dims) > 64)
+            continue;
+        if (type->second.type != onnx::TensorProto::INT64 &&
+            type->second.type != onnx::TensorProto::INT32)
+            continue;
         std::vector<const known_value*> inputs;
         for (const auto& i : node.input()) {
             auto it = known.find(i);
             inputs.push_back(it == known.end() ? nullptr : &it->second);
         }
         auto values = evaluate(node, inputs);
-        if (!values || values->size() != static_cast<std::size_t>(elements(*type->second.dims))) continue;
+        if (!values || values->size() != static_cast<std::size_t>(elements(*type->second.dims)))
+            continue;
         onnx::TensorProto t;
         t.set_data_type(onnx::TensorProto::INT64);
         for (std::int64_t d : *type->second.dims) t.add_dims(d);

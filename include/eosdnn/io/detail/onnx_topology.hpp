@@ -82,10 +82,12 @@ inline void importer::order_nodes() {
                     fail(error_kind::validation,
                          node_label(node, i) + ": input '" + in +
                              "' is not a graph input, an initializer or the output of any node");
-                if (auto it = producer_.find(in); it != producer_.end()) producers.insert(it->second);
+                if (auto it = producer_.find(in); it != producer_.end())
+                    producers.insert(it->second);
             }
         for (int p : producers) {
-            if (p == i) fail(error_kind::validation, node_label(node, i) + " consumes its own output");
+            if (p == i)
+                fail(error_kind::validation, node_label(node, i) + " consumes its own output");
             consumers[static_cast<std::size_t>(p)].push_back(i);
         }
         waiting[static_cast<std::size_t>(i)] = static_cast<int>(producers.size());
@@ -103,8 +105,8 @@ inline void importer::order_nodes() {
     if (order_.size() != static_cast<std::size_t>(n)) {
         for (int i = 0; i < n; ++i)
             if (waiting[static_cast<std::size_t>(i)] > 0)
-                fail(error_kind::validation, node_label(graph_->node(i), i) +
-                                                 " is on a cycle: the graph is not acyclic");
+                fail(error_kind::validation,
+                     node_label(graph_->node(i), i) + " is on a cycle: the graph is not acyclic");
     }
 }
 
@@ -136,7 +138,8 @@ inline void importer::classify_tensors() {
                 double count = 1;
                 for (std::int64_t d : a->t().dims()) {
                     if (d < 0)
-                        fail(error_kind::validation, node_label(node, i) + ": its value has a negative dimension " +
+                        fail(error_kind::validation, node_label(node, i) +
+                                                         ": its value has a negative dimension " +
                                                          std::to_string(d));
                     count *= static_cast<double>(d);
                 }
@@ -161,8 +164,7 @@ inline void importer::classify_tensors() {
     std::vector<std::string> stack;
     for (const auto& out : graph_->output())
         if (data_.count(out.name())) stack.push_back(out.name());
-    if (stack.empty())
-        fail(error_kind::validation, "no graph output depends on the data inputs");
+    if (stack.empty()) fail(error_kind::validation, "no graph output depends on the data inputs");
     std::unordered_set<std::string> seen;
     while (!stack.empty()) {
         const std::string name = std::move(stack.back());
@@ -188,7 +190,8 @@ inline double importer::tensor_bytes(const std::string& name, const std::string&
     const std::size_t size = element_bytes(it->second.type);
     if (size == 0)
         fail(error_kind::validation, owner + ": output '" + name + "' has element type " +
-                                         std::to_string(it->second.type) + ", which has no fixed size");
+                                         std::to_string(it->second.type) +
+                                         ", which has no fixed size");
     return elements(*it->second.dims) * static_cast<double>(size);
 }
 
@@ -201,7 +204,9 @@ inline std::vector<std::size_t> importer::per_sample(const shape& s) const {
 
 inline std::string importer::unique_name(const std::string& wanted, bool own_name) {
     std::string name = wanted;
-    const auto free = [&] { return !taken_.count(name) && ((own_name && name == wanted) || !file_names_.count(name)); };
+    const auto free = [&] {
+        return !taken_.count(name) && ((own_name && name == wanted) || !file_names_.count(name));
+    };
     for (int k = 2; !free(); ++k) name = wanted + "_" + std::to_string(k);
     taken_.insert(name);
     return name;

@@ -3,16 +3,16 @@
 /// Plain PSO on rounded positions (Kennedy and Eberhart's update, each gene a real position over
 /// the indices of its choices, rounded down to pick one): the swarm without the GA operators.
 
-#include <eosdnn/detail/xtensor.hpp>
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/problem.hpp>
+#include <eosdnn/core/result.hpp>
+#include <eosdnn/detail/xtensor.hpp>
 #include <eosdnn/optim/detail/population.hpp>
 #include <eosdnn/optim/detail/population_evaluator.hpp>
 #include <eosdnn/optim/detail/progress.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/lower_bound.hpp>
-#include <eosdnn/core/result.hpp>
-#include <eosdnn/core/problem.hpp>
 #include <eosdnn/optim/operators/stop_condition.hpp>
 
 #include <algorithm>
@@ -30,29 +30,31 @@ namespace eosdnn {
 
 /// Options of discrete_pso.
 struct discrete_pso_options {
-    std::size_t population = 50;  ///< particles, >= 1
-    std::size_t iterations = 300; ///< iterations, >= 1
-    double w = 0.7298;            ///< inertia weight (Clerc's constriction value), in [0, 1]
-    double c1 = 1.49618;          ///< cognitive weight, >= 0
-    double c2 = 1.49618;          ///< social weight, >= 0
-    double max_velocity = 0.5;    ///< velocity limit as a fraction of a gene's range, in (0, 1]
-    std::size_t threads = 1;      ///< threads evaluating the swarm, >= 1
-    std::size_t stall = 0;        ///< stop after this many iterations without a better gBest; 0: never
-                                  ///< (with `iterations`, the default stop; a stop given to solve()
-                                  ///< replaces both)
+    std::size_t population = 50;   ///< particles, >= 1
+    std::size_t iterations = 300;  ///< iterations, >= 1
+    double w = 0.7298;             ///< inertia weight (Clerc's constriction value), in [0, 1]
+    double c1 = 1.49618;           ///< cognitive weight, >= 0
+    double c2 = 1.49618;           ///< social weight, >= 0
+    double max_velocity = 0.5;     ///< velocity limit as a fraction of a gene's range, in (0, 1]
+    std::size_t threads = 1;       ///< threads evaluating the swarm, >= 1
+    std::size_t stall = 0;  ///< stop after this many iterations without a better gBest; 0: never
+                            ///< (with `iterations`, the default stop; a stop given to solve()
+                            ///< replaces both)
 
     /// Throws eosdnn::error naming the field and the value if one is out of range.
     void validate() const {
         auto fail = [](const char* field, double value, const char* rule) {
-            throw error(error_kind::validation, std::string("discrete_pso_options.") + field + " is " +
-                                                    std::to_string(value) + " (must be " + rule + ")");
+            throw error(error_kind::validation, std::string("discrete_pso_options.") + field +
+                                                    " is " + std::to_string(value) + " (must be " +
+                                                    rule + ")");
         };
         if (population < 1) fail("population", 0, ">= 1");
         if (iterations < 1) fail("iterations", 0, ">= 1");
         if (!(w >= 0 && w <= 1)) fail("w", w, "in [0, 1]");
         if (!(c1 >= 0 && std::isfinite(c1))) fail("c1", c1, "finite and >= 0");
         if (!(c2 >= 0 && std::isfinite(c2))) fail("c2", c2, "finite and >= 0");
-        if (!(max_velocity > 0 && max_velocity <= 1)) fail("max_velocity", max_velocity, "in (0, 1]");
+        if (!(max_velocity > 0 && max_velocity <= 1))
+            fail("max_velocity", max_velocity, "in (0, 1]");
         if (threads < 1) fail("threads", 0, ">= 1");
     }
 };
@@ -64,14 +66,18 @@ template <std::uniform_random_bit_generator Rng = std::mt19937_64>
 class discrete_pso {
 public:
     /// Validates the options.
-    explicit discrete_pso(discrete_pso_options options = {}) : options_(options) { options_.validate(); }
+    explicit discrete_pso(discrete_pso_options options = {}) : options_(options) {
+        options_.validate();
+    }
 
     /// The options.
     const discrete_pso_options& options() const noexcept { return options_; }
 
     /// The stop condition a run uses unless solve() is given one: the planned iterations, or
     /// `options().stall` iterations without a better gBest.
-    default_stop stop() const noexcept { return {max_iterations{}, detail::stall_or_never(options_.stall)}; }
+    default_stop stop() const noexcept {
+        return {max_iterations{}, detail::stall_or_never(options_.stall)};
+    }
 
     /// Runs the swarm seeded with `seed`.
     template <placement_problem P>
@@ -122,11 +128,15 @@ public:
         for (std::size_t g = 0; g < n; ++g) gbest_pos[g] = pos(b, g);
 
         optimisation_result result;
-        run_status status{.iteration = 0, .horizon = options_.iterations,
-                          .evaluations = eval.evaluations(), .stall = 0, .best = gbest_value};
+        run_status status{.iteration = 0,
+                          .horizon = options_.iterations,
+                          .evaluations = eval.evaluations(),
+                          .stall = 0,
+                          .best = gbest_value};
         detail::run_report<std::remove_reference_t<O>> report(result, obs);
         auto record = [&] {
-            return report({.iteration = status.iteration, .evaluations = status.evaluations,
+            return report({.iteration = status.iteration,
+                           .evaluations = status.evaluations,
                            .best_objective = gbest_value.objective,
                            .best_violation = gbest_value.violation,
                            .mean_objective = detail::mean_objective(value),
@@ -140,8 +150,10 @@ public:
                     if (!space.is_free(g)) continue;
                     const double k = static_cast<double>(space.choice_count(g));
                     const double vmax = options_.max_velocity * k;
-                    const double r1 = detail::draw_real(0, 1, rng), r2 = detail::draw_real(0, 1, rng);
-                    double v = options_.w * vel(i, g) + options_.c1 * r1 * (pbest_pos(i, g) - pos(i, g)) +
+                    const double r1 = detail::draw_real(0, 1, rng),
+                                 r2 = detail::draw_real(0, 1, rng);
+                    double v = options_.w * vel(i, g) +
+                               options_.c1 * r1 * (pbest_pos(i, g) - pos(i, g)) +
                                options_.c2 * r2 * (gbest_pos[g] - pos(i, g));
                     v = std::clamp(v, -vmax, vmax);
                     vel(i, g) = v;

@@ -3,18 +3,18 @@
 /// A plain generational GA over placements: tournament selection, the same crossover and
 /// mutation policies as PSO-GA, and elitism. The GA half of PSO-GA without the swarm.
 
-#include <eosdnn/detail/xtensor.hpp>
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/problem.hpp>
+#include <eosdnn/core/result.hpp>
+#include <eosdnn/detail/xtensor.hpp>
 #include <eosdnn/optim/detail/population.hpp>
 #include <eosdnn/optim/detail/population_evaluator.hpp>
 #include <eosdnn/optim/detail/progress.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/lower_bound.hpp>
-#include <eosdnn/core/result.hpp>
 #include <eosdnn/optim/operators/crossover.hpp>
 #include <eosdnn/optim/operators/mutation.hpp>
-#include <eosdnn/core/problem.hpp>
 #include <eosdnn/optim/operators/policy.hpp>
 #include <eosdnn/optim/operators/stop_condition.hpp>
 
@@ -33,16 +33,16 @@ namespace eosdnn {
 
 /// Options of genetic_algorithm.
 struct genetic_algorithm_options {
-    std::size_t population = 50;   ///< individuals, >= 2
-    std::size_t generations = 300; ///< generations after the initial one, >= 1
-    std::size_t tournament = 2;    ///< contestants per selection, 1..population
-    std::size_t elites = 1;        ///< best individuals copied unchanged, < population
-    double crossover_rate = 0.9;   ///< probability a child is crossed with a second parent
-    double mutation_rate = 0.3;    ///< probability a child is mutated
-    std::size_t threads = 1;       ///< threads evaluating a generation, >= 1
-    std::size_t stall = 0;         ///< stop after this many generations without a better best; 0: never
-                                   ///< (with `generations`, the default stop; a stop given to
-                                   ///< solve() replaces both)
+    std::size_t population = 50;    ///< individuals, >= 2
+    std::size_t generations = 300;  ///< generations after the initial one, >= 1
+    std::size_t tournament = 2;     ///< contestants per selection, 1..population
+    std::size_t elites = 1;         ///< best individuals copied unchanged, < population
+    double crossover_rate = 0.9;    ///< probability a child is crossed with a second parent
+    double mutation_rate = 0.3;     ///< probability a child is mutated
+    std::size_t threads = 1;        ///< threads evaluating a generation, >= 1
+    std::size_t stall = 0;  ///< stop after this many generations without a better best; 0: never
+                            ///< (with `generations`, the default stop; a stop given to
+                            ///< solve() replaces both)
 
     /// Throws eosdnn::error naming the field and the value if one is out of range.
     void validate() const {
@@ -69,7 +69,7 @@ struct genetic_algorithm_options {
 /// result (and the log's best) is the best individual seen in any generation.
 template <class Mutation = uniform_reset_mutation, class Crossover = two_point_crossover,
           std::uniform_random_bit_generator Rng = std::mt19937_64>
-    requires mutation_operator<Mutation, Rng> && crossover_operator<Crossover, Rng>
+requires mutation_operator<Mutation, Rng> && crossover_operator<Crossover, Rng>
 class genetic_algorithm {
 public:
     /// Stores and validates the options and the operators.
@@ -90,7 +90,9 @@ public:
 
     /// The stop condition a run uses unless solve() is given one: the planned generations, or
     /// `options().stall` generations without a better best.
-    default_stop stop() const noexcept { return {max_iterations{}, detail::stall_or_never(options_.stall)}; }
+    default_stop stop() const noexcept {
+        return {max_iterations{}, detail::stall_or_never(options_.stall)};
+    }
 
     /// Runs the GA seeded with `seed`.
     template <placement_problem P>
@@ -121,8 +123,11 @@ public:
         eval.evaluate_all(x, value);
 
         optimisation_result result;
-        run_status status{.iteration = 0, .horizon = options_.generations,
-                          .evaluations = eval.evaluations(), .stall = 0, .best = {}};
+        run_status status{.iteration = 0,
+                          .horizon = options_.generations,
+                          .evaluations = eval.evaluations(),
+                          .stall = 0,
+                          .best = {}};
         detail::run_report<std::remove_reference_t<O>> report(result, obs);
         // The result is the best individual seen so far (with elites, the generation's best).
         auto record = [&] {
@@ -137,7 +142,8 @@ public:
             status.evaluations = eval.evaluations();
             status.best = result.value;
             const std::span<const node_id> best(result.placement);
-            return report({.iteration = status.iteration, .evaluations = status.evaluations,
+            return report({.iteration = status.iteration,
+                           .evaluations = status.evaluations,
                            .best_objective = result.value.objective,
                            .best_violation = result.value.violation,
                            .mean_objective = detail::mean_objective(value),
@@ -154,8 +160,9 @@ public:
         };
         for (bool go_on = record(); go_on && !stop(status); go_on = record()) {
             std::iota(rank.begin(), rank.end(), std::size_t{0});
-            std::stable_sort(rank.begin(), rank.end(),
-                             [&](std::size_t a, std::size_t b) { return better(value[a], value[b]); });
+            std::stable_sort(rank.begin(), rank.end(), [&](std::size_t a, std::size_t b) {
+                return better(value[a], value[b]);
+            });
             for (std::size_t i = 0; i < pop; ++i) {
                 auto child = detail::row(next, i);
                 const std::size_t parent = i < options_.elites ? rank[i] : select();
@@ -170,7 +177,8 @@ public:
                 changed[i] = {0, n};
                 if (detail::draw_bernoulli(options_.crossover_rate, rng))
                     crossover_(child, detail::row(std::as_const(x), select()), space, rng);
-                if (detail::draw_bernoulli(options_.mutation_rate, rng)) mutation_(child, space, rng);
+                if (detail::draw_bernoulli(options_.mutation_rate, rng))
+                    mutation_(child, space, rng);
                 next_value[i] = value[parent];
             }
             std::swap(x, next);

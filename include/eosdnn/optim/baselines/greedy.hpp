@@ -3,6 +3,8 @@
 /// Greedy per layer: from a start plan (all-local by default), move one layer at a time to the
 /// node that improves the plan, until no single move does. A coordinate descent, deterministic.
 
+#include <eosdnn/core/problem.hpp>
+#include <eosdnn/core/result.hpp>
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
@@ -10,8 +12,6 @@
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/local_search.hpp>
 #include <eosdnn/optim/lower_bound.hpp>
-#include <eosdnn/core/result.hpp>
-#include <eosdnn/core/problem.hpp>
 #include <eosdnn/optim/operators/policy.hpp>
 #include <eosdnn/optim/operators/stop_condition.hpp>
 #include <eosdnn/optim/seeding.hpp>
@@ -59,24 +59,31 @@ public:
         const gene_space space(problem);
         optimisation_result result;
         result.placement.resize(space.dimension());
-        for (std::size_t g = 0; g < space.dimension(); ++g) result.placement[g] = space.choices(g)[0];
+        for (std::size_t g = 0; g < space.dimension(); ++g)
+            result.placement[g] = space.choices(g)[0];
         result.value = problem.evaluate(std::span<const node_id>(result.placement));
-        run_status status{.iteration = 0, .horizon = std::numeric_limits<std::size_t>::max(),
-                          .evaluations = 1, .stall = 0, .best = result.value};
+        run_status status{.iteration = 0,
+                          .horizon = std::numeric_limits<std::size_t>::max(),
+                          .evaluations = 1,
+                          .stall = 0,
+                          .best = result.value};
         detail::run_report<std::remove_reference_t<O>> report(result, obs);
         auto record = [&] {
-            return report({.iteration = status.iteration, .evaluations = status.evaluations,
+            return report({.iteration = status.iteration,
+                           .evaluations = status.evaluations,
                            .best_objective = result.value.objective,
                            .best_violation = result.value.violation,
-                           .mean_objective = result.value.objective, .diversity = 0},
+                           .mean_objective = result.value.objective,
+                           .diversity = 0},
                           std::span<const node_id>(result.placement));
         };
-        const local_search_options pass{.single = true, .prefix = blocks_, .suffix = blocks_,
-                                        .max_passes = 1};
+        const local_search_options pass{
+            .single = true, .prefix = blocks_, .suffix = blocks_, .max_passes = 1};
         std::vector<node_id> before;
         for (bool go_on = record(); go_on && status.stall == 0 && !stop(status); go_on = record()) {
             before = result.placement;
-            status.evaluations += local_search(problem, space, result.placement, result.value, pass);
+            status.evaluations +=
+                local_search(problem, space, result.placement, result.value, pass);
             ++status.iteration;
             // A pass only takes strictly better moves: it improved iff it moved a gene.
             status.stall = result.placement == before ? 1 : 0;
@@ -109,7 +116,8 @@ public:
 
     /// The same, showing the one log record (iteration 0) to `obs`; `stop` is never needed.
     template <placement_problem P, observer O, stop_condition S = max_iterations>
-    optimisation_result solve(P& problem, std::uint64_t /*seed*/, O&& obs, const S& stop = {}) const {
+    optimisation_result solve(P& problem, std::uint64_t /*seed*/, O&& obs,
+                              const S& stop = {}) const {
         validate_policy(stop);
         optimisation_result result;
         result.placement = tier_plan(gene_space(problem), *env_, tier_);
@@ -148,7 +156,8 @@ public:
     /// The same, showing the one log record (iteration 0, the exact plan) to `obs`; the exact
     /// solver does not iterate, so `stop` is never needed (bound its time by exact_options).
     template <placement_problem P, observer O, stop_condition S = max_iterations>
-    optimisation_result solve(P& problem, std::uint64_t /*seed*/, O&& obs, const S& stop = {}) const {
+    optimisation_result solve(P& problem, std::uint64_t /*seed*/, O&& obs,
+                              const S& stop = {}) const {
         validate_policy(stop);
         optimisation_result result;
         result.evaluations = 1;

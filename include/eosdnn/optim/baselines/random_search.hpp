@@ -2,15 +2,15 @@
 /// \file random_search.hpp
 /// Random search: uniform random placements, the best one kept. The floor any optimiser must beat.
 
-#include <eosdnn/detail/xtensor.hpp>
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/problem.hpp>
+#include <eosdnn/core/result.hpp>
+#include <eosdnn/detail/xtensor.hpp>
 #include <eosdnn/optim/detail/population.hpp>
 #include <eosdnn/optim/detail/population_evaluator.hpp>
 #include <eosdnn/optim/detail/progress.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/lower_bound.hpp>
-#include <eosdnn/core/result.hpp>
-#include <eosdnn/core/problem.hpp>
 #include <eosdnn/optim/operators/policy.hpp>
 #include <eosdnn/optim/operators/stop_condition.hpp>
 
@@ -32,9 +32,9 @@ struct random_search_options {
     std::size_t batch = 100;          ///< drawn and evaluated together (one iteration, one log
                                       ///< record each; the first batch is iteration 0), >= 1
     std::size_t threads = 1;          ///< threads evaluating a batch, >= 1
-    std::size_t stall = 0;            ///< stop after this many batches without a better plan; 0: never
-                                      ///< (with `evaluations`, the default stop; a stop given to
-                                      ///< solve() replaces both)
+    std::size_t stall = 0;  ///< stop after this many batches without a better plan; 0: never
+                            ///< (with `evaluations`, the default stop; a stop given to
+                            ///< solve() replaces both)
 
     /// Throws eosdnn::error naming the field if one is 0.
     void validate() const {
@@ -51,7 +51,9 @@ template <std::uniform_random_bit_generator Rng = std::mt19937_64>
 class random_search {
 public:
     /// Validates the options.
-    explicit random_search(random_search_options options = {}) : options_(options) { options_.validate(); }
+    explicit random_search(random_search_options options = {}) : options_(options) {
+        options_.validate();
+    }
 
     /// The options.
     const random_search_options& options() const noexcept { return options_; }
@@ -65,7 +67,9 @@ public:
 
     /// The stop condition a run uses unless solve() is given one: the planned batches, or
     /// `options().stall` batches without a better plan.
-    default_stop stop() const noexcept { return {max_iterations{}, detail::stall_or_never(options_.stall)}; }
+    default_stop stop() const noexcept {
+        return {max_iterations{}, detail::stall_or_never(options_.stall)};
+    }
 
     /// Runs the search seeded with `seed`.
     template <placement_problem P>
@@ -91,11 +95,13 @@ public:
         std::vector<evaluation> value(batch);
         detail::population_evaluator<P> eval(problem, batch, options_.threads, false);
         optimisation_result result;
-        run_status status{.iteration = 0, .horizon = horizon(), .evaluations = 0, .stall = 0, .best = {}};
+        run_status status{
+            .iteration = 0, .horizon = horizon(), .evaluations = 0, .stall = 0, .best = {}};
         detail::run_report<std::remove_reference_t<O>> report(result, obs);
         // One batch: drawn, evaluated, its best kept if better; then the record.
         auto draw_batch = [&] {
-            for (std::size_t i = 0; i < batch; ++i) detail::random_row(detail::row(x, i), space, rng);
+            for (std::size_t i = 0; i < batch; ++i)
+                detail::random_row(detail::row(x, i), space, rng);
             eval.evaluate_all(x, value);
             const std::size_t b = detail::best_index(value);
             const bool improved = status.iteration == 0 || better(value[b], result.value);
@@ -108,14 +114,16 @@ public:
             status.evaluations = eval.evaluations();
             status.best = result.value;
             const std::span<const node_id> best(result.placement);
-            return report({.iteration = status.iteration, .evaluations = status.evaluations,
+            return report({.iteration = status.iteration,
+                           .evaluations = status.evaluations,
                            .best_objective = result.value.objective,
                            .best_violation = result.value.violation,
                            .mean_objective = detail::mean_objective(value),
                            .diversity = detail::diversity(x, best, space)},
                           best);
         };
-        for (bool go_on = draw_batch(); go_on && !stop(status); go_on = draw_batch()) ++status.iteration;
+        for (bool go_on = draw_batch(); go_on && !stop(status); go_on = draw_batch())
+            ++status.iteration;
         result.iterations = status.iteration;
         result.evaluations = eval.evaluations();
         detail::attach_bound(result, structural_lower_bound(problem));

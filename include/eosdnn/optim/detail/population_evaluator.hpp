@@ -5,13 +5,13 @@
 /// incremental state, and every row's value is a function of its genes only, so the result is
 /// the same bit for bit whatever the number of threads.
 
-#include <eosdnn/core/evaluation.hpp>
-#include <eosdnn/detail/xtensor.hpp>
 #include <eosdnn/core/error.hpp>
-#include <eosdnn/optim/detail/thread_team.hpp>
-#include <eosdnn/optim/gene_space.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/incremental.hpp>
 #include <eosdnn/core/problem.hpp>
+#include <eosdnn/detail/xtensor.hpp>
+#include <eosdnn/optim/detail/thread_team.hpp>
+#include <eosdnn/optim/gene_space.hpp>
 
 #include <concepts>
 #include <cstddef>
@@ -54,7 +54,8 @@ public:
         : problem_(&problem), team_(threads), incremental_(incremental && can_increment) {
         if (threads > 1) {
             if constexpr (std::copy_constructible<P>) {
-                for (std::size_t t = 1; t < threads; ++t) copies_.push_back(std::make_unique<P>(problem));
+                for (std::size_t t = 1; t < threads; ++t)
+                    copies_.push_back(std::make_unique<P>(problem));
             } else {
                 throw error(error_kind::validation,
                             "threads > 1 needs a copyable problem (one copy per thread)");
@@ -63,7 +64,8 @@ public:
         if constexpr (can_increment)
             if (incremental_) {
                 states_.states.reserve(rows);
-                for (std::size_t i = 0; i < rows; ++i) states_.states.push_back(problem.make_state());
+                for (std::size_t i = 0; i < rows; ++i)
+                    states_.states.push_back(problem.make_state());
             }
     }
 

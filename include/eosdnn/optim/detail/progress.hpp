@@ -42,9 +42,12 @@ private:
 template <observer O>
 void report_once(optimisation_result& result, O& obs) {
     run_report<O> report(result, obs);
-    report({.iteration = 0, .evaluations = result.evaluations,
-            .best_objective = result.value.objective, .best_violation = result.value.violation,
-            .mean_objective = result.value.objective, .diversity = 0},
+    report({.iteration = 0,
+            .evaluations = result.evaluations,
+            .best_objective = result.value.objective,
+            .best_violation = result.value.violation,
+            .mean_objective = result.value.objective,
+            .diversity = 0},
            std::span<const node_id>(result.placement));
 }
 

@@ -5,13 +5,13 @@
 /// receiver-set variables, the encoding of a placement, and the bounds and plans the solver
 /// starts from.
 
-#include <eosdnn/cost/delay_evaluator.hpp>
-#include <eosdnn/cost/environment.hpp>
-#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/error.hpp>
-#include <eosdnn/optim/bucket_search.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/exact_result.hpp>
 #include <eosdnn/core/problem.hpp>
+#include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/optim/bucket_search.hpp>
 #include <eosdnn/optim/min_sum_model.hpp>
 
 #include <algorithm>
@@ -93,7 +93,8 @@ inline std::vector<std::uint64_t> receiver_sets(std::uint64_t pool, std::uint64_
     if (taken > most) return sets;
     const std::size_t room = most - taken;
     // Depth-first over the free nodes: take or skip each, never more than `room`.
-    const auto walk = [&](auto&& self, std::size_t next, std::uint64_t set, std::size_t size) -> void {
+    const auto walk = [&](auto&& self, std::size_t next, std::uint64_t set,
+                          std::size_t size) -> void {
         if (sets.size() > max_receiver_sets) return;
         if (next == free_bits.size()) {
             if (set != 0) sets.push_back(set);
@@ -136,7 +137,8 @@ public:
         const double t = p_.transfer_time(bytes, from, to);
         if (std::isinf(t)) return t;
         double c = weigh(lw_, t);
-        if (energy_) c += weigh(ew_ * (from == d_ || to == d_ ? power_.transmit_w : power_.idle_w), t);
+        if (energy_)
+            c += weigh(ew_ * (from == d_ || to == d_ ? power_.transmit_w : power_.idle_w), t);
         return c;
     }
 
@@ -156,17 +158,21 @@ sequential_model build(const P& p, std::span<const std::vector<node_id>> domains
     const auto& L = p.layers();
     const std::size_t n = p.dimension();
     const weighted_costs<P> costs(p);
-    const auto transfer = [&](double bytes, node_id from, node_id to) { return costs.transfer(bytes, from, to); };
+    const auto transfer = [&](double bytes, node_id from, node_id to) {
+        return costs.transfer(bytes, from, to);
+    };
 
     sequential_model out;
     out.node_list.assign(p.choices(0).begin(), p.choices(0).end());
     // Receiver sets are bit masks over the allowed nodes: with more than 64 of them every set
     // cost is replaced by its bound below.
     const bool masks_fit = out.node_list.size() <= 64;
-    std::vector<std::size_t> index_of_node(*std::max_element(out.node_list.begin(), out.node_list.end()) + 1,
-                                           out.node_list.size());
+    std::vector<std::size_t> index_of_node(
+        *std::max_element(out.node_list.begin(), out.node_list.end()) + 1, out.node_list.size());
     for (std::size_t i = 0; i < out.node_list.size(); ++i) index_of_node[out.node_list[i]] = i;
-    const auto bit = [&](node_id s) { return masks_fit ? std::uint64_t{1} << index_of_node[s] : 0; };
+    const auto bit = [&](node_id s) {
+        return masks_fit ? std::uint64_t{1} << index_of_node[s] : 0;
+    };
 
     const auto var = [](std::size_t j) { return static_cast<min_sum_model::variable>(j); };
     out.nodes.assign(domains.begin(), domains.end());
@@ -177,7 +183,8 @@ sequential_model build(const P& p, std::span<const std::vector<node_id>> domains
     std::vector<std::uint32_t> resource_of_node(index_of_node.size(), min_sum_model::no_resource);
     for (std::size_t i = 0; capacities && i < limits.capped_nodes().size(); ++i) {
         const node_id s = limits.capped_nodes()[i];
-        if (s < resource_of_node.size()) resource_of_node[s] = out.model.add_capacity(limits.capacities()[i]);
+        if (s < resource_of_node.size())
+            resource_of_node[s] = out.model.add_capacity(limits.capacities()[i]);
     }
 
     for (layer_id j = 0; j < n; ++j) {
@@ -200,7 +207,8 @@ sequential_model build(const P& p, std::span<const std::vector<node_id>> domains
             const auto& dc = out.nodes[c];
             std::vector<double> table(dom.size() * dc.size());
             for (std::size_t a = 0; a < dom.size(); ++a)
-                for (std::size_t b = 0; b < dc.size(); ++b) table[a * dc.size() + b] = transfer(bytes, dom[a], dc[b]);
+                for (std::size_t b = 0; b < dc.size(); ++b)
+                    table[a * dc.size() + b] = transfer(bytes, dom[a], dc[b]);
             out.model.add_factor({var(j), var(c)}, std::move(table));
             continue;
         }
@@ -281,8 +289,9 @@ template <sequential_structured_problem P>
 void check_problem(const P& p, std::string_view where) {
     if (p.options().schedule != dag_schedule::sequential)
         throw error(error_kind::validation,
-                    std::string(where) + ": the exact solver prices the sequential schedule only "
-                                         "(objective_options.schedule is list_scheduled or unbounded)");
+                    std::string(where) +
+                        ": the exact solver prices the sequential schedule only "
+                        "(objective_options.schedule is list_scheduled or unbounded)");
 }
 
 /// The allowed nodes of each layer: every choice, or the pinned node.
@@ -291,8 +300,10 @@ std::vector<std::vector<node_id>> full_domains(const P& p) {
     std::vector<std::vector<node_id>> domains(p.dimension());
     const auto pinned = p.pinned();
     for (std::size_t j = 0; j < domains.size(); ++j) {
-        if (!pinned.empty() && pinned[j]) domains[j] = {*pinned[j]};
-        else domains[j].assign(p.choices(j).begin(), p.choices(j).end());
+        if (!pinned.empty() && pinned[j])
+            domains[j] = {*pinned[j]};
+        else
+            domains[j].assign(p.choices(j).begin(), p.choices(j).end());
     }
     return domains;
 }
@@ -313,7 +324,9 @@ std::vector<node_id> best_one_node_plan(P& problem, std::span<const std::vector<
     for (node_id a : problem.choices(0)) {
         std::vector<node_id> y(domains.size());
         for (std::size_t j = 0; j < y.size(); ++j)
-            y[j] = std::find(domains[j].begin(), domains[j].end(), a) != domains[j].end() ? a : domains[j][0];
+            y[j] = std::find(domains[j].begin(), domains[j].end(), a) != domains[j].end()
+                       ? a
+                       : domains[j][0];
         consider(std::move(y));
     }
     return x;
@@ -338,7 +351,8 @@ double cheapest_compute_bound(const P& problem, std::span<const std::vector<node
 /// moves (their restricted tables are small) and the bound of each layer's cheapest compute.
 template <sequential_structured_problem P>
 exact_result without_search(P& problem, std::span<const std::vector<node_id>> domains,
-                            const exact_options& options, std::chrono::steady_clock::time_point start) {
+                            const exact_options& options,
+                            std::chrono::steady_clock::time_point start) {
     exact_result out;
     out.method = "large-moves";
     out.placement = best_one_node_plan(problem, domains, options.incumbent, out.value);
@@ -347,8 +361,9 @@ exact_result without_search(P& problem, std::span<const std::vector<node_id>> do
                                        options.time_limit_s > 0 ? options.time_limit_s : 2.0);
     out.lower_bound = std::min(cheapest_compute_bound(problem, domains), out.value.objective);
     out.constraints_honoured = out.value.feasible();
-    out.proven_optimal = out.value.feasible() && out.value.objective - out.lower_bound <=
-                                                    options.relative_gap * std::abs(out.value.objective);
+    out.proven_optimal =
+        out.value.feasible() && out.value.objective - out.lower_bound <=
+                                    options.relative_gap * std::abs(out.value.objective);
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return out;
 }

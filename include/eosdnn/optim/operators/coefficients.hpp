@@ -23,10 +23,10 @@ struct coefficients {
 /// A coefficient schedule maps (iteration, horizon) to c1 and c2 in [0, 1]. A `validate()`
 /// member is optional.
 template <class C>
-concept coefficient_schedule =
-    std::copy_constructible<C> && requires(const C& c, std::size_t iteration, std::size_t horizon) {
-        { c(iteration, horizon) } -> std::same_as<coefficients>;
-    };
+concept coefficient_schedule = std::copy_constructible<C> &&
+    requires(const C& c, std::size_t iteration, std::size_t horizon) {
+    { c(iteration, horizon) } -> std::same_as<coefficients>;
+};
 
 namespace detail {
 inline void check_probability(const char* who, const char* field, double v) {

@@ -5,11 +5,11 @@
 /// draws explicit and a thin `operator()` that draws them. The returned range is the hull of the
 /// genes whose value actually changed, so identical segments cost no re-evaluation.
 
-#include <eosdnn/cost/environment.hpp>
 #include <eosdnn/core/error.hpp>
-#include <eosdnn/optim/operators/policy.hpp>
+#include <eosdnn/cost/environment.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
+#include <eosdnn/optim/operators/policy.hpp>
 
 #include <cmath>
 #include <concepts>
@@ -26,12 +26,11 @@ namespace eosdnn {
 /// and fixed genes (equal in every valid placement) never change. A `validate()` member is
 /// optional (optim/operators/policy.hpp).
 template <class C, class Rng>
-concept crossover_operator =
-    std::uniform_random_bit_generator<Rng> && std::copy_constructible<C> &&
+concept crossover_operator = std::uniform_random_bit_generator<Rng> && std::copy_constructible<C> &&
     requires(const C& c, std::span<node_id> child, std::span<const node_id> guide,
              const gene_space& space, Rng& rng) {
-        { c(child, guide, space, rng) } -> std::same_as<gene_range>;
-    };
+    { c(child, guide, space, rng) } -> std::same_as<gene_range>;
+};
 
 namespace detail {
 
@@ -96,8 +95,8 @@ struct uniform_crossover {
     /// Throws eosdnn::error unless rate is in [0, 1].
     void validate() const {
         if (!(rate >= 0 && rate <= 1))
-            throw error(error_kind::validation,
-                        "uniform_crossover.rate is " + std::to_string(rate) + " (must be in [0, 1])");
+            throw error(error_kind::validation, "uniform_crossover.rate is " +
+                                                    std::to_string(rate) + " (must be in [0, 1])");
     }
 
     /// Copies the genes whose `take` flag is non-zero. Deterministic core of operator().

@@ -15,24 +15,25 @@ namespace eosdnn {
 
 /// What an inertia schedule may look at when it sets w for one particle.
 struct inertia_context {
-    std::size_t iteration = 0;      ///< iterations completed before this one (0-based)
-    std::size_t horizon = 1;        ///< planned iterations (pso_ga_options::iterations), >= 1
-    double distance = 0;            ///< fraction of free genes where this particle differs from gBest
-    double swarm_similarity = 0;    ///< swarm mean of the fraction of free genes equal to gBest
+    std::size_t iteration = 0;    ///< iterations completed before this one (0-based)
+    std::size_t horizon = 1;      ///< planned iterations (pso_ga_options::iterations), >= 1
+    double distance = 0;          ///< fraction of free genes where this particle differs from gBest
+    double swarm_similarity = 0;  ///< swarm mean of the fraction of free genes equal to gBest
 };
 
 /// An inertia schedule maps the context to w in [0, 1]. A `validate()` member is optional.
 template <class I>
-concept inertia_schedule = std::copy_constructible<I> && requires(const I& i, const inertia_context& c) {
+concept inertia_schedule = std::copy_constructible<I> &&
+    requires(const I& i, const inertia_context& c) {
     { i(c) } -> std::convertible_to<double>;
 };
 
 namespace detail {
 inline void check_weights(const char* who, double w_min, double w_max) {
     if (!(w_min >= 0 && w_min <= w_max && w_max <= 1))
-        throw error(error_kind::validation, std::string(who) + ": w_min is " + std::to_string(w_min) +
-                                                " and w_max is " + std::to_string(w_max) +
-                                                " (need 0 <= w_min <= w_max <= 1)");
+        throw error(error_kind::validation,
+                    std::string(who) + ": w_min is " + std::to_string(w_min) + " and w_max is " +
+                        std::to_string(w_max) + " (need 0 <= w_min <= w_max <= 1)");
 }
 }  // namespace detail
 
@@ -49,15 +50,17 @@ enum class inertia_reading {
 /// The self-adaptive rule of Lin et al.: w = w_max - (w_max - w_min) * exp(d / (d - 1.01)).
 /// At d = 0, w = w_min; as d -> 1, exp(d / (d - 1.01)) -> exp(-100) and w -> w_max.
 struct adaptive_exponential_inertia {
-    double w_max = 0.8;  ///< upper bound of w
-    double w_min = 0.2;  ///< lower bound of w
+    double w_max = 0.8;                                            ///< upper bound of w
+    double w_min = 0.2;                                            ///< lower bound of w
     inertia_reading reading = inertia_reading::particle_distance;  ///< which d to read
 
     /// Throws eosdnn::error unless 0 <= w_min <= w_max <= 1.
     void validate() const { detail::check_weights("adaptive_exponential_inertia", w_min, w_max); }
 
     /// The rule as a function of d in [0, 1].
-    double at(double d) const noexcept { return w_max - (w_max - w_min) * std::exp(d / (d - 1.01)); }
+    double at(double d) const noexcept {
+        return w_max - (w_max - w_min) * std::exp(d / (d - 1.01));
+    }
 
     /// w for one particle.
     double operator()(const inertia_context& c) const noexcept {

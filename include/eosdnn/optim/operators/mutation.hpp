@@ -5,11 +5,11 @@
 /// engine) and a thin `operator()` that draws them with Boost.Random and calls `apply`.
 /// Only free genes (more than one choice) are ever selected: pinned layers never move.
 
-#include <eosdnn/cost/environment.hpp>
 #include <eosdnn/core/error.hpp>
-#include <eosdnn/optim/operators/policy.hpp>
+#include <eosdnn/cost/environment.hpp>
 #include <eosdnn/optim/detail/random.hpp>
 #include <eosdnn/optim/gene_space.hpp>
+#include <eosdnn/optim/operators/policy.hpp>
 
 #include <array>
 #include <concepts>
@@ -25,11 +25,10 @@ namespace eosdnn {
 /// the hull of the genes it changed. It must keep every gene within its choices and never touch a
 /// fixed gene. A `validate()` member is optional (optim/operators/policy.hpp).
 template <class M, class Rng>
-concept mutation_operator =
-    std::uniform_random_bit_generator<Rng> && std::copy_constructible<M> &&
+concept mutation_operator = std::uniform_random_bit_generator<Rng> && std::copy_constructible<M> &&
     requires(const M& m, std::span<node_id> x, const gene_space& space, Rng& rng) {
-        { m(x, space, rng) } -> std::same_as<gene_range>;
-    };
+    { m(x, space, rng) } -> std::same_as<gene_range>;
+};
 
 /// The paper's mutation: one random free gene gets another of its choices, uniformly.
 struct uniform_reset_mutation {
@@ -67,7 +66,8 @@ struct k_gene_reset_mutation {
     void validate() const {
         if (k < 1 || k > max_k)
             throw error(error_kind::validation, "k_gene_reset_mutation.k is " + std::to_string(k) +
-                                                    " (must be in 1.." + std::to_string(max_k) + ")");
+                                                    " (must be in 1.." + std::to_string(max_k) +
+                                                    ")");
     }
 
     /// Resets the free genes at positions `free_indices` of free_genes() (distinct), the i-th to

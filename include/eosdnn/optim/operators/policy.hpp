@@ -9,7 +9,9 @@ namespace eosdnn {
 
 /// A policy that checks its parameters: `p.validate()` throws eosdnn::error if one is invalid.
 template <class T>
-concept validating_policy = requires(const T& p) { p.validate(); };
+concept validating_policy = requires(const T& p) {
+    p.validate();
+};
 
 /// Calls `policy.validate()` when the policy has one; a policy without it is always valid.
 template <class T>

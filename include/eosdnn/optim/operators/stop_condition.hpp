@@ -3,8 +3,8 @@
 /// Termination policies, composable with `||` (stop when either holds) and `&&` (when both do),
 /// as in gapp: `max_iterations{500} || stall_iterations{50}`.
 
-#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/optim/operators/policy.hpp>
 
 #include <concepts>
@@ -47,7 +47,8 @@ struct max_evaluations {
     std::size_t count = 10000;  ///< evaluation budget, > 0
     /// Throws eosdnn::error if count is 0.
     void validate() const {
-        if (count == 0) throw error(error_kind::validation, "max_evaluations.count is 0 (must be > 0)");
+        if (count == 0)
+            throw error(error_kind::validation, "max_evaluations.count is 0 (must be > 0)");
     }
     /// True once the budget is spent.
     bool operator()(const run_status& r) const noexcept { return r.evaluations >= count; }
@@ -58,7 +59,8 @@ struct stall_iterations {
     std::size_t count = 100;  ///< iterations without improvement, > 0
     /// Throws eosdnn::error if count is 0.
     void validate() const {
-        if (count == 0) throw error(error_kind::validation, "stall_iterations.count is 0 (must be > 0)");
+        if (count == 0)
+            throw error(error_kind::validation, "stall_iterations.count is 0 (must be > 0)");
     }
     /// True once gBest has not improved for `count` iterations.
     bool operator()(const run_status& r) const noexcept { return r.stall >= count; }
@@ -67,11 +69,12 @@ struct stall_iterations {
 /// Stops when gBest is feasible and its objective is at most `objective` (plus a relative
 /// tolerance): for "time to reach a known optimum" measurements.
 struct target_objective {
-    double objective = 0;         ///< the value to reach
+    double objective = 0;              ///< the value to reach
     double relative_tolerance = 1e-9;  ///< accepted relative excess, >= 0
     /// Throws eosdnn::error if the tolerance is negative or not finite.
     void validate() const {
-        if (!(relative_tolerance >= 0) || relative_tolerance == std::numeric_limits<double>::infinity())
+        if (!(relative_tolerance >= 0) ||
+            relative_tolerance == std::numeric_limits<double>::infinity())
             throw error(error_kind::validation, "target_objective.relative_tolerance is " +
                                                     std::to_string(relative_tolerance) +
                                                     " (must be finite and >= 0)");
