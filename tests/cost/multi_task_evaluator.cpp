@@ -375,3 +375,26 @@ TEST_CASE("multi_task_evaluator: bad input throws naming the task, layer and nod
     multi_task_evaluator quiet(contending_tasks(50), half_power);
     CHECK(quiet.evaluate(placement{0, 2, 1, 2}).energy_j == 0);
 }
+
+TEST_CASE("multi_task_evaluator: tasks that share no node complete as if each ran alone") {
+    // Two phones, each keeping its own task at home: the interleaved dispatch of several tasks
+    // must then give each task the one-task list schedule (delay_evaluator's), layer by layer.
+    const analytic_model model(two_phones_one_edge());
+    std::mt19937 rng(11);
+    for (int draw = 0; draw < 20; ++draw) {
+        CAPTURE(draw);
+        const layer_graph a = random_dag(rng, 3 + draw % 9), b = random_dag(rng, 2 + draw % 7);
+        multi_task_evaluator both(std::vector<dnn_task>{dnn_task{.graph = a, .device = 0},
+                                                        dnn_task{.graph = b, .device = 1}},
+                                  model, {.aggregate = task_aggregate::sum});
+        delay_evaluator<analytic_model> alone_a(a, model,
+                                                {.schedule = dag_schedule::list_scheduled}, {}, 0);
+        delay_evaluator<analytic_model> alone_b(b, model,
+                                                {.schedule = dag_schedule::list_scheduled}, {}, 1);
+        placement x(a.size(), 0);
+        x.insert(x.end(), b.size(), 1);
+        const std::vector<double> done = both.completion_times(x);
+        CHECK(done[0] == doctest::Approx(alone_a.evaluate(placement(a.size(), 0)).delay_s));
+        CHECK(done[1] == doctest::Approx(alone_b.evaluate(placement(b.size(), 1)).delay_s));
+    }
+}

@@ -38,6 +38,35 @@ public:
                                 const link_table& links, bool one_at_a_time) noexcept {
         const std::size_t count = tasks.size();
         std::fill(free_.begin(), free_.end(), 0.0);
+        if (count == 1) {
+            // One task: the choice of the next task is trivial, so the dispatch is the task's
+            // topological order itself (the same schedule, without the per-step choice).
+            const task_span& task = tasks[0];
+            for (std::size_t k = task.first; k < task.last; ++k) {
+                const layer_id g = layers.order[k];
+                const node_id s = x[g];
+                const double at = ready(g, x, layers, task, links);
+                const double start = one_at_a_time ? std::max(at, free_[s]) : at;
+                finish_[g] = start + compute.unchecked(g, s);
+                free_[s] = finish_[g];
+            }
+        } else {
+            dispatch(x, layers, tasks, compute, links, one_at_a_time);
+        }
+        for (std::size_t t = 0; t < count; ++t) {
+            const task_span& task = tasks[t];
+            completion_[t] = finish_[task.output] + links.time(layers.output_bytes[task.output],
+                                                               x[task.output], task.device);
+        }
+        return {completion_.data(), count};
+    }
+
+private:
+    // Several tasks: at each step the task whose next layer can start earliest goes.
+    void dispatch(std::span<const node_id> x, const layer_table& layers,
+                  std::span<const task_span> tasks, const matrix<double>& compute,
+                  const link_table& links, bool one_at_a_time) noexcept {
+        const std::size_t count = tasks.size();
         for (std::size_t t = 0; t < count; ++t) {
             next_[t] = tasks[t].first;  // the task's topological order starts there in layers.order
             if (next_[t] != tasks[t].last)
@@ -64,15 +93,8 @@ public:
             if (++next_[best] != tasks[best].last)
                 ready_[best] = ready(layers.order[next_[best]], x, layers, tasks[best], links);
         }
-        for (std::size_t t = 0; t < count; ++t) {
-            const task_span& task = tasks[t];
-            completion_[t] = finish_[task.output] + links.time(layers.output_bytes[task.output],
-                                                               x[task.output], task.device);
-        }
-        return {completion_.data(), count};
     }
 
-private:
     // When every input of global layer g has reached g's node: its predecessors' outputs and,
     // for the task's input layer, the model input sent from the device.
     double ready(layer_id g, std::span<const node_id> x, const layer_table& layers,
