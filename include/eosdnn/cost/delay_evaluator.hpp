@@ -44,17 +44,22 @@ template <cost_model Model>
 class delay_evaluator {
 public:
     /// Builds the tables for `graph` priced by `model`, with `device` the local node that owns
-    /// the model. Throws eosdnn::error (validation) naming the field and value for: a device out
-    /// of range or not local; a pinned list whose size is neither 0 nor n, or pinning a layer to
-    /// a node it may not run on; a weight not finite or negative; a deadline not finite or <= 0;
-    /// include_upload without an upload_cost_model; energy_weight > 0 without an
-    /// energy_cost_model or without the device's power profile; a compute or upload time not
-    /// finite; a model whose transfer_time is not affine in the bytes.
+    /// the model. Throws eosdnn::error (validation) naming the field and value for: a graph
+    /// without layers (a moved-from one); a device out of range or not local; a pinned list
+    /// whose size is neither 0 nor n, or pinning a layer to a node it may not run on; a weight
+    /// not finite or negative; a deadline not finite or <= 0; include_upload without an
+    /// upload_cost_model; energy_weight > 0 without an energy_cost_model or without the device's
+    /// power profile; a compute or upload time not finite; a model whose transfer_time is not
+    /// affine in the bytes.
     delay_evaluator(const layer_graph& graph, const Model& model, objective_options options = {},
                     constraints limits = {}, node_id device = 0)
         : options_(std::move(options)), limits_(std::move(limits)), device_(device),
           nodes_(model.env()) {
         constexpr std::string_view who = "delay_evaluator";
+        if (graph.size() == 0)  // only a moved-from graph: the builder refuses an empty one
+            detail::evaluator_fail(
+                who, "model" + (graph.name().empty() ? std::string() : " '" + graph.name() + "'") +
+                         " has no layers (a moved-from layer_graph?)");
         nodes_.check_device(who, "device", device_);
         if (options_.schedule != dag_schedule::sequential &&
             options_.schedule != dag_schedule::list_scheduled &&

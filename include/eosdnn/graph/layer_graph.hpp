@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace eosdnn {
@@ -26,13 +27,57 @@ class layer_graph_builder;
 ///
 /// The model input (`input_bytes()`) starts on the local device and flows into input(); the
 /// output of output() is the query result, which returns to the local device.
+///
+/// A moved-from layer_graph is empty, as a moved-from standard container is: size() and
+/// edge_count() are 0, name() is "", find() finds nothing, and it may be copied, moved, assigned
+/// to or destroyed. It has no input or output layer (input() and output() return 0, which is not
+/// a layer of it). The builder never makes an empty graph, so what plans or writes one
+/// (delay_evaluator, to_json, write_profile_csv) throws eosdnn::error (validation) instead.
 class layer_graph {
 public:
     /// The Boost.Graph representation: vertex i is layer i, bundled properties are eosdnn::layer.
     using graph_type =
         boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, layer>;
 
-    /// Number of layers.
+    layer_graph(const layer_graph&) = default;
+    layer_graph& operator=(const layer_graph&) = default;
+
+    /// Takes the layers of `other` and leaves it empty (see the class comment).
+    layer_graph(layer_graph&& other)
+        : graph_(std::move(other.graph_)), name_(std::move(other.name_)),
+          layers_count_(other.layers_count_), input_bytes_(other.input_bytes_),
+          input_(other.input_), output_(other.output_), is_chain_(other.is_chain_),
+          topo_(std::move(other.topo_)), rank_(std::move(other.rank_)),
+          pred_begin_(std::move(other.pred_begin_)), succ_begin_(std::move(other.succ_begin_)),
+          pred_(std::move(other.pred_)), succ_(std::move(other.succ_)),
+          by_name_(std::move(other.by_name_)) {
+        other.make_empty();
+    }
+
+    /// Takes the layers of `other` and leaves it empty (see the class comment).
+    layer_graph& operator=(layer_graph&& other) {
+        if (this == &other) return *this;
+        graph_ = std::move(other.graph_);
+        name_ = std::move(other.name_);
+        layers_count_ = other.layers_count_;
+        input_bytes_ = other.input_bytes_;
+        input_ = other.input_;
+        output_ = other.output_;
+        is_chain_ = other.is_chain_;
+        topo_ = std::move(other.topo_);
+        rank_ = std::move(other.rank_);
+        pred_begin_ = std::move(other.pred_begin_);
+        succ_begin_ = std::move(other.succ_begin_);
+        pred_ = std::move(other.pred_);
+        succ_ = std::move(other.succ_);
+        by_name_ = std::move(other.by_name_);
+        other.make_empty();
+        return *this;
+    }
+
+    ~layer_graph() = default;
+
+    /// Number of layers; 0 only for a moved-from graph.
     std::size_t size() const noexcept { return layers_count_; }
 
     /// The layer with index `id` (no bounds check).
@@ -103,6 +148,24 @@ public:
 private:
     friend class layer_graph_builder;
     layer_graph() = default;
+
+    // The state of a moved-from graph. (Boost 1.74's adjacency_list has no move constructor, so
+    // "moving" it copies: the vertices must be cleared here, not left to the move.)
+    void make_empty() noexcept {
+        graph_.clear();
+        name_.clear();
+        layers_count_ = 0;
+        input_bytes_ = 0;
+        input_ = output_ = 0;
+        is_chain_ = false;
+        topo_.clear();
+        rank_.clear();
+        pred_begin_.clear();
+        succ_begin_.clear();
+        pred_.clear();
+        succ_.clear();
+        by_name_.clear();
+    }
 
     double sum(double layer::*field) const noexcept {
         double total = 0;

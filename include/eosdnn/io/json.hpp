@@ -11,6 +11,7 @@
 /// field (`environment JSON /nodes/2/flops_per_s = -1: ...`) and its value.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/core/plan.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/builder.hpp>
@@ -18,6 +19,7 @@
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/io/atomic_file.hpp>
 #include <eosdnn/io/detail/json_reader.hpp>
+#include <eosdnn/io/detail/json_text.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -43,9 +45,14 @@ namespace eosdnn {
 
 /// The environment as {"nodes": [...], "links": [...]} (docs/formats.md). A pair of nodes linked
 /// the same way in both directions is written once with "symmetric": true; other links are
-/// written one way each with "symmetric": false.
+/// written one way each with "symmetric": false. Throws eosdnn::error (validation) naming the
+/// node if a node name is not UTF-8 text.
 inline nlohmann::json to_json(const environment& env) {
     using nlohmann::json;
+    namespace d = detail::json_io;
+    for (node_id id = 0; id < env.size(); ++id)
+        d::require_utf8(
+            env[id].name, "environment", [&] { return d::escaped_node_label(env, id); }, "name");
     json nodes = json::array();
     for (const node& n : env.nodes()) {
         json j{{"name", n.name},
@@ -239,8 +246,24 @@ inline environment environment_from_json(const nlohmann::json& j) {
 /// The model as {"name", "input_bytes", "layers": [...]} (docs/formats.md). Layers are written
 /// in index order, each with the names of its predecessors under "inputs"; the optional fields
 /// (output_shape, device_time_s, server_time_s, load_time_s) are omitted when unset.
+///
+/// Throws eosdnn::error (validation) if `g` has no layers (a moved-from graph, which would make
+/// a document model_from_json refuses) or if the model name or a layer's name or kind is not
+/// UTF-8 text, naming the layer by index and the field.
 inline nlohmann::json to_json(const layer_graph& g) {
     using nlohmann::json;
+    namespace d = detail::json_io;
+    if (g.size() == 0)
+        throw error(error_kind::validation,
+                    d::model_label(g) +
+                        ": cannot write it as JSON: it has no layers (a moved-from layer_graph?)");
+    d::require_utf8(
+        g.name(), d::model_label(g), [] { return std::string(); }, "name");
+    for (layer_id id = 0; id < g.size(); ++id) {
+        const auto where = [&] { return d::escaped_layer_label(g, id); };
+        d::require_utf8(g[id].name, d::model_label(g), where, "name");
+        d::require_utf8(g[id].kind, d::model_label(g), where, "kind");
+    }
     json layers = json::array();
     for (layer_id id = 0; id < g.size(); ++id) {
         const layer& l = g[id];
@@ -362,11 +385,15 @@ inline constexpr std::string_view plan_document_keys[] = {
 /// (docs/formats.md), by name: `g` and `env` are the model and environment it was planned for.
 /// Non-finite evaluation values (an unreachable node gives an infinite delay) are written as
 /// the strings "inf", "-inf", "nan". Throws eosdnn::error of kind validation if the placement
-/// does not have one valid node per layer.
+/// does not have one valid node per layer, or if the plan's model or algorithm, or the name of
+/// a layer or of a node it is placed on, is not UTF-8 text.
 inline nlohmann::json to_json(const migration_plan& plan, const layer_graph& g,
                               const environment& env) {
     using nlohmann::json;
     namespace d = detail::json_io;
+    const auto none = [] { return std::string(); };
+    d::require_utf8(plan.model, "plan", none, "model");
+    d::require_utf8(plan.algorithm, "plan", none, "algorithm");
     if (plan.placement.size() != g.size())
         throw error(error_kind::validation, "plan: the placement has " +
                                                 std::to_string(plan.placement.size()) +
@@ -379,6 +406,11 @@ inline nlohmann::json to_json(const migration_plan& plan, const layer_graph& g,
                         "plan: layer '" + g[id].name + "' is placed on node " +
                             std::to_string(plan.placement[id]) + " but the environment has " +
                             std::to_string(env.size()) + " nodes");
+        d::require_utf8(
+            g[id].name, "plan", [&] { return d::escaped_layer_label(g, id); }, "name");
+        d::require_utf8(
+            env[plan.placement[id]].name, "plan",
+            [&] { return d::escaped_node_label(env, plan.placement[id]); }, "name");
         placement.push_back({{"layer", g[id].name}, {"node", env[plan.placement[id]].name}});
     }
     const evaluation& v = plan.value;
@@ -486,25 +518,33 @@ inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph&
 /// Reads and parses a JSON file. Throws eosdnn::error of kind io if it cannot be opened or read
 /// (a directory, say), of kind parse with `file:line:column` if it is not valid JSON, or with
 /// `file:` and the path of the object if an object gives a key twice (`file:` only for a number
-/// too large for a double, whose position the parser does not report).
+/// too large for a double, whose position the parser does not report). A string that is not
+/// UTF-8 is invalid JSON (`file:line:column`); bytes of the file name, or of the text quoted in
+/// a message, that are not UTF-8 are escaped as \xFF, so that every message is UTF-8 text.
 inline nlohmann::json read_json_file(const std::filesystem::path& file) {
     // A directory opens as a stream on Linux and fails only when read, with a std::ios_base
     // failure rather than an eosdnn::error: say what it is instead.
     std::error_code ec;
+    const std::string shown = detail::escape_invalid_utf8(file.string());  // messages are UTF-8
     if (std::filesystem::is_directory(file, ec))
-        throw error(error_kind::io,
-                    "cannot read JSON file '" + file.string() + "': it is a directory");
+        throw error(error_kind::io, "cannot read JSON file '" + shown + "': it is a directory");
     std::ifstream in(file, std::ios::binary);
-    if (!in) throw error(error_kind::io, "cannot open JSON file '" + file.string() + "'");
+    if (!in) throw error(error_kind::io, "cannot open JSON file '" + shown + "'");
     // Read the whole text first: nlohmann reports a byte offset, which becomes line and column.
     std::string text;
     try {
         text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     } catch (const std::ios_base::failure& e) {
-        throw error(error_kind::io, "cannot read JSON file '" + file.string() + "': " + e.what());
+        throw error(error_kind::io, "cannot read JSON file '" + shown + "': " + e.what());
     }
-    if (in.bad()) throw error(error_kind::io, "cannot read JSON file '" + file.string() + "'");
-    return detail::json_io::parse_text(text, file.string());
+    if (in.bad()) throw error(error_kind::io, "cannot read JSON file '" + shown + "'");
+    try {
+        return detail::json_io::parse_text(text, shown);
+    } catch (const error& e) {
+        // nlohmann's message for a string that is not UTF-8 quotes the bad bytes ("last read:
+        // '"x\xFF'"): escape them, so that the message is UTF-8 text.
+        throw error(e.kind(), detail::escape_invalid_utf8(e.what()));
+    }
 }
 
 /// Writes `j` (indented by 2, with a final newline) to `file` atomically: into a temporary file
@@ -517,8 +557,9 @@ inline void write_json_file(const std::filesystem::path& file, const nlohmann::j
     try {
         text = j.dump(2) + "\n";
     } catch (const nlohmann::json::exception& e) {
-        throw error(error_kind::validation,
-                    "cannot write '" + file.string() + "' as JSON: " + e.what());
+        throw error(error_kind::validation, "cannot write '" +
+                                                detail::escape_invalid_utf8(file.string()) +
+                                                "' as JSON: " + e.what());
     }
     write_file_atomically(file, text);
 }

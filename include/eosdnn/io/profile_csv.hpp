@@ -6,6 +6,7 @@
 /// docs/formats.md.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
@@ -156,11 +157,12 @@ inline std::string format_decimal(double value, int shift = 0) {
            digits.substr(static_cast<std::size_t>(point));
 }
 
-/// Reads one CSV text; every failure names the source and the line.
+/// Reads one CSV text; every failure names the source and the line. A source name that is not
+/// UTF-8 is used with its invalid bytes escaped (\xFF), in messages and in the model name.
 class reader {
 public:
-    reader(std::istream& in, std::string source)
-        : in_(in), source_(source.empty() ? std::string("<stream>") : std::move(source)),
+    reader(std::istream& in, const std::string& source)
+        : in_(in), source_(source.empty() ? std::string("<stream>") : escape_invalid_utf8(source)),
           builder_(std::filesystem::path(source_).stem().string()) {}
 
     layer_graph read() {
@@ -226,6 +228,21 @@ private:
                        std::string(column_names[c]) + "'): " + what);
     }
 
+    // Every field is UTF-8 text (names and kinds end up in JSON documents, which must be UTF-8);
+    // the message quotes the field with the bad bytes escaped, so that it is UTF-8 itself.
+    void check_utf8(const std::vector<std::string_view>& fields) const {
+        for (std::size_t i = 0; i < fields.size(); ++i) {
+            const std::string why = utf8_problem(fields[i]);
+            if (why.empty()) continue;
+            std::string column = "column " + std::to_string(i + 1);
+            if (header_read_)
+                for (std::size_t c = 0; c < col_count; ++c)
+                    if (position_[c] == i) column += " ('" + std::string(column_names[c]) + "')";
+            fail(error_kind::parse, column + ": '" + escape_invalid_utf8(fields[i]) +
+                                        "' is not UTF-8 text: " + why + " of the field");
+        }
+    }
+
     // A text file has no control characters but tabs (and carriage returns, checked apart);
     // anything else means binary data.
     void check_text(std::string_view text) const {
@@ -244,6 +261,7 @@ private:
         header_line_ = line_no_;
         position_.fill(npos);
         const auto fields = split(text, ',');
+        check_utf8(fields);
         field_count_ = fields.size();
         for (std::size_t i = 0; i < fields.size(); ++i) {
             const std::string_view field = trim(fields[i]);
@@ -326,6 +344,7 @@ private:
             fail(error_kind::parse, "expected " + std::to_string(field_count_) +
                                         " fields as in the header, found " +
                                         std::to_string(fields.size()));
+        check_utf8(fields);
         for (std::size_t i = 0; i < fields.size(); ++i)
             if (trim(fields[i]).starts_with('"'))
                 fail(error_kind::parse,
@@ -407,6 +426,7 @@ inline std::string unwritable(std::string_view text, bool is_name) {
         if (is_name && c == ';') return "a semicolon";
         if (byte < 0x20 || byte == 0x7F) return "a control character";
     }
+    if (invalid_utf8_at(text) != std::string_view::npos) return "a byte that is not UTF-8";
     return {};
 }
 
@@ -424,9 +444,11 @@ inline std::string unwritable(std::string_view text, bool is_name) {
 /// kind validation for well-formed values that break a rule (a negative or infinite number, a
 /// duplicate layer name, an unknown predecessor, an index out of row order, or a graph the
 /// builder rejects), kind io if the stream fails. Each message starts with
-/// `source_name:line:` and names the column.
+/// `source_name:line:` and names the column. A field that is not UTF-8 text is a parse error;
+/// a `source_name` that is not UTF-8 appears in messages and in the model name with its invalid
+/// bytes escaped as \xFF.
 inline layer_graph read_profile_csv(std::istream& in, std::string source_name) {
-    return detail::profile_csv::reader(in, std::move(source_name)).read();
+    return detail::profile_csv::reader(in, source_name).read();
 }
 
 /// Reads the profile CSV `file`; the model is named after the file's stem ("alexnet" for
@@ -435,11 +457,11 @@ inline layer_graph read_profile_csv(std::istream& in, std::string source_name) {
 inline layer_graph read_profile_csv(const std::filesystem::path& file) {
     // A directory opens as a stream on Linux and fails only when read: say what it is instead.
     std::error_code ec;
+    const std::string shown = detail::escape_invalid_utf8(file.string());
     if (std::filesystem::is_directory(file, ec))
-        throw error(error_kind::io,
-                    "cannot read profile CSV '" + file.string() + "': it is a directory");
+        throw error(error_kind::io, "cannot read profile CSV '" + shown + "': it is a directory");
     std::ifstream in(file, std::ios::binary);
-    if (!in) throw error(error_kind::io, "cannot open profile CSV '" + file.string() + "'");
+    if (!in) throw error(error_kind::io, "cannot open profile CSV '" + shown + "'");
     return read_profile_csv(in, file.string());
 }
 
@@ -451,23 +473,29 @@ inline layer_graph read_profile_csv(const std::filesystem::path& file) {
 ///
 /// Throws eosdnn::error of kind validation, before writing anything, if `g` cannot be
 /// represented: a name or kind with a comma, a name with a semicolon, control characters,
-/// leading or trailing blanks or a leading double quote; or input bytes that differ from the
-/// output bytes of the input layer (the format stores only the latter). Kind io if the stream
-/// fails.
+/// bytes that are not UTF-8, leading or trailing blanks or a leading double quote; input bytes
+/// that differ from the output bytes of the input layer (the format stores only the latter); or
+/// no layers (a moved-from graph). Kind io if the stream fails.
 inline void write_profile_csv(std::ostream& out, const layer_graph& g) {
     namespace d = detail::profile_csv;
-    const auto model = g.name().empty() ? std::string("model") : "model '" + g.name() + "'";
+    const auto model = g.name().empty() ? std::string("model")
+                                        : "model '" + detail::escape_invalid_utf8(g.name()) + "'";
+    if (g.size() == 0)
+        throw error(error_kind::validation, model +
+                                                " cannot be written to CSV: it has no layers "
+                                                "(a moved-from layer_graph?)");
     bool write_flops = false, write_load = false;
     for (layer_id id = 0; id < g.size(); ++id) {
         const layer& l = g[id];
         if (auto why = d::unwritable(l.name, true); !why.empty() || l.name.empty())
             throw error(error_kind::validation,
-                        model + ": layer '" + l.name + "' cannot be written to CSV: its name has " +
+                        model + ": layer '" + detail::escape_invalid_utf8(l.name) +
+                            "' cannot be written to CSV: its name has " +
                             (l.name.empty() ? std::string("no characters") : why));
         if (auto why = d::unwritable(l.kind, false); !why.empty())
-            throw error(
-                error_kind::validation,
-                model + ": layer '" + l.name + "' cannot be written to CSV: its kind has " + why);
+            throw error(error_kind::validation,
+                        model + ": layer '" + detail::escape_invalid_utf8(l.name) +
+                            "' cannot be written to CSV: its kind has " + why);
         write_flops = write_flops || l.flops != 2 * l.macs;
         write_load = write_load || l.load_time_s.has_value();
     }
