@@ -333,6 +333,19 @@ int main(int argc, char** argv) {
                    "no cloud node");
     check_rejected(planner, work, "--model '" + (work / "model.onnx").string() + "'",
                    "missing ONNX");
+    // Output that cannot be written is a failure that says why, never a silent success.
+    if (fs::exists("/dev/full")) {
+        const fs::path err = work / "stderr-full.txt";
+        const std::string command = "'" + planner + "' --model alexnet --json >/dev/full 2>'" +
+                                    err.string() + "' </dev/null";
+        const int raw = std::system(command.c_str());
+        expect(WIFEXITED(raw) && WEXITSTATUS(raw) == 1,
+               "stdout on /dev/full: exit status is not 1");
+        const std::string why = slurp(err);
+        expect(why.find("standard output: No space left on device") != std::string::npos &&
+                   lines(why) == 1,
+               "stdout on /dev/full: stderr is not one line saying why: " + why);
+    }
     // Memory no plan can meet: caught before optimising (every node holds 1 kB; ResNet-50's
     // layers hold megabytes); and a plan that breaks a capacity (all-local on a small phone).
     const fs::path tiny = work / "tiny-memory.json";

@@ -20,9 +20,11 @@
 #endif
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -481,7 +483,13 @@ inline int run(options opt) {
             throw error(e.kind(), "--out: " + std::string(e.what()));
         }
     }
-    std::fputs(opt.json ? document.c_str() : report_text(r).c_str(), stdout);
+    // A full disk, /dev/full or a closed pipe must not pass for success: check the write and
+    // the flush, and say why it failed.
+    const std::string text = opt.json ? document : report_text(r);
+    errno = 0;
+    if (std::fputs(text.c_str(), stdout) == EOF || std::fflush(stdout) != 0 || std::ferror(stdout))
+        throw error(error_kind::io, std::string("standard output: ") +
+                                        (errno ? std::strerror(errno) : "write failed"));
     return 0;
 }
 

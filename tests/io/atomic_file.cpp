@@ -61,8 +61,8 @@ TEST_CASE("write_files_atomically writes all or none") {
     CHECK(slurp(dir / "a.csv") == "a\n1\n");
     CHECK(slurp(dir / "b.csv") == "b\n");
 
-    // The second file cannot be written (its name is a directory): the first is removed again,
-    // and so is the directory this call created.
+    // The second file cannot be written (its name is a directory): nothing is written, and a
+    // directory this call created is removed again.
     const fs::path again = dir.parent_path() / "again";
     fs::create_directories(dir / "taken.csv");
     const std::vector<file_text> broken{{"x.csv", "x\n"}, {"taken.csv", "y\n"}};
@@ -77,5 +77,25 @@ TEST_CASE("write_files_atomically writes all or none") {
     CHECK(test::error_message(error_kind::io, [&] {
               write_files_atomically(dir / "a.csv", files);
           }).find("a.csv") != std::string::npos);
+    fs::remove_all(dir.parent_path());
+}
+
+TEST_CASE("write_files_atomically keeps the previous files when a rerun fails") {
+    // Issue 15: a failed rerun of eosdnn-plan --out used to delete the previous run's files.
+    const fs::path dir = fresh_dir("rerun") / "out";
+    const std::vector<file_text> first{{"plan.json", "old plan\n"}, {"placement.csv", "old\n"}};
+    write_files_atomically(dir, first);
+    fs::create_directories(dir / "timeline.csv");  // a path the next run cannot write
+    const std::vector<file_text> second{
+        {"plan.json", "new plan\n"}, {"placement.csv", "new\n"}, {"timeline.csv", "t\n"}};
+    CHECK(test::error_message(error_kind::io, [&] {
+              write_files_atomically(dir, second);
+          }).find("timeline.csv") != std::string::npos);
+    CHECK(slurp(dir / "plan.json") == "old plan\n");
+    CHECK(slurp(dir / "placement.csv") == "old\n");
+    std::size_t temporaries = 0;
+    for (const auto& e : fs::directory_iterator(dir))
+        temporaries += e.path().filename().string().find(".tmp-") != std::string::npos;
+    CHECK(temporaries == 0);
     fs::remove_all(dir.parent_path());
 }

@@ -20,38 +20,46 @@
 
 namespace eosdnn {
 
-/// Writes `text` to `file` atomically: into `file` + ".tmp-<random>" next to it, flushed and
-/// checked, then renamed over `file`, so a crash or a full disk never leaves a half-written file
-/// where a good one was (the temporary is removed on failure). Throws eosdnn::error of kind io,
-/// naming `file`, if the temporary cannot be created or written or the rename fails.
-inline void write_file_atomically(const std::filesystem::path& file, std::string_view text) {
+namespace detail {
+/// Writes `text` into a new temporary file next to `file` (`file` + ".tmp-<random>", so the
+/// rename that follows stays on one file system), flushed and checked; returns its path.
+/// Throws eosdnn::error of kind io, naming `file`, and leaves nothing behind on failure.
+inline std::filesystem::path write_temporary(const std::filesystem::path& file,
+                                             std::string_view text) {
     namespace fs = std::filesystem;
     // A random suffix, so two writers of the same file do not share a temporary.
     std::random_device random;
     fs::path temporary = file;
     temporary += ".tmp-" + std::to_string(random()) + std::to_string(random());
-    const auto discard = [&] {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out)
+        throw error(error_kind::io,
+                    "cannot create '" + temporary.string() + "' to write '" + file.string() + "'");
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.flush();
+    out.close();
+    if (!out) {
         std::error_code ignored;
         fs::remove(temporary, ignored);
-    };
-    {
-        std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-        if (!out)
-            throw error(error_kind::io, "cannot create '" + temporary.string() + "' to write '" +
-                                            file.string() + "'");
-        out.write(text.data(), static_cast<std::streamsize>(text.size()));
-        out.flush();
-        out.close();
-        if (!out) {
-            discard();
-            throw error(error_kind::io,
-                        "cannot write '" + temporary.string() + "' (for '" + file.string() + "')");
-        }
+        throw error(error_kind::io,
+                    "cannot write '" + temporary.string() + "' (for '" + file.string() + "')");
     }
+    return temporary;
+}
+}  // namespace detail
+
+/// Writes `text` to `file` atomically: into a temporary next to it, flushed and checked, then
+/// renamed over `file`, so a crash or a full disk never leaves a half-written file where a good
+/// one was (the temporary is removed on failure). Throws eosdnn::error of kind io, naming
+/// `file`, if the temporary cannot be created or written or the rename fails.
+inline void write_file_atomically(const std::filesystem::path& file, std::string_view text) {
+    namespace fs = std::filesystem;
+    const fs::path temporary = detail::write_temporary(file, text);
     std::error_code ec;
     fs::rename(temporary, file, ec);
     if (ec) {
-        discard();
+        std::error_code ignored;
+        fs::remove(temporary, ignored);
         throw error(error_kind::io, "cannot replace '" + file.string() + "': " + ec.message());
     }
 }
@@ -62,10 +70,12 @@ struct file_text {
     std::string text;  ///< the whole content
 };
 
-/// Writes every file of `files` into `dir` (created if missing), each with
-/// write_file_atomically(); all or none: if one fails, the files this call already wrote are
-/// removed again, and so is `dir` if this call created it. Throws eosdnn::error of kind io if
-/// `dir` cannot be created or is not a directory, or a file cannot be written.
+/// Writes every file of `files` into `dir` (created if missing), all or none: every file is
+/// first written to a temporary next to its target, and only when all of them are written (and
+/// every target is free or a regular file) are they renamed into place. On failure nothing is
+/// replaced: the files already in `dir` keep their content, the temporaries are removed, and
+/// so is `dir` if this call created it. Throws eosdnn::error of kind io if `dir` cannot be
+/// created or is not a directory, or a file cannot be written.
 inline void write_files_atomically(const std::filesystem::path& dir,
                                    std::span<const file_text> files) {
     namespace fs = std::filesystem;
@@ -76,17 +86,33 @@ inline void write_files_atomically(const std::filesystem::path& dir,
                     "cannot create the directory '" + dir.string() + "': " + ec.message());
     if (!fs::is_directory(dir, ec))
         throw error(error_kind::io, "'" + dir.string() + "' exists and is not a directory");
-    std::vector<fs::path> written;
+    std::vector<std::pair<fs::path, fs::path>> staged;  // temporary, target
+    const auto discard = [&] {
+        std::error_code ignored;
+        for (const auto& [temporary, target] : staged) fs::remove(temporary, ignored);
+        if (created) fs::remove(dir, ignored);
+    };
     try {
         for (const file_text& f : files) {
-            write_file_atomically(dir / f.name, f.text);
-            written.push_back(dir / f.name);
+            const fs::path target = dir / f.name;
+            if (fs::exists(target, ec) && !fs::is_regular_file(target, ec))
+                throw error(error_kind::io,
+                            "cannot replace '" + target.string() + "': it is not a regular file");
+            staged.emplace_back(detail::write_temporary(target, f.text), target);
         }
     } catch (const error&) {
-        std::error_code ignored;
-        for (const auto& f : written) fs::remove(f, ignored);
-        if (created) fs::remove(dir, ignored);
+        discard();
         throw;
+    }
+    // Every temporary sits in its target's directory, so the renames cannot cross file systems.
+    for (std::size_t i = 0; i < staged.size(); ++i) {
+        fs::rename(staged[i].first, staged[i].second, ec);
+        if (ec) {
+            std::error_code ignored;
+            for (std::size_t k = i; k < staged.size(); ++k) fs::remove(staged[k].first, ignored);
+            throw error(error_kind::io,
+                        "cannot replace '" + staged[i].second.string() + "': " + ec.message());
+        }
     }
 }
 

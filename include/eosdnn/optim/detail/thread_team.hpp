@@ -4,11 +4,15 @@
 /// fixed rule (item i to thread i % size), never by work stealing, so which problem copy prices
 /// which particle does not depend on timing.
 
+#include <eosdnn/core/error.hpp>
+
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace eosdnn::detail {
@@ -16,22 +20,33 @@ namespace eosdnn::detail {
 /// `size()` threads, the caller being thread 0; the others sleep between jobs.
 class thread_team {
 public:
-    /// Starts `threads - 1` workers (none for 0 or 1).
-    explicit thread_team(std::size_t threads) : size_(threads ? threads : 1) {
+    /// Starts `threads - 1` workers (none for 0 or 1). Throws eosdnn::error (validation) when
+    /// the system refuses a thread, after stopping the ones already started.
+    explicit thread_team(std::size_t threads)
+        : thread_team(threads, [](auto&& body) { return std::thread(std::move(body)); }) {}
+
+    /// The same, starting each worker with `start(body)`, which returns a std::thread running
+    /// `body` or throws (tests use it to refuse a thread).
+    template <class Start>
+    thread_team(std::size_t threads, Start start) : size_(threads ? threads : 1) {
         workers_.reserve(size_ - 1);
-        for (std::size_t t = 1; t < size_; ++t) workers_.emplace_back([this, t] { work(t); });
+        try {
+            for (std::size_t t = 1; t < size_; ++t)
+                workers_.push_back(start([this, t] { work(t); }));
+        } catch (const std::exception& e) {
+            // The destructor does not run for a half-built object: the workers already started
+            // would wait forever on a condition variable being destroyed. Stop them here.
+            const std::size_t started = workers_.size();
+            stop();
+            throw error(error_kind::validation,
+                        "threads: could not start thread " + std::to_string(started + 2) + " of " +
+                            std::to_string(size_) + " (" + e.what() + "); ask for fewer threads");
+        }
     }
     thread_team(const thread_team&) = delete;
     thread_team& operator=(const thread_team&) = delete;
     /// Stops and joins the workers.
-    ~thread_team() {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        start_.notify_all();
-        for (auto& w : workers_) w.join();
-    }
+    ~thread_team() { stop(); }
 
     /// Number of threads, the caller included.
     std::size_t size() const noexcept { return size_; }
@@ -69,6 +84,17 @@ public:
     }
 
 private:
+    void stop() noexcept {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        start_.notify_all();
+        for (auto& w : workers_)
+            if (w.joinable()) w.join();
+        workers_.clear();
+    }
+
     void work(std::size_t t) {
         std::size_t seen = 0;
         for (;;) {
