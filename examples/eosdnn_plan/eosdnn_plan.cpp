@@ -95,6 +95,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "eosdnn-plan: %s (see eosdnn-plan --help)\n", e.what());
         return 2;
     }
+    // A signal while --out is being written removes the run's temporaries before it ends us.
+    eosdnn::remove_temporaries_on_signals();
     opt.model_given = app.count("--model") > 0;
     opt.env_given = app.count("--env") > 0;
     opt.upload_given = app.count("--upload") > 0;

@@ -67,6 +67,7 @@
 #include <eosdnn/io/load_model.hpp>
 #include <eosdnn/io/plan_document.hpp>
 #include <eosdnn/io/profile_csv.hpp>
+#include <eosdnn/io/temporary_files.hpp>
 
 #include <eosdnn/report/comparison.hpp>
 #include <eosdnn/report/plan_report.hpp>

@@ -5,7 +5,11 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -98,4 +102,87 @@ TEST_CASE("write_files_atomically keeps the previous files when a rerun fails") 
         temporaries += e.path().filename().string().find(".tmp-") != std::string::npos;
     CHECK(temporaries == 0);
     fs::remove_all(dir.parent_path());
+}
+
+namespace {
+
+// Runs `write` in a child process whose file size limit is `limit_bytes`, with the temporaries'
+// handler installed for SIGXFSZ, the signal the kernel sends when a write crosses that limit: a
+// signal that arrives in the middle of a write, at a point the test chooses. Returns the
+// child's wait status.
+template <class Write>
+int write_until_signalled(std::size_t limit_bytes, const Write& write) {
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        const rlimit limit{limit_bytes, limit_bytes};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+        remove_temporaries_on_signals({SIGXFSZ});
+        try {
+            write();
+        } catch (...) {
+            ::_exit(3);
+        }
+        ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return status;
+}
+
+std::size_t temporaries_in(const fs::path& dir) {
+    std::size_t count = 0;
+    for (const auto& e : fs::directory_iterator(dir))
+        count += e.path().filename().string().find(".tmp-") != std::string::npos;
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("a signal while the files are written leaves the old run and no temporary") {
+    // Issue 15: SIGINT or SIGTERM while eosdnn-plan --out wrote its files left a 31-40 MB
+    // convergence.csv.tmp-NNN next to a new plan.json.
+    const fs::path dir = fresh_dir("signal") / "out";
+    const std::vector<file_text> first{{"plan.json", "old plan\n"}, {"convergence.csv", "old\n"}};
+    write_files_atomically(dir, first);
+    // The second file is larger than the limit: the signal comes while it is half written, with
+    // the first one staged.
+    const std::vector<file_text> second{{"plan.json", "new plan\n"},
+                                        {"convergence.csv", std::string(1 << 16, 'x')}};
+    const int status = write_until_signalled(4096, [&] { write_files_atomically(dir, second); });
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGXFSZ);
+    CHECK(slurp(dir / "plan.json") == "old plan\n");
+    CHECK(slurp(dir / "convergence.csv") == "old\n");
+    CHECK(temporaries_in(dir) == 0);
+    CHECK(entries(dir) == 2);
+
+    // A directory the interrupted call created is removed with its temporaries.
+    const fs::path fresh = dir.parent_path() / "fresh";
+    const int status2 = write_until_signalled(4096, [&] { write_files_atomically(fresh, second); });
+    REQUIRE(WIFSIGNALED(status2));
+    CHECK(!fs::exists(fresh));
+
+    // One file written atomically: no temporary either.
+    const int status3 = write_until_signalled(
+        4096, [&] { write_file_atomically(dir / "plan.json", std::string(1 << 16, 'y')); });
+    REQUIRE(WIFSIGNALED(status3));
+    CHECK(slurp(dir / "plan.json") == "old plan\n");
+    CHECK(temporaries_in(dir) == 0);
+    fs::remove_all(dir.parent_path());
+}
+
+TEST_CASE("the temporaries handler leaves a signal the program handles alone") {
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        std::signal(SIGUSR1, SIG_IGN);
+        remove_temporaries_on_signals({SIGUSR1});
+        ::raise(SIGUSR1);  // still ignored: the program's own choice stands
+        ::_exit(7);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 7);
 }

@@ -5,11 +5,13 @@
 /// renamed over the target. write_json_file (io/json.hpp) and eosdnn-plan's --out use it.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/io/temporary_files.hpp>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <ios>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -21,16 +23,24 @@
 namespace eosdnn {
 
 namespace detail {
+/// A temporary written next to its target and registered for removal by a signal handler
+/// (io/temporary_files.hpp) until it is renamed into place or discarded.
+struct staged_temporary {
+    std::filesystem::path path;
+    pending_path_guard registration;
+};
+
 /// Writes `text` into a new temporary file next to `file` (`file` + ".tmp-<random>", so the
-/// rename that follows stays on one file system), flushed and checked; returns its path.
-/// Throws eosdnn::error of kind io, naming `file`, and leaves nothing behind on failure.
-inline std::filesystem::path write_temporary(const std::filesystem::path& file,
-                                             std::string_view text) {
+/// rename that follows stays on one file system), flushed and checked. Throws eosdnn::error of
+/// kind io, naming `file`, and leaves nothing behind on failure.
+inline staged_temporary write_temporary(const std::filesystem::path& file, std::string_view text) {
     namespace fs = std::filesystem;
     // A random suffix, so two writers of the same file do not share a temporary.
     std::random_device random;
     fs::path temporary = file;
     temporary += ".tmp-" + std::to_string(random()) + std::to_string(random());
+    // Registered before it exists, so no moment passes in which a signal would leave it behind.
+    staged_temporary staged{temporary, pending_path_guard(temporary.string(), false)};
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out)
         throw error(error_kind::io,
@@ -44,8 +54,37 @@ inline std::filesystem::path write_temporary(const std::filesystem::path& file,
         throw error(error_kind::io,
                     "cannot write '" + temporary.string() + "' (for '" + file.string() + "')");
     }
-    return temporary;
+    return staged;
 }
+
+/// Holds SIGINT, SIGTERM and SIGHUP back (in this thread) while it lives, so that the renames
+/// of a run's files into place happen all together: a signal that arrives meanwhile is delivered
+/// when they are done. POSIX only; nothing elsewhere.
+class signals_held {
+public:
+    signals_held() noexcept {
+#ifdef EOSDNN_HAS_POSIX_SIGNALS
+        sigset_t held;
+        ::sigemptyset(&held);
+        ::sigaddset(&held, SIGINT);
+        ::sigaddset(&held, SIGTERM);
+        ::sigaddset(&held, SIGHUP);
+        ::pthread_sigmask(SIG_BLOCK, &held, &previous_);
+#endif
+    }
+    signals_held(const signals_held&) = delete;
+    signals_held& operator=(const signals_held&) = delete;
+    ~signals_held() {
+#ifdef EOSDNN_HAS_POSIX_SIGNALS
+        ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+#endif
+    }
+
+private:
+#ifdef EOSDNN_HAS_POSIX_SIGNALS
+    sigset_t previous_{};
+#endif
+};
 }  // namespace detail
 
 /// Writes `text` to `file` atomically: into a temporary next to it, flushed and checked, then
@@ -54,12 +93,12 @@ inline std::filesystem::path write_temporary(const std::filesystem::path& file,
 /// `file`, if the temporary cannot be created or written or the rename fails.
 inline void write_file_atomically(const std::filesystem::path& file, std::string_view text) {
     namespace fs = std::filesystem;
-    const fs::path temporary = detail::write_temporary(file, text);
+    detail::staged_temporary staged = detail::write_temporary(file, text);
     std::error_code ec;
-    fs::rename(temporary, file, ec);
+    fs::rename(staged.path, file, ec);
     if (ec) {
         std::error_code ignored;
-        fs::remove(temporary, ignored);
+        fs::remove(staged.path, ignored);
         throw error(error_kind::io, "cannot replace '" + file.string() + "': " + ec.message());
     }
 }
@@ -80,16 +119,20 @@ inline void write_files_atomically(const std::filesystem::path& dir,
                                    std::span<const file_text> files) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    const bool created = fs::create_directories(dir, ec);
+    const bool existed = fs::exists(dir, ec);
+    // Registered before it is created: a signal before the files are in place removes it again.
+    std::optional<detail::pending_path_guard> created_registration;
+    if (!existed) created_registration.emplace(dir.string(), true);
+    const bool created = fs::create_directories(dir, ec) && !existed;
     if (ec)
         throw error(error_kind::io,
                     "cannot create the directory '" + dir.string() + "': " + ec.message());
     if (!fs::is_directory(dir, ec))
         throw error(error_kind::io, "'" + dir.string() + "' exists and is not a directory");
-    std::vector<std::pair<fs::path, fs::path>> staged;  // temporary, target
+    std::vector<std::pair<detail::staged_temporary, fs::path>> staged;  // temporary, target
     const auto discard = [&] {
         std::error_code ignored;
-        for (const auto& [temporary, target] : staged) fs::remove(temporary, ignored);
+        for (const auto& [temporary, target] : staged) fs::remove(temporary.path, ignored);
         if (created) fs::remove(dir, ignored);
     };
     try {
@@ -104,12 +147,17 @@ inline void write_files_atomically(const std::filesystem::path& dir,
         discard();
         throw;
     }
-    // Every temporary sits in its target's directory, so the renames cannot cross file systems.
+    // Every temporary sits in its target's directory, so the renames cannot cross file systems;
+    // signals wait until they are all done, so a run's files are replaced together.
+    const detail::signals_held held;
+    created_registration.reset();
     for (std::size_t i = 0; i < staged.size(); ++i) {
-        fs::rename(staged[i].first, staged[i].second, ec);
+        fs::rename(staged[i].first.path, staged[i].second, ec);
+        staged[i].first.registration.release();
         if (ec) {
             std::error_code ignored;
-            for (std::size_t k = i; k < staged.size(); ++k) fs::remove(staged[k].first, ignored);
+            for (std::size_t k = i; k < staged.size(); ++k)
+                fs::remove(staged[k].first.path, ignored);
             throw error(error_kind::io,
                         "cannot replace '" + staged[i].second.string() + "': " + ec.message());
         }

@@ -1,0 +1,117 @@
+// The ctest check planner.signals (issue 15): a signal that ends eosdnn-plan while it writes
+// --out leaves the previous run's files and no temporary. The signal comes from the kernel at a
+// chosen point: the run's file size limit (RLIMIT_FSIZE) is below the size of its largest file,
+// so SIGXFSZ arrives in the middle of that write, with the smaller files already staged.
+//  - into a directory of an earlier run: that run's files, unchanged, and nothing else;
+//  - into a directory the run creates: no directory afterwards.
+//
+//   eosdnn_plan_signals PATH/TO/eosdnn-plan WORK_DIR
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int failures = 0;
+
+void expect(bool ok, const std::string& what) {
+    if (!ok) {
+        ++failures;
+        std::fprintf(stderr, "FAILED: %s\n", what.c_str());
+    }
+}
+
+std::string slurp(const fs::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Every file of `dir` and its content.
+std::map<std::string, std::string> contents(const fs::path& dir) {
+    std::map<std::string, std::string> files;
+    for (const auto& e : fs::directory_iterator(dir))
+        files[e.path().filename().string()] = slurp(e.path());
+    return files;
+}
+
+// Runs the planner with `args`, stdout to /dev/null, under a file size limit of `limit_bytes`
+// (0: none); returns its wait status.
+int run(const std::string& planner, std::vector<std::string> args, rlim_t limit_bytes) {
+    const pid_t child = ::fork();
+    if (child < 0) return -1;
+    if (child == 0) {
+        if (limit_bytes > 0) {
+            const rlimit limit{limit_bytes, limit_bytes};
+            ::setrlimit(RLIMIT_FSIZE, &limit);
+        }
+        if (std::freopen("/dev/null", "w", stdout) == nullptr) ::_exit(126);
+        std::vector<char*> argv{const_cast<char*>(planner.c_str())};
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        ::execv(planner.c_str(), argv.data());
+        ::_exit(127);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return status;
+}
+
+bool ended_by(int status, int signal_number) {
+    return WIFSIGNALED(status) && WTERMSIG(status) == signal_number;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        std::fprintf(stderr, "usage: %s PATH/TO/eosdnn-plan WORK_DIR\n", argv[0]);
+        return 2;
+    }
+    const std::string planner = argv[1];
+    const fs::path work = argv[2];
+    fs::remove_all(work);
+    fs::create_directories(work);
+
+    // An earlier run, then a rerun of a larger model whose timeline.csv (over 100 KB) crosses
+    // the 64 KiB limit while plan.json, model.json and the smaller CSV files are staged.
+    const fs::path dir = work / "out";
+    const int first = run(planner, {"--model", "alexnet", "--out", dir.string()}, 0);
+    expect(WIFEXITED(first) && WEXITSTATUS(first) == 0, "the first run succeeds");
+    const auto before = contents(dir);
+    expect(before.count("plan.json") == 1 && before.size() >= 6, "the first run wrote its files");
+
+    const rlim_t limit = 64 * 1024;
+    const int rerun = run(planner, {"--model", "vgg16", "--out", dir.string()}, limit);
+    expect(ended_by(rerun, SIGXFSZ),
+           "the rerun is ended by SIGXFSZ (status " + std::to_string(rerun) + ")");
+    const auto after = contents(dir);
+    expect(after == before, "the earlier run's files are all there, unchanged, and nothing else (" +
+                                std::to_string(after.size()) + " files, " +
+                                std::to_string(before.size()) + " before)");
+
+    // Into a directory the run creates: it is removed with the temporaries.
+    const fs::path fresh = work / "fresh" / "out";
+    const int created = run(planner, {"--model", "vgg16", "--out", fresh.string()}, limit);
+    expect(ended_by(created, SIGXFSZ), "the run into a new directory is ended by SIGXFSZ");
+    expect(!fs::exists(fresh), "the directory the interrupted run created is gone");
+
+    // The same run without the limit succeeds: the limit, not the model, ended the others.
+    const int unlimited = run(planner, {"--model", "vgg16", "--out", fresh.string()}, 0);
+    expect(WIFEXITED(unlimited) && WEXITSTATUS(unlimited) == 0, "the run without a limit succeeds");
+    expect(fs::exists(fresh / "timeline.csv") && fs::file_size(fresh / "timeline.csv") > limit,
+           "its timeline.csv is larger than the limit used above");
+
+    if (failures == 0) std::printf("planner.signals: all checks passed\n");
+    return failures == 0 ? 0 : 1;
+}
