@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-deps.sh --with-python
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --preset release >/dev/null  # CMakePresets.json
 cmake --build build/release -j"$(nproc)" --target eosdnn-plan >/dev/null
 # The first python3 on the PATH that has matplotlib (a virtual environment may shadow Debian's).
 python=""

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-deps.sh
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --preset release >/dev/null  # CMakePresets.json
 echo "plan: building eosdnn-plan in build/release" >&2
 cmake --build build/release -j"$(nproc)" --target eosdnn-plan >/dev/null
 build/release/examples/eosdnn-plan "$@"

@@ -20,7 +20,7 @@ jobs=$(nproc)
 scripts/check_layers.sh
 scripts/check_format.sh
 
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DEOSDNN_BUILD_BENCHMARKS=ON >/dev/null
+cmake --preset release >/dev/null  # CMakePresets.json: build/release, Release, benchmarks
 cmake --build build/release -j"$jobs"
 if [ "${EOSDNN_FAST:-0}" = 1 ]; then
   ctest --test-dir build/release --output-on-failure -j"$jobs" --label-exclude slow
@@ -38,9 +38,8 @@ if [ "${EOSDNN_SKIP_FUZZ:-0}" != 1 ]; then
 fi
 
 if [ "${EOSDNN_SKIP_SANITIZERS:-0}" != 1 ]; then
-  sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-  cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O1 $sanitize" \
-        -DEOSDNN_BUILD_BENCHMARKS=OFF -DEOSDNN_BUILD_EXAMPLES=OFF >/dev/null
+  # CMakePresets.json "sanitize": build/sanitize, Debug, -O1, ASan + UBSan, no examples.
+  cmake --preset sanitize >/dev/null
   cmake --build build/sanitize -j"$jobs" --target eosdnn_tests
   # The consumer builds and the full-weight ONNX export exercise no more library code here.
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 UBSAN_OPTIONS=print_stacktrace=1 \

@@ -14,9 +14,28 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <string>
+
+namespace {
+
+// A whole number from `low` to `high`, checked on the text before CLI11 converts it (it
+// clamped "-1" and 2^64 to the largest value, and called 50.5 "not in range").
+CLI::Validator integer_in(std::uint64_t low, std::uint64_t high) {
+    return CLI::Validator(
+        [=](std::string& text) { return eosdnn::cli::integer_problem(text, low, high); },
+        "INT in [" + std::to_string(low) + " - " + std::to_string(high) + "]");
+}
+
+// A file or directory name: '' is a mistake, not "use the default".
+const CLI::Validator non_empty(
+    [](std::string& text) { return text.empty() ? std::string("an empty name ('') names no file") : ""; },
+    "");
+
+}  // namespace
 
 int main(int argc, char** argv) {
     eosdnn::cli::options opt;
@@ -24,13 +43,17 @@ int main(int argc, char** argv) {
         "eosdnn-plan: plans the layers of a DNN across a device, edge servers and the "
         "cloud (migration plan, PSO-GA) and their upload (uploading plan, LMU)."};
     app.name("eosdnn-plan");
+    app.set_version_flag("--version", "eosdnn-plan " + std::string(eosdnn::version_string),
+                         "print the version of eosdnn-plan and the library, and exit");
     app.add_option("--model", opt.model,
                    "zoo name (alexnet, vgg16, vgg19, resnet18, resnet50, googlenet, mobilenet_v2), "
                    "profile CSV, model JSON" EOSDNN_PLAN_ONNX_HELP)
+        ->check(non_empty)
         ->capture_default_str();
     app.add_option("--env", opt.env,
                    "environment JSON file (docs/formats.md), or 'default': one phone, two edge "
                    "servers, one cloud")
+        ->check(non_empty)
         ->capture_default_str();
     app.add_option("--algo", opt.algo, "migration planner")
         ->check(CLI::IsMember(eosdnn::cli::algorithm_names()))
@@ -40,19 +63,20 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     auto* tasks = app.add_option("--tasks", opt.tasks,
                                  "several tasks: MODEL[@DEVICE],MODEL[@DEVICE],... one per local "
-                                 "device (the default environment gets one phone per task)")
-                      ->delimiter(',');
-    app.add_option("--seed", opt.seed, "random seed")->capture_default_str();
+                                 "device (the default environment gets one phone per task)");
+    app.add_option("--seed", opt.seed, "random seed")
+        ->check(integer_in(0, std::numeric_limits<std::uint64_t>::max()))
+        ->capture_default_str();
     app.add_option("--particles", opt.particles, "swarm or population size (>= 2)")
-        ->check(CLI::Range(std::size_t{2}, std::size_t{100000}))
+        ->check(integer_in(2, 100000))
         ->capture_default_str();
     app.add_option("--iterations", opt.iterations, "iterations or generations (>= 1)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}))
+        ->check(integer_in(1, 10000000))
         ->capture_default_str();
     app.add_option("--stall", opt.stall,
                    "stop after this many iterations without improvement (0: never; pso-ga, "
                    "pso-ga-paper, ga, pso, random)")
-        ->check(CLI::Range(std::size_t{0}, std::size_t{10000000}))
+        ->check(integer_in(0, 10000000))
         ->capture_default_str();
     app.add_option("--start", opt.start,
                    "pso-ga's initial swarm: 'seeded' (the exact solver's plan and the one-tier "
@@ -70,17 +94,19 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember(eosdnn::cli::exact_solver_names()))
         ->capture_default_str();
     app.add_option("--threads", opt.threads, "threads evaluating a swarm (same result for any)")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1024}))
+        ->check(integer_in(1, 1024))
         ->capture_default_str();
     app.add_flag("--json", opt.json, "print one JSON document on stdout instead of the report");
     app.add_option("--out", opt.out,
                    "directory for plan.json (the --json document), model.json, convergence.csv, "
                    "placement.csv, uploads.csv and timeline.csv (created if missing; each file "
-                   "written atomically)");
+                   "written atomically)")
+        ->check(non_empty);
     auto* evaluate =
         app.add_option("--evaluate", opt.evaluate,
                        "re-price a saved plan.json (a --json document) instead of planning: "
-                       "its models and environment unless --model / --env are given");
+                       "its models and environment unless --model / --env are given")
+            ->check(non_empty);
     app.get_option("--model")->excludes(tasks);
     evaluate->excludes(tasks);
     try {

@@ -2,6 +2,8 @@
 /// \file eosdnn.hpp
 /// The umbrella header: everything a user of eosdnn needs.
 
+#include <eosdnn/version.hpp>
+
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/exact_result.hpp>

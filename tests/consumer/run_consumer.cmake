@@ -37,5 +37,23 @@ if(MODE STREQUAL "install")
 endif()
 
 run(${CMAKE_COMMAND} -S ${APP_DIR} -B ${WORK_DIR}/app-build ${app_args})
+if(MODE STREQUAL "install" AND APP_NAME STREQUAL "consumer")
+  # Without CMake: the installed eosdnn.pc gives the flags, and its version is the headers'.
+  find_program(PKG_CONFIG_EXECUTABLE pkg-config)
+  if(PKG_CONFIG_EXECUTABLE)
+    set(ENV{PKG_CONFIG_PATH} ${WORK_DIR}/prefix/share/pkgconfig)
+    execute_process(COMMAND ${PKG_CONFIG_EXECUTABLE} --cflags eosdnn
+                    OUTPUT_VARIABLE pc_cflags OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc)
+    execute_process(COMMAND ${PKG_CONFIG_EXECUTABLE} --modversion eosdnn
+                    OUTPUT_VARIABLE pc_version OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(NOT rc EQUAL 0 OR pc_version STREQUAL "")
+      message(FATAL_ERROR "pkg-config cannot use the installed eosdnn.pc")
+    endif()
+    separate_arguments(pc_flags UNIX_COMMAND "${pc_cflags}")
+    run(${CXX} ${pc_flags} "-DEOSDNN_EXPECTED_VERSION=\"${pc_version}\""
+        ${APP_DIR}/main.cpp -o ${WORK_DIR}/pkg-config-consumer)
+    run(${WORK_DIR}/pkg-config-consumer)
+  endif()
+endif()
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/app-build)
 run(${WORK_DIR}/app-build/${APP_NAME} ${APP_ARGUMENTS})

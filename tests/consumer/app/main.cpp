@@ -1,4 +1,5 @@
-// Plans a three-layer model with the umbrella header: proves the package compiles and links.
+// Plans a three-layer model with the umbrella header: proves the package compiles and links,
+// and that the version it was found with is the one its headers carry.
 #include <eosdnn/eosdnn.hpp>
 
 #include <iostream>
@@ -24,5 +25,13 @@ int main() {
     for (eosdnn::layer_id j = 0; j < graph.size(); ++j)
         std::cout << graph[j].name << " -> " << cost.env()[plan.placement[j]].name << '\n';
     std::cout << "migration delay " << plan.delay_s << " s\n";
+#ifdef EOSDNN_EXPECTED_VERSION
+    // The installed header and the package (or eosdnn.pc) that found it carry one version.
+    if (eosdnn::version_string != EOSDNN_EXPECTED_VERSION) {
+        std::cerr << "version.hpp says " << eosdnn::version_string << ", the package "
+                  << EOSDNN_EXPECTED_VERSION << '\n';
+        return 1;
+    }
+#endif
     return plan.placement.size() == graph.size() ? 0 : 1;
 }
