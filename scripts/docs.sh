@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the API reference of include/eosdnn with Doxygen (docs/Doxyfile) into build/doxygen/html
-# and checks that every public entity has a Doxygen comment. It fails, printing the warnings, if
+# Builds the documentation site with Doxygen (docs/Doxyfile) into build/doxygen/html: the guides
+# of docs/ as pages, docs/getting-started.md as the main page, and the API reference of
+# include/eosdnn, in which every public entity must have a Doxygen comment. It fails, printing
+# the warnings, if doxygen warns about anything (a guide it cannot read, a broken reference), or if
 # - doxygen reports anything undocumented (WARN_IF_UNDOCUMENTED: classes, their members, free
 #   functions, enums, type aliases), or
 # - a concept or an enumerator has no comment: doxygen 1.9 does not warn about those, so they are
@@ -59,5 +61,9 @@ if [ "$undocumented" -ne 0 ] || [ "$n_missing" -ne 0 ]; then
   exit 1
 fi
 other=$(grep -c . "$log" || true)
-[ "$other" -eq 0 ] || { sed "s|^$PWD/||" "$log" >&2; echo "docs: $other other doxygen warnings (not about missing comments)" >&2; }
-echo "docs: every public entity is documented; reference in $out/html/index.html"
+if [ "$other" -ne 0 ]; then
+  sed "s|^$PWD/||" "$log" >&2
+  echo "docs: $other doxygen warnings (not about missing comments)" >&2
+  exit 1
+fi
+echo "docs: no warnings, every public entity documented; the site is $out/html/index.html"

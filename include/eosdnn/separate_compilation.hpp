@@ -12,6 +12,7 @@
 #if defined(EOSDNN_DECLARE_ONLY)
 #error "eosdnn/separate_compilation.hpp must be the first eosdnn header of its unit"
 #endif
+/// Marks the unit that defines what the others declare (read by config.hpp).
 #define EOSDNN_SOURCE 1
 
 #include <eosdnn/config.hpp>

@@ -7,15 +7,20 @@
 #include <compare>
 #include <string_view>
 
+/// The major version: changes that break the API (before 1.0, minor versions may too).
 #define EOSDNN_VERSION_MAJOR 0
+/// The minor version: features.
 #define EOSDNN_VERSION_MINOR 1
+/// The patch version: fixes.
 #define EOSDNN_VERSION_PATCH 0
 /// The version as one number, major * 10000 + minor * 100 + patch, for `#if` comparisons.
 #define EOSDNN_VERSION \
     (EOSDNN_VERSION_MAJOR * 10000 + EOSDNN_VERSION_MINOR * 100 + EOSDNN_VERSION_PATCH)
 
+/// \cond DETAIL
 #define EOSDNN_DETAIL_STRINGIFY_(x) #x
 #define EOSDNN_DETAIL_STRINGIFY(x) EOSDNN_DETAIL_STRINGIFY_(x)
+/// \endcond
 /// "major.minor.patch"
 #define EOSDNN_VERSION_STRING                                                      \
     EOSDNN_DETAIL_STRINGIFY(EOSDNN_VERSION_MAJOR)                                  \
@@ -26,9 +31,10 @@ namespace eosdnn {
 
 /// A semantic version: major.minor.patch.
 struct version_number {
-    int major = 0;
-    int minor = 0;
-    int patch = 0;
+    int major = 0;  ///< breaking changes
+    int minor = 0;  ///< features
+    int patch = 0;  ///< fixes
+    /// Versions compare part by part, major first.
     friend constexpr auto operator<=>(const version_number&, const version_number&) = default;
 };
 

@@ -39,7 +39,9 @@ public:
     using graph_type =
         boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, layer>;
 
+    /// A copy of every layer and edge.
     layer_graph(const layer_graph&) = default;
+    /// Replaces the layers and edges by copies of `other`'s.
     layer_graph& operator=(const layer_graph&) = default;
 
     /// Takes the layers of `other` and leaves it empty (see the class comment).
