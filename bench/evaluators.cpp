@@ -69,7 +69,11 @@ void run(benchmark::State& state, const eosdnn::layer_graph& graph, eosdnn::dag_
         sink += value.objective;
         benchmark::DoNotOptimize(sink);
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * graph.size()));
+    // Whole placements priced per second, and the same in layers (to compare model sizes).
+    state.counters["evaluations_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    state.counters["layers_per_s"] = benchmark::Counter(
+        static_cast<double>(state.iterations() * graph.size()), benchmark::Counter::kIsRate);
     state.counters["layers"] = static_cast<double>(graph.size());
 }
 
@@ -85,14 +89,17 @@ void zoo(benchmark::State& state, const char* name, eosdnn::dag_schedule schedul
 }
 
 using eosdnn::dag_schedule;
-BENCHMARK(synthetic_chain)->RangeMultiplier(10)->Range(100, 10000);
+BENCHMARK(synthetic_chain)->ArgName("layers")->RangeMultiplier(10)->Range(100, 10000);
 BENCHMARK_CAPTURE(synthetic_dag, sequential, dag_schedule::sequential)
+    ->ArgName("layers")
     ->RangeMultiplier(10)
     ->Range(100, 10000);
 BENCHMARK_CAPTURE(synthetic_dag, list_scheduled, dag_schedule::list_scheduled)
+    ->ArgName("layers")
     ->RangeMultiplier(10)
     ->Range(100, 10000);
 BENCHMARK_CAPTURE(synthetic_dag, unbounded, dag_schedule::unbounded)
+    ->ArgName("layers")
     ->RangeMultiplier(10)
     ->Range(100, 10000);
 BENCHMARK_CAPTURE(zoo, vgg16_chain, "vgg16", dag_schedule::sequential);

@@ -79,7 +79,7 @@ const fs::path& environment_file(std::size_t nodes) {
 }
 
 void report_size(benchmark::State& state, const fs::path& file) {
-    state.counters["MB"] = static_cast<double>(fs::file_size(file)) / 1e6;
+    state.counters["file_bytes"] = static_cast<double>(fs::file_size(file));
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
                             static_cast<std::int64_t>(fs::file_size(file)));
 }
@@ -118,10 +118,26 @@ void environment_plain_parse(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(model_read_json_file)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
-BENCHMARK(model_plain_parse)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
-BENCHMARK(model_read_and_build)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+BENCHMARK(model_read_json_file)
+    ->ArgName("layers")
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(model_plain_parse)
+    ->ArgName("layers")
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(model_read_and_build)
+    ->ArgName("layers")
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(environment_read_json_file)
+    ->ArgName("nodes")
     ->Arg(25)
     ->Arg(50)
     ->Arg(100)
@@ -129,6 +145,7 @@ BENCHMARK(environment_read_json_file)
     ->Arg(400)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(environment_plain_parse)
+    ->ArgName("nodes")
     ->Arg(25)
     ->Arg(50)
     ->Arg(100)

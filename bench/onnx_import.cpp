@@ -52,11 +52,13 @@ void import_model(benchmark::State& state, const std::string& name) {
         layers = static_cast<double>(result.graph.size());
         benchmark::DoNotOptimize(result);
     }
-    state.counters["file_MB"] = static_cast<double>(std::filesystem::file_size(path)) / 1e6;
+    // Sizes in bytes (printed with k, M, G prefixes of 1000), so no counter reads "8.2m MB".
+    state.counters["file_bytes"] = static_cast<double>(std::filesystem::file_size(path));
     state.counters["layers"] = layers;
-    state.counters["peak_RSS_MB"] = status_bytes("VmHWM") / 1e6;
-    state.counters["peak_over_start_MB"] = (status_bytes("VmHWM") - before) / 1e6;
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+    state.counters["peak_rss_bytes"] = status_bytes("VmHWM");
+    state.counters["peak_over_start_bytes"] = status_bytes("VmHWM") - before;
+    state.counters["imports_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 }  // namespace

@@ -68,8 +68,9 @@ void mutation_kernel(benchmark::State& state) {
         benchmark::DoNotOptimize(r);
         benchmark::DoNotOptimize(x.data());
     }
-    // Genes of the particle handled per call: the rate at which particles of n genes mutate.
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+    // One call mutates one particle of n genes (most operators touch only a few of them).
+    state.counters["particles_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 template <class Crossover>
@@ -88,16 +89,18 @@ void crossover_kernel(benchmark::State& state) {
         benchmark::DoNotOptimize(r);
         benchmark::DoNotOptimize(x.data());
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
+    // One call writes one child particle of n genes.
+    state.counters["particles_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-BENCHMARK(mutation_kernel<uniform_reset_mutation>)->Arg(64)->Arg(1024);
-BENCHMARK(mutation_kernel<k_gene_reset_mutation>)->Arg(64)->Arg(1024);
-BENCHMARK(mutation_kernel<neighbour_tier_mutation>)->Arg(64)->Arg(1024);
-BENCHMARK(mutation_kernel<segment_reset_mutation>)->Arg(64)->Arg(1024);
-BENCHMARK(crossover_kernel<two_point_crossover>)->Arg(64)->Arg(1024);
-BENCHMARK(crossover_kernel<single_point_crossover>)->Arg(64)->Arg(1024);
-BENCHMARK(crossover_kernel<uniform_crossover>)->Arg(64)->Arg(1024);
+BENCHMARK(mutation_kernel<uniform_reset_mutation>)->ArgName("genes")->Arg(64)->Arg(1024);
+BENCHMARK(mutation_kernel<k_gene_reset_mutation>)->ArgName("genes")->Arg(64)->Arg(1024);
+BENCHMARK(mutation_kernel<neighbour_tier_mutation>)->ArgName("genes")->Arg(64)->Arg(1024);
+BENCHMARK(mutation_kernel<segment_reset_mutation>)->ArgName("genes")->Arg(64)->Arg(1024);
+BENCHMARK(crossover_kernel<two_point_crossover>)->ArgName("genes")->Arg(64)->Arg(1024);
+BENCHMARK(crossover_kernel<single_point_crossover>)->ArgName("genes")->Arg(64)->Arg(1024);
+BENCHMARK(crossover_kernel<uniform_crossover>)->ArgName("genes")->Arg(64)->Arg(1024);
 
 // Evaluations per second after a one-gene move: full pass vs the incremental chain.
 void evaluate_full(benchmark::State& state) {
@@ -112,8 +115,8 @@ void evaluate_full(benchmark::State& state) {
         evaluation e = p.evaluate(x);
         benchmark::DoNotOptimize(e);
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-    state.counters["layers"] = static_cast<double>(g.size());
+    state.counters["evaluations_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void evaluate_incremental(benchmark::State& state) {
@@ -130,13 +133,14 @@ void evaluate_incremental(benchmark::State& state) {
         evaluation e = p.evaluate(s, x, gene_range{gene, gene + 1});
         benchmark::DoNotOptimize(e);
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-    state.counters["layers"] = static_cast<double>(g.size());
+    state.counters["evaluations_per_s"] =
+        benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(evaluate_full)->Arg(50)->Arg(200)->Arg(1000)->Arg(10000);
-BENCHMARK(evaluate_incremental)->Arg(50)->Arg(200)->Arg(1000)->Arg(10000);
+BENCHMARK(evaluate_full)->ArgName("layers")->Arg(50)->Arg(200)->Arg(1000)->Arg(10000);
+BENCHMARK(evaluate_incremental)->ArgName("layers")->Arg(50)->Arg(200)->Arg(1000)->Arg(10000);
 
-// A whole PSO-GA run of fixed length on a 200-layer chain, in genes updated per second.
+// A whole PSO-GA run of fixed length (100 particles, 50 iterations) on a 200-layer chain, with
+// full or incremental evaluation; evaluations_per_s counts particle evaluations.
 void whole_iterations(benchmark::State& state) {
     const layer_graph g = synthetic_chain(200);
     const profiled_model model(three_tier());
@@ -150,10 +154,10 @@ void whole_iterations(benchmark::State& state) {
         auto r = opt.solve(p, seed++);
         benchmark::DoNotOptimize(r);
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 100 * 50 * g.size()));
-    state.SetLabel(incremental ? "incremental" : "full");
+    state.counters["evaluations_per_s"] = benchmark::Counter(
+        static_cast<double>(state.iterations() * 100 * 50), benchmark::Counter::kIsRate);
 }
-BENCHMARK(whole_iterations)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(whole_iterations)->ArgName("incremental")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 // The same on a 2000-layer chain priced by the full evaluator on 1 or 2 threads: where an
 // evaluation is expensive enough for the threads to pay for their synchronisation.
@@ -170,9 +174,16 @@ void whole_iterations_threads(benchmark::State& state) {
         auto r = opt.solve(p, seed++);
         benchmark::DoNotOptimize(r);
     }
-    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * 100 * 20 * g.size()));
+    state.counters["evaluations_per_s"] = benchmark::Counter(
+        static_cast<double>(state.iterations() * 100 * 20), benchmark::Counter::kIsRate);
 }
-BENCHMARK(whole_iterations_threads)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(whole_iterations_threads)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // Time for PSO-GA to reach the exact (min-cut) optimum on the ResNet-50 profile with two nodes,
 // 100 particles; stops at the optimum or after 1000 iterations. Counters: iterations,
@@ -209,7 +220,16 @@ void resnet50_hybrid(benchmark::State& state) {
 void resnet50_paper(benchmark::State& state) {
     resnet50_time_to_optimum<uniform_reset_mutation>(state, false);
 }
-BENCHMARK(resnet50_hybrid)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Iterations(10);
-BENCHMARK(resnet50_paper)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(10);
+BENCHMARK(resnet50_hybrid)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(10);
+BENCHMARK(resnet50_paper)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(10);
 
 }  // namespace
