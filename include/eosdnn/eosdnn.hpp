@@ -67,6 +67,7 @@
 #include <eosdnn/io/default_environment.hpp>
 #include <eosdnn/io/json.hpp>
 #include <eosdnn/io/load_model.hpp>
+#include <eosdnn/io/measured_profiles.hpp>
 #include <eosdnn/io/plan_document.hpp>
 #include <eosdnn/io/profile_csv.hpp>
 #include <eosdnn/io/temporary_files.hpp>

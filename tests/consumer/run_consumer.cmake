@@ -33,7 +33,7 @@ if(MODE STREQUAL "install")
       -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix
       -DEOSDNN_BUILD_TESTS=OFF -DEOSDNN_BUILD_BENCHMARKS=OFF -DEOSDNN_BUILD_EXAMPLES=OFF)
   run(${CMAKE_COMMAND} --install ${WORK_DIR}/eosdnn-build)
-  list(APPEND app_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+  list(APPEND app_args -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DEXPECTED_PREFIX=${WORK_DIR}/prefix)
 endif()
 
 run(${CMAKE_COMMAND} -S ${APP_DIR} -B ${WORK_DIR}/app-build ${app_args})

@@ -1,5 +1,6 @@
 // Plans a three-layer model with the umbrella header: proves the package compiles and links,
-// and that the version it was found with is the one its headers carry.
+// that the version it was found with is the one its headers carry, and that a measured profile
+// is found by name and planned.
 #include <eosdnn/eosdnn.hpp>
 
 #include <iostream>
@@ -33,5 +34,21 @@ int main() {
         return 1;
     }
 #endif
+    // A measured profile by name, from the package alone: an installed package reads its own copy.
+    const eosdnn::layer_graph measured = eosdnn::measured_profile("ionn:resnet50");
+    const eosdnn::profiled_model profiled(cost.env());
+    eosdnn::delay_evaluator<eosdnn::profiled_model> evaluator(measured, profiled);
+    const eosdnn::exact_result best = eosdnn::solve_exact(evaluator, {.time_limit_s = 10});
+    std::cout << "ionn:resnet50 (" << measured.size() << " layers, from "
+              << eosdnn::measured_profile_directory().string() << "): " << best.value.objective
+              << " s" << (best.proven_optimal ? ", optimal" : "") << '\n';
+#ifdef EOSDNN_EXPECTED_PREFIX
+    const std::string dir = eosdnn::measured_profile_directory().string();
+    if (dir.rfind(EOSDNN_EXPECTED_PREFIX, 0) != 0) {
+        std::cerr << "the profiles come from " << dir << ", not from the installed prefix\n";
+        return 1;
+    }
+#endif
+    if (measured.size() != 245 || !best.proven_optimal) return 1;
     return plan.placement.size() == graph.size() ? 0 : 1;
 }
