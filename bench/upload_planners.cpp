@@ -1,10 +1,12 @@
 // Planning time of the uploading planners (LMU, EMDL, IONN) versus model size: synthetic chains
 // of 100 to 2,000 layers with every layer but the input remote (one block, the hardest case for
-// the range search), and the measured IONN profiles with their exact placements.
+// the range search), the measured IONN profiles with their exact placements, and wide fans of
+// 10^2 to 10^4 parallel layers (one input, one concat on the device).
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/io/profile_csv.hpp>
+#include <eosdnn/upload/baselines.hpp>
 #include <eosdnn/upload/emdl.hpp>
 #include <eosdnn/upload/ionn.hpp>
 #include <eosdnn/upload/lmu.hpp>
@@ -74,6 +76,37 @@ void chain(benchmark::State& state, Planner planner) {
     run(state, planner, g, model, x);
 }
 
+// One input, `branches` parallel conv layers and a concat on the device: one block of
+// `branches` parameter layers whose input has as many consumers (issue 15, item 2).
+layer_graph wide_fan(std::size_t branches) {
+    layer_graph_builder b("wide_fan");
+    const layer_id in = b.add_layer({.name = "data", .kind = "input", .output_bytes = 1000});
+    std::vector<layer_id> ends;
+    for (std::size_t i = 0; i < branches; ++i)
+        ends.push_back(b.add_layer({.name = "b" + std::to_string(i),
+                                    .kind = "conv",
+                                    .flops = 2e6,
+                                    .param_bytes = 1000.0 + static_cast<double>(i),
+                                    .output_bytes = 1000},
+                                   {in}));
+    const layer_id cat = b.add_layer({.name = "cat",
+                                      .kind = "concat",
+                                      .flops = 1e3,
+                                      .output_bytes = 1000.0 * static_cast<double>(branches)});
+    for (layer_id e : ends) b.add_edge(e, cat);
+    return b.build();
+}
+
+template <class Planner>
+void fan(benchmark::State& state, Planner planner) {
+    const layer_graph g = wide_fan(static_cast<std::size_t>(state.range(0)));
+    const analytic_model model(device_and_server());
+    std::vector<node_id> x(g.size(), 1);
+    x[g.input()] = 0;
+    x[g.output()] = 0;
+    run(state, planner, g, model, x);
+}
+
 template <class Planner>
 void profile(benchmark::State& state, Planner planner, const char* file) {
     const layer_graph g = read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + file);
@@ -97,6 +130,13 @@ void profile(benchmark::State& state, Planner planner, const char* file) {
     BENCHMARK_CAPTURE(profile, name##_resnet50, planner, "resnet50.csv")   \
         ->Unit(benchmark::kMillisecond)
 
+#define EOSDNN_FAN(name, planner)         \
+    BENCHMARK_CAPTURE(fan, name, planner) \
+        ->Arg(100)                        \
+        ->Arg(1000)                       \
+        ->Arg(10000)                      \
+        ->Unit(benchmark::kMillisecond)
+
 EOSDNN_CHAIN(lmu, lmu_planner{});
 EOSDNN_CHAIN(lmu_rule_only, lmu_planner{.portfolio = false});
 EOSDNN_CHAIN(emdl, emdl_planner{});
@@ -105,5 +145,9 @@ EOSDNN_PROFILE(lmu, lmu_planner{});
 EOSDNN_PROFILE(lmu_rule_only, lmu_planner{.portfolio = false});
 EOSDNN_PROFILE(emdl, emdl_planner{});
 EOSDNN_PROFILE(ionn, ionn_planner{});
+EOSDNN_FAN(lmu, lmu_planner{});
+EOSDNN_FAN(emdl, emdl_planner{});
+EOSDNN_FAN(ionn, ionn_planner{});
+EOSDNN_FAN(whole, whole_model_planner{});
 
 }  // namespace

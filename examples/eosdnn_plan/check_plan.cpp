@@ -9,7 +9,9 @@
 //  - that VGG-16 with seed 4 ends at the proven optimum, seeded or from a random start, and that
 //    --stall stops a run early;
 //  - that bad arguments and bad files give exactly one line on stderr, nothing on stdout, a
-//    non-zero exit and no output directory.
+//    non-zero exit and no output directory, and say what is wrong (issue 15: integers CLI11
+//    clamped, empty items, a model without cost, devices, sums past the largest double);
+//  - that a task without @DEVICE takes a local node no other task names.
 //
 //   eosdnn_plan_check PATH/TO/eosdnn-plan WORK_DIR
 #include <eosdnn/eosdnn.hpp>
@@ -182,6 +184,97 @@ void check_rejected(const std::string& planner, const fs::path& work, const std:
     expect(!fs::exists(out_dir), label + ": the output directory was created");
 }
 
+// A bad invocation as check_rejected, whose one stderr line also contains `says`.
+void check_rejected_saying(const std::string& planner, const fs::path& work,
+                           const std::string& args, const std::string& label,
+                           const std::string& says) {
+    check_rejected(planner, work, args, label);
+    const outcome o = run(planner, work, args);
+    expect(o.err.find(says) != std::string::npos,
+           label + ": stderr does not say \"" + says + "\": " + o.err);
+}
+
+// Issue 15: options CLI11 clamped or dropped, inputs past a limit, a model without cost, named
+// devices taken first.
+void check_inputs_and_limits(const std::string& planner, const fs::path& work,
+                             const fs::path& two_phones) {
+    check_rejected_saying(planner, work, "--particles 50.5", "fractional particles",
+                          "--particles: '50.5' is not an integer: expected a whole number from "
+                          "2 to 100000");
+    check_rejected_saying(planner, work, "--seed -1", "negative seed",
+                          "--seed: '-1' is not an integer");
+    check_rejected_saying(planner, work, "--seed 18446744073709551616", "seed past 2^64-1",
+                          "'18446744073709551616' is out of range: expected a whole number "
+                          "from 0 to 18446744073709551615");
+    check_rejected_saying(planner, work, "--seed " + std::string(100000, '7'), "huge seed",
+                          "(100000 characters) is out of range");
+    check_rejected_saying(planner, work, "--time-limit abc", "time limit not a number",
+                          "--time-limit: 'abc' is not a number");
+    check_rejected_saying(planner, work, "--tasks alexnet,,vgg16", "an empty task",
+                          "--tasks: task 2 is empty");
+    check_rejected_saying(planner, work, "--tasks alexnet,", "a trailing comma",
+                          "--tasks: task 2 is empty");
+    const outcome no_out = run(planner, work, "--model alexnet --algo exact --out ''");
+    expect(no_out.status == 2 && lines(no_out.err) == 1 &&
+               no_out.err.find("--out: an empty name ('')") != std::string::npos,
+           "--out '': not refused in one line: " + no_out.err);
+
+    // The documented 4-column CSV: it costs nothing on the device, said so in one line.
+    const fs::path free_model = work / "free.csv";
+    std::ofstream(free_model) << "name,inputs,output_bytes,param_bytes\nin,,100,0\nfc,in,10,4000\n";
+    check_rejected_saying(planner, work, "--model '" + free_model.string() + "'",
+                          "a model without cost",
+                          "model 'free' costs nothing on its device 'phone': no layer has macs, "
+                          "flops or a measured client time");
+    // /dev/zero behind a CSV name is refused, not read until memory runs out.
+    const fs::path zero = work / "z.csv";
+    fs::remove(zero);
+    fs::create_symlink("/dev/zero", zero);
+    check_rejected_saying(planner, work, "--model '" + zero.string() + "'", "/dev/zero as CSV",
+                          "it is a character device, not a regular file");
+    // Sums past the largest double: refused naming the model.
+    const fs::path huge = work / "huge.json";
+    std::ofstream(huge) << R"({"name": "huge", "input_bytes": 1, "layers": [
+        {"name": "a", "flops": 1, "device_time_s": 1e308},
+        {"name": "b", "flops": 1, "device_time_s": 1e308, "inputs": ["a"]}]})";
+    check_rejected_saying(planner, work, "--model '" + huge.string() + "'", "overflowing sums",
+                          "model 'huge': the device_time_s of its layers add up past the largest "
+                          "double");
+    // A model JSON without input bytes: told what to write.
+    const fs::path no_input = work / "no-input.json";
+    std::ofstream(no_input) << R"({"name": "m", "layers": [{"name": "a", "flops": 5},
+        {"name": "b", "flops": 5, "inputs": ["a"]}]})";
+    check_rejected_saying(planner, work, "--model '" + no_input.string() + "'",
+                          "missing input bytes",
+                          "give the bytes of the model input as "
+                          "\"input_bytes\" at the root");
+    // A node name with ESC: refused, and nothing raw reaches the terminal.
+    const fs::path escape = work / "escape.json";
+    std::ofstream(escape) << R"({"nodes": [{"name": "phone", "tier": "local", "flops_per_s": 2e10},
+        {"name": "ed\u001b[2Jge", "tier": "edge", "flops_per_s": 1e12}],
+      "links": [{"from": "phone", "to": "ed\u001b[2Jge", "bandwidth_mbps": 50}]})";
+    check_rejected_saying(planner, work, "--env '" + escape.string() + "'", "ESC in a node name",
+                          "the node name 'ed\\x1B[2Jge' has the control or invisible character");
+    // 1e-400 would read as 0 (the CSV reader refused it already).
+    const fs::path tiny = work / "tiny-latency.json";
+    std::ofstream(tiny) << R"({"nodes": [{"name": "phone", "tier": "local", "flops_per_s": 2e10},
+        {"name": "edge", "tier": "edge", "flops_per_s": 1e12}],
+      "links": [{"from": "phone", "to": "edge", "bandwidth_mbps": 50, "latency_s": 1e-400}]})";
+    check_rejected_saying(planner, work, "--env '" + tiny.string() + "'", "an underflowing number",
+                          "/links/0/latency_s: the number 1e-400 is too small for a double");
+
+    // Named devices are taken first: alexnet (no @) goes to p2, as the docs say.
+    const outcome named = run(
+        planner, work,
+        "--env '" + two_phones.string() + "' --tasks alexnet,resnet18@p1 --json --iterations 5");
+    expect(named.status == 0, "--tasks alexnet,resnet18@p1: " + named.err);
+    if (named.status == 0) {
+        const auto j = nlohmann::json::parse(named.out);
+        expect(j["tasks"][0]["device"] == "p2" && j["tasks"][1]["device"] == "p1",
+               "--tasks alexnet,resnet18@p1: alexnet is not on p2");
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -305,6 +398,8 @@ int main(int argc, char** argv) {
         expect(j["tasks"][0]["device"] == "p2" && j["tasks"][1]["device"] == "p1",
                "--tasks with --env: devices not assigned as documented");
     }
+
+    check_inputs_and_limits(planner, work, two_phones);
 
     // Bad arguments and files.
     const fs::path bad_json = work / "bad-env.json";

@@ -32,7 +32,9 @@ CLI::Validator integer_in(std::uint64_t low, std::uint64_t high) {
 
 // A file or directory name: '' is a mistake, not "use the default".
 const CLI::Validator non_empty(
-    [](std::string& text) { return text.empty() ? std::string("an empty name ('') names no file") : ""; },
+    [](std::string& text) {
+        return text.empty() ? std::string("an empty name ('') names no file") : "";
+    },
     "");
 
 }  // namespace
@@ -86,7 +88,9 @@ int main(int argc, char** argv) {
     app.add_option("--time-limit", opt.time_limit,
                    "seconds the exact solver may take (the reference, the lower bound and --algo "
                    "exact); at the limit it keeps the best plan and bound found; 0: no limit")
-        ->check(CLI::Range(0.0, 1e9))
+        ->check(CLI::Validator(
+            [](std::string& text) { return eosdnn::cli::number_problem(text, 0, 1e9); },
+            "NUMBER in [0 - 1e9]"))
         ->capture_default_str();
     app.add_option("--exact-solver", opt.exact_solver,
                    "the exact solver: 'native' (bucket elimination and branch and bound) or 'cbc' "
@@ -129,7 +133,10 @@ int main(int argc, char** argv) {
     try {
         return eosdnn::cli::run(opt);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "eosdnn-plan: %s\n", eosdnn::cli::one_line(e.what()).c_str());
+        // One line: the warnings that may explain the failure go on it, not on lines of their own.
+        std::string line = eosdnn::cli::one_line(e.what());
+        for (const std::string& w : eosdnn::cli::warnings()) line += "; warning: " + w;
+        std::fprintf(stderr, "eosdnn-plan: %s\n", eosdnn::detail::printable(line).c_str());
         return 1;
     }
 }

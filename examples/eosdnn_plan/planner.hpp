@@ -8,6 +8,7 @@
 #include "progress_line.hpp"
 
 #include <eosdnn/eosdnn.hpp>
+#include <eosdnn/io/limits.hpp>
 
 #if defined(EOSDNN_PLAN_WITH_MILP)
 #include <eosdnn/milp/cbc.hpp>
@@ -21,6 +22,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -29,6 +31,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -46,7 +49,7 @@ struct options {
     std::size_t iterations = 300;
     std::size_t stall = 100;       ///< iterations without improvement before stopping; 0: never
     std::string start = "seeded";  ///< pso-ga's initial swarm: "seeded" or "random"
-    double time_limit = 10;        ///< seconds for the exact solver; 0: no limit
+    double time_limit = 10;        ///< seconds for the exact solver and for the optimiser; 0: none
     std::string exact_solver = "native";  ///< "native" (solve_exact) or "cbc" (solve_milp)
     std::size_t threads = 1;
     bool json = false;
@@ -79,8 +82,53 @@ inline std::string one_line(std::string text) {
     return out;
 }
 
+/// `text` as a message quotes it: control characters escaped, and cut after 40 bytes (a seed
+/// of 100,000 digits must not make a message of 100 kB).
+inline std::string quoted(const std::string& text) {
+    if (text.size() <= 40) return "'" + detail::printable(text) + "'";
+    return "'" + detail::printable(text.substr(0, 40)) + "...' (" + std::to_string(text.size()) +
+           " characters)";
+}
+
+/// Why `text`, the value of an integer option, is not a decimal integer from `low` to `high`
+/// ("" if it is). CLI11 read "-1", "18446744073709551616" and a 100,000-digit number as the
+/// largest unsigned value, and called 50.5 "not in range" instead of not an integer.
+inline std::string integer_problem(const std::string& text, std::uint64_t low, std::uint64_t high) {
+    const std::string range =
+        "a whole number from " + std::to_string(low) + " to " + std::to_string(high);
+    if (text.empty() ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return quoted(text) + " is not an integer: expected " + range;
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size() || value < low || value > high)
+        return quoted(text) + " is out of range: expected " + range;
+    return {};
+}
+
+/// Why `text` is not a decimal number from `low` to `high` ("" if it is); CLI11 said "Value abc
+/// not in range 0.000000 to 1000000000.000000".
+inline std::string number_problem(const std::string& text, double low, double high) {
+    double value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    const std::string range =
+        "a number from " + detail::format_number(low) + " to " + detail::format_number(high);
+    if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size())
+        return quoted(text) + " is not a number: expected " + range;
+    if (ec != std::errc{} || !(value >= low && value <= high))
+        return quoted(text) + " is out of range: expected " + range;
+    return {};
+}
+
 [[noreturn]] inline void fail(const std::string& what) {
     throw error(error_kind::validation, what);
+}
+
+/// The warnings of this run (the ONNX importer's): printed when it succeeds, or folded into the
+/// one stderr line of its failure (eosdnn_plan.cpp), so that a failing run prints one line.
+inline std::vector<std::string>& warnings() {
+    static std::vector<std::string> pending;
+    return pending;
 }
 
 /// The readers of optional file types this build has (ONNX with eosdnn::onnx).
@@ -88,9 +136,8 @@ inline std::vector<model_reader> model_readers() {
 #if defined(EOSDNN_PLAN_WITH_ONNX)
     return {{".onnx", "ONNX", [](const std::filesystem::path& path) {
                  onnx_import_result r = import_onnx(path);
-                 for (const std::string& w : r.warnings)
-                     std::fprintf(stderr, "eosdnn-plan: %s: %s\n", path.string().c_str(),
-                                  one_line(w).c_str());
+                 // The importer's warnings start with the file name already.
+                 for (const std::string& w : r.warnings) warnings().push_back(one_line(w));
                  return std::move(r.graph);
              }}};
 #else
@@ -146,32 +193,39 @@ inline inputs load_inputs(const options& opt,
     }
     const std::vector<node_id> locals = in.env.nodes_of(tier::local);
     std::vector<bool> taken(in.env.size(), false);
-    std::size_t next = 0;
-    for (const auto& [model, device_name] : specs) {
-        node_id device = 0;
-        if (device_name.empty()) {
-            while (next < locals.size() && taken[locals[next]]) ++next;
-            if (next == locals.size())
-                fail("--tasks: " + std::to_string(specs.size()) +
-                     " tasks but the environment has " + std::to_string(locals.size()) +
-                     " local device(s) (one task per device)");
-            device = locals[next];
-        } else {
-            const auto found = in.env.find(device_name);
-            if (!found)
-                fail("--tasks '" + model + "@" + device_name + "': the environment has no node '" +
-                     device_name + "'");
-            if (in.env[*found].tier != tier::local)
-                fail("--tasks '" + model + "@" + device_name + "': '" + device_name +
-                     "' is not a local device");
-            device = *found;
+    std::vector<node_id> devices(specs.size(), 0);
+    // Named devices first, then each task without @DEVICE takes the next local node that no
+    // task names: "alexnet,vgg16@p1" puts alexnet on p2, not on p1 and then fails.
+    for (int named = 1; named >= 0; --named)
+        for (std::size_t k = 0, next = 0; k < specs.size(); ++k) {
+            const auto& [model, device_name] = specs[k];
+            if (device_name.empty() == (named == 1)) continue;
+            node_id device = 0;
+            if (device_name.empty()) {
+                while (next < locals.size() && taken[locals[next]]) ++next;
+                if (next == locals.size())
+                    fail("--tasks: " + std::to_string(specs.size()) +
+                         " tasks but the environment has " + std::to_string(locals.size()) +
+                         " local device(s) (one task per device)");
+                device = locals[next];
+            } else {
+                const auto found = in.env.find(device_name);
+                if (!found)
+                    fail("--tasks '" + model + "@" + device_name +
+                         "': the environment has no node '" + device_name + "'");
+                if (in.env[*found].tier != tier::local)
+                    fail("--tasks '" + model + "@" + device_name + "': '" + device_name +
+                         "' is not a local device");
+                device = *found;
+            }
+            if (taken[device])
+                fail("--tasks: two tasks on device '" + in.env[device].name +
+                     "' (one task per device)");
+            taken[device] = true;
+            devices[k] = device;
         }
-        if (taken[device])
-            fail("--tasks: two tasks on device '" + in.env[device].name +
-                 "' (one task per device)");
-        taken[device] = true;
-        in.tasks.push_back({model, load(model, option), device});
-    }
+    for (std::size_t k = 0; k < specs.size(); ++k)
+        in.tasks.push_back({specs[k].first, load(specs[k].first, option), devices[k]});
     if (in.env.nodes_of(tier::edge).empty() && in.env.nodes_of(tier::cloud).empty())
         fail("environment " + in.env_source + " has no edge or cloud node: nothing to offload to");
     return in;
@@ -180,9 +234,25 @@ inline inputs load_inputs(const options& opt,
 inline std::vector<std::pair<std::string, std::string>> task_specs(const options& opt) {
     std::vector<std::pair<std::string, std::string>> specs;  // model, device ("" = next local)
     if (opt.tasks.empty()) specs.emplace_back(opt.model, "");
-    for (const std::string& item : opt.tasks) {
+    // Split here, not by CLI11, which dropped the empty item of "alexnet,,vgg16".
+    std::vector<std::string> items;
+    for (const std::string& given : opt.tasks)
+        for (std::size_t begin = 0;;) {
+            const std::size_t comma = given.find(',', begin);
+            items.push_back(given.substr(begin, comma - begin));
+            if (comma == std::string::npos) break;
+            begin = comma + 1;
+            if (items.size() > limits::max_tasks) break;
+        }
+    if (items.size() > limits::max_tasks)
+        fail("--tasks: more than " + std::to_string(limits::max_tasks) +
+             " tasks, the limit (docs/limits.md)");
+    for (std::size_t k = 0; k < items.size(); ++k) {
+        const std::string& item = items[k];
         const auto at = item.rfind('@');
-        if (item.empty()) fail("--tasks: an empty task (expected MODEL[@DEVICE],...)");
+        if (item.empty())
+            fail("--tasks: task " + std::to_string(k + 1) +
+                 " is empty (expected MODEL[@DEVICE],MODEL[@DEVICE],...)");
         if (at == std::string::npos)
             specs.emplace_back(item, "");
         else if (at == 0 || at + 1 == item.size())
@@ -247,6 +317,7 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
         o.population = opt.particles;
         o.iterations = opt.iterations;
         o.threads = opt.threads;
+        o.time_limit_s = opt.time_limit;
         if (opt.stall) o.polish_after_stall = std::min(o.polish_after_stall, opt.stall);
         const auto start = opt.start == "seeded" ? seeds.first(std::min(seeds.size(), o.population))
                                                  : std::span<const std::vector<node_id>>{};
@@ -256,27 +327,32 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
     if (a == "pso-ga-paper")
         return pso_ga<>({.population = opt.particles,
                          .iterations = opt.iterations,
-                         .threads = opt.threads},
+                         .threads = opt.threads,
+                         .time_limit_s = opt.time_limit},
                         {}, {}, {}, {}, stop)
             .solve(problem, opt.seed, {}, observe);
     if (a == "ga")
         return genetic_algorithm<>({.population = opt.particles,
                                     .generations = opt.iterations,
                                     .threads = opt.threads,
-                                    .stall = opt.stall})
-            .solve(problem, opt.seed);
+                                    .stall = opt.stall,
+                                    .time_limit_s = opt.time_limit})
+            .solve(problem, opt.seed, observe);
     if (a == "pso")
         return discrete_pso<>({.population = opt.particles,
                                .iterations = opt.iterations,
                                .threads = opt.threads,
-                               .stall = opt.stall})
-            .solve(problem, opt.seed);
+                               .stall = opt.stall,
+                               .time_limit_s = opt.time_limit})
+            .solve(problem, opt.seed, observe);
     if (a == "random")
         return random_search<>({.evaluations = opt.particles * opt.iterations,
                                 .threads = opt.threads,
-                                .stall = opt.stall})
-            .solve(problem, opt.seed);
-    if (a == "greedy") return greedy_per_layer{}.solve(problem, opt.seed);
+                                .stall = opt.stall,
+                                .time_limit_s = opt.time_limit})
+            .solve(problem, opt.seed, observe);
+    if (a == "greedy")
+        return greedy_per_layer(false, opt.time_limit).solve(problem, opt.seed, observe);
     for (auto [name, t] : {std::pair{"all-local", tier::local}, std::pair{"all-edge", tier::edge},
                            std::pair{"all-cloud", tier::cloud}})
         if (a == name) {
@@ -375,6 +451,25 @@ std::vector<upload_outcome> upload_outcomes(const std::string& chosen, const lay
     return out;
 }
 
+/// Refuses a model that costs nothing on its device (the documented 4-column CSV, an ONNX file
+/// of uncosted operators): all of it runs there in 0 s, no plan can do better, and the query
+/// simulation of the uploading planners has no latency to work with. Saying what is missing
+/// helps more than a zero-delay plan and an error about --upload.
+inline void require_cost(const task_input& t, const environment& env, const options& opt) {
+    const profiled_model priced(env);
+    const layer_graph& g = t.model.graph;
+    for (layer_id j = 0; j < g.size(); ++j)
+        if (priced.compute_time(g[j], t.device) > 0) return;
+    const std::string option = !opt.evaluate.empty() ? "--evaluate: model"
+                               : opt.tasks.empty()   ? "--model"
+                                                     : "--tasks";
+    fail(option + " " + quoted(t.spec) + ": model '" + detail::printable(g.name()) +
+         "' costs nothing on its device '" + detail::printable(env[t.device].name) +
+         "': no layer has macs, flops or a measured client time, so all of it runs there in 0 s "
+         "and there is nothing to plan; give its layers macs or flops (or client_ms and "
+         "server_ms; docs/formats.md)");
+}
+
 /// Throws error_kind::infeasible naming each node whose memory the plan exceeds.
 inline void require_feasible(const plan_report& r) {
     if (r.comparison.value.feasible()) return;
@@ -405,6 +500,7 @@ inline int run(options opt) {
         const auto placement = plan_of(*doc, k, in.tasks[k].model.graph, in.env).placement;
         x.insert(x.end(), placement.begin(), placement.end());
     }
+    for (const auto& t : in.tasks) require_cost(t, in.env, opt);
     // Capacities that no plan can meet fail here, before any optimising.
     for (const auto& t : in.tasks) check_memory_feasible(t.model.graph, in.env, t.device);
     const profiled_model model(in.env);
@@ -486,6 +582,8 @@ inline int run(options opt) {
     // A full disk, /dev/full or a closed pipe must not pass for success: check the write and
     // the flush, and say why it failed.
     const std::string text = opt.json ? document : report_text(r);
+    for (const std::string& w : warnings())
+        std::fprintf(stderr, "eosdnn-plan: warning: %s\n", detail::printable(w).c_str());
     errno = 0;
     if (std::fputs(text.c_str(), stdout) == EOF || std::fflush(stdout) != 0 || std::ferror(stdout))
         throw error(error_kind::io, std::string("standard output: ") +

@@ -70,7 +70,11 @@ private:
             const double best = best_.load(std::memory_order_relaxed);
             char buffer[96];
             if (!std::isnan(best)) {
-                std::snprintf(buffer, sizeof buffer, ", best %.3f ms", best * 1e3);
+                // "%.3f ms" of 5.1e306 s does not fit the buffer: large values in seconds.
+                if (best < 1e12)
+                    std::snprintf(buffer, sizeof buffer, ", best %.3f ms", best * 1e3);
+                else
+                    std::snprintf(buffer, sizeof buffer, ", best %.4g s", best);
                 line += buffer;
             }
             std::snprintf(buffer, sizeof buffer, " (%.1f s)", elapsed);

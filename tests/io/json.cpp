@@ -449,7 +449,7 @@ TEST_CASE("json: bad models throw errors naming the path, the value and the laye
              "/layers: model 'zoo-like net': the model has no layers");
 }
 
-TEST_CASE("json: a plan round-trips by name, non-finite values included") {
+TEST_CASE("json: a plan round-trips by name and non-finite or negative values are refused") {
     const layer_graph g = sample_model();
     const environment env = sample_environment();
     migration_plan plan{.model = g.name(),
@@ -458,12 +458,12 @@ TEST_CASE("json: a plan round-trips by name, non-finite values included") {
                         .value = {.delay_s = 0.1 + 0.2,
                                   .upload_s = 1.0 / 3,
                                   .energy_j = 5e-324,
-                                  .objective = std::numeric_limits<double>::infinity(),
+                                  .objective = 1e300,
                                   .violation = 0.25}};
     const json j = to_json(plan, g, env);
     CHECK(j["placement"][1] == json({{"layer", "conv1"}, {"node", "edge-1"}}));
     CHECK(j["placement"][3]["node"] == "cloud");
-    CHECK(j["evaluation"]["objective"] == "inf");
+    CHECK(j["evaluation"]["objective"] == 1e300);
 
     for (const json& document : {j, reparsed(j)}) {
         const migration_plan back = plan_from_json(document, g, env);
@@ -477,11 +477,18 @@ TEST_CASE("json: a plan round-trips by name, non-finite values included") {
         CHECK(back.value.violation == plan.value.violation);
     }
 
-    plan.value.delay_s = std::numeric_limits<double>::quiet_NaN();
-    plan.value.upload_s = -std::numeric_limits<double>::infinity();
-    const migration_plan odd = plan_from_json(reparsed(to_json(plan, g, env)), g, env);
-    CHECK(std::isnan(odd.value.delay_s));
-    CHECK(odd.value.upload_s == -std::numeric_limits<double>::infinity());
+    // Delays, times, energy and violations are finite and >= 0: neither written nor read
+    // otherwise (plan_from_json took a negative delay_s).
+    migration_plan odd = plan;
+    odd.value.objective = std::numeric_limits<double>::infinity();
+    CHECK(error_message(error_kind::validation, [&] { (void)to_json(odd, g, env); }) ==
+          "plan: evaluation.objective is inf (must be finite and >= 0)");
+    CHECK(error_message(error_kind::validation, [&] {
+              plan_from_json(with(j, "/evaluation/delay_s", -1), g, env);
+          }) == "plan JSON /evaluation/delay_s: -1 is not allowed (must be finite and >= 0)");
+    CHECK(error_message(error_kind::validation, [&] {
+              plan_from_json(with(j, "/evaluation/upload_s", "inf"), g, env);
+          }) == "plan JSON /evaluation/upload_s: \"inf\" is not allowed (must be finite and >= 0)");
 
     // Placement entries in any order; model, algorithm and evaluation may be left out.
     json shuffled = json::object();

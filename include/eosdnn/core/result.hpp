@@ -28,18 +28,29 @@ struct iteration_record {
 
 /// What every optimiser of eosdnn returns.
 struct optimisation_result {
-    std::vector<node_id> placement{};  ///< the best placement found
-    evaluation value{};                ///< its evaluation
-    std::size_t iterations = 0;        ///< iterations (generations) run
-    std::size_t evaluations = 0;       ///< calls to evaluate
-    bool stopped_by_observer = false;  ///< true if an observer ended the run
+    std::vector<node_id> placement{};    ///< the best placement found
+    evaluation value{};                  ///< its evaluation
+    std::size_t iterations = 0;          ///< iterations (generations) run
+    std::size_t evaluations = 0;         ///< calls to evaluate
+    bool stopped_by_observer = false;    ///< true if an observer ended the run
+    bool stopped_by_time_limit = false;  ///< true if the options' time_limit_s ended the run
     /// A proven lower bound on the optimal objective: at least the problem's
     /// structural_lower_bound() (optim/lower_bound.hpp), higher when an exact solve was run;
     /// the plan is at most (objective - lower_bound) / objective above the optimum.
     double lower_bound = 0;
-    bool proven_optimal = false;          ///< the plan is feasible and meets lower_bound
-    std::vector<iteration_record> log{};  ///< the convergence curve, one record per iteration
+    bool proven_optimal = false;  ///< the plan is feasible and meets lower_bound
+    /// The convergence curve, bounded so that a run of any length keeps a log of a few
+    /// thousand records: the first and the last iteration, every iteration that changed the
+    /// best (objective or violation), and of the others an evenly spaced sample of at most
+    /// log_sample_capacity records (every k-th iteration, k a power of two that doubles, thinning
+    /// the sample by half, whenever the sample is full). Every record is still shown to the
+    /// observer: observe the run to keep them all.
+    std::vector<iteration_record> log{};
 };
+
+/// The most records of optimisation_result::log that are neither the first, nor the last, nor an
+/// improvement (the evenly spaced sample of the rest).
+inline constexpr std::size_t log_sample_capacity = 1024;
 
 /// An observer is called with each record and gBest's placement. It returns `true` to continue,
 /// `false` to stop the run (an observer returning void never stops it).

@@ -9,6 +9,8 @@
 #include <eosdnn/core/problem.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/cost/detail/finite_sums.hpp>
+#include <eosdnn/cost/detail/single_user.hpp>
 #include <eosdnn/cost/detail/tables.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/cost/list_schedule.hpp>
@@ -39,7 +41,8 @@ namespace eosdnn {
 /// unbounded), the optional one-off upload time, the device energy when the model knows the
 /// device's power, the weighted objective and the constraint violation; docs/model.md has the
 /// formulas. Every time is read from tables built once, so evaluate() does O(n + edges + S) work
-/// and never allocates. It keeps scratch buffers, hence is non-const: use one copy per thread.
+/// and never allocates. It keeps scratch buffers, hence is non-const: use one copy per thread
+/// (a debug build throws when two calls overlap on one object; docs/cost-models.md).
 template <cost_model Model>
 class delay_evaluator {
 public:
@@ -84,12 +87,12 @@ public:
         for (node_id s : choices_) allowed_[s] = 1;
 
         links_ = detail::link_table(model, who);
-        compute_ = detail::matrix<double>(std::array<std::size_t, 2>{n, nodes}, 0.0);
+        compute_ = detail::layer_node_table(n, nodes_);
         detail::fill_compute(compute_, 0, graph, model, nodes_, device_, who);
 
         if (options_.include_upload) {
             if constexpr (upload_cost_model<Model>) {
-                upload_ = detail::matrix<double>(std::array<std::size_t, 2>{n, nodes}, 0.0);
+                upload_ = detail::layer_node_table(n, nodes_);
                 detail::fill_upload(upload_, 0, graph, model, nodes_, device_, who);
             } else {
                 detail::evaluator_fail(who,
@@ -118,6 +121,7 @@ public:
             if (limits_.pinned[j]) limit_table_.pin(j, *limits_.pinned[j]);
 
         schedule_ = detail::list_schedule(n, nodes, 1);
+        detail::check_finite_sums(who, graph, model, device_);  // sums past the largest double
     }
 
     /// One gene per layer.
@@ -136,16 +140,20 @@ public:
     /// Prices `placement` (placement[j] = node of layer j). Throws eosdnn::error (validation) if
     /// its size is not dimension() or a gene is not one of choices(), naming layer and node.
     evaluation evaluate(std::span<const node_id> placement) {
+        [[maybe_unused]] const auto busy = guard_.enter("delay_evaluator::evaluate");
         check(placement);
         evaluation e;
         detail::sequential_parts parts;
-        if (options_.schedule == dag_schedule::sequential || power_)
-            parts = detail::sequential_delay_parts(placement, task_, layers_, compute_, links_);
-        if (options_.schedule == dag_schedule::sequential)
-            e.delay_s = parts.delay_s;
-        else
-            e.delay_s = schedule_.run(placement, layers_, std::span(&task_, 1), compute_, links_,
-                                      options_.schedule == dag_schedule::list_scheduled)[0];
+        const bool sequential = options_.schedule == dag_schedule::sequential;
+        // The tables' layouts are tested once here, not at every lookup in the inner loops.
+        links_.visit(compute_, [&](const auto& links, const auto& compute) {
+            if (sequential || power_)
+                parts = detail::sequential_delay_parts(placement, task_, layers_, compute, links);
+            e.delay_s =
+                sequential ? parts.delay_s
+                           : schedule_.run(placement, layers_, std::span(&task_, 1), compute, links,
+                                           options_.schedule == dag_schedule::list_scheduled)[0];
+        });
         if (options_.include_upload)
             for (layer_id j = 0; j < placement.size(); ++j)
                 e.upload_s += upload_.unchecked(j, placement[j]);
@@ -160,16 +168,17 @@ public:
         return e;
     }
 
-    /// t_j(s): seconds to run layer `j` on node `s`, from the precomputed table.
+    /// t_j(s): seconds to run layer `j` on node `s`, one of choices(), from the precomputed table.
     double compute_time(layer_id j, node_id s) const noexcept { return compute_.unchecked(j, s); }
 
-    /// tr(bytes, from, to): 0 if from == to, else latency + bytes / bandwidth.
+    /// tr(bytes, from, to): 0 if from == to, else latency + bytes / bandwidth (infinite between
+    /// two local devices, which never exchange data).
     double transfer_time(double bytes, node_id from, node_id to) const noexcept {
-        return links_.time(bytes, from, to);
+        return links_.between(bytes, from, to);
     }
 
-    /// One-off upload time of layer `j` to node `s` (0 on the device); 0 for every layer and
-    /// node unless objective_options::include_upload is on.
+    /// One-off upload time of layer `j` to node `s`, one of choices() (0 on the device); 0 for
+    /// every layer and node unless objective_options::include_upload is on.
     double upload_time(layer_id j, node_id s) const noexcept {
         return options_.include_upload ? upload_.unchecked(j, s) : 0.0;
     }
@@ -200,6 +209,13 @@ public:
     /// genes fixed (pinned_placement_problem).
     std::span<const std::optional<node_id>> pinned() const noexcept { return limits_.pinned; }
 
+    /// Marks this evaluator busy, as evaluate() does while it runs, until the returned object
+    /// is destroyed: a second call meanwhile throws in a debug build (NDEBUG undefined). For
+    /// tests of that check; does nothing with NDEBUG.
+    [[nodiscard]] detail::single_user::scope debug_hold() {
+        return guard_.enter("delay_evaluator");
+    }
+
 private:
     void check(std::span<const node_id> x) const {
         if (x.size() != dimension())
@@ -222,11 +238,13 @@ private:
     std::vector<node_id> choices_{};
     std::vector<std::uint8_t> allowed_{};  // per node: may a gene take it?
     detail::link_table links_{};
-    detail::matrix<double> compute_{};  // n x S
-    detail::matrix<double> upload_{};   // n x S, only with include_upload
+    detail::layer_node_table compute_{};  // n x (servers + 1)
+    detail::layer_node_table upload_{};   // n x (servers + 1), only with include_upload
     std::optional<power_profile> power_{};
     detail::limit_table limit_table_{};
     detail::list_schedule schedule_{};  // scratch of evaluate(), sized once
+    // Debug builds: throws when two calls are inside this object at once; empty with NDEBUG.
+    [[no_unique_address]] detail::single_user guard_{};
 };
 
 static_assert(pinned_placement_problem<delay_evaluator<analytic_model>>);

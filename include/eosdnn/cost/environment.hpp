@@ -7,6 +7,7 @@
 #include <eosdnn/core/ids.hpp>
 #include <eosdnn/core/messages.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -14,7 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -66,6 +67,11 @@ struct network_link {
 /// Bytes per second of a link of `megabits` Mbit/s (10^6 bits), the unit links are quoted in.
 constexpr double mbps(double megabits) noexcept { return megabits * 1e6 / 8; }
 
+class environment;
+namespace detail {
+std::size_t stored_link_entries(const environment& env) noexcept;
+}  // namespace detail
+
 /// Validated nodes and links. Transfers between two distinct nodes cost latency + bytes /
 /// bandwidth; a missing link (allowed only between two local devices) costs infinity.
 class environment {
@@ -87,7 +93,15 @@ public:
 
     /// The link from -> to, if there is one (never for from == to).
     const std::optional<network_link>& link_between(node_id from, node_id to) const noexcept {
-        return links_[from * size() + to];
+        const std::size_t a = slot_[from], b = slot_[to];
+        const std::size_t servers = servers_.size();
+        if (nodes_[from].tier != tier::local) {
+            if (nodes_[to].tier != tier::local) return between_servers_[a * servers + b];
+            return from_servers_[b * servers + a];
+        }
+        if (nodes_[to].tier != tier::local) return to_servers_[a * servers + b];
+        const auto it = between_locals_.find(pair_key(from, to));
+        return it == between_locals_.end() ? no_link() : it->second;
     }
 
     /// Time to move `bytes` from one node to another: 0 on the same node.
@@ -100,9 +114,10 @@ public:
 
     /// The node called `name`, if any.
     std::optional<node_id> find(std::string_view name) const {
-        for (std::size_t i = 0; i < nodes_.size(); ++i)
-            if (nodes_[i].name == name) return static_cast<node_id>(i);
-        return std::nullopt;
+        // An index, not a scan: a planner that looks up a device per task would be quadratic.
+        const auto it = index_.find(std::string(name));
+        if (it == index_.end()) return std::nullopt;
+        return it->second;
     }
 
     /// Indices of the nodes of one tier, in order.
@@ -113,11 +128,69 @@ public:
         return ids;
     }
 
+    /// The nodes linked to `id` in one direction or both, ascending: every other node for an
+    /// edge or cloud node, the edge and cloud nodes (and any local device linked to it) for a
+    /// local device. Lets a caller visit every link in O(links), not O(size()^2).
+    std::vector<node_id> neighbours(node_id id) const {
+        std::vector<node_id> ids;
+        const bool local = nodes_[id].tier == tier::local;
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            const auto other = static_cast<node_id>(i);
+            if (other == id) continue;
+            if (!local || nodes_[i].tier != tier::local) {
+                ids.push_back(other);
+                continue;
+            }
+            // Two local devices: skip the scan of every device when none are linked.
+            if (between_locals_.empty()) {
+                i = next_server(i);
+                continue;
+            }
+            if (between_locals_.contains(pair_key(id, other)) ||
+                between_locals_.contains(pair_key(other, id)))
+                ids.push_back(other);
+        }
+        return ids;
+    }
+
 private:
     friend class environment_builder;
+    friend std::size_t detail::stored_link_entries(const environment& env) noexcept;
+
+    static std::uint64_t pair_key(node_id from, node_id to) noexcept {
+        return (std::uint64_t{from} << 32) | to;
+    }
+    static const std::optional<network_link>& no_link() noexcept {
+        static const std::optional<network_link> none;
+        return none;
+    }
+    // The index just before the next edge or cloud node after `i` (the loop then steps onto it).
+    std::size_t next_server(std::size_t i) const noexcept {
+        const auto after = std::upper_bound(servers_.begin(), servers_.end(), i);
+        return after == servers_.end() ? nodes_.size() : std::size_t{*after} - 1;
+    }
+
+    // Links are stored by kind, not as a size() x size() matrix: every pair of distinct nodes is
+    // linked except two local devices, so with L devices and m edge or cloud nodes ("servers")
+    // there are about 2 L m + m^2 links, and a dense matrix of 10^4 devices took gigabytes.
     std::vector<node> nodes_{};
-    std::vector<std::optional<network_link>> links_{};  // row-major size() x size()
+    std::unordered_map<std::string, node_id> index_{};  // name -> id
+    std::vector<node_id> servers_{};                    // the edge and cloud nodes, ascending
+    std::vector<std::uint32_t> slot_{};  // per node: its index in servers_ or among the devices
+    std::vector<std::optional<network_link>> between_servers_{};  // m x m, row = from
+    std::vector<std::optional<network_link>> to_servers_{};       // L x m: device -> server
+    std::vector<std::optional<network_link>> from_servers_{};     // L x m: server -> device
+    std::unordered_map<std::uint64_t, std::optional<network_link>> between_locals_{};  // rare
 };
+
+namespace detail {
+/// How many link entries `env` stores (present or missing): linear in its links, for the tests
+/// that check an environment of many devices does not grow as size()^2.
+inline std::size_t stored_link_entries(const environment& env) noexcept {
+    return env.between_servers_.size() + env.to_servers_.size() + env.from_servers_.size() +
+           env.between_locals_.size();
+}
+}  // namespace detail
 
 /// Adds nodes and links, then build() checks them:
 /// - node 0 is local; names are unique and non-empty; rates, speed factors and capacities are
@@ -144,7 +217,7 @@ public:
             non_negative(where, "power.transmit_w", n.power->transmit_w);
             non_negative(where, "power.idle_w", n.power->idle_w);
         }
-        names_.insert(n.name);
+        names_.emplace(n.name, static_cast<node_id>(nodes_.size()));
         nodes_.push_back(std::move(n));
         return static_cast<node_id>(nodes_.size() - 1);
     }
@@ -189,15 +262,51 @@ public:
                  std::string(to_string(nodes_[0].tier)));
         environment env;
         env.nodes_ = nodes_;
-        const std::size_t n = nodes_.size();
-        env.links_.assign(n * n, std::nullopt);
-        for (const auto& p : pending_links_) env.links_[p.from * n + p.to] = p.l;
-        for (std::size_t a = 0; a < n; ++a)
-            for (std::size_t b = 0; b < n; ++b) {
-                if (a == b || env.links_[a * n + b]) continue;
-                if (nodes_[a].tier == tier::local && nodes_[b].tier == tier::local) continue;
-                fail("no link from '" + nodes_[a].name + "' to '" + nodes_[b].name + "'");
+        env.index_ = names_;
+        std::size_t devices = 0;
+        for (std::size_t i = 0; i < nodes_.size(); ++i)
+            if (nodes_[i].tier == tier::local) {
+                env.slot_.push_back(static_cast<std::uint32_t>(devices++));
+            } else {
+                env.slot_.push_back(static_cast<std::uint32_t>(env.servers_.size()));
+                env.servers_.push_back(static_cast<node_id>(i));
             }
+        const std::size_t servers = env.servers_.size();
+        env.between_servers_.assign(servers * servers, std::nullopt);
+        env.to_servers_.assign(devices * servers, std::nullopt);
+        env.from_servers_.assign(devices * servers, std::nullopt);
+        for (const auto& p : pending_links_) {
+            const std::size_t a = env.slot_[p.from], b = env.slot_[p.to];
+            const bool from_local = nodes_[p.from].tier == tier::local;
+            const bool to_local = nodes_[p.to].tier == tier::local;
+            if (!from_local && !to_local)
+                env.between_servers_[a * servers + b] = p.l;
+            else if (from_local && !to_local)
+                env.to_servers_[a * servers + b] = p.l;
+            else if (!from_local)
+                env.from_servers_[b * servers + a] = p.l;
+            else
+                env.between_locals_[environment::pair_key(p.from, p.to)] = p.l;
+        }
+        // Every link the rules require, visited by kind in O(links): a missing one is named
+        // with the lowest `from`, then the lowest `to`, as a scan of every pair would find it.
+        std::optional<std::pair<node_id, node_id>> missing;
+        const auto require = [&](const std::optional<network_link>& l, node_id from, node_id to) {
+            if (!l && (!missing || std::pair(from, to) < *missing)) missing = std::pair(from, to);
+        };
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            const auto from = static_cast<node_id>(i);
+            for (const node_id to : env.servers_)
+                if (to != from) require(env.link_between(from, to), from, to);
+            if (nodes_[i].tier == tier::local) continue;
+            for (std::size_t j = 0; j < nodes_.size(); ++j)
+                if (nodes_[j].tier == tier::local)
+                    require(env.link_between(from, static_cast<node_id>(j)), from,
+                            static_cast<node_id>(j));
+        }
+        if (missing)
+            fail("no link from '" + nodes_[missing->first].name + "' to '" +
+                 nodes_[missing->second].name + "'");
         return env;
     }
 
@@ -225,13 +334,13 @@ private:
                  std::to_string(nodes_.size()) + " nodes were added");
     }
     node_id id_of(std::string_view name) const {
-        for (std::size_t i = 0; i < nodes_.size(); ++i)
-            if (nodes_[i].name == name) return static_cast<node_id>(i);
-        fail("link names unknown node '" + std::string(name) + "'");
+        const auto it = names_.find(std::string(name));
+        if (it == names_.end()) fail("link names unknown node '" + std::string(name) + "'");
+        return it->second;
     }
 
     std::vector<node> nodes_{};
-    std::unordered_set<std::string> names_{};
+    std::unordered_map<std::string, node_id> names_{};  // name -> index
     std::vector<pending_link> pending_links_{};
 };
 

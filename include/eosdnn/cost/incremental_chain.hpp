@@ -9,6 +9,7 @@
 #include <eosdnn/core/incremental.hpp>
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
+#include <eosdnn/cost/detail/tables.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/detail/xtensor.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
@@ -71,19 +72,20 @@ public:
             output_bytes_[j] = graph[j].output_bytes;
             param_bytes_[j] = graph[j].param_bytes;
         }
-        compute_ = detail::matrix<double>(std::array<std::size_t, 2>{n, nodes}, 0.0);
+        // Only the nodes a gene may take (the device and the servers): O(n x servers), not
+        // O(n x nodes), with thousands of devices.
+        const detail::node_names names(model.env());
+        const std::span<const node_id> allowed = full_.choices(0);
+        compute_ = detail::layer_node_table(n, names);
         for (layer_id j = 0; j < n; ++j)
-            for (std::size_t s = 0; s < nodes; ++s)
-                compute_(j, s) = full_.compute_time(j, static_cast<node_id>(s));
+            for (const node_id s : allowed) compute_.at(j, s) = full_.compute_time(j, s);
         include_upload_ = options.include_upload;
         if (include_upload_) {
             if constexpr (upload_cost_model<Model>) {
-                upload_ = detail::matrix<double>(std::array<std::size_t, 2>{n, nodes}, 0.0);
+                upload_ = detail::layer_node_table(n, names);
                 for (layer_id j = 0; j < n; ++j)
-                    for (std::size_t s = 0; s < nodes; ++s)
-                        if (s != device && model.env()[static_cast<node_id>(s)].tier != tier::local)
-                            upload_(j, s) =
-                                model.upload_time(graph[j], device, static_cast<node_id>(s));
+                    for (const node_id s : names.servers)
+                        upload_.at(j, s) = model.upload_time(graph[j], device, s);
             }
         }
         latency_weight_ = options.latency_weight;
@@ -200,7 +202,7 @@ private:
     std::vector<std::size_t> rank_{};
     double input_bytes_ = 0;
     std::vector<double> output_bytes_{}, param_bytes_{};
-    detail::matrix<double> compute_{}, upload_{};
+    detail::layer_node_table compute_{}, upload_{};  // n x (servers + 1)
     bool include_upload_ = false;
     double latency_weight_ = 1;
     std::vector<std::optional<node_id>> pinned_{};

@@ -8,6 +8,8 @@
 #include <eosdnn/core/problem.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/cost/detail/finite_sums.hpp>
+#include <eosdnn/cost/detail/single_user.hpp>
 #include <eosdnn/cost/detail/tables.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/cost/list_schedule.hpp>
@@ -60,7 +62,8 @@ struct multi_task_options {
 /// order, and at each step the task whose next layer can start earliest goes (ties to the lower
 /// task index). A task completes when its result reaches its device. With one task this is
 /// exactly delay_evaluator with dag_schedule::list_scheduled. evaluate() never allocates; it
-/// keeps scratch buffers, hence is non-const: use one copy per thread.
+/// keeps scratch buffers, hence is non-const: use one copy per thread
+/// (a debug build throws when two calls overlap on one object; docs/cost-models.md).
 template <cost_model Model>
 class multi_task_evaluator {
 public:
@@ -105,12 +108,10 @@ public:
             total += d.graph.size();
         }
 
-        const std::array<std::size_t, 2> shape{total, nodes};
-        compute_ = detail::matrix<double>(shape, 0.0);
-        if (options_.include_upload) upload_ = detail::matrix<double>(shape, 0.0);
+        compute_ = detail::layer_node_table(total, nodes_);
+        if (options_.include_upload) upload_ = detail::layer_node_table(total, nodes_);
         links_ = detail::link_table(model, who);
         limit_table_ = detail::limit_table(model.env(), options_.memory);
-        allowed_.assign(count * nodes, 0);
         energy_ = true;
         for (std::size_t t = 0; t < count; ++t) {
             const dnn_task& d = tasks[t];
@@ -123,7 +124,6 @@ public:
                                                .input_bytes = d.graph.input_bytes()});
             deadlines_.push_back(d.deadline_s);
             choices_.push_back(nodes_.choices(d.device));
-            for (node_id s : choices_.back()) allowed_[t * nodes + s] = 1;
             task_of_gene_.insert(task_of_gene_.end(), d.graph.size(), t);
             for (layer_id j = 0; j < d.pinned.size(); ++j)
                 if (d.pinned[j]) {
@@ -150,6 +150,7 @@ public:
         }
 
         schedule_ = detail::list_schedule(total, nodes, count);
+        detail::check_finite_task_sums(who, tasks, model);  // sums past the largest double
     }
 
     /// Sum of the tasks' layer counts.
@@ -173,7 +174,6 @@ public:
     /// at least that path's time under its placement (waiting, the other branches, uploads and
     /// energy only add), so every optimiser's result can carry the bound.
     double objective_lower_bound() const {
-        const std::size_t nodes = nodes_.size();
         std::vector<double> finish(layers_.size(), 0.0), path(spans_.size(), 0.0);
         std::vector<layer_id> heaviest(layers_.size());
         std::vector<double> cost, next;
@@ -198,23 +198,28 @@ public:
             std::vector<layer_id> chain{task.output};
             while (heaviest[chain.back()] != chain.back()) chain.push_back(heaviest[chain.back()]);
             std::reverse(chain.begin(), chain.end());  // from the input layer to the output
-            cost.assign(nodes, std::numeric_limits<double>::infinity());
-            for (node_id s : choices_[t])
-                cost[s] =
-                    links_.time(task.input_bytes, task.device, s) + compute_.unchecked(chain[0], s);
+            // cost[a]: the cheapest path so far ending on node allowed[a] (indexed by position
+            // in the task's choices, not by node: O(servers) per task, however many devices).
+            const std::vector<node_id>& allowed = choices_[t];
+            cost.assign(allowed.size(), 0.0);
+            for (std::size_t a = 0; a < allowed.size(); ++a)
+                cost[a] = links_.time(task.input_bytes, task.device, allowed[a]) +
+                          compute_.unchecked(chain[0], allowed[a]);
             for (std::size_t i = 1; i < chain.size(); ++i) {
-                next.assign(nodes, std::numeric_limits<double>::infinity());
+                next.assign(allowed.size(), std::numeric_limits<double>::infinity());
                 const double bytes = layers_.output_bytes[chain[i - 1]];
-                for (node_id s : choices_[t])
-                    for (node_id q : choices_[t])
-                        next[s] = std::min(next[s], cost[q] + links_.time(bytes, q, s));
-                for (node_id s : choices_[t]) next[s] += compute_.unchecked(chain[i], s);
+                for (std::size_t a = 0; a < allowed.size(); ++a)
+                    for (std::size_t b = 0; b < allowed.size(); ++b)
+                        next[a] =
+                            std::min(next[a], cost[b] + links_.time(bytes, allowed[b], allowed[a]));
+                for (std::size_t a = 0; a < allowed.size(); ++a)
+                    next[a] += compute_.unchecked(chain[i], allowed[a]);
                 cost.swap(next);
             }
             double best = std::numeric_limits<double>::infinity();
-            for (node_id s : choices_[t])
-                best = std::min(best, cost[s] + links_.time(layers_.output_bytes[chain.back()], s,
-                                                            task.device));
+            for (std::size_t a = 0; a < allowed.size(); ++a)
+                best = std::min(best, cost[a] + links_.time(layers_.output_bytes[chain.back()],
+                                                            allowed[a], task.device));
             path[t] = std::isfinite(best) ? best : finish[task.output];
         }
         const double bound =
@@ -225,9 +230,9 @@ public:
     /// Prices `placement` (all tasks' genes, task 0 first). Throws eosdnn::error (validation) if
     /// its size is not dimension() or a gene is not one of choices(), naming task, layer, node.
     evaluation evaluate(std::span<const node_id> placement) {
+        [[maybe_unused]] const auto busy = guard_.enter("multi_task_evaluator::evaluate");
         check(placement);
-        const std::span<const double> completion =
-            schedule_.run(placement, layers_, spans_, compute_, links_, /*one_at_a_time=*/true);
+        const std::span<const double> completion = schedule(placement);
         evaluation e;
         e.delay_s = aggregate([&](std::size_t t) { return completion[t]; });
         if (options_.include_upload)
@@ -269,13 +274,14 @@ public:
     /// Completion time of each task under `placement`: when its result reaches its device. Checks
     /// the placement as evaluate() does.
     std::vector<double> completion_times(std::span<const node_id> placement) {
+        [[maybe_unused]] const auto busy = guard_.enter("multi_task_evaluator::completion_times");
         check(placement);
-        const std::span<const double> completion =
-            schedule_.run(placement, layers_, spans_, compute_, links_, /*one_at_a_time=*/true);
+        const std::span<const double> completion = schedule(placement);
         return {completion.begin(), completion.end()};
     }
 
-    /// t_g(s): seconds to run global layer `gene` on node `s`, from the precomputed table.
+    /// t_g(s): seconds to run global layer `gene` on node `s`, one of choices(gene), from the
+    /// precomputed table.
     double compute_time(std::size_t gene, node_id s) const noexcept {
         return compute_.unchecked(gene, s);
     }
@@ -283,11 +289,18 @@ public:
     /// tr(bytes, from, to): 0 if from == to, else latency + bytes / bandwidth (infinite between
     /// two devices, which never exchange data).
     double transfer_time(double bytes, node_id from, node_id to) const noexcept {
-        return links_.time(bytes, from, to);
+        return links_.between(bytes, from, to);
     }
 
     /// The switches given at construction.
     const multi_task_options& options() const noexcept { return options_; }
+
+    /// Marks this evaluator busy, as evaluate() does while it runs, until the returned object
+    /// is destroyed: a second call meanwhile throws in a debug build (NDEBUG undefined). For
+    /// tests of that check; does nothing with NDEBUG.
+    [[nodiscard]] detail::single_user::scope debug_hold() {
+        return guard_.enter("multi_task_evaluator");
+    }
 
 private:
     void check(std::span<const node_id> x) const {
@@ -296,15 +309,22 @@ private:
                                    "the placement has " + std::to_string(x.size()) +
                                        " genes, expected " + std::to_string(dimension()) +
                                        " (one per layer of every task)");
-        const std::size_t nodes = nodes_.size();
         for (std::size_t t = 0; t < spans_.size(); ++t) {
-            const std::uint8_t* allowed = allowed_.data() + t * nodes;
+            const node_id device = spans_[t].device;
             for (layer_id g = spans_[t].first; g < spans_[t].last; ++g)
-                if (x[g] >= nodes || !allowed[x[g]])
+                if (!nodes_.allows(x[g], device))
                     detail::bad_gene("multi_task_evaluator", g, layers_.names[g],
                                      "task " + std::to_string(t) + ", ",
                                      nodes_.refusal(x[g], spans_[t].device));
         }
+    }
+
+    // Each task's completion time, valid until the next call. The tables' layouts are tested
+    // once here, not at every lookup in the inner loop.
+    std::span<const double> schedule(std::span<const node_id> x) noexcept {
+        return links_.visit(compute_, [&](const auto& links, const auto& compute) {
+            return schedule_.run(x, layers_, spans_, compute, links, /*one_at_a_time=*/true);
+        });
     }
 
     // Mean, makespan or sum of value(t) over the tasks, as options_.aggregate says.
@@ -332,14 +352,16 @@ private:
     std::vector<power_profile> powers_{};          // per task, meaningful when energy_ is true
     bool energy_ = false;                          // every task's device has a power profile
     std::vector<std::vector<node_id>> choices_{};  // per task
-    std::vector<std::uint8_t> allowed_{};  // tasks x nodes: may a gene of task t take node s?
     std::vector<std::size_t> task_of_gene_{};
     std::vector<std::optional<node_id>> pinned_{};  // per gene, empty when nothing is pinned
     detail::link_table links_{};
-    detail::matrix<double> compute_{};  // N x S
-    detail::matrix<double> upload_{};   // N x S, only with include_upload
+    // N x (servers + 1), not N x nodes: one device per task made that quadratic in tasks.
+    detail::layer_node_table compute_{};
+    detail::layer_node_table upload_{};  // as compute_, only with include_upload
     detail::limit_table limit_table_{};
     detail::list_schedule schedule_{};  // scratch of evaluate(), sized once
+    // Debug builds: throws when two calls are inside this object at once; empty with NDEBUG.
+    [[no_unique_address]] detail::single_user guard_{};
 };
 
 static_assert(placement_problem<multi_task_evaluator<analytic_model>>);

@@ -85,11 +85,12 @@ sequential_parts sequential_delay_parts(const layer_table& layers, const task_sp
     return parts;
 }
 
-/// sequential_delay_parts() of placement `x` with the times read from an evaluator's tables.
-inline sequential_parts sequential_delay_parts(std::span<const node_id> x, const task_span& task,
-                                               const layer_table& layers,
-                                               const matrix<double>& compute,
-                                               const link_table& links) noexcept {
+/// sequential_delay_parts() of placement `x` with the times read from an evaluator's tables
+/// (a layer_node_table and a link_table, or their views).
+template <class Compute, class Links>
+sequential_parts sequential_delay_parts(std::span<const node_id> x, const task_span& task,
+                                        const layer_table& layers, const Compute& compute,
+                                        const Links& links) noexcept {
     return sequential_delay_parts(
         layers, task, [x](layer_id g) { return x[g]; },
         [&compute](layer_id g, node_id s) { return compute.unchecked(g, s); },

@@ -3,6 +3,7 @@
 /// layer_graph_builder: add layers and edges, then build() a validated, frozen layer_graph.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 
@@ -10,6 +11,7 @@
 #include <cctype>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <queue>
 #include <set>
@@ -39,6 +41,13 @@ public:
     /// negative or not finite.
     layer_id add_layer(layer l) {
         if (l.name.empty()) fail("layer #" + std::to_string(layers_.size()) + " has an empty name");
+        // Names reach reports and terminals: nothing that prints as nothing, or acts (ESC).
+        if (const std::string why = detail::name_problem(l.name); !why.empty())
+            fail("layer #" + std::to_string(layers_.size()) + ": its name '" +
+                 detail::printable(l.name) + "' has " + why);
+        if (const std::string why = detail::name_problem(l.kind, false); !why.empty())
+            fail("layer '" + detail::printable(l.name) + "': its kind '" +
+                 detail::printable(l.kind) + "' has " + why);
         check_number(l, "macs", l.macs);
         check_number(l, "flops", l.flops);
         check_number(l, "param_bytes", l.param_bytes);
@@ -103,6 +112,9 @@ public:
     layer_graph build() const {
         const std::size_t n = layers_.size();
         if (n == 0) fail("the model has no layers");
+        if (const std::string why = detail::name_problem(name_); !why.empty())
+            fail("its name has " + why);
+        check_sums();
 
         layer_graph g;
         g.name_ = name_;
@@ -173,8 +185,44 @@ public:
 
 private:
     [[noreturn]] void fail(const std::string& what) const {
-        throw error(error_kind::validation,
-                    (name_.empty() ? std::string("model") : "model '" + name_ + "'") + ": " + what);
+        throw error(
+            error_kind::validation,
+            (name_.empty() ? std::string("model") : "model '" + detail::printable(name_) + "'") +
+                ": " + what);
+    }
+
+    // Each field's total over the layers must be a double too: finite values whose sum
+    // overflows (1e308 bytes on two layers) would make every delay and report infinite.
+    void check_sums() const {
+        using number_field = double layer::*;
+        using time_field = std::optional<double> layer::*;
+        static constexpr std::pair<const char*, number_field> numbers[] = {
+            {"macs", &layer::macs},
+            {"flops", &layer::flops},
+            {"param_bytes", &layer::param_bytes},
+            {"output_bytes", &layer::output_bytes}};
+        static constexpr std::pair<const char*, time_field> times[] = {
+            {"device_time_s", &layer::device_time_s},
+            {"server_time_s", &layer::server_time_s},
+            {"load_time_s", &layer::load_time_s}};
+        const auto check = [&](const char* field, auto&& value) {
+            double sum = 0, largest = 0;
+            std::size_t at = 0;
+            for (std::size_t j = 0; j < layers_.size(); ++j) {
+                const double v = value(layers_[j]);
+                sum += v;
+                if (v > largest) largest = v, at = j;
+            }
+            if (!std::isfinite(sum))
+                fail(std::string("the ") + field +
+                     " of its layers add up past the largest double (" +
+                     format(std::numeric_limits<double>::max()) + "), the largest being layer '" +
+                     detail::printable(layers_[at].name) + "' with " + format(largest));
+        };
+        for (const auto& [key, field] : numbers)
+            check(key, [f = field](const layer& l) { return l.*f; });
+        for (const auto& [key, field] : times)
+            check(key, [f = field](const layer& l) { return (l.*f).value_or(0.0); });
     }
 
     static std::string format(double value) {

@@ -7,7 +7,9 @@
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/io/temporary_files.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <ios>
@@ -41,18 +43,24 @@ inline staged_temporary write_temporary(const std::filesystem::path& file, std::
     temporary += ".tmp-" + std::to_string(random()) + std::to_string(random());
     // Registered before it exists, so no moment passes in which a signal would leave it behind.
     staged_temporary staged{temporary, pending_path_guard(temporary.string(), false)};
+    // The reason (read-only, full, no such directory) is errno's, read before anything else
+    // can change it.
+    const auto reason = [] { return std::string(errno ? std::strerror(errno) : "unknown error"); };
+    errno = 0;
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out)
-        throw error(error_kind::io,
-                    "cannot create '" + temporary.string() + "' to write '" + file.string() + "'");
+        throw error(error_kind::io, "cannot create '" + temporary.string() + "' to write '" +
+                                        file.string() + "': " + reason());
+    errno = 0;
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     out.flush();
     out.close();
     if (!out) {
+        const std::string why = reason();
         std::error_code ignored;
         fs::remove(temporary, ignored);
-        throw error(error_kind::io,
-                    "cannot write '" + temporary.string() + "' (for '" + file.string() + "')");
+        throw error(error_kind::io, "cannot write '" + temporary.string() + "' (for '" +
+                                        file.string() + "'): " + why);
     }
     return staged;
 }

@@ -18,8 +18,10 @@
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/io/atomic_file.hpp>
+#include <eosdnn/io/detail/input_file.hpp>
 #include <eosdnn/io/detail/json_reader.hpp>
 #include <eosdnn/io/detail/json_text.hpp>
+#include <eosdnn/io/limits.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -74,9 +76,11 @@ inline nlohmann::json to_json(const environment& env) {
                          {"latency_s", l.latency_s},
                          {"symmetric", symmetric}});
     };
+    // Only linked pairs, in the order of a scan of every pair a < b: O(links), not O(nodes^2).
     for (std::size_t a = 0; a < env.size(); ++a)
-        for (std::size_t b = a + 1; b < env.size(); ++b) {
-            const auto from = static_cast<node_id>(a), to = static_cast<node_id>(b);
+        for (const node_id to : env.neighbours(static_cast<node_id>(a))) {
+            if (to <= a) continue;
+            const auto from = static_cast<node_id>(a);
             const auto& there = env.link_between(from, to);
             const auto& back = env.link_between(to, from);
             if (there && back && there->bandwidth_Bps == back->bandwidth_Bps &&
@@ -100,6 +104,7 @@ inline environment environment_from_json(const nlohmann::json& j) {
     const d::reader r("environment");
     const json& root = r.object(j, "", {"nodes", "links"});
     const json& nodes = r.array(r.required(root, "nodes", ""), "/nodes");
+    r.at_most(nodes, limits::max_nodes, "/nodes", "nodes");
 
     environment_builder b;
     std::map<std::string, node_id, std::less<>> ids;
@@ -111,6 +116,9 @@ inline environment environment_from_json(const nlohmann::json& j) {
                      {"name", "tier", "flops_per_s", "speed_factor", "memory_bytes", "power"});
         node n;
         n.name = r.string(r.required(o, "name", path), d::child(path, "name"));
+        if (const std::string why = detail::name_problem(n.name); !why.empty())
+            r.fail(error_kind::validation, d::child(path, "name"),
+                   "the node name '" + detail::printable(n.name) + "' has " + why);
         n.tier = d::tier_from(r, r.required(o, "tier", path), d::child(path, "tier"));
         n.flops_per_s = r.number(r.required(o, "flops_per_s", path), d::child(path, "flops_per_s"));
         if (const json* v = r.optional(o, "speed_factor"))
@@ -302,6 +310,7 @@ inline layer_graph model_from_json(const nlohmann::json& j) {
         r.wrap("/input_bytes", v, [&] { b.set_input_bytes(bytes); });
     }
     const json& layers = r.array(r.required(root, "layers", ""), "/layers");
+    r.at_most(layers, limits::max_layers, "/layers", "layers");
 
     for (std::size_t i = 0; i < layers.size(); ++i) {
         const std::string path = d::child("/layers", i);
@@ -342,7 +351,10 @@ inline layer_graph model_from_json(const nlohmann::json& j) {
                 set(probe);
                 return d::rejects([&] { layer_graph_builder().add_layer(probe); });
             };
-            if (l.name.empty() || b.find(l.name)) r.rethrow(d::child(path, "name"), &o.at("name"));
+            if (l.name.empty() || b.find(l.name) || !detail::name_problem(l.name).empty())
+                r.rethrow(d::child(path, "name"), &o.at("name"));
+            if (!detail::name_problem(l.kind, false).empty())
+                r.rethrow(d::child(path, "kind"), &o.at("kind"));
             for (const auto& [key, field] : numbers)
                 if (alone([&, f = field](layer& p) { p.*f = l.*f; }))
                     r.rethrow(d::child(path, key), &o.at(key));
@@ -365,7 +377,22 @@ inline layer_graph model_from_json(const nlohmann::json& j) {
             r.wrap(input_path, &input, [&] { b.add_edge(*id, i); });
         }
     }
-    return r.wrap("/layers", nullptr, [&] { return b.build(); });
+    // Without "input_bytes" the builder takes the output bytes of an input layer of kind
+    // "input"; when that is what fails, say what to write in the file, not which C++ call.
+    try {
+        return b.build();
+    } catch (const error&) {
+        if (!r.optional(root, "input_bytes") && !d::rejects([&] {
+                layer_graph_builder probe = b;
+                probe.set_input_bytes(0);
+                (void)probe.build();
+            }))
+            r.fail(error_kind::validation, "/input_bytes",
+                   "missing: the model's input layer is not of kind \"input\", so give the "
+                   "bytes of the model input as \"input_bytes\" at the root, or give that layer "
+                   "\"kind\": \"input\" and its \"output_bytes\"");
+        r.rethrow("/layers", nullptr);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,10 +410,10 @@ inline constexpr std::string_view plan_document_keys[] = {
 
 /// The plan as {"model", "algorithm", "placement": [{"layer", "node"}], "evaluation": {...}}
 /// (docs/formats.md), by name: `g` and `env` are the model and environment it was planned for.
-/// Non-finite evaluation values (an unreachable node gives an infinite delay) are written as
-/// the strings "inf", "-inf", "nan". Throws eosdnn::error of kind validation if the placement
-/// does not have one valid node per layer, or if the plan's model or algorithm, or the name of
-/// a layer or of a node it is placed on, is not UTF-8 text.
+/// Throws eosdnn::error of kind validation if an evaluation value is negative or not finite
+/// (plan_from_json would refuse it), if the placement does not have one valid node per layer,
+/// or if the plan's model or algorithm, or the name of a layer or of a node it is placed on, is
+/// not UTF-8 text.
 inline nlohmann::json to_json(const migration_plan& plan, const layer_graph& g,
                               const environment& env) {
     using nlohmann::json;
@@ -414,6 +441,7 @@ inline nlohmann::json to_json(const migration_plan& plan, const layer_graph& g,
         placement.push_back({{"layer", g[id].name}, {"node", env[plan.placement[id]].name}});
     }
     const evaluation& v = plan.value;
+    d::require_measures(v);
     return {{"model", plan.model},
             {"algorithm", plan.algorithm},
             {"placement", std::move(placement)},
@@ -428,7 +456,8 @@ inline nlohmann::json to_json(const migration_plan& plan, const layer_graph& g,
 /// Reads a plan for the model `g` on the environment `env`, resolving layer and node names.
 /// "placement" must name every layer of `g` exactly once; "model" defaults to g.name() and, when
 /// both are non-empty, must equal it (a plan for another model is a mistake, even if the layer
-/// names happen to match); "algorithm" defaults to ""; each "evaluation" field defaults to 0.
+/// names happen to match); "algorithm" defaults to ""; each "evaluation" field defaults to 0 and
+/// must be finite and >= 0 (kind validation otherwise, "inf" and -1 included).
 ///
 /// A plan object of a plan document (io/plan_document.hpp; eosdnn-plan's plan.json) is a plan
 /// with more keys, plan_document_keys: they are accepted here and not read, so such a document
@@ -507,7 +536,7 @@ inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph&
             {"violation", &evaluation::violation}};
         for (const auto& [key, field] : fields)
             if (const json* value = r.optional(o, key))
-                plan.value.*field = r.extended_number(*value, d::child("/evaluation", key));
+                plan.value.*field = r.measure(*value, d::child("/evaluation", key));
     }
     return plan;
 }
@@ -515,29 +544,24 @@ inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph&
 // ---------------------------------------------------------------------------------------------
 // files
 
-/// Reads and parses a JSON file. Throws eosdnn::error of kind io if it cannot be opened or read
-/// (a directory, say), of kind parse with `file:line:column` if it is not valid JSON, or with
+/// Reads and parses a JSON file. Throws eosdnn::error of kind io if it cannot be opened or read,
+/// is not a regular file (a directory, a device such as /dev/zero, a pipe) or has more than
+/// limits::max_text_file_bytes (io/limits.hpp, checked before reading), of kind parse with `file:line:column` if it is not valid JSON, or with
 /// `file:` and the path of the object if an object gives a key twice (`file:` only for a number
 /// too large for a double, whose position the parser does not report). A string that is not
 /// UTF-8 is invalid JSON (`file:line:column`); bytes of the file name, or of the text quoted in
 /// a message, that are not UTF-8 are escaped as \xFF, so that every message is UTF-8 text.
 inline nlohmann::json read_json_file(const std::filesystem::path& file) {
-    // A directory opens as a stream on Linux and fails only when read, with a std::ios_base
-    // failure rather than an eosdnn::error: say what it is instead.
-    std::error_code ec;
+    // A directory opens as a stream on Linux and fails only when read, and a device (/dev/zero)
+    // reads forever: refuse both, and a file over the limit, before reading.
     const std::string shown = detail::escape_invalid_utf8(file.string());  // messages are UTF-8
-    if (std::filesystem::is_directory(file, ec))
-        throw error(error_kind::io, "cannot read JSON file '" + shown + "': it is a directory");
+    detail::check_input_file(file, "JSON file", shown, limits::max_text_file_bytes);
     std::ifstream in(file, std::ios::binary);
     if (!in) throw error(error_kind::io, "cannot open JSON file '" + shown + "'");
     // Read the whole text first: nlohmann reports a byte offset, which becomes line and column.
-    std::string text;
-    try {
-        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    } catch (const std::ios_base::failure& e) {
-        throw error(error_kind::io, "cannot read JSON file '" + shown + "': " + e.what());
-    }
-    if (in.bad()) throw error(error_kind::io, "cannot read JSON file '" + shown + "'");
+    // The limit holds while reading too, for a file that grows after the check.
+    const std::string text = detail::read_capped(in, "cannot read JSON file '" + shown + "'",
+                                                 limits::max_text_file_bytes);
     try {
         return detail::json_io::parse_text(text, shown);
     } catch (const error& e) {

@@ -16,12 +16,14 @@
 
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
+#include <eosdnn/io/detail/input_file.hpp>
 #include <eosdnn/io/detail/onnx_build.hpp>
 #include <eosdnn/io/detail/onnx_importer.hpp>
 #include <eosdnn/io/detail/onnx_inputs.hpp>
 #include <eosdnn/io/detail/onnx_read.hpp>
 #include <eosdnn/io/detail/onnx_shapes.hpp>
 #include <eosdnn/io/detail/onnx_topology.hpp>
+#include <eosdnn/io/limits.hpp>
 #include <eosdnn/io/onnx_options.hpp>
 
 #include <onnx/onnx_pb.h>
@@ -32,6 +34,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -56,14 +59,16 @@ inline onnx_import_result import_onnx(const onnx::ModelProto& model,
 
 /// Reads and imports an `.onnx` file. Tensor values are skipped while reading, not loaded (only
 /// shapes matter), so memory stays far below the file's size; external-data files are looked up
-/// beside the model and checked, not read. The graph is named after the file's stem.
+/// beside the model and checked, not read. The graph is named after the file's stem. Throws
+/// eosdnn::error of kind io for a file that is not a regular file (a directory, a device, a
+/// pipe) or has more than limits::max_onnx_file_bytes (io/limits.hpp), checked before reading.
 inline onnx_import_result import_onnx(const std::filesystem::path& path,
                                       const onnx_import_options& options = {}) {
     const std::string source = path.string();
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw error(error_kind::io, source + ": is a directory, not a file");
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Checked before opening: opening a pipe waits for a writer, and a device (/dev/zero
+    // through a symlink named *.onnx) reads forever.
+    detail::check_input_file(path, "ONNX file", source, limits::max_onnx_file_bytes);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         throw error(error_kind::io,
                     source + ": cannot open the file (" + std::strerror(errno) + ")");
@@ -74,12 +79,21 @@ inline onnx_import_result import_onnx(const std::filesystem::path& path,
         throw error(error_kind::io,
                     source + ": cannot read the file (" + std::strerror(code) + ")");
     }
-    if (status.st_size > INT_MAX) {
+    // A device (/dev/zero, /dev/urandom, through a symlink named *.onnx) has no size and
+    // reads forever: only a regular file is read.
+    if (!S_ISREG(status.st_mode)) {
         ::close(fd);
-        throw error(
-            error_kind::parse,
-            source + ": " + std::to_string(status.st_size) +
-                " bytes: a protobuf model is at most 2 GB (keep the weights in external data)");
+        throw error(error_kind::io, source +
+                                        ": not a regular file (a device, a pipe?): only regular "
+                                        "files are read (docs/limits.md)");
+    }
+    if (static_cast<std::uint64_t>(status.st_size) > limits::max_onnx_file_bytes) {
+        ::close(fd);
+        throw error(error_kind::parse, source + ": " + std::to_string(status.st_size) +
+                                           " bytes, more than the limit of " +
+                                           std::to_string(limits::max_onnx_file_bytes) +
+                                           " bytes: a protobuf model is at most 2 GB (keep the "
+                                           "weights in external data)");
     }
     onnx::ModelProto model;
     const bool parsed = detail::onnx_import::read_model_structure(fd, status.st_size, model);

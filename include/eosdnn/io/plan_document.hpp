@@ -19,6 +19,7 @@
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/io/detail/json_reader.hpp>
 #include <eosdnn/io/json.hpp>
+#include <eosdnn/io/limits.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -348,6 +349,7 @@ inline plan_document plan_document_from_json(const nlohmann::json& j) {
     if (const json* tasks = r.optional(root, "tasks")) {
         const json& list = r.array(*tasks, "/tasks");
         if (list.empty()) r.fail(error_kind::validation, "/tasks", "no task");
+        r.at_most(list, limits::max_tasks, "/tasks", "tasks");
         for (std::size_t k = 0; k < list.size(); ++k)
             doc.tasks.push_back(p::read_task(r, list[k], d::child("/tasks", k), false));
         if (const json* u = r.optional(root, "upload")) {

@@ -10,7 +10,10 @@
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
+#include <eosdnn/io/detail/input_file.hpp>
+#include <eosdnn/io/limits.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -168,14 +171,9 @@ public:
     layer_graph read() {
         // The whole text first: profiles are small, and binary data anywhere in it is then
         // reported as such rather than as whatever CSV rule its first bytes happen to break.
-        std::string text;
-        try {
-            text.assign(std::istreambuf_iterator<char>(in_), std::istreambuf_iterator<char>());
-        } catch (const std::ios_base::failure& e) {
-            // A file stream's buffer throws this on a read error rather than setting badbit.
-            throw error(error_kind::io, source_ + ": read error: " + e.what());
-        }
-        if (in_.bad()) throw error(error_kind::io, source_ + ": read error");
+        // Stopped at the limit, so that a stream that never ends (/dev/zero) is not read until
+        // memory runs out.
+        const std::string text = read_capped(in_, source_, limits::max_text_file_bytes);
         std::vector<std::string_view> lines = split(text, '\n');
         for (auto& line : lines)
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -194,6 +192,14 @@ public:
                                             ": a carriage return inside a line (lines must end "
                                             "with LF or CR LF, not CR alone)");
         }
+        // The rows counted before any layer is built: one past the header per layer.
+        const auto rows = std::count_if(lines.begin(), lines.end(),
+                                        [](std::string_view l) { return !trim(l).empty(); });
+        if (rows > 0 && static_cast<std::size_t>(rows - 1) > limits::max_layers)
+            throw error(error_kind::validation, source_ + ": " + std::to_string(rows - 1) +
+                                                    " layer rows, more than the limit of " +
+                                                    std::to_string(limits::max_layers) +
+                                                    " layers (docs/limits.md)");
         for (std::size_t i = 0; i < lines.size(); ++i) {
             line_no_ = i + 1;
             if (trim(lines[i]).empty())
@@ -443,7 +449,8 @@ inline std::string unwritable(std::string_view text, bool is_name) {
 /// count, a cell that is not a number, binary data, an empty file or a header without rows),
 /// kind validation for well-formed values that break a rule (a negative or infinite number, a
 /// duplicate layer name, an unknown predecessor, an index out of row order, or a graph the
-/// builder rejects), kind io if the stream fails. Each message starts with
+/// builder rejects, more rows than limits::max_layers), kind io if the stream fails or has more
+/// than limits::max_text_file_bytes (reading stops there). Each message starts with
 /// `source_name:line:` and names the column. A field that is not UTF-8 text is a parse error;
 /// a `source_name` that is not UTF-8 appears in messages and in the model name with its invalid
 /// bytes escaped as \xFF.
@@ -453,13 +460,13 @@ inline layer_graph read_profile_csv(std::istream& in, std::string source_name) {
 
 /// Reads the profile CSV `file`; the model is named after the file's stem ("alexnet" for
 /// "data/ionn-profiles/alexnet.csv"). Throws eosdnn::error of kind io if it cannot be opened or
-/// read (a directory, say).
+/// read, is not a regular file (a directory, a device such as /dev/zero, a pipe) or has more
+/// than limits::max_text_file_bytes, checked before reading.
 inline layer_graph read_profile_csv(const std::filesystem::path& file) {
-    // A directory opens as a stream on Linux and fails only when read: say what it is instead.
-    std::error_code ec;
+    // A directory opens as a stream on Linux and fails only when read, and a device (a symlink
+    // to /dev/zero) reads forever: refuse both, and a file over the limit, before reading.
     const std::string shown = detail::escape_invalid_utf8(file.string());
-    if (std::filesystem::is_directory(file, ec))
-        throw error(error_kind::io, "cannot read profile CSV '" + shown + "': it is a directory");
+    detail::check_input_file(file, "profile CSV", shown, limits::max_text_file_bytes);
     std::ifstream in(file, std::ios::binary);
     if (!in) throw error(error_kind::io, "cannot open profile CSV '" + shown + "'");
     return read_profile_csv(in, file.string());

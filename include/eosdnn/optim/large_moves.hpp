@@ -137,11 +137,14 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
         if (options.window > 0) {
             const std::size_t w = std::min(options.window, n),
                               step = std::max<std::size_t>(w / 2, 1);
-            for (std::size_t first = 0;; first += step) {
+            // Only the window's layers leave their node, so only their domains change between
+            // windows: resetting all n of them per window made a pass quadratic in n.
+            for (std::size_t j = 0; j < n; ++j) domains[j] = {x[j]};
+            for (std::size_t first = 0; time_left() > 0; first += step) {
                 const std::size_t last = std::min(first + w, n);
-                for (std::size_t j = 0; j < n; ++j) domains[j] = {x[j]};
                 for (std::size_t k = first; k < last; ++k) domains[order[k]] = full[order[k]];
                 improved = solve() || improved;
+                for (std::size_t k = first; k < last; ++k) domains[order[k]] = {x[order[k]]};
                 if (last == n) break;
             }
         }

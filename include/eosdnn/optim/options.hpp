@@ -13,6 +13,7 @@
 #include <eosdnn/optim/operators/policy.hpp>
 #include <eosdnn/optim/operators/stop_condition.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 
@@ -26,7 +27,11 @@ struct pso_ga_options {
     std::size_t threads = 1;       ///< threads evaluating the swarm (1: the caller only), >= 1;
                                    ///< the result is bit-identical for any value
     bool incremental = true;       ///< re-price only changed genes when the problem allows it
-    bool keep_log = true;          ///< keep one iteration_record per iteration in the result
+    bool keep_log = true;          ///< keep the convergence log (bounded: optimisation_result::log)
+    /// Wall-clock seconds of the run, 0: none. Checked after every iteration (so a run overshoots
+    /// by at most one iteration) and inside the polish; a run it ends says so in
+    /// optimisation_result::stopped_by_time_limit. A run it ends depends on the machine's speed.
+    double time_limit_s = 0;
     /// The hybrid: after this many iterations without a gBest improvement, polish gBest once
     /// with local_search() (prefix, suffix and single-gene moves); 0 (the paper) never does.
     std::size_t polish_after_stall = 0;
@@ -41,6 +46,10 @@ struct pso_ga_options {
         check(population >= 1, "population", population, ">= 1");
         check(iterations >= 1, "iterations", iterations, ">= 1");
         check(threads >= 1 && threads <= 1024, "threads", threads, "in 1..1024");
+        if (!std::isfinite(time_limit_s) || time_limit_s < 0)
+            throw error(error_kind::validation, "pso_ga_options.time_limit_s is " +
+                                                    std::to_string(time_limit_s) +
+                                                    " (must be finite and >= 0)");
         if (polish_after_stall) polish.validate();
         if (polish_after_stall && polish_large_moves) large_moves.validate();
     }

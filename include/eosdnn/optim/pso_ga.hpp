@@ -30,6 +30,7 @@
 #include <eosdnn/optim/options.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -256,7 +257,7 @@ private:
         };
         double swarm_similarity = measure();
 
-        detail::run_report<O> report(result, obs, options_.keep_log);
+        detail::run_report<O> report(result, obs, options_.keep_log, options_.time_limit_s);
         auto record = [&] {
             return report({.iteration = status.iteration,
                            .evaluations = status.evaluations,
@@ -303,11 +304,20 @@ private:
             if (options_.polish_after_stall && status.stall == options_.polish_after_stall) {
                 // The hybrid: a swarm that has stalled usually sits next to a block move that
                 // single-gene mutations cannot find; try them all once on gBest.
-                polish_evaluations +=
-                    local_search(problem, space, gbest, gbest_value, options_.polish);
-                if (options_.polish_large_moves)
-                    polish_evaluations += detail::polish_by_large_moves(problem, gbest, gbest_value,
-                                                                        options_.large_moves);
+                // Within the run's time limit: the polish must not outlast the run.
+                local_search_options polish = options_.polish;
+                large_move_options large = options_.large_moves;
+                if (const double left = report.seconds_left(); std::isfinite(left)) {
+                    const double share = std::max(left, 1e-9);
+                    polish.time_limit_s =
+                        polish.time_limit_s > 0 ? std::min(polish.time_limit_s, share) : share;
+                    large.time_limit_s =
+                        large.time_limit_s > 0 ? std::min(large.time_limit_s, share) : share;
+                }
+                polish_evaluations += local_search(problem, space, gbest, gbest_value, polish);
+                if (options_.polish_large_moves && !report.past_time_limit())
+                    polish_evaluations +=
+                        detail::polish_by_large_moves(problem, gbest, gbest_value, large);
                 if (better(gbest_value, status.best)) status.stall = 0;
             }
             status.evaluations = eval.evaluations() + polish_evaluations;

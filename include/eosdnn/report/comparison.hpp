@@ -90,16 +90,24 @@ inline exact_reference exact_reference_of(const exact_result& e, std::size_t nod
                       .delay_s = e.value.delay_s,
                       .lower_bound_s = e.lower_bound,
                       .seconds = e.seconds};
-    char text[200];
+    // Sized to the text: a fixed buffer cut "%.3f" of a 1e306 s bound to a wrong number.
+    const auto format = [](const char* f, auto... args) {
+        std::string text(static_cast<std::size_t>(std::snprintf(nullptr, 0, f, args...)), '\0');
+        std::snprintf(text.data(), text.size() + 1, f, args...);
+        return text;
+    };
+    const double bound_ms = e.lower_bound * 1e3;
     if (e.proven_optimal)
-        std::snprintf(text, sizeof text, "proven optimum over all %zu nodes (%s, %.3g s)", nodes,
-                      e.method.c_str(), e.seconds);
+        r.note = format("proven optimum over all %zu nodes (%s, %.3g s)", nodes, e.method.c_str(),
+                        e.seconds);
     else
-        std::snprintf(
-            text, sizeof text,
-            "best plan of the exact solver in its %g s time limit; the optimum is at least %.3f ms",
-            time_limit_s, e.lower_bound * 1e3);
-    r.note = text;
+        r.note = format(
+                     "best plan of the exact solver in its %g s time limit; the optimum is at "
+                     "least ",
+                     time_limit_s) +
+                 (bound_ms < 1e15           ? format("%.3f ms", bound_ms)
+                  : std::isfinite(bound_ms) ? format("%.4g ms", bound_ms)
+                                            : format("%.4g s", e.lower_bound));
     return r;
 }
 

@@ -5,6 +5,7 @@
 /// one-tier plans and the exact reference (comparison.hpp), and each task's uploading plan with
 /// the queries served while it uploads (upload_comparison.hpp).
 
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
@@ -18,6 +19,7 @@
 #include <cstdio>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -42,6 +44,56 @@ inline std::string fmt(const char* format, double v) {
     return out;
 }
 
+/// `v` x 10^`shift` with `digits` decimals, or in scientific notation (4 significant digits) when
+/// that would be unreadable: a magnitude of 10^15 or more, or nonzero below 10^-digits. The
+/// product is formed in the text, not in a double, so that 5.1e306 s prints as 5.1e+309 ms
+/// rather than as "inf" (and any double prints as what it is).
+inline std::string number(double v, int shift = 0, int digits = 3) {
+    if (!std::isfinite(v)) return fmt("%g", v);
+    const double scaled = v * std::pow(10.0, shift);
+    const double magnitude = std::fabs(scaled);
+    if (std::isfinite(scaled) &&
+        (v == 0 || (magnitude < 1e15 && magnitude >= std::pow(10.0, -digits)))) {
+        std::string out;
+        appendf(out, "%.*f", digits, scaled);
+        return out;
+    }
+    std::string text = fmt("%.3e", v);  // d.ddde+XX: move the exponent by `shift`
+    const std::size_t e = text.find('e');
+    const int exponent = std::stoi(text.substr(e + 1)) + shift;
+    std::string out = text.substr(0, e);
+    appendf(out, "e%+03d", exponent);
+    return out;
+}
+
+/// `text` right-aligned in `width` columns (counted in bytes: numbers are ASCII).
+inline std::string right(const std::string& text, std::size_t width) {
+    return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
+}
+
+/// `text` with each line made printable (messages.hpp): a name with ESC or another control
+/// character, from a file or a C++ caller, shows as \x1B instead of acting on the terminal.
+inline std::string printable_lines(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t begin = 0; begin < text.size();) {
+        const std::size_t end = std::min(text.find('\n', begin), text.size());
+        out += printable(std::string_view(text).substr(begin, end - begin));
+        if (end < text.size()) out += '\n';
+        begin = end + 1;
+    }
+    return out;
+}
+
+/// How many times this plan's delay `other_s` is, for the comparison table: "1.23x", or what
+/// the ratio cannot say (this plan takes no time; a ratio past the largest double).
+inline std::string ratio_text(double other_s, double mine_s) {
+    if (!(mine_s > 0)) return other_s > 0 ? "this plan takes no time" : "the same, no time";
+    const double ratio = other_s / mine_s;
+    if (!std::isfinite(ratio)) return "more than 1e308x this plan";
+    return (ratio < 1e6 ? fmt("%.2f", ratio) : fmt("%.3g", ratio)) + "x this plan";
+}
+
 }  // namespace detail::text
 
 /// "optimal (proven)", "at most 1.23 % above the optimum (which is at least X ms)", or that no
@@ -52,7 +104,7 @@ inline std::string gap_text(const plan_comparison& c) {
     const double gap = relative_gap(c.value.objective, c.lower_bound_s);
     if (std::isnan(gap)) return "no lower bound known, gap unknown";
     return "at most " + t::fmt("%.3g", 100 * gap) + " % above the optimum (which is at least " +
-           t::fmt("%.3f", c.lower_bound_s * 1e3) + " ms)";
+           t::number(c.lower_bound_s, 3) + " ms)";
 }
 
 /// The per-node table of placement `x`: layers, GFLOP, parameter MB and the runs of consecutive
@@ -73,11 +125,12 @@ inline std::string placement_text(const layer_graph& g, const environment& env,
                 runs += " .. " + g[order[n.runs[r].second]].name;
         }
         if (n.runs.size() > 3) runs += ", and " + std::to_string(n.runs.size() - 3) + " more runs";
-        appendf(out, "  %-8s %6zu %10.3f %12.2f   ", env[n.node].name.c_str(), n.layers,
-                n.flops / 1e9, n.param_bytes / 1e6);
+        appendf(out, "  %-8s %6zu %s %s   ", env[n.node].name.c_str(), n.layers,
+                right(number(n.flops, -9), 10).c_str(),
+                right(number(n.param_bytes, -6, 2), 12).c_str());
         out += runs + "\n";
     }
-    return out;
+    return printable_lines(out);
 }
 
 /// A task's uploading plan (partitions in order) and the query table of every compared planner.
@@ -89,19 +142,20 @@ inline std::string upload_text(const layer_graph& g, const environment& env, con
     double bytes = 0;
     for (const auto& p : plan.partitions) bytes += p.param_bytes;
     appendf(out,
-            "\nuploading plan (%s): %zu partition(s), %.2f MB, %.2f s over %s's uplink, in this "
+            "\nuploading plan (%s): %zu partition(s), %s MB, %s s over %s's uplink, in this "
             "order:\n",
-            chosen.planner.c_str(), plan.partitions.size(), bytes / 1e6, plan.upload_s(),
-            env[t.device].name.c_str());
+            chosen.planner.c_str(), plan.partitions.size(), number(bytes, -6, 2).c_str(),
+            number(plan.upload_s(), 0, 2).c_str(), env[t.device].name.c_str());
     appendf(out, "  %4s %-8s %6s %9s %9s %9s   %s\n", "#", "to", "layers", "MB", "upload s",
             "acked s", "layers");
     for (std::size_t i = 0; i < plan.partitions.size(); ++i) {
         const auto& p = plan.partitions[i];
         std::string names = g[p.layers.front()].name;
         if (p.layers.size() > 1) names += " .. " + g[p.layers.back()].name;
-        appendf(out, "  %4zu %-8s %6zu %9.3f %9.3f %9.3f   ", i + 1, env[p.node].name.c_str(),
-                p.layers.size(), p.param_bytes / 1e6, p.upload_s,
-                chosen.sim.uploads[i].acknowledged_s);
+        appendf(out, "  %4zu %-8s %6zu %s %s %s   ", i + 1, env[p.node].name.c_str(),
+                p.layers.size(), right(number(p.param_bytes, -6), 9).c_str(),
+                right(number(p.upload_s), 9).c_str(),
+                right(number(chosen.sim.uploads[i].acknowledged_s), 9).c_str());
         out += names + "\n";
     }
     appendf(
@@ -120,14 +174,14 @@ inline std::string upload_text(const layer_graph& g, const environment& env, con
         const upload_metrics& m = u.sim.metrics;
         const std::string mean = std::isnan(m.mean_latency_during_upload_s)
                                      ? "-"
-                                     : fmt("%.2f", m.mean_latency_during_upload_s * 1e3);
+                                     : number(m.mean_latency_during_upload_s, 3, 2);
         const std::string first =
-            std::isnan(m.first_offloaded_s) ? "-" : fmt("%.3f", m.first_offloaded_s);
-        appendf(out, "  %-14s %10zu %9.2f %15zu %18s %16s %12.2f\n", u.planner.c_str(),
-                m.partitions, m.upload_s, m.queries_during_upload, mean.c_str(), first.c_str(),
-                m.final_latency_s * 1e3);
+            std::isnan(m.first_offloaded_s) ? "-" : number(m.first_offloaded_s);
+        appendf(out, "  %-14s %10zu %s %15zu %18s %16s %s\n", u.planner.c_str(), m.partitions,
+                right(number(m.upload_s, 0, 2), 9).c_str(), m.queries_during_upload, mean.c_str(),
+                first.c_str(), right(number(m.final_latency_s, 3, 2), 12).c_str());
     }
-    return out;
+    return printable_lines(out);
 }
 
 /// The environment: each node's tier and rate and the links from the tasks' devices to it
@@ -143,16 +197,21 @@ inline std::string environment_text(const plan_report& r) {
     out += "environment (" + what + "):\n";
     for (node_id s = 0; s < env.size(); ++s) {
         const node& n = env[s];
-        appendf(out, "  %-8s %-5s %8.0f GFLOP/s", n.name.c_str(),
-                std::string(to_string(n.tier)).c_str(), n.flops_per_s / 1e9);
+        appendf(out, "  %-8s %-5s %s GFLOP/s", n.name.c_str(),
+                std::string(to_string(n.tier)).c_str(),
+                right(number(n.flops_per_s, -9, 0), 8).c_str());
         if (n.speed_factor != 1) appendf(out, "  x%.3g measured times", n.speed_factor);
         std::vector<std::pair<std::string, std::string>> links;  // devices, figures
         for (const auto& t : r.tasks) {
             if (n.tier == tier::local) break;
             const auto& l = env.link_between(t.device, s);
             if (!l) continue;
-            const std::string figures = fmt("%.4g Mbit/s", l->bandwidth_Bps * 8 / 1e6) + ", " +
-                                        fmt("%.4g ms", l->latency_s * 1e3);
+            // Bytes/s / 125000 is Mbit/s: x 8 / 1e6 overflowed to "inf" for 1e308 B/s.
+            const std::string figures =
+                fmt("%.4g Mbit/s", l->bandwidth_Bps / 125000) + ", " +
+                (std::isfinite(l->latency_s * 1e3) ? fmt("%.4g", l->latency_s * 1e3)
+                                                   : number(l->latency_s, 3)) +
+                " ms";
             auto same = std::find_if(links.begin(), links.end(),
                                      [&](const auto& e) { return e.second == figures; });
             if (same == links.end())
@@ -164,7 +223,7 @@ inline std::string environment_text(const plan_report& r) {
             out += (k ? "; " : "   ") + links[k].first + " -> " + n.name + ": " + links[k].second;
         out += "\n";
     }
-    return out;
+    return printable_lines(out);
 }
 
 /// The whole report eosdnn-plan prints.
@@ -177,9 +236,10 @@ inline std::string report_text(const plan_report& r) {
     for (const auto& t : r.tasks) {
         const layer_graph& g = *t.graph;
         out += "model " + g.name() + " (" + t.model_source + ") on " + env[t.device].name + ": ";
-        appendf(out, "%zu layers, %s, %.2f M parameters (%.1f MB), %.3f G MACs\n", g.size(),
-                g.is_chain() ? "a chain" : "a DAG", g.total_param_bytes() / 4e6,
-                g.total_param_bytes() / 1e6, g.total_macs() / 1e9);
+        appendf(out, "%zu layers, %s, %s M parameters (%s MB), %s G MACs\n", g.size(),
+                g.is_chain() ? "a chain" : "a DAG",
+                number(g.total_param_bytes() / 4, -6, 2).c_str(),
+                number(g.total_param_bytes(), -6, 1).c_str(), number(g.total_macs(), -9).c_str());
     }
     out += environment_text(r);
 
@@ -199,8 +259,8 @@ inline std::string report_text(const plan_report& r) {
     appendf(out, ": %zu evaluations in %.3f s\n", s.evaluations, s.plan_seconds);
     for (const auto& t : r.tasks) {
         if (several)
-            appendf(out, " task %s on %s (completion %.3f ms):\n", t.graph->name().c_str(),
-                    env[t.device].name.c_str(), t.delay_s * 1e3);
+            appendf(out, " task %s on %s (completion %s ms):\n", t.graph->name().c_str(),
+                    env[t.device].name.c_str(), number(t.delay_s, 3).c_str());
         out += placement_text(*t.graph, env, t.placement, t.device);
     }
 
@@ -210,18 +270,19 @@ inline std::string report_text(const plan_report& r) {
             : "\nmigration delay (sequential model: every compute and transfer time added up):\n";
     const plan_comparison& c = r.comparison;
     const double mine = c.value.delay_s;
-    appendf(out, "  %-14s %12.3f ms   <- this plan: ", s.algorithm.c_str(), mine * 1e3);
+    appendf(out, "  %-14s %s ms   <- this plan: ", s.algorithm.c_str(),
+            right(number(mine, 3), 12).c_str());
     out += gap_text(c) + "\n";
     for (const auto& t : c.tiers) {
         if (std::isnan(t.delay_s))
             appendf(out, "  %-14s %15s   the environment has no such node\n", t.name.c_str(),
                     "n/a");
         else
-            appendf(out, "  %-14s %12.3f ms   %.2fx this plan\n", t.name.c_str(), t.delay_s * 1e3,
-                    t.delay_s / mine);
+            appendf(out, "  %-14s %s ms   %s\n", t.name.c_str(),
+                    right(number(t.delay_s, 3), 12).c_str(), ratio_text(t.delay_s, mine).c_str());
     }
-    appendf(out, "  %-14s %12.3f ms   ", c.exact.exact ? "exact" : "reference",
-            c.exact.delay_s * 1e3);
+    appendf(out, "  %-14s %s ms   ", c.exact.exact ? "exact" : "reference",
+            right(number(c.exact.delay_s, 3), 12).c_str());
     out += c.exact.note + "\n";
 
     if (several)
@@ -237,7 +298,7 @@ inline std::string report_text(const plan_report& r) {
         }
         out += upload_text(*t.graph, env, t);
     }
-    return out;
+    return printable_lines(out);
 }
 
 }  // namespace eosdnn

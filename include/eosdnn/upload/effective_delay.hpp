@@ -11,6 +11,7 @@
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +38,11 @@ namespace eosdnn {
 ///   both times) or untouched.
 /// The boundary producers are found from the edges that cross the cut before the first and after
 /// the last position of R, precomputed per position, so a range costs O(w * d) for a graph of
-/// cut width w and out-degree d: O(1) on a chain.
+/// cut width w and out-degree d: O(1) on a chain. Where those lists would grow past a budget
+/// linear in the graph (a fan of many parallel layers has n cuts of width n), they are not built
+/// and the boundary producers are read from R's own edges instead, in O(|R| * d). A producer
+/// with more than 64 consumers (the fan's input) keeps a count of its consumers per node, updated
+/// by upload(), so its transfers cost O(nodes) to re-price, not O(consumers).
 ///
 /// The class keeps the acknowledged set as its state (upload(), reset()); gain() and delay() are
 /// const and allocation-free.
@@ -81,17 +86,43 @@ public:
             upload_prefix_[p + 1] = upload_prefix_[p] + up;
         }
         // crossing(p): edges u -> v with rank(u) < p <= rank(v), i.e. over the cut before p.
-        std::vector<std::size_t> count(n + 2, 0);
+        // Their total is the sum of the edges' rank spans: quadratic in the width of a fan, so
+        // past a budget linear in the graph the lists are not built and gain() reads the
+        // range's own edges instead ("wide" mode).
+        std::size_t edges = 0, spans = 0;
         for (layer_id u = 0; u < n; ++u)
-            for (layer_id v : graph.successors(u))
-                for (std::size_t p = rank_[u] + 1; p <= rank_[v]; ++p) ++count[p + 1];
+            for (layer_id v : graph.successors(u)) {
+                ++edges;
+                spans += rank_[v] - rank_[u];
+            }
+        wide_ = spans > cross_budget_per_item * (n + edges);
+        std::vector<std::size_t> count(n + 2, 0);
+        if (!wide_)
+            for (layer_id u = 0; u < n; ++u)
+                for (layer_id v : graph.successors(u))
+                    for (std::size_t p = rank_[u] + 1; p <= rank_[v]; ++p) ++count[p + 1];
         cross_begin_.assign(n + 2, 0);
         for (std::size_t p = 0; p <= n; ++p) cross_begin_[p + 1] = cross_begin_[p] + count[p + 1];
         cross_.resize(cross_begin_[n + 1]);
         std::vector<std::size_t> fill(cross_begin_.begin(), cross_begin_.end() - 1);
-        for (layer_id u = 0; u < n; ++u)
-            for (layer_id v : graph.successors(u))
-                for (std::size_t p = rank_[u] + 1; p <= rank_[v]; ++p) cross_[fill[p]++] = {u, v};
+        if (!wide_)
+            for (layer_id u = 0; u < n; ++u)
+                for (layer_id v : graph.successors(u))
+                    for (std::size_t p = rank_[u] + 1; p <= rank_[v]; ++p)
+                        cross_[fill[p]++] = {u, v};
+        last_consumer_.assign(n, 0);
+        hub_of_.assign(n, none);
+        for (layer_id u = 0; u < n; ++u) {
+            const auto succ = graph.successors(u);
+            for (layer_id v : succ) last_consumer_[u] = std::max(last_consumer_[u], rank_[v]);
+            if (succ.size() <= max_boundary) continue;
+            hub_of_[u] = hubs_.size();
+            hub h{.layer = u};
+            for (layer_id v : succ) h.consumer_ranks.push_back(rank_[v]);
+            std::sort(h.consumer_ranks.begin(), h.consumer_ranks.end());
+            hubs_.push_back(std::move(h));
+        }
+        reset_hubs();
         acked_.assign(n, 0);
         current_ = delay_of([this](layer_id j) { return node_of(j); });
     }
@@ -173,12 +204,25 @@ public:
                 return;
             }
             seen[seen_count++] = p;
-            g += producer_cost(p, before) - producer_cost(p, after);
+            if (hub_of_[p] != none)
+                g += hub_gain(p, first, last, s);
+            else
+                g += producer_cost(p, before) - producer_cost(p, after);
         };
-        for (std::size_t i = cross_begin_[first]; i < cross_begin_[first + 1]; ++i)
-            if (rank_[cross_[i].second] <= last) visit(cross_[i].first);
-        for (std::size_t i = cross_begin_[last + 1]; i < cross_begin_[last + 2]; ++i)
-            if (rank_[cross_[i].first] >= first) visit(cross_[i].first);
+        if (!wide_) {
+            for (std::size_t i = cross_begin_[first]; i < cross_begin_[first + 1]; ++i)
+                if (rank_[cross_[i].second] <= last) visit(cross_[i].first);
+            for (std::size_t i = cross_begin_[last + 1]; i < cross_begin_[last + 2]; ++i)
+                if (rank_[cross_[i].first] >= first) visit(cross_[i].first);
+        } else {
+            // The range's own edges: O(its length and in-degrees), whatever the cut width.
+            for (std::size_t p = first; p <= last && !overflow; ++p) {
+                const layer_id j = order_[p];
+                for (layer_id u : layers_.predecessors(j))
+                    if (rank_[u] < first) visit(u);
+                if (last_consumer_[j] > last) visit(j);
+            }
+        }
         if (overflow) return slow_gain(first, last);
         return g;
     }
@@ -186,20 +230,34 @@ public:
     /// Marks the layers at positions first..last as acknowledged (same preconditions as gain()).
     void upload(std::size_t first, std::size_t last) noexcept {
         const double g = gain(first, last);
-        for (std::size_t p = first; p <= last; ++p) acked_[order_[p]] = 1;
+        for (std::size_t p = first; p <= last; ++p) {
+            acked_[order_[p]] = 1;
+            hub_moved(order_[p]);
+        }
         current_ -= g;
     }
 
     /// Marks one layer as acknowledged, whatever its neighbours (re-prices from scratch).
     void upload_layer(layer_id j) {
-        acked_[j] = 1;
+        if (!acked_[j]) {
+            acked_[j] = 1;
+            hub_moved(j);
+        }
         current_ = delay_of([this](layer_id v) { return node_of(v); });
     }
 
     /// Forgets every acknowledgement.
     void reset() {
         acked_.assign(size(), 0);
+        reset_hubs();
         current_ = delay_of([this](layer_id j) { return node_of(j); });
+    }
+
+    /// For a layer with more than 64 consumers: a counter that changes whenever the set of nodes
+    /// running its consumers changes (the only thing its transfers depend on while it stays on
+    /// the device). 0 for every other layer.
+    std::uint64_t consumer_nodes_version(layer_id p) const noexcept {
+        return hub_of_[p] == none ? 0 : hubs_[hub_of_[p]].version;
     }
 
     /// The acknowledged flags, one per layer_id.
@@ -207,6 +265,70 @@ public:
 
 private:
     static constexpr std::size_t max_boundary = 64;
+    static constexpr std::size_t none = static_cast<std::size_t>(-1);
+    // Crossing lists are kept while their total stays within this many entries per layer and
+    // edge: always on chains and the zoo's DAGs, never on a fan of hundreds of branches.
+    static constexpr std::size_t cross_budget_per_item = 32;
+
+    // A producer with more than max_boundary consumers: how many of them run on each node under
+    // the acknowledged set, kept up to date by upload(), so that its transfers are priced from
+    // these counts in O(nodes) rather than from its consumer list in O(consumers).
+    struct hub {
+        layer_id layer = 0;
+        std::vector<std::size_t> consumer_ranks{};                 // ascending
+        std::vector<std::pair<node_id, std::size_t>> per_node_{};  // node, consumers there
+        std::uint64_t version = 1;  // bumped when a node gains its first or loses its last
+    };
+
+    void reset_hubs() {
+        for (hub& h : hubs_) {
+            h.per_node_.assign(1, {device_, h.consumer_ranks.size()});
+            ++h.version;
+        }
+    }
+
+    // Layer j has just been acknowledged: its producers' hubs count it on x_j.
+    void hub_moved(layer_id j) {
+        if (x_[j] == device_) return;
+        for (layer_id u : layers_.predecessors(j)) {
+            if (hub_of_[u] == none) continue;
+            hub& h = hubs_[hub_of_[u]];
+            auto& counts = h.per_node_;
+            if (--counts.front().second == 0) ++h.version;  // the device's entry, always first
+            auto it = std::find_if(counts.begin(), counts.end(),
+                                   [&](const auto& e) { return e.first == x_[j]; });
+            if (it == counts.end()) counts.push_back({x_[j], 0});
+            it = std::find_if(counts.begin(), counts.end(),
+                              [&](const auto& e) { return e.first == x_[j]; });
+            if (it->second++ == 0) ++h.version;
+        }
+    }
+
+    // What hub p's output costs under the current set minus with positions first..last moved
+    // to s: its consumers there leave the device for s, and so does p if it is in the range.
+    double hub_gain(layer_id p, std::size_t first, std::size_t last, node_id s) const noexcept {
+        const hub& h = hubs_[hub_of_[p]];
+        const auto lo = std::lower_bound(h.consumer_ranks.begin(), h.consumer_ranks.end(), first);
+        const auto hi = std::upper_bound(lo, h.consumer_ranks.end(), last);
+        const auto moved = static_cast<std::size_t>(hi - lo);
+        const double bytes = layers_.output_bytes[p];
+        const node_id from = node_of(p);
+        const node_id to_after = rank_[p] >= first && rank_[p] <= last ? s : from;
+        double before = 0, after = 0;
+        bool s_seen = false;
+        for (const auto& [node, count] : h.per_node_) {
+            if (count > 0) before += transfer(bytes, from, node);
+            std::size_t count_after = count;
+            if (node == device_) count_after -= moved;
+            if (node == s) {
+                count_after += moved;
+                s_seen = true;
+            }
+            if (count_after > 0) after += transfer(bytes, to_after, node);
+        }
+        if (!s_seen && moved > 0) after += transfer(bytes, to_after, s);
+        return before - after;
+    }
 
     // Seconds to move bytes between two nodes (0 on one node).
     double transfer(double bytes, node_id from, node_id to) const noexcept {
@@ -255,6 +377,10 @@ private:
     std::vector<double> saving_prefix_, upload_prefix_;
     std::vector<std::size_t> cross_begin_;
     std::vector<std::pair<layer_id, layer_id>> cross_;
+    bool wide_ = false;                       // no crossing lists: gain() reads the range's edges
+    std::vector<std::size_t> last_consumer_;  // highest position of a consumer of each layer
+    std::vector<std::size_t> hub_of_;         // index into hubs_, or none
+    std::vector<hub> hubs_;
     std::vector<std::uint8_t> acked_;
     double current_ = 0;
 };

@@ -10,9 +10,11 @@
 #include <eosdnn/upload/upload_units.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -72,6 +74,14 @@ struct efficiency_options {
     bool refine = true;
     /// What "better" means for the refinement (see refinement_rule).
     refinement_rule refinement = refinement_rule::efficiency;
+    /// Gaps of at most this many parameter layers are searched exhaustively (all O(r^2)
+    /// sub-ranges, EMDL's rule). Wider gaps get the bounded search: the whole gap and every
+    /// sub-range of at most `window` parameter layers around one of the 4 most efficient single
+    /// parameter layers of the gap, so that a step costs O(r) comparisons and O(window^2) gains
+    /// and a wide model near-linear time (docs/uploading.md).
+    std::size_t exhaustive_limit = 64;
+    /// Longest sub-range, in parameter layers, of the bounded search (>= 1).
+    std::size_t window = 8;
 };
 
 namespace detail::upload {
@@ -82,7 +92,7 @@ template <class Model>
 class efficiency_engine {
 public:
     efficiency_engine(effective_delay<Model>& q, const upload_units& units)
-        : q_(q), units_(units), block_of_position_(q.size(), none) {
+        : q_(q), units_(units), block_of_position_(q.size(), none), singles_(q.size()) {
         for (std::size_t b = 0; b < units.blocks.size(); ++b) {
             for (std::size_t p = units.blocks[b].first; p <= units.blocks[b].last; ++p)
                 block_of_position_[p] = b;
@@ -94,6 +104,8 @@ public:
 
     std::vector<upload_partition> run(const efficiency_options& options) {
         measure_ = options.measure;
+        exhaustive_limit_ = options.exhaustive_limit;
+        window_ = options.window;
         if (options.strategy == merge_strategy::top_down)
             top_down(options);
         else
@@ -153,39 +165,70 @@ private:
     // upload but move transfers), except that a run reaching the gap's end must join, so that no
     // gap is ever left without parameters.
     template <class Value>
-    choice best_sub_range(std::size_t g1, std::size_t g2, bool inner_only,
-                          const Value& value) const {
+    choice best_sub_range(std::size_t g1, std::size_t g2, bool inner_only, const Value& value) {
         const auto& params = params_[block_of_position_[g1]];
         const auto lo = std::lower_bound(params.begin(), params.end(), g1);
         const auto hi = std::upper_bound(params.begin(), params.end(), g2);
         const std::size_t r = static_cast<std::size_t>(hi - lo);
+        auto at = [&](std::size_t i) { return lo[static_cast<std::ptrdiff_t>(i)]; };
         choice best;
-        for (std::size_t i = 0; i < r; ++i)
-            for (std::size_t k = i; k < r; ++k) {
-                const std::size_t pi = lo[static_cast<std::ptrdiff_t>(i)];
-                const std::size_t pk = lo[static_cast<std::ptrdiff_t>(k)];
-                const std::size_t left_end =
-                    i == 0 ? g1 : lo[static_cast<std::ptrdiff_t>(i) - 1] + 1;
-                const std::size_t right_end =
-                    k + 1 == r ? g2 : lo[static_cast<std::ptrdiff_t>(k) + 1] - 1;
-                const std::size_t firsts[2] = {left_end, pi};
-                const std::size_t lasts[2] = {right_end, pk};
-                // Joining is tried first, so on a tie the free layers come along.
-                for (int a = 0; a < (i == 0 ? 1 : 2); ++a)
-                    for (int b = 0; b < (k + 1 == r ? 1 : 2); ++b) {
-                        if (a == 1 && firsts[0] == firsts[1]) continue;  // no run to leave out
-                        if (b == 1 && lasts[0] == lasts[1]) continue;
-                        if (inner_only && firsts[a] == g1 && lasts[b] == g2) continue;
-                        const double v = value(firsts[a], lasts[b]);
-                        if (v > best.value) best = {firsts[a], lasts[b], v};
-                    }
+        // The sub-range over parameter layers i..k, with or without the free runs next to it.
+        auto consider = [&](std::size_t i, std::size_t k) {
+            const std::size_t left_end = i == 0 ? g1 : at(i - 1) + 1;
+            const std::size_t right_end = k + 1 == r ? g2 : at(k + 1) - 1;
+            const std::size_t firsts[2] = {left_end, at(i)};
+            const std::size_t lasts[2] = {right_end, at(k)};
+            // Joining is tried first, so on a tie the free layers come along.
+            for (int a = 0; a < (i == 0 ? 1 : 2); ++a)
+                for (int b = 0; b < (k + 1 == r ? 1 : 2); ++b) {
+                    if (a == 1 && firsts[0] == firsts[1]) continue;  // no run to leave out
+                    if (b == 1 && lasts[0] == lasts[1]) continue;
+                    if (inner_only && firsts[a] == g1 && lasts[b] == g2) continue;
+                    const double v = value(firsts[a], lasts[b]);
+                    if (v > best.value) best = {firsts[a], lasts[b], v};
+                }
+        };
+        if (r <= exhaustive_limit_) {
+            for (std::size_t i = 0; i < r; ++i)
+                for (std::size_t k = i; k < r; ++k) consider(i, k);
+            return best;
+        }
+        // Bounded search on a wide gap: the whole gap, and every sub-range of at most `window`
+        // parameter layers that holds one of the `seeds` most efficient single parameter
+        // layers of the gap. Single layers' gains are cached between steps (only those an
+        // upload touches are re-priced), so a step costs O(r) comparisons and O(window^2) gains.
+        const std::size_t w = std::max<std::size_t>(window_, 1);
+        constexpr std::size_t seeds = 4;
+        std::vector<std::pair<double, std::size_t>> top;  // efficiency, parameter index
+        for (std::size_t i = 0; i < r; ++i) {
+            const std::size_t first = i == 0 ? g1 : at(i);
+            const std::size_t last = i + 1 == r ? g2 : at(i + 1) - 1;
+            single& c = singles_[at(i)];
+            if (!c.valid || c.first != first || c.last != last)
+                c = {first, last, q_.gain(first, last), true};
+            const double e = score(c.gain, q_.upload_time(first, last));
+            if (top.size() < seeds || e > top.back().first) {
+                if (top.size() == seeds) top.pop_back();
+                auto it = std::find_if(top.begin(), top.end(),
+                                       [&](const auto& t) { return e > t.first; });
+                top.insert(it, {e, i});
             }
+        }
+        for (const auto& [e, i] : top)
+            for (std::size_t a = i >= w - 1 ? i - (w - 1) : 0; a <= i; ++a)
+                for (std::size_t k = i; k < r && k - a < w; ++k) consider(a, k);
+        consider(0, r - 1);
         return best;
     }
 
     // Uploads positions first..last and marks dirty every candidate whose score may have
     // changed: those holding a layer adjacent to the range, or sharing a producer with it.
     void upload(std::size_t first, std::size_t last, std::vector<candidate>& candidates) {
+        producers_.clear();
+        for (std::size_t p = first; p <= last; ++p)
+            for (layer_id pr : q_.graph().predecessors(q_.layer_at(p)))
+                producers_.push_back({pr, q_.consumer_nodes_version(pr)});
+        std::sort(producers_.begin(), producers_.end());
         q_.upload(first, last);
         steps_.push_back(range_step(q_, q_.placement()[q_.layer_at(first)], first, last));
         touched_.clear();
@@ -197,17 +240,33 @@ private:
         for (std::size_t p = first; p <= last; ++p) {
             const layer_id j = q_.layer_at(p);
             for (layer_id s : g.successors(j)) touch(s);
-            for (layer_id pr : g.predecessors(j)) {
-                touch(pr);
-                for (layer_id sibling : g.successors(pr)) touch(sibling);
-            }
         }
-        for (auto& c : candidates)
-            for (std::size_t p : touched_)
-                if (p >= c.first && p <= c.last) {
-                    c.dirty = true;
-                    break;
-                }
+        // Each producer once: a fan's input would otherwise list its consumers once per branch.
+        // A producer with many consumers that stays on the device changes its siblings' gains
+        // only if the set of nodes its consumers run on changes (effective_delay's version).
+        std::size_t k = 0;
+        for (auto& [pr, version] : producers_) {
+            if (k > 0 && producers_[k - 1].first == pr) continue;
+            producers_[k++] = {pr, version};
+            touch(pr);
+            if (version != 0 && !q_.acknowledged(pr) && q_.consumer_nodes_version(pr) == version)
+                continue;
+            for (layer_id sibling : g.successors(pr)) touch(sibling);
+        }
+        std::sort(touched_.begin(), touched_.end());
+        for (auto& c : candidates) {
+            const auto it = std::lower_bound(touched_.begin(), touched_.end(), c.first);
+            if (it != touched_.end() && *it <= c.last) c.dirty = true;
+        }
+        for (std::size_t p : touched_) {
+            // The cached single layers around p (see best_sub_range()).
+            const std::size_t b = block_of_position_[p];
+            if (b == none) continue;
+            const auto& params = params_[b];
+            const auto it = std::upper_bound(params.begin(), params.end(), p);
+            if (it != params.end()) singles_[*it].valid = false;
+            if (it != params.begin()) singles_[*(it - 1)].valid = false;
+        }
     }
 
     void top_down(const efficiency_options& options) {
@@ -262,13 +321,15 @@ private:
                 }
             }
             const candidate gap = gaps[chosen];
-            gaps.erase(gaps.begin() + static_cast<std::ptrdiff_t>(chosen));
-            // The gap splits around the uploaded range; the halves are scored afresh.
+            // The gap splits around the uploaded range; the halves are scored afresh and take
+            // its place, which keeps the gaps in position order.
+            std::array<candidate, 2> halves;
+            std::size_t count = 0;
             if (pick.first > gap.first)
-                gaps.push_back({.first = gap.first, .last = pick.first - 1});
-            if (pick.last < gap.last) gaps.push_back({.first = pick.last + 1, .last = gap.last});
-            std::sort(gaps.begin(), gaps.end(),
-                      [](const candidate& a, const candidate& b) { return a.first < b.first; });
+                halves[count++] = {.first = gap.first, .last = pick.first - 1};
+            if (pick.last < gap.last) halves[count++] = {.first = pick.last + 1, .last = gap.last};
+            const auto at = gaps.erase(gaps.begin() + static_cast<std::ptrdiff_t>(chosen));
+            gaps.insert(at, halves.begin(), halves.begin() + static_cast<std::ptrdiff_t>(count));
             upload(pick.first, pick.last, gaps);
         }
     }
@@ -281,24 +342,58 @@ private:
             parts.push_back({.first = unit.first, .last = unit.last});
             value.push_back(efficiency(unit.first, unit.last));
         }
-        for (;;) {
-            std::size_t best_pair = none;
-            double best = -std::numeric_limits<double>::infinity();
-            for (std::size_t k = 0; k + 1 < parts.size(); ++k) {
-                if (block_of_position_[parts[k].first] != block_of_position_[parts[k + 1].first])
-                    continue;
-                const double merged = efficiency(parts[k].first, parts[k + 1].last);
-                if (merged > value[k] && merged > value[k + 1] && merged > best) {
-                    best = merged;
-                    best_pair = k;
-                }
-            }
-            if (best_pair == none) break;
-            parts[best_pair].last = parts[best_pair + 1].last;
-            value[best_pair] = best;
-            parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(best_pair) + 1);
-            value.erase(value.begin() + static_cast<std::ptrdiff_t>(best_pair) + 1);
+        // Parts form a list (next/prev by their first unit's index, which they keep); the
+        // mergeable pairs wait in a set ordered by merged efficiency, then position, so the
+        // best pair, leftmost on a tie, is found in O(log n). Nothing is uploaded during this
+        // phase, so only the pairs next to a merge change. In a block of more than
+        // exhaustive_limit parameter layers a part stops growing at that many, which bounds
+        // the cost of pricing a pair.
+        const std::size_t count = parts.size();
+        std::vector<std::size_t> next(count), prev(count), units(count, 1);
+        for (std::size_t k = 0; k < count; ++k) {
+            next[k] = k + 1 < count ? k + 1 : none;
+            prev[k] = k > 0 ? k - 1 : none;
         }
+        std::vector<double> merged(count, 0);
+        std::set<std::pair<double, std::size_t>> ready;  // (-merged, left part)
+        auto capped = [&](std::size_t k) {
+            const std::size_t b = block_of_position_[parts[k].first];
+            return params_[b].size() > exhaustive_limit_ &&
+                   units[k] + units[next[k]] > exhaustive_limit_;
+        };
+        auto enter = [&](std::size_t k) {  // prices pair (k, next[k]) and files it if it gains
+            if (k == none || next[k] == none) return;
+            const std::size_t n = next[k];
+            if (block_of_position_[parts[k].first] != block_of_position_[parts[n].first] ||
+                capped(k))
+                return;
+            merged[k] = efficiency(parts[k].first, parts[n].last);
+            if (merged[k] > value[k] && merged[k] > value[n] &&
+                merged[k] > -std::numeric_limits<double>::infinity())
+                ready.insert({-merged[k], k});
+        };
+        auto leave = [&](std::size_t k) {
+            if (k != none && next[k] != none) ready.erase({-merged[k], k});
+        };
+        for (std::size_t k = 0; k < count; ++k) enter(k);
+        while (!ready.empty()) {
+            const std::size_t k = ready.begin()->second;
+            const std::size_t n = next[k];
+            leave(prev[k]);
+            leave(k);
+            leave(n);
+            parts[k].last = parts[n].last;
+            value[k] = merged[k];
+            units[k] += units[n];
+            next[k] = next[n];
+            if (next[n] != none) prev[next[n]] = k;
+            enter(prev[k]);
+            enter(k);
+        }
+        std::vector<candidate> merged_parts;
+        for (std::size_t k = count ? 0 : none; k != none; k = next[k])
+            merged_parts.push_back(parts[k]);
+        parts = std::move(merged_parts);
         // Order phase: most efficient first, given what is already uploaded.
         while (!parts.empty()) {
             std::size_t chosen = 0;
@@ -321,8 +416,17 @@ private:
     std::vector<std::size_t> block_of_position_;
     std::vector<std::vector<std::size_t>> params_;  // parameter positions of each block
     std::vector<std::size_t> touched_;
+    std::vector<std::pair<layer_id, std::uint64_t>> producers_;  // and their versions
+    // The gain of each parameter layer alone (with its free neighbours), by its position.
+    struct single {
+        std::size_t first = 0, last = 0;
+        double gain = 0;
+        bool valid = false;
+    };
+    std::vector<single> singles_;
     std::vector<upload_partition> steps_;
     efficiency_measure measure_ = efficiency_measure::time_saved;
+    std::size_t exhaustive_limit_ = 64, window_ = 8;
 };
 
 }  // namespace detail::upload

@@ -140,6 +140,8 @@ struct ionn_planner {
             if (x[j] == device) pins[j] = device;
 
         std::vector<std::uint8_t> uploaded(graph.size(), 0);
+        std::size_t missing = 0;  // remote layers of the target not yet in a step
+        for (layer_id j = 0; j < x.size(); ++j) missing += x[j] != device;
         std::vector<upload_partition> steps;
         auto add_step = [&](auto&& is_new) {
             for (node_id s = 0; s < model.env().size(); ++s) {
@@ -150,6 +152,7 @@ struct ionn_planner {
                     if (!uploaded[j] && x[j] == s && is_new(j)) part.layers.push_back(j);
                 }
                 for (layer_id j : part.layers) uploaded[j] = 1;
+                missing -= part.layers.size();
                 if (!part.layers.empty()) steps.push_back(std::move(part));
             }
         };
@@ -162,7 +165,9 @@ struct ionn_planner {
                         ? detail::upload::two_choice_chain(graph, penalised, x, device)
                         : min_cut_two_nodes(graph, penalised, device, *remote, pins).placement;
                 add_step([&](layer_id j) { return y[j] != device; });
-                if (k > stop_k) break;
+                // Once every remote layer is in a step, later levels cannot add one: each
+                // minimum cut is O(n) or more, so a wide model skips them.
+                if (k > stop_k || missing == 0) break;
             }
             add_step([](layer_id) { return true; });
         }

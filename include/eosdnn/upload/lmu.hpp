@@ -87,6 +87,7 @@ public:
 
     std::vector<range_part> run(std::vector<range_part> plan, std::size_t budget) {
         plan_ = std::move(plan);
+        ++version_;
         refresh();
         std::size_t evaluations = 0;
         bool improved = true;
@@ -130,8 +131,11 @@ public:
                 }
                 // Hand the parameter-free run at an end of k to the partition next to it in
                 // the block (it costs nothing, but changes when its transfers move).
-                for (std::size_t other = 0; other < plan_.size() && !moved && evaluations < budget;
-                     ++other) {
+                // Ranges are disjoint, so only the partition starting right after k qualifies.
+                const std::size_t partner =
+                    k < plan_.size() ? starting_at(plan_[k].last + 1) : plan_.size();
+                for (std::size_t other = partner;
+                     other < plan_.size() && !moved && evaluations < budget; other = plan_.size()) {
                     if (k >= plan_.size() || other == k || plan_[other].node != plan_[k].node)
                         continue;
                     const range_part a = plan_[k], b = plan_[other];
@@ -163,6 +167,16 @@ public:
     }
 
 private:
+    // Index of the partition whose range starts at position p, or plan_.size().
+    std::size_t starting_at(std::size_t p) {
+        if (start_version_ != version_) {
+            start_.assign(q_.size() + 1, std::size_t(-1));
+            for (std::size_t i = 0; i < plan_.size(); ++i) start_[plan_[i].first] = i;
+            start_version_ = version_;
+        }
+        return p < start_.size() && start_[p] < plan_.size() ? start_[p] : plan_.size();
+    }
+
     std::size_t first_param(const range_part& r) const {
         return *std::lower_bound(params_.begin(), params_.end(), r.first);
     }
@@ -177,6 +191,7 @@ private:
         const plan_value before = value_;
         plan_ = std::move(next);
         refresh();
+        ++version_;
         if (value_.better_than(before)) return true;
         plan_ = std::move(saved);
         latency_ = std::move(latency);
@@ -198,11 +213,32 @@ private:
                 for (std::size_t p = block.first; p <= block.last; ++p) acked_[q_.layer_at(p)] = 1;
     }
 
-    // Latencies after each prefix and upload times of plan_, from scratch.
+    // Latencies after each prefix and upload times of plan_, from scratch: one full evaluation
+    // per partition while that stays small (exact to the last bit), else incrementally, each
+    // partition and each parameter-free block priced as a range (linear in the model).
     void refresh() {
         std::fill(acked_.begin(), acked_.end(), std::uint8_t{0});
         latency_.assign(1, q_.delay(acked_));
         upload_.clear();
+        constexpr std::size_t full_evaluation_budget = std::size_t{1} << 22;
+        if (plan_.size() * q_.size() > full_evaluation_budget) {
+            effective_delay<Model> q = q_;
+            q.reset();
+            std::vector<std::uint8_t> free_done(units_.free_blocks.size(), 0);
+            for (const auto& part : plan_) {
+                q.upload(part.first, part.last);
+                for (std::size_t b = 0; b < units_.free_blocks.size(); ++b) {
+                    const upload_block& block = units_.free_blocks[b];
+                    if (free_done[b] || block.node != part.node) continue;
+                    free_done[b] = 1;
+                    q.upload(block.first, block.last);
+                }
+                latency_.push_back(q.current());
+                upload_.push_back(q_.upload_time(part.first, part.last));
+            }
+            value_ = value_of(latency_, upload_, sim_);
+            return;
+        }
         for (const auto& part : plan_) {
             mark(part);
             latency_.push_back(q_.delay(acked_));
@@ -239,6 +275,7 @@ private:
         latency_ = std::move(latency);
         upload_ = std::move(upload);
         value_ = v;
+        ++version_;
         return true;
     }
 
@@ -250,6 +287,8 @@ private:
     std::vector<double> latency_, upload_;
     std::vector<std::uint8_t> acked_;
     plan_value value_;
+    std::vector<std::size_t> start_;  // partition index by first position (starting_at())
+    std::size_t version_ = 0, start_version_ = std::size_t(-1);  // of plan_ and of start_
 };
 
 }  // namespace detail::upload

@@ -11,6 +11,7 @@
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -184,10 +185,34 @@ void step_latencies(const layer_graph& graph, const Model& model, const upload_p
     std::vector<std::uint8_t> acked(graph.size(), 0);
     latency.assign(1, q.delay(acked));
     remote.assign(1, 0);
+    // A full evaluation per partition is O(n) each: kept where that stays small (the value is
+    // then exact to the last bit); a plan of thousands of partitions of a wide model is priced
+    // incrementally instead, each partition as runs of consecutive positions (effective_delay::
+    // upload), in time linear in the model.
+    constexpr std::size_t full_evaluation_budget = std::size_t{1} << 22;
+    if (plan.partitions.size() * graph.size() <= full_evaluation_budget) {
+        for (const auto& part : plan.partitions) {
+            for (layer_id j : part.layers) acked[j] = 1;
+            latency.push_back(q.delay(acked));
+            remote.push_back(q.remote_layers(acked));
+        }
+        return;
+    }
+    std::size_t remote_count = 0;
+    std::vector<std::size_t> positions;
     for (const auto& part : plan.partitions) {
-        for (layer_id j : part.layers) acked[j] = 1;
-        latency.push_back(q.delay(acked));
-        remote.push_back(q.remote_layers(acked));
+        positions.clear();
+        for (layer_id j : part.layers) positions.push_back(q.position(j));
+        std::sort(positions.begin(), positions.end());
+        for (std::size_t a = 0; a < positions.size();) {
+            std::size_t b = a;
+            while (b + 1 < positions.size() && positions[b + 1] == positions[b] + 1) ++b;
+            q.upload(positions[a], positions[b]);
+            a = b + 1;
+        }
+        for (layer_id j : part.layers) remote_count += plan.placement[j] != plan.device;
+        latency.push_back(q.current());
+        remote.push_back(remote_count);
     }
 }
 

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -52,10 +53,12 @@ inline void check_deadline(std::string_view who, const std::string& field,
 struct node_names {
     std::vector<std::string> names{};
     std::vector<tier> tiers{};
+    std::vector<node_id> servers{};  ///< the edge and cloud nodes, ascending
 
     node_names() = default;
     explicit node_names(const environment& env) {
         for (const node& n : env.nodes()) {
+            if (n.tier != tier::local) servers.push_back(static_cast<node_id>(names.size()));
             names.push_back(n.name);
             tiers.push_back(n.tier);
         }
@@ -78,11 +81,17 @@ struct node_names {
         return {};
     }
 
-    /// The nodes a layer of a task owned by `device` may run on, ascending.
+    /// Whether a layer of a task owned by `device` may run on node `s` (refusal() is empty).
+    bool allows(std::size_t s, node_id device) const noexcept {
+        return s < size() && (s == device || tiers[s] != tier::local);
+    }
+
+    /// The nodes a layer of a task owned by `device` may run on, ascending: O(servers), not
+    /// O(size()), so that thousands of devices, one per task, stay linear.
     std::vector<node_id> choices(node_id device) const {
-        std::vector<node_id> allowed;
-        for (std::size_t s = 0; s < size(); ++s)
-            if (refusal(s, device).empty()) allowed.push_back(static_cast<node_id>(s));
+        std::vector<node_id> allowed = servers;
+        if (device < size() && tiers[device] == tier::local)
+            allowed.insert(std::lower_bound(allowed.begin(), allowed.end(), device), device);
         return allowed;
     }
 
@@ -99,10 +108,23 @@ struct node_names {
     }
 };
 
-/// Latency and inverse bandwidth of every ordered pair of nodes, so that a transfer costs one
-/// multiply-add in the inner loop: tr(b, s, t) = latency(s, t) + b * inverse_bandwidth(s, t).
-/// Both are 0 on the diagonal (nothing is charged on the same node); a missing link (two local
-/// devices) has infinite latency.
+/// Whether the tables of an environment of `nodes` nodes, `servers` of them edge or cloud, use
+/// the dense layout: with at most one device more than servers the dense tables are within
+/// twice the compact ones, and their lookups are one load shorter.
+constexpr bool dense_layout(std::size_t nodes, std::size_t servers) noexcept {
+    return nodes - servers <= servers + 1;
+}
+
+/// Latency and inverse bandwidth of every ordered pair of nodes a placement can use, so that a
+/// transfer costs one multiply-add in the inner loop: tr(b, s, t) = latency(s, t) + b *
+/// inverse_bandwidth(s, t), 0 on the same node.
+///
+/// Stored in O(links), not O(nodes^2). With many local devices the table is compact: an edge or
+/// cloud node (a "server") has a row over every node, a device a row over the servers and itself
+/// only, because two distinct devices never exchange data; a per-row column map finds `to` in
+/// the row of `from`. With few devices (dense_layout(), every zoo setting) the table is a dense
+/// nodes x nodes matrix instead, whose lookup is one load shorter: the evaluators' inner loop is
+/// dominated by these lookups (bench/evaluators.cpp).
 class link_table {
 public:
     link_table() = default;
@@ -113,52 +135,214 @@ public:
     /// not latency + bytes / bandwidth is rejected rather than silently mispriced.
     template <cost_model Model>
     link_table(const Model& model, std::string_view who) {
-        nodes_ = model.env().size();
-        const std::array<std::size_t, 2> shape{nodes_, nodes_};
-        latency_ = matrix<double>(shape, 0.0);
-        inverse_bandwidth_ = matrix<double>(shape, 0.0);
-        constexpr double probe = 1e6, check = 12345.0;
-        for (std::size_t s = 0; s < nodes_; ++s)
-            for (std::size_t t = 0; t < nodes_; ++t) {
-                if (s == t) continue;  // nothing is charged on the same node
-                const auto from = static_cast<node_id>(s), to = static_cast<node_id>(t);
-                const double fixed = model.transfer_time(0.0, from, to);
-                if (std::isinf(fixed) && fixed > 0) {  // no link: never a valid transfer
-                    latency_(s, t) = fixed;
-                    continue;
-                }
-                latency_(s, t) = fixed;
-                inverse_bandwidth_(s, t) = (model.transfer_time(probe, from, to) - fixed) / probe;
-                const double expected = model.transfer_time(check, from, to);
-                const double ours = time(check, from, to);
-                const bool valid = std::isfinite(fixed) && fixed >= 0 &&
-                                   std::isfinite(inverse_bandwidth_(s, t)) &&
-                                   inverse_bandwidth_(s, t) >= 0;
-                const bool affine = std::abs(expected - ours) <=
-                                    1e-9 * std::max(std::abs(expected), std::abs(ours));
-                if (!valid || !affine)
-                    evaluator_fail(who, "the cost model's transfer_time from node " +
-                                            std::to_string(s) + " to node " + std::to_string(t) +
-                                            " is not latency + bytes / bandwidth with finite, "
-                                            "non-negative figures (" +
-                                            format_number(fixed) + " s at 0 bytes, " +
-                                            format_number(expected) + " s at " +
-                                            format_number(check) + " bytes, " +
-                                            format_number(ours) + " s expected)");
-            }
+        const environment& env = model.env();
+        const std::size_t nodes = env.size();
+        std::vector<node_id> servers;
+        for (std::size_t s = 0; s < nodes; ++s)
+            if (env[static_cast<node_id>(s)].tier != tier::local)
+                servers.push_back(static_cast<node_id>(s));
+        const std::size_t width = servers.size() + 1;  // a device's row: the servers, then itself
+        // columns_[t]: t's column in a server's row (its node id); columns_[nodes + t]: in a
+        // device's row (its server index, or the device's own column for every local node).
+        columns_.assign(2 * nodes, static_cast<std::uint32_t>(servers.size()));
+        for (std::size_t t = 0; t < nodes; ++t) columns_[t] = static_cast<std::uint32_t>(t);
+        for (std::size_t k = 0; k < servers.size(); ++k)
+            columns_[nodes + servers[k]] = static_cast<std::uint32_t>(k);
+        rows_.resize(nodes);
+        std::size_t start = 0;
+        for (std::size_t s = 0; s < nodes; ++s) {
+            const bool device = env[static_cast<node_id>(s)].tier == tier::local;
+            rows_[s] = {start, device ? nodes : 0};
+            start += device ? width : nodes;
+        }
+        nodes_ = nodes;
+        dense_ = dense_layout(nodes, servers.size());
+        latency_.assign(dense_ ? nodes * nodes : start, 0.0);
+        inverse_bandwidth_.assign(latency_.size(), 0.0);
+        for (std::size_t s = 0; s < nodes; ++s) {
+            const auto from = static_cast<node_id>(s);
+            if (dense_ || rows_[s].columns == 0)
+                for (std::size_t t = 0; t < nodes; ++t)
+                    read(model, who, from, static_cast<node_id>(t));
+            else
+                for (const node_id to : servers) read(model, who, from, to);
+        }
     }
 
-    /// Seconds to move `bytes` from one node to another (0 on the same node).
+    /// Seconds to move `bytes` from one node to another (0 on the same node). `from` and `to`
+    /// must not be two distinct local devices (no placement puts them in one task): use
+    /// between() where they may be.
     double time(double bytes, node_id from, node_id to) const noexcept {
-        return latency_.unchecked(from, to) + bytes * inverse_bandwidth_.unchecked(from, to);
+        const std::size_t i = index(from, to);
+        return latency_[i] + bytes * inverse_bandwidth_[i];
+    }
+
+    /// time(), and infinity between two distinct local devices, which have no usable link.
+    double between(double bytes, node_id from, node_id to) const noexcept {
+        if (from != to && rows_[from].columns != 0 && rows_[to].columns != 0)
+            return std::numeric_limits<double>::infinity();
+        return time(bytes, from, to);
     }
 
     std::size_t nodes() const noexcept { return nodes_; }
 
+    /// Latency and inverse-bandwidth pairs stored: O(links), for the scale tests.
+    std::size_t entries() const noexcept { return latency_.size(); }
+
 private:
+    struct row {
+        std::size_t start = 0;    // of this node's row in latency_ and inverse_bandwidth_
+        std::size_t columns = 0;  // 0 for a server's row, nodes() for a device's, in columns_
+    };
+
+public:
+    /// The dense layout's lookup without the test of the layout, for the inner loops.
+    struct dense_view {
+        const double* latency;
+        const double* inverse_bandwidth;
+        std::size_t nodes;
+        double time(double bytes, node_id from, node_id to) const noexcept {
+            const std::size_t i = from * nodes + to;
+            return latency[i] + bytes * inverse_bandwidth[i];
+        }
+    };
+    /// The compact layout's lookup, likewise.
+    struct compact_view {
+        const double* latency;
+        const double* inverse_bandwidth;
+        const row* rows;
+        const std::uint32_t* columns;
+        double time(double bytes, node_id from, node_id to) const noexcept {
+            const row& r = rows[from];
+            const std::size_t i = r.start + columns[r.columns + to];
+            return latency[i] + bytes * inverse_bandwidth[i];
+        }
+    };
+
+    /// f(view), with the view of this table's layout: the inner loops test the layout once per
+    /// evaluation, not once per transfer (which cost the zoo models 10 to 40%).
+    template <class F>
+    decltype(auto) visit(F&& f) const {
+        if (dense_) return f(dense_view{latency_.data(), inverse_bandwidth_.data(), nodes_});
+        return f(compact_view{latency_.data(), inverse_bandwidth_.data(), rows_.data(),
+                              columns_.data()});
+    }
+
+    /// f(links view, compute view) for this table and `compute`, built on the same environment
+    /// (so both have the same layout): two instantiations of the inner loops, not four.
+    template <class Compute, class F>
+    decltype(auto) visit(const Compute& compute, F&& f) const {
+        if (dense_ && compute.is_dense())
+            return f(dense_view{latency_.data(), inverse_bandwidth_.data(), nodes_},
+                     compute.dense());
+        return f(
+            compact_view{latency_.data(), inverse_bandwidth_.data(), rows_.data(), columns_.data()},
+            compute.compact());
+    }
+
+private:
+    std::size_t index(node_id from, node_id to) const noexcept {
+        if (dense_) return from * nodes_ + to;
+        const row& r = rows_[from];
+        return r.start + columns_[r.columns + to];
+    }
+
+    template <cost_model Model>
+    void read(const Model& model, std::string_view who, node_id from, node_id to) {
+        if (from == to) return;  // nothing is charged on the same node
+        const std::size_t i = index(from, to);
+        constexpr double probe = 1e6, check = 12345.0;
+        const double fixed = model.transfer_time(0.0, from, to);
+        latency_[i] = fixed;
+        if (std::isinf(fixed) && fixed > 0) return;  // no link: never a valid transfer
+        const double per_byte = (model.transfer_time(probe, from, to) - fixed) / probe;
+        inverse_bandwidth_[i] = per_byte;
+        const double expected = model.transfer_time(check, from, to);
+        const double ours = time(check, from, to);
+        const bool valid =
+            std::isfinite(fixed) && fixed >= 0 && std::isfinite(per_byte) && per_byte >= 0;
+        const bool affine =
+            std::abs(expected - ours) <= 1e-9 * std::max(std::abs(expected), std::abs(ours));
+        if (!valid || !affine)
+            evaluator_fail(who, "the cost model's transfer_time from node " + std::to_string(from) +
+                                    " to node " + std::to_string(to) +
+                                    " is not latency + bytes / bandwidth with finite, "
+                                    "non-negative figures (" +
+                                    format_number(fixed) + " s at 0 bytes, " +
+                                    format_number(expected) + " s at " + format_number(check) +
+                                    " bytes, " + format_number(ours) + " s expected)");
+    }
+
     std::size_t nodes_ = 0;
-    matrix<double> latency_{};
-    matrix<double> inverse_bandwidth_{};
+    bool dense_ = false;                       // the tables are nodes_ x nodes_, indexed (from, to)
+    std::vector<row> rows_{};                  // per node
+    std::vector<std::uint32_t> columns_{};     // 2 x nodes: column maps of server and device rows
+    std::vector<double> latency_{};            // per stored pair, see index()
+    std::vector<double> inverse_bandwidth_{};  // likewise
+};
+
+/// A value per (global layer, node) for the nodes a layer may run on (compute and upload
+/// times): its task's device and every server. Column 0 is the device, column 1 + k the k-th
+/// server, so the table is layers x (servers + 1), not layers x nodes: with one device per task,
+/// thousands of tasks would otherwise make it quadratic. Reading a local node other than the
+/// layer's own device returns the device's value; no valid placement asks for it. With few
+/// devices (dense_layout()) the columns are the nodes themselves, one load shorter in the inner
+/// loop, as for link_table.
+class layer_node_table {
+public:
+    layer_node_table() = default;
+
+    /// A table of `layers` rows, all 0.
+    layer_node_table(std::size_t layers, const node_names& nodes)
+        : dense_(dense_layout(nodes.size(), nodes.servers.size())),
+          width_(dense_ ? nodes.size() : nodes.servers.size() + 1),
+          columns_(dense_ ? 0 : nodes.size(), 0), values_(layers * width_, 0.0) {
+        if (dense_) return;
+        for (std::size_t k = 0; k < nodes.servers.size(); ++k)
+            columns_[nodes.servers[k]] = static_cast<std::uint32_t>(k + 1);
+    }
+
+    double unchecked(std::size_t g, node_id s) const noexcept {
+        return values_[g * width_ + (dense_ ? s : columns_[s])];
+    }
+    double& at(std::size_t g, node_id s) noexcept {
+        return values_[g * width_ + (dense_ ? s : columns_[s])];
+    }
+
+    /// Doubles stored: layers x (servers + 1), for the scale tests.
+    std::size_t entries() const noexcept { return values_.size(); }
+
+    /// The dense layout's lookup without the test of the layout, for the inner loops.
+    struct dense_view {
+        const double* values;
+        std::size_t width;
+        double unchecked(std::size_t g, node_id s) const noexcept { return values[g * width + s]; }
+    };
+    /// The compact layout's lookup, likewise.
+    struct compact_view {
+        const double* values;
+        std::size_t width;
+        const std::uint32_t* columns;
+        double unchecked(std::size_t g, node_id s) const noexcept {
+            return values[g * width + columns[s]];
+        }
+    };
+
+    /// f(view), with the view of this table's layout (see link_table::visit).
+    template <class F>
+    decltype(auto) visit(F&& f) const {
+        if (dense_) return f(dense());
+        return f(compact());
+    }
+    bool is_dense() const noexcept { return dense_; }
+    dense_view dense() const noexcept { return {values_.data(), width_}; }
+    compact_view compact() const noexcept { return {values_.data(), width_, columns_.data()}; }
+
+private:
+    bool dense_ = false;  // one column per node; else columns_ maps a node to its column
+    std::size_t width_ = 0;
+    std::vector<std::uint32_t> columns_{};  // per node
+    std::vector<double> values_{};
 };
 
 /// What the inner loop reads from one or more layer graphs, copied into flat arrays so that an
@@ -252,35 +436,35 @@ private:
     std::vector<double> load_{};
 };
 
-/// Fills rows [first, first + graph.size()) of the n x S compute table; throws if a time on an
-/// allowed node is not finite and >= 0 (a NaN would silently corrupt every comparison).
+/// Fills rows [first, first + graph.size()) of the compute table for the nodes a layer of
+/// `device`'s task may run on; throws if a time is not finite and >= 0 (a NaN would silently
+/// corrupt every comparison).
 template <cost_model Model>
-void fill_compute(matrix<double>& table, layer_id first, const layer_graph& graph,
+void fill_compute(layer_node_table& table, layer_id first, const layer_graph& graph,
                   const Model& model, const node_names& nodes, node_id device,
                   std::string_view who) {
+    const std::vector<node_id> allowed = nodes.choices(device);
     for (layer_id j = 0; j < graph.size(); ++j)
-        for (std::size_t s = 0; s < nodes.size(); ++s) {
-            const double t = model.compute_time(graph[j], static_cast<node_id>(s));
-            table(first + j, s) = t;
-            if (nodes.refusal(s, device).empty() && (!std::isfinite(t) || t < 0))
+        for (const node_id s : allowed) {
+            const double t = model.compute_time(graph[j], s);
+            table.at(first + j, s) = t;
+            if (!std::isfinite(t) || t < 0)
                 evaluator_fail(who, "the compute time of layer '" + graph[j].name + "' on " +
-                                        nodes.describe(static_cast<node_id>(s)) + " is " +
-                                        format_number(t) + " s (must be finite and >= 0)");
+                                        nodes.describe(s) + " is " + format_number(t) +
+                                        " s (must be finite and >= 0)");
         }
 }
 
-/// Fills rows of the n x S upload table: the one-off time to upload each layer from `device` to
-/// each other allowed node (0 on the device itself).
+/// Fills rows of the upload table: the one-off time to upload each layer from `device` to each
+/// other allowed node (0 on the device itself).
 template <upload_cost_model Model>
-void fill_upload(matrix<double>& table, layer_id first, const layer_graph& graph,
+void fill_upload(layer_node_table& table, layer_id first, const layer_graph& graph,
                  const Model& model, const node_names& nodes, node_id device,
                  std::string_view who) {
     for (layer_id j = 0; j < graph.size(); ++j)
-        for (std::size_t s = 0; s < nodes.size(); ++s) {
-            const auto to = static_cast<node_id>(s);
-            if (to == device || !nodes.refusal(s, device).empty()) continue;
+        for (const node_id to : nodes.servers) {
             const double t = model.upload_time(graph[j], device, to);
-            table(first + j, s) = t;
+            table.at(first + j, to) = t;
             if (!std::isfinite(t) || t < 0)
                 evaluator_fail(who, "the upload time of layer '" + graph[j].name + "' to " +
                                         nodes.describe(to) + " is " + format_number(t) +

@@ -186,6 +186,26 @@ public:
         return value.get<double>();
     }
 
+    /// A plan's evaluation value: a number (or "inf", "nan" as extended_number reads them) that
+    /// must be finite and >= 0, as delays, times, energy and violations are.
+    double measure(const json& value, const std::string& path) const {
+        const double v = extended_number(value, path);
+        if (!std::isfinite(v) || v < 0)
+            fail(error_kind::validation, path,
+                 show(value) + " is not allowed (must be finite and >= 0)");
+        return v;
+    }
+
+    /// Refuses an array of more than `limit` elements (`what`: "layers") before anything is
+    /// built from it.
+    void at_most(const json& array, std::size_t limit, const std::string& path,
+                 const std::string& what) const {
+        if (array.size() > limit)
+            fail(error_kind::validation, path,
+                 std::to_string(array.size()) + " " + what + ", more than the limit of " +
+                     std::to_string(limit) + " (docs/limits.md)");
+    }
+
     /// A number, or null for a value that is not a number (read as NaN): how the plan document
     /// writes non-finite numbers outside a plan's evaluation.
     double number_or_null(const json& value, const std::string& path) const {
@@ -249,7 +269,13 @@ public:
     bool boolean(bool value) { return put(value); }
     bool number_integer(json::number_integer_t value) { return put(value); }
     bool number_unsigned(json::number_unsigned_t value) { return put(value); }
-    bool number_float(json::number_float_t value, const json::string_t&) { return put(value); }
+    bool number_float(json::number_float_t value, const json::string_t& text) {
+        // nlohmann reads a number too small for a double ("1e-400") as 0 without a word; the
+        // CSV reader refuses it, and so does this one rather than silently change a value.
+        if (value == 0 && text.find_first_of("123456789") < text.find_first_of("eE"))
+            underflow(text);
+        return put(value);
+    }
     bool string(json::string_t& value) { return put(std::move(value)); }
     bool binary(json::binary_t& value) { return put(std::move(value)); }
 
@@ -311,16 +337,35 @@ private:
         return next_;
     }
 
-    /// The path of the open object, from the keys and indices of the containers around it.
-    [[noreturn]] void duplicate(const std::string& name) const {
+    /// The path of the value inside the first `depth` open containers, from their keys and
+    /// indices: with depth open_.size() - 1, the path of the innermost open container.
+    std::string path_within(std::size_t depth) const {
         std::string path;
-        for (std::size_t i = 0; i + 1 < open_.size(); ++i) {
+        for (std::size_t i = 0; i < depth; ++i) {
             const json& outer = *open_[i].value;
             path = outer.is_array() ? child(path, outer.size() - 1) : child(path, *open_[i].key);
         }
+        return path;
+    }
+
+    /// The path of the open object.
+    [[noreturn]] void duplicate(const std::string& name) const {
+        const std::string path = open_.empty() ? std::string() : path_within(open_.size() - 1);
         throw eosdnn::error(error_kind::parse,
                             source_ + ": invalid JSON: " + (path.empty() ? "(root)" : path) +
                                 ": the key '" + name + "' appears twice");
+    }
+
+    /// The number `text` about to be stored, which a double cannot hold but as 0. Its path is
+    /// the open containers' and its own key or index (the next element of an open array).
+    [[noreturn]] void underflow(const std::string& text) const {
+        std::string path = path_within(open_.size());
+        if (!open_.empty() && open_.back().value->is_array())
+            path = child(path_within(open_.size() - 1), open_.back().value->size());
+        throw eosdnn::error(error_kind::parse,
+                            source_ + ": invalid JSON: " + (path.empty() ? "(root)" : path) +
+                                ": the number " + text +
+                                " is too small for a double (it would read as 0)");
     }
 
     json& root_;

@@ -4,12 +4,15 @@
 /// text that is not UTF-8, and its own exception would name neither the layer nor the field.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/messages.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 
+#include <cmath>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace eosdnn {
 
@@ -29,6 +32,19 @@ void require_utf8(std::string_view text, std::string_view document, Where&& wher
                 std::string(document) + ": cannot write it as JSON: " +
                     (place.empty() ? std::string() : place + ": ") + "its " + std::string(field) +
                     " '" + escape_invalid_utf8(text) + "' is not UTF-8 text: " + why);
+}
+
+/// Throws eosdnn::error (validation) unless every value of `v` is finite and >= 0, as
+/// plan_from_json requires: a plan is not written that cannot be read back.
+inline void require_measures(const evaluation& v) {
+    for (const auto& [key, value] :
+         {std::pair{"delay_s", v.delay_s}, std::pair{"upload_s", v.upload_s},
+          std::pair{"energy_j", v.energy_j}, std::pair{"objective", v.objective},
+          std::pair{"violation", v.violation}})
+        if (!std::isfinite(value) || value < 0)
+            throw error(error_kind::validation, "plan: evaluation." + std::string(key) + " is " +
+                                                    format_number(value) +
+                                                    " (must be finite and >= 0)");
 }
 
 /// "model 'resnet50'", "model" when unnamed; invalid UTF-8 escaped.

@@ -8,6 +8,7 @@
 
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/io/detail/onnx_costs.hpp>
+#include <eosdnn/io/limits.hpp>
 #include <eosdnn/io/onnx_options.hpp>
 
 #include <onnx/onnx_pb.h>
@@ -89,6 +90,11 @@ public:
         if (!model_.has_graph() || model_.graph().node_size() == 0)
             fail(error_kind::parse, "the model has no graph or its graph has no node");
         graph_ = &model_.graph();
+        // Each node may become a layer: refused before any is built (io/limits.hpp).
+        if (static_cast<std::size_t>(graph_->node_size()) > limits::max_layers)
+            fail(error_kind::validation,
+                 std::to_string(graph_->node_size()) + " nodes, more than the limit of " +
+                     std::to_string(limits::max_layers) + " layers (docs/limits.md)");
         read_initializers();
         order_nodes();
         classify_inputs();

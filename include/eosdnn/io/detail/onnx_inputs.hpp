@@ -3,7 +3,9 @@
 /// The importer's first steps: the options checked, the initializers' bytes (checked against
 /// their external-data files), which graph inputs carry data, and their shapes resolved.
 
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/io/detail/onnx_importer.hpp>
+#include <eosdnn/io/limits.hpp>
 
 #include <algorithm>
 #include <array>
@@ -62,6 +64,15 @@ inline void importer::read_initializers() {
         }
         const bool integer =
             t.data_type() == onnx::TensorProto::INT64 || t.data_type() == onnx::TensorProto::INT32;
+        // Data inside the file cannot outgrow the file: dims whose product says more describe
+        // values the model does not have (external data is checked against its file below).
+        if (t.data_location() != onnx::TensorProto::EXTERNAL &&
+            bytes > limits::max_onnx_inline_tensor_bytes)
+            fail(error_kind::validation,
+                 what + " has dims " + show_shape(shape(t.dims().begin(), t.dims().end())) + ", " +
+                     format_number(bytes) + " bytes, more than an .onnx file can hold (" +
+                     std::to_string(limits::max_onnx_file_bytes) +
+                     " bytes; larger weights are external data)");
         std::string raw;
         if (t.data_location() == onnx::TensorProto::EXTERNAL)
             raw = check_external(t, what, bytes, integer && bytes <= 4096);

@@ -40,6 +40,9 @@ struct discrete_pso_options {
     std::size_t stall = 0;  ///< stop after this many iterations without a better gBest; 0: never
                             ///< (with `iterations`, the default stop; a stop given to solve()
                             ///< replaces both)
+    /// Wall-clock seconds of the run, 0: none; checked after every iteration (a run overshoots by at
+    /// most one), and a run it ends says so in optimisation_result::stopped_by_time_limit.
+    double time_limit_s = 0;
 
     /// Throws eosdnn::error naming the field and the value if one is out of range.
     void validate() const {
@@ -56,6 +59,8 @@ struct discrete_pso_options {
         if (!(max_velocity > 0 && max_velocity <= 1))
             fail("max_velocity", max_velocity, "in (0, 1]");
         if (threads < 1) fail("threads", 0, ">= 1");
+        if (!(time_limit_s >= 0 && std::isfinite(time_limit_s)))
+            fail("time_limit_s", time_limit_s, "finite and >= 0");
     }
 };
 
@@ -133,7 +138,8 @@ public:
                           .evaluations = eval.evaluations(),
                           .stall = 0,
                           .best = gbest_value};
-        detail::run_report<std::remove_reference_t<O>> report(result, obs);
+        detail::run_report<std::remove_reference_t<O>> report(result, obs, true,
+                                                              options_.time_limit_s);
         auto record = [&] {
             return report({.iteration = status.iteration,
                            .evaluations = status.evaluations,

@@ -19,6 +19,7 @@
 #include <eosdnn/optim/operators/stop_condition.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
@@ -43,6 +44,9 @@ struct genetic_algorithm_options {
     std::size_t stall = 0;  ///< stop after this many generations without a better best; 0: never
                             ///< (with `generations`, the default stop; a stop given to
                             ///< solve() replaces both)
+    /// Wall-clock seconds of the run, 0: none; checked after every generation (a run overshoots by at
+    /// most one), and a run it ends says so in optimisation_result::stopped_by_time_limit.
+    double time_limit_s = 0;
 
     /// Throws eosdnn::error naming the field and the value if one is out of range.
     void validate() const {
@@ -60,6 +64,8 @@ struct genetic_algorithm_options {
         if (!(mutation_rate >= 0 && mutation_rate <= 1))
             fail("mutation_rate", std::to_string(mutation_rate), "in [0, 1]");
         if (threads < 1) fail("threads", std::to_string(threads), ">= 1");
+        if (!std::isfinite(time_limit_s) || time_limit_s < 0)
+            fail("time_limit_s", std::to_string(time_limit_s), "finite and >= 0");
     }
 };
 
@@ -128,7 +134,8 @@ public:
                           .evaluations = eval.evaluations(),
                           .stall = 0,
                           .best = {}};
-        detail::run_report<std::remove_reference_t<O>> report(result, obs);
+        detail::run_report<std::remove_reference_t<O>> report(result, obs, true,
+                                                              options_.time_limit_s);
         // The result is the best individual seen so far (with elites, the generation's best).
         auto record = [&] {
             const std::size_t b = detail::best_index(value);

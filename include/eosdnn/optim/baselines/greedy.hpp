@@ -3,6 +3,7 @@
 /// Greedy per layer: from a start plan (all-local by default), move one layer at a time to the
 /// node that improves the plan, until no single move does. A coordinate descent, deterministic.
 
+#include <eosdnn/core/error.hpp>
 #include <eosdnn/core/problem.hpp>
 #include <eosdnn/core/result.hpp>
 #include <eosdnn/cost/cost_model.hpp>
@@ -16,11 +17,14 @@
 #include <eosdnn/optim/operators/stop_condition.hpp>
 #include <eosdnn/optim/seeding.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -33,8 +37,17 @@ namespace eosdnn {
 /// ends after a pass that improves nothing (or when a stop condition or the observer says so).
 class greedy_per_layer {
 public:
-    /// Block moves too (prefix and suffix), when `blocks` is true.
-    explicit greedy_per_layer(bool blocks = false) : blocks_(blocks) {}
+    /// Block moves too (prefix and suffix), when `blocks` is true; `time_limit_s` > 0 ends the
+    /// descent after that many seconds (checked inside a pass too), saying so in
+    /// optimisation_result::stopped_by_time_limit. Throws eosdnn::error if it is negative or
+    /// not finite.
+    explicit greedy_per_layer(bool blocks = false, double time_limit_s = 0)
+        : blocks_(blocks), time_limit_s_(time_limit_s) {
+        if (!(time_limit_s >= 0 && std::isfinite(time_limit_s)))
+            throw error(error_kind::validation, "greedy_per_layer: time_limit_s is " +
+                                                    std::to_string(time_limit_s) +
+                                                    " (must be finite and >= 0)");
+    }
 
     /// The stop condition a run uses unless solve() is given one: none (the descent ends when a
     /// pass improves nothing). run_status::horizon is unbounded, so max_iterations{} never stops it.
@@ -67,7 +80,7 @@ public:
                           .evaluations = 1,
                           .stall = 0,
                           .best = result.value};
-        detail::run_report<std::remove_reference_t<O>> report(result, obs);
+        detail::run_report<std::remove_reference_t<O>> report(result, obs, true, time_limit_s_);
         auto record = [&] {
             return report({.iteration = status.iteration,
                            .evaluations = status.evaluations,
@@ -77,11 +90,14 @@ public:
                            .diversity = 0},
                           std::span<const node_id>(result.placement));
         };
-        const local_search_options pass{
+        local_search_options pass{
             .single = true, .prefix = blocks_, .suffix = blocks_, .max_passes = 1};
         std::vector<node_id> before;
         for (bool go_on = record(); go_on && status.stall == 0 && !stop(status); go_on = record()) {
             before = result.placement;
+            // A pass on a large model is long: it gets the time that is left.
+            if (const double left = report.seconds_left(); std::isfinite(left))
+                pass.time_limit_s = std::max(left, 1e-9);
             status.evaluations +=
                 local_search(problem, space, result.placement, result.value, pass);
             ++status.iteration;
@@ -97,6 +113,7 @@ public:
 
 private:
     bool blocks_;
+    double time_limit_s_ = 0;
 };
 
 /// A fixed plan: every layer on its first node of one tier (all-local, all-edge, all-cloud).

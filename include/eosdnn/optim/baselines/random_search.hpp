@@ -15,6 +15,7 @@
 #include <eosdnn/optim/operators/stop_condition.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -35,9 +36,17 @@ struct random_search_options {
     std::size_t stall = 0;  ///< stop after this many batches without a better plan; 0: never
                             ///< (with `evaluations`, the default stop; a stop given to
                             ///< solve() replaces both)
+    /// Wall-clock seconds of the run, 0: none; checked after every batch (a run overshoots by at
+    /// most one), and a run it ends says so in optimisation_result::stopped_by_time_limit.
+    double time_limit_s = 0;
 
-    /// Throws eosdnn::error naming the field if one is 0.
+    /// Throws eosdnn::error naming the field if one is 0 or the time limit is negative or not
+    /// finite.
     void validate() const {
+        if (!(time_limit_s >= 0 && std::isfinite(time_limit_s)))
+            throw error(error_kind::validation, "random_search_options.time_limit_s is " +
+                                                    std::to_string(time_limit_s) +
+                                                    " (must be finite and >= 0)");
         for (auto [field, v] : {std::pair{"evaluations", evaluations}, std::pair{"batch", batch},
                                 std::pair{"threads", threads}})
             if (v == 0)
@@ -97,7 +106,8 @@ public:
         optimisation_result result;
         run_status status{
             .iteration = 0, .horizon = horizon(), .evaluations = 0, .stall = 0, .best = {}};
-        detail::run_report<std::remove_reference_t<O>> report(result, obs);
+        detail::run_report<std::remove_reference_t<O>> report(result, obs, true,
+                                                              options_.time_limit_s);
         // One batch: drawn, evaluated, its best kept if better; then the record.
         auto draw_batch = [&] {
             for (std::size_t i = 0; i < batch; ++i)
