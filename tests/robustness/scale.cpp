@@ -163,8 +163,7 @@ TEST_CASE("robustness scale: environments up to the node_id limit") {
         CHECK(error_message(error_kind::validation, [&] {
                   b.add_node({.name = "n65534", .tier = tier::edge, .flops_per_s = 1});
               }) == "environment: duplicate node name 'n65534'");
-        // Not built here: the environment keeps a link slot for every ordered pair of nodes,
-        // 65535^2 of them (about 100 GB); see docs/errors.md.
+        // Not built here: tests/robustness/scale_nodes.cpp builds one at the limit.
     }
     SUBCASE("the JSON reader names the node past the limit") {
         json nodes = json::array();
