@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds eosdnn and runs the whole test suite:
-#  0. the include floors, header sizes and formatting (scripts/check_layers.sh, check_format.sh);
+#  0. the include floors, header sizes and formatting (scripts/check_layers.sh, check_format.sh)
+#     and the documentation site without a warning (scripts/docs.sh);
 #  1. an optimised build: unit tests, examples, the planner checks and the consumer tests
 #     (install, add_subdirectory, FetchContent), all through ctest;
 #     then scripts/compile_cost.sh, the compile-time budget;
@@ -13,12 +14,14 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --with-docs
 jobs=$(nproc)
 
 # The floors and header sizes of docs/architecture.md, and the layout of .clang-format.
 scripts/check_layers.sh
 scripts/check_format.sh
+# The documentation site: no doxygen warning, every public entity documented (a few seconds).
+scripts/docs.sh
 
 cmake --preset release >/dev/null  # CMakePresets.json: build/release, Release, benchmarks
 cmake --build build/release -j"$jobs"

@@ -1,5 +1,5 @@
 #pragma once
-/// \file observer.hpp
+/// \file result.hpp
 /// What an optimiser reports: one record per iteration (the convergence curve), the result of a
 /// run, and observers, callables that see every record and may stop the run.
 

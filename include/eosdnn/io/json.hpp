@@ -550,7 +550,7 @@ inline migration_plan plan_from_json(const nlohmann::json& j, const layer_graph&
 /// `file:` and the path of the object if an object gives a key twice (`file:` only for a number
 /// too large for a double, whose position the parser does not report). A string that is not
 /// UTF-8 is invalid JSON (`file:line:column`); bytes of the file name, or of the text quoted in
-/// a message, that are not UTF-8 are escaped as \xFF, so that every message is UTF-8 text.
+/// a message, that are not UTF-8 are escaped as `\xFF`, so that every message is UTF-8 text.
 inline nlohmann::json read_json_file(const std::filesystem::path& file) {
     // A directory opens as a stream on Linux and fails only when read, and a device (/dev/zero)
     // reads forever: refuse both, and a file over the limit, before reading.

@@ -26,12 +26,12 @@ namespace eosdnn {
 struct model_reader {
     std::string extension{};  ///< lower case, with the dot: ".onnx"
     std::string kind{};       ///< what the source is called: "ONNX"
-    std::function<layer_graph(const std::filesystem::path&)> read{};
+    std::function<layer_graph(const std::filesystem::path&)> read{};  ///< reads one file
 };
 
 /// A model and where it came from.
 struct loaded_model {
-    layer_graph graph;
+    layer_graph graph;   ///< the model
     std::string source;  ///< "zoo", "profile CSV a.csv", "model JSON m.json", "<kind> file"
 };
 

@@ -42,11 +42,11 @@ inline constexpr std::size_t plan_document_version = 1;
 
 /// Totals of a model, for a reader who does not load it.
 struct model_summary {
-    std::string name{};
-    std::size_t layers = 0;
-    double param_bytes = 0;
-    double macs = 0;
-    double flops = 0;
+    std::string name{};      ///< the model's name
+    std::size_t layers = 0;  ///< number of layers
+    double param_bytes = 0;  ///< bytes of parameters in all layers
+    double macs = 0;         ///< multiply-accumulates of one inference
+    double flops = 0;        ///< floating-point operations of one inference
     bool chain = false;  ///< true if the layers form a chain
 };
 
@@ -96,13 +96,13 @@ inline plan_document_task make_document_task(const migration_plan& plan, const l
 /// How a plan was searched.
 struct search_record {
     std::string algorithm{};  ///< "pso-ga", "exact", "all-edge", ...
-    std::uint64_t seed = 0;
+    std::uint64_t seed = 0;              ///< the random seed
     std::size_t particles = 0;           ///< swarm or population size
     std::size_t iterations_planned = 0;  ///< the iterations asked for
     std::size_t iterations = 0;          ///< the iterations run
     std::size_t stall = 0;               ///< stop after this many without improvement; 0: never
     std::string start{};                 ///< "seeded" or "random"
-    std::size_t evaluations = 0;
+    std::size_t evaluations = 0;         ///< placements priced
     double plan_seconds = 0;                      ///< the optimiser's wall time
     double time_limit_s = 0;                      ///< the exact solver's limit; 0: none
     std::string exact_solver{};                   ///< "native" or "cbc"
@@ -111,14 +111,15 @@ struct search_record {
 
 /// The whole document. Non-finite numbers outside the plans are written as null and read as NaN.
 struct plan_document {
-    environment env{};
+    environment env{};                 ///< the environment planned for
     std::string environment_source{};  ///< "default" or the file it was read from
     std::string objective{};           ///< which delay migration_delay_s is, in words
-    search_record search{};
+    search_record search{};  ///< how the plan was searched
+    /// The plan's delay (the objective), seconds.
     double migration_delay_s = std::numeric_limits<double>::quiet_NaN();
     double lower_bound_s = 0;  ///< proven lower bound on the optimum
-    bool proven_optimal = false;
-    double violation = 0;
+    bool proven_optimal = false;  ///< true if no plan is better
+    double violation = 0;         ///< how far constraints are exceeded; 0 if feasible
     /// The references (report/comparison.hpp): {"all-local": s, ..., "exact": {...}}.
     nlohmann::json references = nlohmann::json::object();
     std::string upload_planner{};             ///< the uploading planner asked for

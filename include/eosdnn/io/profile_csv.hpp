@@ -453,7 +453,7 @@ inline std::string unwritable(std::string_view text, bool is_name) {
 /// than limits::max_text_file_bytes (reading stops there). Each message starts with
 /// `source_name:line:` and names the column. A field that is not UTF-8 text is a parse error;
 /// a `source_name` that is not UTF-8 appears in messages and in the model name with its invalid
-/// bytes escaped as \xFF.
+/// bytes escaped as `\xFF`.
 inline layer_graph read_profile_csv(std::istream& in, std::string source_name) {
     return detail::profile_csv::reader(in, source_name).read();
 }

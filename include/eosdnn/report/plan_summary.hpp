@@ -24,7 +24,7 @@ namespace eosdnn {
 
 /// One node's share of a placement.
 struct node_load {
-    node_id node = 0;
+    node_id node = 0;        ///< the node
     std::size_t layers = 0;  ///< layers placed there
     double flops = 0;        ///< their FLOPs
     double compute_s = 0;    ///< their compute time on this node (the cost model's compute_time)

@@ -27,8 +27,8 @@ struct upload_outcome {
     std::string planner{};   ///< the planner's name ("lmu", "layer-by-layer", ...)
     bool available = false;  ///< false when the planner refused the task
     std::string why_not{};   ///< its message, when not available
-    upload_plan plan{};
-    simulation_result sim{};
+    upload_plan plan{};       ///< the uploading plan
+    simulation_result sim{};  ///< its queries during the upload
 };
 
 /// The query simulation eosdnn-plan uses: the first query runs on the device, 5 more after the
