@@ -47,7 +47,7 @@ struct model_summary {
     double param_bytes = 0;  ///< bytes of parameters in all layers
     double macs = 0;         ///< multiply-accumulates of one inference
     double flops = 0;        ///< floating-point operations of one inference
-    bool chain = false;  ///< true if the layers form a chain
+    bool chain = false;      ///< true if the layers form a chain
 };
 
 /// The totals of `g`.
@@ -95,7 +95,7 @@ inline plan_document_task make_document_task(const migration_plan& plan, const l
 
 /// How a plan was searched.
 struct search_record {
-    std::string algorithm{};  ///< "pso-ga", "exact", "all-edge", ...
+    std::string algorithm{};             ///< "pso-ga", "exact", "all-edge", ...
     std::uint64_t seed = 0;              ///< the random seed
     std::size_t particles = 0;           ///< swarm or population size
     std::size_t iterations_planned = 0;  ///< the iterations asked for
@@ -103,9 +103,9 @@ struct search_record {
     std::size_t stall = 0;               ///< stop after this many without improvement; 0: never
     std::string start{};                 ///< "seeded" or "random"
     std::size_t evaluations = 0;         ///< placements priced
-    double plan_seconds = 0;                      ///< the optimiser's wall time
-    double time_limit_s = 0;                      ///< the exact solver's limit; 0: none
-    std::string exact_solver{};                   ///< "native" or "cbc"
+    double plan_seconds = 0;             ///< the optimiser's wall time
+    double time_limit_s = 0;             ///< the exact solver's limit; 0: none
+    std::string exact_solver{};          ///< "native" or "cbc"
     std::vector<iteration_record> convergence{};  ///< the optimiser's log
 };
 
@@ -114,10 +114,10 @@ struct plan_document {
     environment env{};                 ///< the environment planned for
     std::string environment_source{};  ///< "default" or the file it was read from
     std::string objective{};           ///< which delay migration_delay_s is, in words
-    search_record search{};  ///< how the plan was searched
+    search_record search{};            ///< how the plan was searched
     /// The plan's delay (the objective), seconds.
     double migration_delay_s = std::numeric_limits<double>::quiet_NaN();
-    double lower_bound_s = 0;  ///< proven lower bound on the optimum
+    double lower_bound_s = 0;     ///< proven lower bound on the optimum
     bool proven_optimal = false;  ///< true if no plan is better
     double violation = 0;         ///< how far constraints are exceeded; 0 if feasible
     /// The references (report/comparison.hpp): {"all-local": s, ..., "exact": {...}}.

@@ -40,8 +40,8 @@ struct tier_reference {
 struct exact_reference {
     std::string
         method{};  ///< the exact solver's method ("bucket-elimination", "cbc", ...), or "per-task-exact"
-    std::string note{};  ///< one line saying what it is, for the report
-    bool exact = false;  ///< true if it is the proven optimum over every node
+    std::string note{};                ///< one line saying what it is, for the report
+    bool exact = false;                ///< true if it is the proven optimum over every node
     std::vector<node_id> placement{};  ///< its placement, one node per gene
     double delay_s =
         std::numeric_limits<double>::quiet_NaN();  ///< its value under the plan's objective
@@ -56,7 +56,7 @@ struct plan_comparison {
     bool proven_optimal =
         false;  ///< feasible, and the objective meets lower_bound_s (relative 1e-9)
     std::vector<tier_reference> tiers{};  ///< all-local, all-edge, all-cloud
-    exact_reference exact{};  ///< the exact solver's plan on the same problem
+    exact_reference exact{};              ///< the exact solver's plan on the same problem
 };
 
 /// (value - lower_bound) / lower_bound: how far above the optimum `value` is at most. NaN when no

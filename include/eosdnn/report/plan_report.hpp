@@ -25,8 +25,8 @@ struct task_report {
     const layer_graph* graph = nullptr;  ///< the model (not owned)
     std::string model_spec{};            ///< what it was loaded from, as given
     std::string model_source{};          ///< "zoo", "profile CSV a.csv", ...
-    node_id device = 0;                ///< the task's local device
-    std::vector<node_id> placement{};  ///< the task's layers, one node each
+    node_id device = 0;                  ///< the task's local device
+    std::vector<node_id> placement{};    ///< the task's layers, one node each
     double delay_s = 0;  ///< its migration delay (one task) or completion time (several)
     std::vector<upload_outcome> uploads{};  ///< the chosen planner's first, then the compared ones
 };
@@ -35,9 +35,9 @@ struct task_report {
 struct plan_report {
     const environment* env = nullptr;  ///< not owned
     std::string environment_source{};  ///< "default" or the file
-    search_record search{};        ///< how the plan was searched
-    std::string upload_planner{};  ///< the chosen uploading planner's name
-    plan_comparison comparison{};  ///< the plan (all tasks) against the references
+    search_record search{};            ///< how the plan was searched
+    std::string upload_planner{};      ///< the chosen uploading planner's name
+    plan_comparison comparison{};      ///< the plan (all tasks) against the references
     std::vector<task_report> tasks{};  ///< one per task
 
     /// True for a run of several tasks.

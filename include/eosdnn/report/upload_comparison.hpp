@@ -24,9 +24,9 @@ namespace eosdnn {
 
 /// One uploading planner's plan for one task and its simulated queries.
 struct upload_outcome {
-    std::string planner{};   ///< the planner's name ("lmu", "layer-by-layer", ...)
-    bool available = false;  ///< false when the planner refused the task
-    std::string why_not{};   ///< its message, when not available
+    std::string planner{};    ///< the planner's name ("lmu", "layer-by-layer", ...)
+    bool available = false;   ///< false when the planner refused the task
+    std::string why_not{};    ///< its message, when not available
     upload_plan plan{};       ///< the uploading plan
     simulation_result sim{};  ///< its queries during the upload
 };
