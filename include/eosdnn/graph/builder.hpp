@@ -194,17 +194,8 @@ private:
     // Each field's total over the layers must be a double too: finite values whose sum
     // overflows (1e308 bytes on two layers) would make every delay and report infinite.
     void check_sums() const {
-        using number_field = double layer::*;
-        using time_field = std::optional<double> layer::*;
-        static constexpr std::pair<const char*, number_field> numbers[] = {
-            {"macs", &layer::macs},
-            {"flops", &layer::flops},
-            {"param_bytes", &layer::param_bytes},
-            {"output_bytes", &layer::output_bytes}};
-        static constexpr std::pair<const char*, time_field> times[] = {
-            {"device_time_s", &layer::device_time_s},
-            {"server_time_s", &layer::server_time_s},
-            {"load_time_s", &layer::load_time_s}};
+        const auto& numbers = detail::layer_number_fields;
+        const auto& times = detail::layer_time_fields;
         const auto check = [&](const char* field, auto&& value) {
             double sum = 0, largest = 0;
             std::size_t at = 0;

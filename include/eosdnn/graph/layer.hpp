@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eosdnn {
@@ -28,5 +29,21 @@ struct layer {
     /// A layer without parameters costs nothing to upload.
     bool has_parameters() const noexcept { return param_bytes > 0; }
 };
+
+namespace detail {
+/// The numeric fields of a layer by name, for the checks and readers that treat them alike.
+using layer_number_field = double layer::*;
+/// The measured times of a layer by name (each optional).
+using layer_time_field = std::optional<double> layer::*;
+inline constexpr std::pair<const char*, layer_number_field> layer_number_fields[] = {
+    {"macs", &layer::macs},
+    {"flops", &layer::flops},
+    {"param_bytes", &layer::param_bytes},
+    {"output_bytes", &layer::output_bytes}};
+inline constexpr std::pair<const char*, layer_time_field> layer_time_fields[] = {
+    {"device_time_s", &layer::device_time_s},
+    {"server_time_s", &layer::server_time_s},
+    {"load_time_s", &layer::load_time_s}};
+}  // namespace detail
 
 }  // namespace eosdnn

@@ -321,17 +321,8 @@ inline layer_graph model_from_json(const nlohmann::json& j) {
         layer l;
         l.name = r.string(r.required(o, "name", path), d::child(path, "name"));
         if (const json* v = r.optional(o, "kind")) l.kind = r.string(*v, d::child(path, "kind"));
-        using number_field = double layer::*;
-        using time_field = std::optional<double> layer::*;
-        static constexpr std::pair<const char*, number_field> numbers[] = {
-            {"macs", &layer::macs},
-            {"flops", &layer::flops},
-            {"param_bytes", &layer::param_bytes},
-            {"output_bytes", &layer::output_bytes}};
-        static constexpr std::pair<const char*, time_field> times[] = {
-            {"device_time_s", &layer::device_time_s},
-            {"server_time_s", &layer::server_time_s},
-            {"load_time_s", &layer::load_time_s}};
+        const auto& numbers = detail::layer_number_fields;
+        const auto& times = detail::layer_time_fields;
         for (const auto& [key, field] : numbers)
             if (const json* v = r.optional(o, key)) l.*field = r.number(*v, d::child(path, key));
         for (const auto& [key, field] : times)
