@@ -80,3 +80,15 @@ TEST_CASE("onnx_limits: a device or a pipe named .onnx is refused before it is r
           }).find("it is a pipe, not a regular file") != std::string::npos);
     fs::remove_all(dir);
 }
+
+TEST_CASE("onnx_limits: a node name with a control character is refused naming the file") {
+    // Found by the fuzzer: the builder's refusal came without the file's name in front.
+    auto model = conv_with_weight({4, 3, 3, 3});
+    model.mutable_graph()->mutable_node(0)->set_name(std::string("co\0nv", 5));
+    for (int k = 0; k < 4 * 27; ++k)
+        model.mutable_graph()->mutable_initializer(0)->add_float_data(0);
+    const std::string message =
+        error_message(error_kind::validation, [&] { import_onnx(model, {}, "nul.onnx"); });
+    CHECK(message.rfind("nul.onnx: ", 0) == 0);
+    CHECK(message.find("U+0000") != std::string::npos);
+}

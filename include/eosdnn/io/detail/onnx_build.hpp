@@ -40,6 +40,15 @@ inline onnx_import_result importer::build() {
                                        ? std::filesystem::path(source_).stem().string()
                                        : options_.model_name;
     layer_graph_builder builder(model_name);
+    // The builder's refusals (a node name with a control character, say) name the file first,
+    // as every error of the importer does.
+    const auto add_layer = [&](layer l) {
+        try {
+            return builder.add_layer(std::move(l));
+        } catch (const error& e) {
+            throw error(e.kind(), source_ + ": " + e.what());
+        }
+    };
     std::vector<std::vector<std::string>> layer_nodes;
     std::unordered_map<std::string, layer_id> layer_of;  // data tensor -> producing layer
 
@@ -58,7 +67,7 @@ inline onnx_import_result importer::build() {
         input.name = unique_name("input");
     }
     builder.set_input_bytes(input.output_bytes);
-    const layer_id input_id = builder.add_layer(std::move(input));
+    const layer_id input_id = add_layer(std::move(input));
     layer_nodes.emplace_back();
     for (int k : data_inputs_) layer_of[graph_->input(k).name()] = input_id;
 
@@ -104,7 +113,7 @@ inline onnx_import_result importer::build() {
             }
         price(node, info, label, l, unknown, unknown_seen);
 
-        const layer_id id = builder.add_layer(std::move(l));
+        const layer_id id = add_layer(std::move(l));
         layer_nodes.push_back({node.name().empty() ? "#" + std::to_string(i) : node.name()});
         for (const auto* list : {&info.inputs, &info.implicit})
             for (const auto& in : *list)
@@ -132,7 +141,7 @@ inline onnx_import_result importer::build() {
         sink.name = unique_name("output");
         sink.kind = "output";
         sink.output_bytes = output_bytes;
-        const layer_id id = builder.add_layer(std::move(sink));
+        const layer_id id = add_layer(std::move(sink));
         layer_nodes.emplace_back();
         for (layer_id from : producers) connect(from, id);
     }
