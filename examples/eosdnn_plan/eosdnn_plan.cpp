@@ -19,6 +19,7 @@
 #include <exception>
 #include <limits>
 #include <string>
+#include <string_view>
 
 namespace {
 
@@ -47,11 +48,15 @@ int main(int argc, char** argv) {
     app.name("eosdnn-plan");
     app.set_version_flag("--version", "eosdnn-plan " + std::string(eosdnn::version_string),
                          "print the version of eosdnn-plan and the library, and exit");
-    app.add_option("--model", opt.model,
-                   "zoo name (alexnet, vgg16, vgg19, resnet18, resnet50, googlenet, mobilenet_v2), "
-                   "profile CSV, model JSON" EOSDNN_PLAN_ONNX_HELP)
-        ->check(non_empty)
-        ->capture_default_str();
+    // The names come from the library, so the help lists what this build knows.
+    std::string model_help = "zoo name (";
+    for (std::string_view name : eosdnn::zoo_model_names())
+        model_help += (model_help.back() == '(' ? "" : ", ") + std::string(name);
+    model_help += "), measured profile (";
+    for (const std::string& name : eosdnn::measured_profile_names())
+        model_help += (model_help.back() == '(' ? "ionn:" : ", ionn:") + name;
+    model_help += "), profile CSV, model JSON" EOSDNN_PLAN_ONNX_HELP;
+    app.add_option("--model", opt.model, model_help)->check(non_empty)->capture_default_str();
     app.add_option("--env", opt.env,
                    "environment JSON file (docs/formats.md), or 'default': one phone, two edge "
                    "servers, one cloud")

@@ -24,6 +24,11 @@ TEST_CASE("load_model: zoo names, files by extension, a reader for more, clear e
         load_model(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/alexnet.csv");
     CHECK(csv.source.starts_with("profile CSV "));
     CHECK(csv.graph.name() == "alexnet");
+    const loaded_model measured = load_model("ionn:alexnet");  // io/measured_profiles.hpp
+    CHECK(measured.source == "measured profile ionn:alexnet");
+    CHECK(measured.graph.size() == csv.graph.size());
+    test::check_validation_error([&] { load_model("ionn:alexnet2"); },
+                                 {"no measured profile 'alexnet2'", "ionn:resnet50"});
 
     const fs::path dir = fs::temp_directory_path() / ("eosdnn-load-" + std::to_string(::getpid()));
     fs::create_directories(dir);
@@ -32,8 +37,9 @@ TEST_CASE("load_model: zoo names, files by extension, a reader for more, clear e
     std::ofstream(dir / "m.txt") << "x";
     test::check_validation_error([&] { load_model((dir / "m.txt").string()); },
                                  {"unknown file type '.txt'", ".csv, .json"});
-    test::check_validation_error([&] { load_model("resnet51"); },
-                                 {"'resnet51' is neither a file nor a zoo model", "resnet50"});
+    test::check_validation_error(
+        [&] { load_model("resnet51"); },
+        {"'resnet51' is neither a file nor a zoo model", "resnet50", "ionn:NAME"});
     test::check_validation_error([&] { load_model("x.onnx"); }, {"ONNX", "eosdnn::onnx"});
     const model_reader fake{".onnx", "ONNX", [&](const fs::path&) { return zoo_model("vgg16"); }};
     const loaded_model onnx = load_model("x.onnx", std::span<const model_reader>(&fake, 1));

@@ -8,6 +8,7 @@
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/io/json.hpp>
+#include <eosdnn/io/measured_profiles.hpp>
 #include <eosdnn/io/profile_csv.hpp>
 #include <eosdnn/zoo/zoo.hpp>
 
@@ -57,7 +58,8 @@ layer_graph naming(const std::string& file, F&& f) {
 }  // namespace detail::load
 
 /// The model `spec` names: a file by its extension (.csv: read_profile_csv; .json:
-/// model_from_json; one of `more`'s extensions: its reader), else a zoo model of that name.
+/// model_from_json; one of `more`'s extensions: its reader), else a zoo model of that name;
+/// `ionn:NAME` is a measured profile (measured_profile(), io/measured_profiles.hpp).
 /// Throws eosdnn::error: what the reader throws, with the file name in front (parse, io,
 /// validation); of kind validation for an existing file of another extension, an ONNX file
 /// without a reader, or a name that is neither a file nor a zoo model (the message lists the
@@ -65,6 +67,9 @@ layer_graph naming(const std::string& file, F&& f) {
 inline loaded_model load_model(const std::string& spec, std::span<const model_reader> more = {}) {
     namespace fs = std::filesystem;
     namespace d = detail::load;
+    // A measured profile by name (io/measured_profiles.hpp), before any file: "ionn:resnet50".
+    if (std::string_view(spec).starts_with(measured_profile_prefix))
+        return {measured_profile(spec), "measured profile " + spec};
     const fs::path path(spec);
     const std::string ext = d::lowercase(path.extension().string());
     if (ext == ".csv")
@@ -92,8 +97,9 @@ inline loaded_model load_model(const std::string& spec, std::span<const model_re
                     "'" + spec + "': unknown file type '" + ext + "' (expected " + known + ")");
     std::string zoo;
     for (std::string_view n : zoo_model_names()) zoo += (zoo.empty() ? "" : ", ") + std::string(n);
-    throw error(error_kind::validation,
-                "'" + spec + "' is neither a file nor a zoo model (known: " + zoo + ")");
+    throw error(error_kind::validation, "'" + spec +
+                                            "' is neither a file nor a zoo model (known: " + zoo +
+                                            "; measured profiles: ionn:NAME)");
 }
 
 }  // namespace eosdnn
