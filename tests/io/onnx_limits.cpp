@@ -92,3 +92,17 @@ TEST_CASE("onnx_limits: a node name with a control character is refused naming t
     CHECK(message.rfind("nul.onnx: ", 0) == 0);
     CHECK(message.find("U+0000") != std::string::npos);
 }
+
+TEST_CASE("onnx_limits: a zero stride is refused before ONNX's shape inference divides by it") {
+    // Found by the fuzzer: libonnx's convPoolShapeInference ended the process with SIGFPE.
+    auto model = conv_with_weight({4, 3, 3, 3});
+    for (int k = 0; k < 4 * 27; ++k)
+        model.mutable_graph()->mutable_initializer(0)->add_float_data(0);
+    auto* strides = model.mutable_graph()->mutable_node(0)->add_attribute();
+    strides->set_name("strides");
+    strides->set_type(onnx::AttributeProto::INTS);
+    strides->add_ints(1);
+    strides->add_ints(0);
+    CHECK(error_message(error_kind::validation, [&] { import_onnx(model, {}, "s.onnx"); }) ==
+          "s.onnx: node 'conv' (Conv): attribute strides has 0 (must be > 0)");
+}

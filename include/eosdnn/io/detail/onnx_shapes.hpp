@@ -74,6 +74,21 @@ inline bool importer::has_schema(const onnx::NodeProto& node) const {
 }
 
 inline void importer::infer_shapes() {
+    // ONNX's own inference divides by strides without checking them (a zero stride in a Conv or
+    // a pooling node ends the process with SIGFPE inside libonnx, found by the fuzzer): refuse
+    // them here, naming the node.
+    for (int i = 0; i < graph_->node_size(); ++i) {
+        const onnx::NodeProto& node = graph_->node(i);
+        for (const auto& a : node.attribute()) {
+            if (a.name() != "strides" && a.name() != "dilations") continue;
+            for (std::int64_t v : a.ints())
+                if (v <= 0)
+                    fail(error_kind::validation,
+                         "node '" + (node.name().empty() ? "#" + std::to_string(i) : node.name()) +
+                             "' (" + node.op_type() + "): attribute " + a.name() + " has " +
+                             std::to_string(v) + " (must be > 0)");
+        }
+    }
     for (int round = 0; round < 16; ++round) {
         try {
             onnx::shape_inference::InferShapes(shapes_, onnx::OpSchemaRegistry::Instance(),
