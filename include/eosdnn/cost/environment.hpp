@@ -3,6 +3,7 @@
 /// The nodes that can run layers (local devices, edge servers, the cloud) and the links between
 /// them. Built with environment_builder, validated, then immutable.
 
+#include <eosdnn/config.hpp>
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/core/ids.hpp>
 #include <eosdnn/core/messages.hpp>
@@ -201,26 +202,7 @@ inline std::size_t stored_link_entries(const environment& env) noexcept {
 class environment_builder {
 public:
     /// Adds a node and returns its index.
-    node_id add_node(node n) {
-        const std::string where = "node '" + n.name + "'";
-        if (n.name.empty()) fail("node #" + std::to_string(nodes_.size()) + " has an empty name");
-        // A set, not a scan of nodes_: the scan made adding 65535 nodes take seconds.
-        if (names_.contains(n.name)) fail("duplicate node name '" + n.name + "'");
-        if (nodes_.size() >= std::numeric_limits<node_id>::max())
-            fail("too many nodes (at most " + std::to_string(std::numeric_limits<node_id>::max()) +
-                 ")");
-        positive(where, "flops_per_s", n.flops_per_s);
-        positive(where, "speed_factor", n.speed_factor);
-        if (n.memory_bytes) positive(where, "memory_bytes", *n.memory_bytes);
-        if (n.power) {
-            non_negative(where, "power.compute_w", n.power->compute_w);
-            non_negative(where, "power.transmit_w", n.power->transmit_w);
-            non_negative(where, "power.idle_w", n.power->idle_w);
-        }
-        names_.emplace(n.name, static_cast<node_id>(nodes_.size()));
-        nodes_.push_back(std::move(n));
-        return static_cast<node_id>(nodes_.size() - 1);
-    }
+    EOSDNN_DECL node_id add_node(node n);
 
     /// Links two nodes in both directions with the same bandwidth and latency.
     void connect(node_id a, node_id b, network_link l) {
@@ -235,15 +217,7 @@ public:
     }
 
     /// Sets the link from -> to only; a later call for the same pair replaces it.
-    void connect_one_way(node_id from, node_id to, network_link l) {
-        check_index(from);
-        check_index(to);
-        const std::string where = "link '" + nodes_[from].name + "' -> '" + nodes_[to].name + "'";
-        if (from == to) fail(where + ": a node needs no link to itself");
-        positive(where, "bandwidth_Bps", l.bandwidth_Bps);
-        non_negative(where, "latency_s", l.latency_s);
-        pending_links_.push_back({from, to, l});
-    }
+    EOSDNN_DECL void connect_one_way(node_id from, node_id to, network_link l);
 
     /// Links by node name.
     void connect(std::string_view a, std::string_view b, network_link l) {
@@ -255,60 +229,7 @@ public:
 
     /// The validated environment; throws eosdnn::error (validation) if a rule above is broken
     /// (no nodes, node 0 not local, a missing link). The builder is left unchanged.
-    environment build() const {
-        if (nodes_.empty()) fail("the environment has no nodes");
-        if (nodes_[0].tier != tier::local)
-            fail("node 0 ('" + nodes_[0].name + "') must be a local device, it is " +
-                 std::string(to_string(nodes_[0].tier)));
-        environment env;
-        env.nodes_ = nodes_;
-        env.index_ = names_;
-        std::size_t devices = 0;
-        for (std::size_t i = 0; i < nodes_.size(); ++i)
-            if (nodes_[i].tier == tier::local) {
-                env.slot_.push_back(static_cast<std::uint32_t>(devices++));
-            } else {
-                env.slot_.push_back(static_cast<std::uint32_t>(env.servers_.size()));
-                env.servers_.push_back(static_cast<node_id>(i));
-            }
-        const std::size_t servers = env.servers_.size();
-        env.between_servers_.assign(servers * servers, std::nullopt);
-        env.to_servers_.assign(devices * servers, std::nullopt);
-        env.from_servers_.assign(devices * servers, std::nullopt);
-        for (const auto& p : pending_links_) {
-            const std::size_t a = env.slot_[p.from], b = env.slot_[p.to];
-            const bool from_local = nodes_[p.from].tier == tier::local;
-            const bool to_local = nodes_[p.to].tier == tier::local;
-            if (!from_local && !to_local)
-                env.between_servers_[a * servers + b] = p.l;
-            else if (from_local && !to_local)
-                env.to_servers_[a * servers + b] = p.l;
-            else if (!from_local)
-                env.from_servers_[b * servers + a] = p.l;
-            else
-                env.between_locals_[environment::pair_key(p.from, p.to)] = p.l;
-        }
-        // Every link the rules require, visited by kind in O(links): a missing one is named
-        // with the lowest `from`, then the lowest `to`, as a scan of every pair would find it.
-        std::optional<std::pair<node_id, node_id>> missing;
-        const auto require = [&](const std::optional<network_link>& l, node_id from, node_id to) {
-            if (!l && (!missing || std::pair(from, to) < *missing)) missing = std::pair(from, to);
-        };
-        for (std::size_t i = 0; i < nodes_.size(); ++i) {
-            const auto from = static_cast<node_id>(i);
-            for (const node_id to : env.servers_)
-                if (to != from) require(env.link_between(from, to), from, to);
-            if (nodes_[i].tier == tier::local) continue;
-            for (std::size_t j = 0; j < nodes_.size(); ++j)
-                if (nodes_[j].tier == tier::local)
-                    require(env.link_between(from, static_cast<node_id>(j)), from,
-                            static_cast<node_id>(j));
-        }
-        if (missing)
-            fail("no link from '" + nodes_[missing->first].name + "' to '" +
-                 nodes_[missing->second].name + "'");
-        return env;
-    }
+    EOSDNN_DECL environment build() const;
 
 private:
     struct pending_link {
@@ -316,33 +237,135 @@ private:
         network_link l;
     };
 
-    [[noreturn]] static void fail(const std::string& what) {
-        throw error(error_kind::validation, "environment: " + what);
-    }
-    static std::string format(double v) { return detail::format_number(v); }
-    static void positive(const std::string& where, const char* field, double v) {
-        if (!std::isfinite(v) || v <= 0)
-            fail(where + ": " + field + " is " + format(v) + " (must be finite and > 0)");
-    }
-    static void non_negative(const std::string& where, const char* field, double v) {
-        if (!std::isfinite(v) || v < 0)
-            fail(where + ": " + field + " is " + format(v) + " (must be finite and >= 0)");
-    }
-    void check_index(node_id id) const {
-        if (id >= nodes_.size())
-            fail("link names node index " + std::to_string(id) + " but only " +
-                 std::to_string(nodes_.size()) + " nodes were added");
-    }
-    node_id id_of(std::string_view name) const {
-        const auto it = names_.find(std::string(name));
-        if (it == names_.end()) fail("link names unknown node '" + std::string(name) + "'");
-        return it->second;
-    }
+    [[noreturn]] EOSDNN_DECL static void fail(const std::string& what);
+    EOSDNN_DECL static void positive(const std::string& where, const char* field, double v);
+    EOSDNN_DECL static void non_negative(const std::string& where, const char* field, double v);
+    EOSDNN_DECL void check_index(node_id id) const;
+    EOSDNN_DECL node_id id_of(std::string_view name) const;
 
     std::vector<node> nodes_{};
     std::unordered_map<std::string, node_id> names_{};  // name -> index
     std::vector<pending_link> pending_links_{};
 };
+
+#if !EOSDNN_DECLARE_ONLY
+// Defined out of the class so that separate compilation (config.hpp) compiles them once.
+EOSDNN_DECL node_id environment_builder::add_node(node n) {
+    const std::string where = "node '" + n.name + "'";
+    if (n.name.empty()) fail("node #" + std::to_string(nodes_.size()) + " has an empty name");
+    // A set, not a scan of nodes_: the scan made adding 65535 nodes take seconds.
+    if (names_.contains(n.name)) fail("duplicate node name '" + n.name + "'");
+    if (nodes_.size() >= std::numeric_limits<node_id>::max())
+        fail("too many nodes (at most " + std::to_string(std::numeric_limits<node_id>::max()) +
+             ")");
+    positive(where, "flops_per_s", n.flops_per_s);
+    positive(where, "speed_factor", n.speed_factor);
+    if (n.memory_bytes) positive(where, "memory_bytes", *n.memory_bytes);
+    if (n.power) {
+        non_negative(where, "power.compute_w", n.power->compute_w);
+        non_negative(where, "power.transmit_w", n.power->transmit_w);
+        non_negative(where, "power.idle_w", n.power->idle_w);
+    }
+    names_.emplace(n.name, static_cast<node_id>(nodes_.size()));
+    nodes_.push_back(std::move(n));
+    return static_cast<node_id>(nodes_.size() - 1);
+}
+
+EOSDNN_DECL void environment_builder::connect_one_way(node_id from, node_id to, network_link l) {
+    check_index(from);
+    check_index(to);
+    const std::string where = "link '" + nodes_[from].name + "' -> '" + nodes_[to].name + "'";
+    if (from == to) fail(where + ": a node needs no link to itself");
+    positive(where, "bandwidth_Bps", l.bandwidth_Bps);
+    non_negative(where, "latency_s", l.latency_s);
+    pending_links_.push_back({from, to, l});
+}
+
+EOSDNN_DECL environment environment_builder::build() const {
+    if (nodes_.empty()) fail("the environment has no nodes");
+    if (nodes_[0].tier != tier::local)
+        fail("node 0 ('" + nodes_[0].name + "') must be a local device, it is " +
+             std::string(to_string(nodes_[0].tier)));
+    environment env;
+    env.nodes_ = nodes_;
+    env.index_ = names_;
+    std::size_t devices = 0;
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+        if (nodes_[i].tier == tier::local) {
+            env.slot_.push_back(static_cast<std::uint32_t>(devices++));
+        } else {
+            env.slot_.push_back(static_cast<std::uint32_t>(env.servers_.size()));
+            env.servers_.push_back(static_cast<node_id>(i));
+        }
+    const std::size_t servers = env.servers_.size();
+    env.between_servers_.assign(servers * servers, std::nullopt);
+    env.to_servers_.assign(devices * servers, std::nullopt);
+    env.from_servers_.assign(devices * servers, std::nullopt);
+    for (const auto& p : pending_links_) {
+        const std::size_t a = env.slot_[p.from], b = env.slot_[p.to];
+        const bool from_local = nodes_[p.from].tier == tier::local;
+        const bool to_local = nodes_[p.to].tier == tier::local;
+        if (!from_local && !to_local)
+            env.between_servers_[a * servers + b] = p.l;
+        else if (from_local && !to_local)
+            env.to_servers_[a * servers + b] = p.l;
+        else if (!from_local)
+            env.from_servers_[b * servers + a] = p.l;
+        else
+            env.between_locals_[environment::pair_key(p.from, p.to)] = p.l;
+    }
+    // Every link the rules require, visited by kind in O(links): a missing one is named
+    // with the lowest `from`, then the lowest `to`, as a scan of every pair would find it.
+    std::optional<std::pair<node_id, node_id>> missing;
+    const auto require = [&](const std::optional<network_link>& l, node_id from, node_id to) {
+        if (!l && (!missing || std::pair(from, to) < *missing)) missing = std::pair(from, to);
+    };
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        const auto from = static_cast<node_id>(i);
+        for (const node_id to : env.servers_)
+            if (to != from) require(env.link_between(from, to), from, to);
+        if (nodes_[i].tier == tier::local) continue;
+        for (std::size_t j = 0; j < nodes_.size(); ++j)
+            if (nodes_[j].tier == tier::local)
+                require(env.link_between(from, static_cast<node_id>(j)), from,
+                        static_cast<node_id>(j));
+    }
+    if (missing)
+        fail("no link from '" + nodes_[missing->first].name + "' to '" +
+             nodes_[missing->second].name + "'");
+    return env;
+}
+
+EOSDNN_DECL void environment_builder::fail(const std::string& what) {
+    throw error(error_kind::validation, "environment: " + what);
+}
+
+EOSDNN_DECL void environment_builder::positive(const std::string& where, const char* field,
+                                               double v) {
+    if (!std::isfinite(v) || v <= 0)
+        fail(where + ": " + field + " is " + detail::format_number(v) +
+             " (must be finite and > 0)");
+}
+
+EOSDNN_DECL void environment_builder::non_negative(const std::string& where, const char* field,
+                                                   double v) {
+    if (!std::isfinite(v) || v < 0)
+        fail(where + ": " + field + " is " + detail::format_number(v) +
+             " (must be finite and >= 0)");
+}
+
+EOSDNN_DECL void environment_builder::check_index(node_id id) const {
+    if (id >= nodes_.size())
+        fail("link names node index " + std::to_string(id) + " but only " +
+             std::to_string(nodes_.size()) + " nodes were added");
+}
+
+EOSDNN_DECL node_id environment_builder::id_of(std::string_view name) const {
+    const auto it = names_.find(std::string(name));
+    if (it == names_.end()) fail("link names unknown node '" + std::string(name) + "'");
+    return it->second;
+}
+#endif  // !EOSDNN_DECLARE_ONLY
 
 namespace detail {
 /// "node 2 ('edge1')", or "node 9" for an index outside `env`.
