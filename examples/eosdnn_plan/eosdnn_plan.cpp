@@ -20,6 +20,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace {
 
@@ -74,8 +75,9 @@ int main(int argc, char** argv) {
     app.add_option("--seed", opt.seed, "random seed")
         ->check(integer_in(0, std::numeric_limits<std::uint64_t>::max()))
         ->capture_default_str();
-    app.add_option("--particles", opt.particles, "swarm or population size (>= 2)")
-        ->check(integer_in(2, 100000))
+    app.add_option("--particles", opt.particles,
+                   "swarm or population size (>= 1; ga, which crosses two parents, >= 2)")
+        ->check(integer_in(1, 100000))
         ->capture_default_str();
     app.add_option("--iterations", opt.iterations, "iterations or generations (>= 1)")
         ->check(integer_in(1, 10000000))
@@ -106,6 +108,8 @@ int main(int argc, char** argv) {
         ->check(integer_in(1, 1024))
         ->capture_default_str();
     app.add_flag("--json", opt.json, "print one JSON document on stdout instead of the report");
+    app.add_flag("--quiet", opt.quiet,
+                 "no progress line on stderr (it is shown only when stderr is a terminal)");
     app.add_option("--out", opt.out,
                    "directory for plan.json (the --json document), model.json, convergence.csv, "
                    "placement.csv, uploads.csv and timeline.csv (created if missing; each file "
@@ -132,11 +136,18 @@ int main(int argc, char** argv) {
     }
     // A signal while --out is being written removes the run's temporaries before it ends us.
     eosdnn::remove_temporaries_on_signals();
+    // But the first SIGINT or SIGTERM only stops the search: the best plan so far is reported
+    // and written, marked as interrupted, and the exit status is then 128 + the signal's number
+    // (130 for Ctrl-C), as if the signal had ended us. A second one ends us at once.
+    static eosdnn::stop_request interrupt;
+    eosdnn::stop_on_signals(interrupt);
+    opt.stop = &interrupt;
     opt.model_given = app.count("--model") > 0;
     opt.env_given = app.count("--env") > 0;
     opt.upload_given = app.count("--upload") > 0;
     try {
-        return eosdnn::cli::run(opt);
+        const int status = eosdnn::cli::run(opt);
+        return interrupt.requested() ? 128 + interrupt.signal_number() : status;
     } catch (const std::exception& e) {
         // One line: the warnings that may explain the failure go on it, not on lines of their own.
         std::string line = eosdnn::cli::one_line(e.what());

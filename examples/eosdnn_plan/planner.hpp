@@ -53,9 +53,13 @@ struct options {
     std::string exact_solver = "native";  ///< "native" (solve_exact) or "cbc" (solve_milp)
     std::size_t threads = 1;
     bool json = false;
+    bool quiet = false;  ///< no progress line
     std::string out{};
     std::string evaluate{};  ///< a plan document to re-price instead of planning
     bool model_given = false, env_given = false, upload_given = false;
+    /// Set by SIGINT or SIGTERM (main installs io/stop_on_signals.hpp): the searches end with
+    /// their best plan, which is then reported and written marked as interrupted.
+    const stop_request* stop = nullptr;
 };
 
 inline std::vector<std::string> algorithm_names() {
@@ -300,6 +304,16 @@ inline inputs load_document(options& opt, const plan_document& doc) {
     return in;
 }
 
+/// Why the search of `r` ended before its planned iterations, for the search record
+/// ("interrupted", "time-limit", "stall"), or "" if it ran them all or does not iterate.
+inline std::string stop_reason(const optimisation_result& r, const options& opt) {
+    if (r.stopped_by_request || stop_requested(opt.stop)) return "interrupted";
+    if (r.stopped_by_time_limit) return "time-limit";
+    const bool iterative = opt.algo.starts_with("pso") || opt.algo == "ga";
+    if (iterative && opt.stall && r.iterations < opt.iterations) return "stall";
+    return "";
+}
+
 /// Runs the chosen optimiser on `problem`. `seeds` start the hybrid PSO-GA's swarm.
 template <placement_problem Problem>
 optimisation_result optimise(Problem& problem, const options& opt, const environment& env,
@@ -308,6 +322,7 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
     auto observe = [&](const iteration_record& r, std::span<const node_id>) {
         progress.update(r.iteration, r.best_objective);
     };
+    const stop_request* halt = opt.stop;
     const std::string& a = opt.algo;
     // --stall 0 means never: a stall count no run reaches.
     const default_stop stop{max_iterations{},
@@ -318,6 +333,7 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
         o.iterations = opt.iterations;
         o.threads = opt.threads;
         o.time_limit_s = opt.time_limit;
+        o.stop = halt;
         if (opt.stall) o.polish_after_stall = std::min(o.polish_after_stall, opt.stall);
         const auto start = opt.start == "seeded" ? seeds.first(std::min(seeds.size(), o.population))
                                                  : std::span<const std::vector<node_id>>{};
@@ -328,7 +344,8 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
         return pso_ga<>({.population = opt.particles,
                          .iterations = opt.iterations,
                          .threads = opt.threads,
-                         .time_limit_s = opt.time_limit},
+                         .time_limit_s = opt.time_limit,
+                         .stop = halt},
                         {}, {}, {}, {}, stop)
             .solve(problem, opt.seed, {}, observe);
     if (a == "ga")
@@ -336,23 +353,26 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
                                     .generations = opt.iterations,
                                     .threads = opt.threads,
                                     .stall = opt.stall,
-                                    .time_limit_s = opt.time_limit})
+                                    .time_limit_s = opt.time_limit,
+                                    .stop = halt})
             .solve(problem, opt.seed, observe);
     if (a == "pso")
         return discrete_pso<>({.population = opt.particles,
                                .iterations = opt.iterations,
                                .threads = opt.threads,
                                .stall = opt.stall,
-                               .time_limit_s = opt.time_limit})
+                               .time_limit_s = opt.time_limit,
+                               .stop = halt})
             .solve(problem, opt.seed, observe);
     if (a == "random")
         return random_search<>({.evaluations = opt.particles * opt.iterations,
                                 .threads = opt.threads,
                                 .stall = opt.stall,
-                                .time_limit_s = opt.time_limit})
+                                .time_limit_s = opt.time_limit,
+                                .stop = halt})
             .solve(problem, opt.seed, observe);
     if (a == "greedy")
-        return greedy_per_layer(false, opt.time_limit).solve(problem, opt.seed, observe);
+        return greedy_per_layer(false, opt.time_limit, halt).solve(problem, opt.seed, observe);
     for (auto [name, t] : {std::pair{"all-local", tier::local}, std::pair{"all-edge", tier::edge},
                            std::pair{"all-cloud", tier::cloud}})
         if (a == name) {
@@ -378,8 +398,12 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
 /// The exact reference of one task (native or cbc): proven optimal unless the time limit stopped it.
 template <class Problem>
 exact_reference exact_reference_for(const layer_graph& graph, Problem& problem,
-                                    const environment& env, const options& opt) {
-    const exact_options limits{.time_limit_s = opt.time_limit};
+                                    const environment& env, const options& opt,
+                                    progress_line& progress) {
+    const exact_options limits{
+        .time_limit_s = opt.time_limit,
+        .stop = opt.stop,
+        .on_progress = [&](double best, double lower) { progress.update_bound(best, lower); }};
     exact_result e;
     if (opt.exact_solver == "cbc") {
 #if defined(EOSDNN_PLAN_WITH_MILP)
@@ -410,9 +434,12 @@ plan_comparison plan_and_compare(Problem& problem, const environment& env, const
         // one-tier plans, so it never ends worse than any of them.
         std::vector<std::vector<node_id>> seeds = tier_plans(problem, env);
         seeds.insert(seeds.begin(), exact.placement);
-        const bool iterative = opt.algo.starts_with("pso") || opt.algo == "ga";
-        progress.begin("planning the migration" + what + " (" + opt.algo + ")",
-                       iterative ? opt.iterations : 0);
+        // The iterations the progress line counts: random search draws batches of 100.
+        std::size_t horizon = 0;
+        if (opt.algo.starts_with("pso") || opt.algo == "ga") horizon = opt.iterations;
+        if (opt.algo == "random") horizon = (opt.particles * opt.iterations + 99) / 100 - 1;
+        progress.begin("planning the migration" + what + " (" + opt.algo + ")", horizon,
+                       opt.time_limit);
         const auto started = std::chrono::steady_clock::now();
         const optimisation_result r = optimise(problem, opt, env, exact.placement, progress, seeds);
         search.plan_seconds =
@@ -421,6 +448,7 @@ plan_comparison plan_and_compare(Problem& problem, const environment& env, const
         search.evaluations = r.evaluations;
         search.iterations = r.iterations;
         search.convergence = r.log;
+        search.stopped_by = stop_reason(r, opt);
         x = r.placement;
         bound = r.lower_bound;
     }
@@ -500,12 +528,15 @@ inline int run(options opt) {
         const auto placement = plan_of(*doc, k, in.tasks[k].model.graph, in.env).placement;
         x.insert(x.end(), placement.begin(), placement.end());
     }
+    if (opt.algo == "ga" && opt.particles < 2)
+        fail("--particles " + std::to_string(opt.particles) +
+             ": --algo ga needs a population of at least 2 (it crosses two parents)");
     for (const auto& t : in.tasks) require_cost(t, in.env, opt);
     // Capacities that no plan can meet fail here, before any optimising.
     for (const auto& t : in.tasks) check_memory_feasible(t.model.graph, in.env, t.device);
     const profiled_model model(in.env);
     const environment& env = model.env();
-    progress_line progress;
+    progress_line progress(!opt.quiet);
     plan_report r{.env = &env,
                   .environment_source = in.env_source,
                   .search = {.algorithm = opt.algo,
@@ -529,8 +560,8 @@ inline int run(options opt) {
     if (in.tasks.size() == 1) {
         const task_input& t = in.tasks.front();
         delay_evaluator problem(t.model.graph, model, {}, {}, t.device);
-        progress.begin("solving exactly (bound and reference)");
-        exact_reference exact = exact_reference_for(t.model.graph, problem, env, opt);
+        progress.begin("solving exactly (bound and reference)", 0, opt.time_limit);
+        exact_reference exact = exact_reference_for(t.model.graph, problem, env, opt, progress);
         r.comparison =
             plan_and_compare(problem, env, opt, std::move(exact), x, r.search, progress, "");
         r.tasks.front().placement = x;
@@ -540,10 +571,13 @@ inline int run(options opt) {
         for (const auto& t : in.tasks)
             tasks.push_back({.graph = t.model.graph, .device = t.device});
         multi_task_evaluator problem(tasks, model);
+        progress.begin("solving each task exactly (reference)", 0,
+                       opt.time_limit * static_cast<double>(tasks.size()));
         r.comparison = plan_and_compare(
             problem, env, opt,
-            per_task_reference(problem, std::span<const dnn_task>(tasks), model, opt.time_limit), x,
-            r.search, progress, " of " + std::to_string(tasks.size()) + " tasks");
+            per_task_reference(problem, std::span<const dnn_task>(tasks), model,
+                               exact_options{.time_limit_s = opt.time_limit, .stop = opt.stop}),
+            x, r.search, progress, " of " + std::to_string(tasks.size()) + " tasks");
         const std::vector<double> completion =
             problem.completion_times(std::span<const node_id>(x));
         for (std::size_t k = 0; k < tasks.size(); ++k) {

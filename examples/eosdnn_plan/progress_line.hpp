@@ -2,6 +2,7 @@
 // eosdnn-plan's progress line on stderr (docs/getting-started.md, "Progress and errors").
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -16,23 +17,29 @@
 
 namespace eosdnn::cli {
 
-/// A progress line on stderr, shown only when stderr is a terminal and a phase lasts more than a
-/// second; erased when the phase ends.
+/// A progress line on stderr, shown only when stderr is a terminal (and not turned off: --quiet)
+/// and a phase lasts more than a second; erased when the phase ends. It shows the iteration, the
+/// best objective, the elapsed time and an estimate of the time left: the smaller of the time
+/// limit's remainder and the planned iterations left at the pace so far (a stall stop may end
+/// the phase sooner, hence "at most").
 class progress_line {
 public:
-    progress_line() : enabled_(::isatty(2) == 1) {}
+    explicit progress_line(bool enabled = true) : enabled_(enabled && ::isatty(2) == 1) {}
     progress_line(const progress_line&) = delete;
     progress_line& operator=(const progress_line&) = delete;
     ~progress_line() { end(); }
 
-    /// Starts a phase ("planning the migration (pso-ga)").
-    void begin(std::string what, std::size_t horizon = 0) {
+    /// Starts a phase ("planning the migration (pso-ga)") of `horizon` iterations (0: not
+    /// counted) and at most `time_limit_s` seconds (0: no limit).
+    void begin(std::string what, std::size_t horizon = 0, double time_limit_s = 0) {
         end();
         if (!enabled_) return;
         what_ = std::move(what);
         horizon_ = horizon;
+        time_limit_s_ = time_limit_s;
         iteration_ = 0;
         best_ = std::numeric_limits<double>::quiet_NaN();
+        lower_ = std::numeric_limits<double>::quiet_NaN();
         done_ = false;
         thread_ = std::thread([this] { loop(); });
     }
@@ -41,6 +48,14 @@ public:
     void update(std::size_t iteration, double best) {
         iteration_.store(iteration, std::memory_order_relaxed);
         best_.store(best, std::memory_order_relaxed);
+    }
+
+    /// What an exact search reports: its best objective (+inf before the first) and the lower
+    /// bound proven so far.
+    void update_bound(double best, double lower) {
+        best_.store(std::isfinite(best) ? best : std::numeric_limits<double>::quiet_NaN(),
+                    std::memory_order_relaxed);
+        lower_.store(lower, std::memory_order_relaxed);
     }
 
     void end() {
@@ -77,8 +92,27 @@ private:
                     std::snprintf(buffer, sizeof buffer, ", best %.4g s", best);
                 line += buffer;
             }
-            std::snprintf(buffer, sizeof buffer, " (%.1f s)", elapsed);
+            const double lower = lower_.load(std::memory_order_relaxed);
+            if (!std::isnan(lower) && std::isfinite(lower)) {
+                if (lower < 1e12)
+                    std::snprintf(buffer, sizeof buffer, ", bound %.3f ms", lower * 1e3);
+                else
+                    std::snprintf(buffer, sizeof buffer, ", bound %.4g s", lower);
+                line += buffer;
+                if (!std::isnan(best) && best > 0) {
+                    std::snprintf(buffer, sizeof buffer, ", gap %.2f %%",
+                                  100 * std::max(0.0, (best - lower) / best));
+                    line += buffer;
+                }
+            }
+            std::snprintf(buffer, sizeof buffer, " (%.1f s", elapsed);
             line += buffer;
+            const double left = seconds_left(elapsed, it);
+            if (std::isfinite(left)) {
+                std::snprintf(buffer, sizeof buffer, ", at most %.1f s left", left);
+                line += buffer;
+            }
+            line += ")";
             std::fprintf(stderr, "\r\033[K%s", line.c_str());
             std::fflush(stderr);
         }
@@ -88,11 +122,24 @@ private:
         }
     }
 
+    // The smaller of the time limit's remainder and the pace so far times the iterations left;
+    // infinity when neither is known.
+    double seconds_left(double elapsed, std::size_t iteration) const {
+        double left = std::numeric_limits<double>::infinity();
+        if (time_limit_s_ > 0) left = std::max(0.0, time_limit_s_ - elapsed);
+        if (horizon_ > 0 && iteration > 0 && iteration <= horizon_)
+            left = std::min(left, elapsed / static_cast<double>(iteration) *
+                                      static_cast<double>(horizon_ - iteration));
+        return left;
+    }
+
     bool enabled_;
     std::string what_{};
     std::size_t horizon_ = 0;
+    double time_limit_s_ = 0;
     std::atomic<std::size_t> iteration_{0};
     std::atomic<double> best_{0};
+    std::atomic<double> lower_{0};
     std::mutex mutex_{};
     std::condition_variable wake_{};
     bool done_ = false;

@@ -14,6 +14,7 @@
 #include <eosdnn/core/plan.hpp>
 #include <eosdnn/core/problem.hpp>
 #include <eosdnn/core/result.hpp>
+#include <eosdnn/core/stop_request.hpp>
 
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/dominator_blocks.hpp>
@@ -70,6 +71,7 @@
 #include <eosdnn/io/measured_profiles.hpp>
 #include <eosdnn/io/plan_document.hpp>
 #include <eosdnn/io/profile_csv.hpp>
+#include <eosdnn/io/stop_on_signals.hpp>
 #include <eosdnn/io/temporary_files.hpp>
 
 #include <eosdnn/report/comparison.hpp>

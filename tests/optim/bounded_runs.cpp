@@ -102,7 +102,7 @@ TEST_CASE("the log keeps the first and last record and every improvement and thi
     // doubles at iterations 10, 18, 36 and 72, ending at 16.
     optimisation_result result;
     no_observer quiet;
-    detail::run_report<no_observer> report(result, quiet, true, 0, 8);
+    detail::run_report<no_observer> report(result, quiet, true, 0, nullptr, 8);
     double best = 10;
     for (std::size_t i = 0; i <= 100; ++i) {
         if (i == 5 || i == 37) best -= 1;

@@ -7,9 +7,11 @@
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/ids.hpp>
+#include <eosdnn/core/stop_request.hpp>
 
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -21,6 +23,14 @@ struct exact_options {
     /// Wall-clock seconds the search may take; 0 means no limit. When the limit is reached the
     /// solver returns the best plan found so far and the best lower bound proven so far.
     double time_limit_s = 0;
+    /// A request to end the search early (core/stop_request.hpp; null: none): it then ends as
+    /// at its time limit, with the best plan and bound so far (timed_out and
+    /// stopped_by_request set). The request outlives the search.
+    const stop_request* stop = nullptr;
+    /// Called about every second of a long branch and bound with the best objective found so
+    /// far (+inf before the first plan) and the lower bound proven so far, for a progress
+    /// display; empty for none. (The native solver's main search only.)
+    std::function<void(double best, double lower)> on_progress{};
     /// The search stops as soon as (upper - lower) <= relative_gap * upper: optimality is proven
     /// to this relative tolerance (the default only absorbs floating-point rounding).
     double relative_gap = 1e-9;
@@ -72,10 +82,11 @@ struct exact_result {
     /// `lower_bound` is then a bound of the problem without that constraint, which is still a
     /// valid lower bound of the constrained one.
     bool constraints_honoured = true;
-    bool timed_out = false;        ///< the time limit stopped the search before the proof
-    std::string method{};          ///< "viterbi", "min-cut", "bucket-elimination", "cbc", ...
-    std::size_t search_nodes = 0;  ///< branch-and-bound nodes expanded (0 for a pure DP)
-    double seconds = 0;            ///< wall-clock time of the solve
+    bool timed_out = false;           ///< the time limit stopped the search before the proof
+    bool stopped_by_request = false;  ///< exact_options::stop ended it (timed_out is set too)
+    std::string method{};             ///< "viterbi", "min-cut", "bucket-elimination", "cbc", ...
+    std::size_t search_nodes = 0;     ///< branch-and-bound nodes expanded (0 for a pure DP)
+    double seconds = 0;               ///< wall-clock time of the solve
 
     /// (objective - lower_bound) / objective, or 0 when both are 0; +inf with no finite plan.
     double gap() const noexcept {

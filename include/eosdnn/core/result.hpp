@@ -34,6 +34,8 @@ struct optimisation_result {
     std::size_t evaluations = 0;         ///< calls to evaluate
     bool stopped_by_observer = false;    ///< true if an observer ended the run
     bool stopped_by_time_limit = false;  ///< true if the options' time_limit_s ended the run
+    bool stopped_by_request =
+        false;  ///< true if the options' stop (core/stop_request.hpp) ended it
     /// A proven lower bound on the optimal objective: at least the problem's
     /// structural_lower_bound() (optim/lower_bound.hpp), higher when an exact solve was run;
     /// the plan is at most (objective - lower_bound) / objective above the optimum.

@@ -397,7 +397,7 @@ inline constexpr std::string_view plan_document_keys[] = {
     "lower_bound_s", "proven_optimal", "violation",          "seed",         "particles",
     "evaluations",   "iterations",     "iterations_planned", "stall",        "start",
     "plan_seconds",  "time_limit_s",   "exact_solver",       "convergence",  "references",
-    "upload",        "completion_s"};
+    "upload",        "completion_s",   "stopped_by",         "interrupted"};
 
 /// The plan as {"model", "algorithm", "placement": [{"layer", "node"}], "evaluation": {...}}
 /// (docs/formats.md), by name: `g` and `env` are the model and environment it was planned for.

@@ -106,6 +106,10 @@ struct search_record {
     double plan_seconds = 0;             ///< the optimiser's wall time
     double time_limit_s = 0;             ///< the exact solver's limit; 0: none
     std::string exact_solver{};          ///< "native" or "cbc"
+    /// Why the search ended before its planned iterations: "stall", "time-limit", "interrupted"
+    /// (a stop request, e.g. Ctrl-C: the plan is the best found so far), or "" (it ran them all,
+    /// or the method does not iterate).
+    std::string stopped_by{};
     std::vector<iteration_record> convergence{};  ///< the optimiser's log
 };
 
@@ -187,6 +191,8 @@ inline nlohmann::json to_json(const plan_document& doc) {
     j["plan_seconds"] = s.plan_seconds;
     j["time_limit_s"] = s.time_limit_s;
     j["exact_solver"] = s.exact_solver;
+    j["stopped_by"] = s.stopped_by;
+    j["interrupted"] = s.stopped_by == "interrupted";
     nlohmann::json log = nlohmann::json::array();
     for (const auto& r : s.convergence) log.push_back(p::record_json(r));
     j["convergence"] = std::move(log);
@@ -319,6 +325,7 @@ inline plan_document plan_document_from_json(const nlohmann::json& j) {
     s.plan_seconds = p::real(r, root, "plan_seconds", "", 0);
     s.time_limit_s = p::real(r, root, "time_limit_s", "", 0);
     s.exact_solver = p::text(r, root, "exact_solver", "");
+    s.stopped_by = p::text(r, root, "stopped_by", "");
     if (const json* v = r.optional(root, "convergence")) {
         const json& log = r.array(*v, "/convergence");
         for (std::size_t k = 0; k < log.size(); ++k) {

@@ -10,6 +10,7 @@
 /// the best lower bound found when the time limit ends it.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/stop_request.hpp>
 #include <eosdnn/optim/min_sum_model.hpp>
 
 #include <algorithm>
@@ -29,7 +30,13 @@ namespace eosdnn {
 
 /// Limits of solve_min_sum().
 struct min_sum_options {
-    double time_limit_s = 0;     ///< wall-clock limit of the whole solve; 0: none
+    double time_limit_s = 0;  ///< wall-clock limit of the whole solve; 0: none
+    /// A request that ends the solve as its time limit would (null: none).
+    const stop_request* stop = nullptr;
+    /// Called about every 1 s of branch and bound with the best value found so far (+inf
+    /// before the first) and the lower bound proven so far: a long search shows its gap
+    /// closing. Empty for none.
+    std::function<void(double best, double lower)> on_progress{};
     double relative_gap = 1e-9;  ///< stop when (upper - lower) <= relative_gap * upper
     /// Largest table one elimination step may build before its bucket is split.
     std::size_t table_entries = std::size_t{1} << 22;
@@ -350,6 +357,7 @@ inline min_sum_result solve_min_sum(const min_sum_model& model,
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     const auto past_deadline = [&] {
+        if (stop_requested(options.stop)) return true;
         return options.time_limit_s > 0 &&
                std::chrono::duration<double>(clock::now() - start).count() > options.time_limit_s;
     };
@@ -469,6 +477,24 @@ inline min_sum_result solve_min_sum(const min_sum_model& model,
         if (r != min_sum_model::no_resource) load[r] -= amount;
     };
 
+    // The bound proven so far: the best of what was pruned and what is still open (the final
+    // bound below is the same, at the end).
+    const auto open_bound = [&] {
+        double lower = std::min(upper, pruned);
+        for (const frame& fr : stack)
+            if (fr.next < fr.count)
+                lower = std::min(lower, candidates[offset[fr.level] + fr.next].first);
+        return lower;
+    };
+    auto last_report = clock::now();
+    const auto report_progress = [&] {
+        if (!options.on_progress) return;
+        const auto now = clock::now();
+        if (now - last_report < std::chrono::seconds(1)) return;
+        last_report = now;
+        options.on_progress(upper, std::max(result.lower_bound, open_bound()));
+    };
+
     // One search from the root; false if it stopped after `budget` nodes (not by the clock).
     const double root = elim.constant();
     const auto search = [&](std::size_t budget) {
@@ -481,9 +507,12 @@ inline min_sum_result solve_min_sum(const min_sum_model& model,
         else
             pruned = std::min(pruned, root);
         while (!stack.empty()) {
-            if ((++steps & 1023) == 0 && past_deadline()) {
-                result.timed_out = true;
-                break;
+            if ((++steps & 1023) == 0) {
+                if (past_deadline()) {
+                    result.timed_out = true;
+                    break;
+                }
+                report_progress();
             }
             if (result.search_nodes - first_node > budget) return false;
             frame& top = stack.back();
@@ -539,11 +568,7 @@ inline min_sum_result solve_min_sum(const min_sum_model& model,
     }
 
     // Lower bound: the best of what was pruned and, when stopped early, what is still open.
-    double lower = std::min(upper, pruned);
-    if (result.timed_out)
-        for (const frame& fr : stack)
-            if (fr.next < fr.count)
-                lower = std::min(lower, candidates[offset[fr.level] + fr.next].first);
+    double lower = result.timed_out ? open_bound() : std::min(upper, pruned);
     // The bound comes from sums taken in another order than evaluate()'s: allow for rounding.
     if (std::isfinite(lower)) lower -= 1e-12 * std::abs(lower);
     // (Stopped with nothing open and no plan, `lower` says nothing: keep the trivial bound.)

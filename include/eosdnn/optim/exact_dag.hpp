@@ -77,6 +77,8 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
     const bool capped = options.memory && !problem.memory_limits().capped_nodes().empty();
     const auto relaxed = detail::exact_dag::build(problem, domains, false);
     min_sum_options mo{.time_limit_s = options.time_limit_s,
+                       .stop = options.stop,
+                       .on_progress = options.on_progress,
                        .relative_gap = options.relative_gap,
                        .table_entries = options.table_entries,
                        .total_entries = std::max(options.table_entries, std::size_t{1} << 25)};
@@ -207,6 +209,10 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
         double theta = 1;
         std::size_t since_better = 0;
         for (int step = 0; step < 200 && !timed_out && elapsed() < budget; ++step) {
+            if (stop_requested(options.stop)) {
+                timed_out = true;
+                break;
+            }
             min_sum_model priced = relaxed.model;
             for (std::size_t j = 0; j < domains.size(); ++j) {
                 if (param[j] <= 0) continue;
@@ -222,6 +228,7 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
                     priced.add_factor({static_cast<min_sum_model::variable>(j)}, std::move(table));
             }
             min_sum_options po{.time_limit_s = std::max(1e-9, budget - elapsed()),
+                               .stop = options.stop,
                                .relative_gap = options.relative_gap,
                                .table_entries = options.table_entries,
                                .total_entries = mo.total_entries};
@@ -294,6 +301,7 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
     }
     out.search_nodes = r.search_nodes;
     out.timed_out = r.timed_out;
+    out.stopped_by_request = r.timed_out && stop_requested(options.stop);
     if (!found.empty()) {
         out.placement = std::move(found);
     } else if (!options.incumbent.empty()) {

@@ -32,6 +32,10 @@ struct pso_ga_options {
     /// by at most one iteration) and inside the polish; a run it ends says so in
     /// optimisation_result::stopped_by_time_limit. A run it ends depends on the machine's speed.
     double time_limit_s = 0;
+    /// A request to end the run early (core/stop_request.hpp; null: none), checked after every
+    /// iteration and before the polish; a run it ends keeps its best plan and says so in
+    /// optimisation_result::stopped_by_request. The request outlives the run.
+    const stop_request* stop = nullptr;
     /// The hybrid: after this many iterations without a gBest improvement, polish gBest once
     /// with local_search() (prefix, suffix and single-gene moves); 0 (the paper) never does.
     std::size_t polish_after_stall = 0;

@@ -257,7 +257,8 @@ private:
         };
         double swarm_similarity = measure();
 
-        detail::run_report<O> report(result, obs, options_.keep_log, options_.time_limit_s);
+        detail::run_report<O> report(result, obs, options_.keep_log, options_.time_limit_s,
+                                     options_.stop);
         auto record = [&] {
             return report({.iteration = status.iteration,
                            .evaluations = status.evaluations,
@@ -301,7 +302,9 @@ private:
             }
             ++status.iteration;
             status.stall = improved ? 0 : status.stall + 1;
-            if (options_.polish_after_stall && status.stall == options_.polish_after_stall) {
+            // A polish is long next to an iteration: not after a stop request or past the limit.
+            if (options_.polish_after_stall && status.stall == options_.polish_after_stall &&
+                !report.must_end()) {
                 // The hybrid: a swarm that has stalled usually sits next to a block move that
                 // single-gene mutations cannot find; try them all once on gBest.
                 // Within the run's time limit: the polish must not outlast the run.
@@ -315,7 +318,7 @@ private:
                         large.time_limit_s > 0 ? std::min(large.time_limit_s, share) : share;
                 }
                 polish_evaluations += local_search(problem, space, gbest, gbest_value, polish);
-                if (options_.polish_large_moves && !report.past_time_limit())
+                if (options_.polish_large_moves && !report.must_end())
                     polish_evaluations +=
                         detail::polish_by_large_moves(problem, gbest, gbest_value, large);
                 if (better(gbest_value, status.best)) status.stall = 0;

@@ -114,16 +114,17 @@ inline exact_reference exact_reference_of(const exact_result& e, std::size_t nod
 
 /// The reference for several tasks sharing nodes (`problem`, a multi_task_evaluator of `tasks`):
 /// each task's own optimum (exact_tasks_plan), which ignores the contention, priced by
-/// `problem`. No exact reference exists for several tasks, so `exact` is false.
+/// `problem`, each solved with `options` (its time limit per task). No exact reference exists for
+/// several tasks, so `exact` is false.
 template <placement_problem Problem, class Task, cost_model Model>
 exact_reference per_task_reference(Problem& problem, std::span<const Task> tasks,
-                                   const Model& model, double time_limit_s) {
+                                   const Model& model, const exact_options& options) {
     exact_reference r{
         .method = "per-task-exact",
         .note =
             "each task's own optimum, ignoring the contention between tasks (no exact "
             "reference exists for several tasks)",
-        .placement = exact_tasks_plan(tasks, model, exact_options{.time_limit_s = time_limit_s})};
+        .placement = exact_tasks_plan(tasks, model, options)};
     r.delay_s = problem.evaluate(std::span<const node_id>(r.placement)).delay_s;
     return r;
 }

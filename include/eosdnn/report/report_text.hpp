@@ -256,7 +256,14 @@ inline std::string report_text(const plan_report& r) {
         if (s.stall) appendf(out, " (stop after %zu without improvement)", s.stall);
         if (s.algorithm == "pso-ga") out += ", " + s.start + " start";
     }
-    appendf(out, ": %zu evaluations in %.3f s\n", s.evaluations, s.plan_seconds);
+    appendf(out, ": %zu evaluations in %.3f s", s.evaluations, s.plan_seconds);
+    if (s.stopped_by == "interrupted")
+        out += ", INTERRUPTED: the best plan found before the stop request";
+    else if (s.stopped_by == "time-limit")
+        appendf(out, ", stopped by the time limit (%s s)", number(s.time_limit_s, 0, 1).c_str());
+    else if (s.stopped_by == "stall")
+        out += ", stopped after the stall";
+    out += "\n";
     for (const auto& t : r.tasks) {
         if (several)
             appendf(out, " task %s on %s (completion %s ms):\n", t.graph->name().c_str(),

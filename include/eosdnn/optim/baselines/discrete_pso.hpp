@@ -43,6 +43,10 @@ struct discrete_pso_options {
     /// Wall-clock seconds of the run, 0: none; checked after every iteration (a run overshoots by at
     /// most one), and a run it ends says so in optimisation_result::stopped_by_time_limit.
     double time_limit_s = 0;
+    /// A request to end the run early (core/stop_request.hpp; null: none), checked after every
+    /// iteration; a run it ends keeps its best plan and says so in
+    /// optimisation_result::stopped_by_request. The request outlives the run.
+    const stop_request* stop = nullptr;
 
     /// Throws eosdnn::error naming the field and the value if one is out of range.
     void validate() const {
@@ -139,7 +143,7 @@ public:
                           .stall = 0,
                           .best = gbest_value};
         detail::run_report<std::remove_reference_t<O>> report(result, obs, true,
-                                                              options_.time_limit_s);
+                                                              options_.time_limit_s, options_.stop);
         auto record = [&] {
             return report({.iteration = status.iteration,
                            .evaluations = status.evaluations,

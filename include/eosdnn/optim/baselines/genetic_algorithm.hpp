@@ -47,6 +47,10 @@ struct genetic_algorithm_options {
     /// Wall-clock seconds of the run, 0: none; checked after every generation (a run overshoots by at
     /// most one), and a run it ends says so in optimisation_result::stopped_by_time_limit.
     double time_limit_s = 0;
+    /// A request to end the run early (core/stop_request.hpp; null: none), checked after every
+    /// generation; a run it ends keeps its best plan and says so in
+    /// optimisation_result::stopped_by_request. The request outlives the run.
+    const stop_request* stop = nullptr;
 
     /// Throws eosdnn::error naming the field and the value if one is out of range.
     void validate() const {
@@ -135,7 +139,7 @@ public:
                           .stall = 0,
                           .best = {}};
         detail::run_report<std::remove_reference_t<O>> report(result, obs, true,
-                                                              options_.time_limit_s);
+                                                              options_.time_limit_s, options_.stop);
         // The result is the best individual seen so far (with elites, the generation's best).
         auto record = [&] {
             const std::size_t b = detail::best_index(value);

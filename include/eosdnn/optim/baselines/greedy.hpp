@@ -6,6 +6,7 @@
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/core/problem.hpp>
 #include <eosdnn/core/result.hpp>
+#include <eosdnn/core/stop_request.hpp>
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
@@ -39,10 +40,12 @@ class greedy_per_layer {
 public:
     /// Block moves too (prefix and suffix), when `blocks` is true; `time_limit_s` > 0 ends the
     /// descent after that many seconds (checked inside a pass too), saying so in
-    /// optimisation_result::stopped_by_time_limit. Throws eosdnn::error if it is negative or
-    /// not finite.
-    explicit greedy_per_layer(bool blocks = false, double time_limit_s = 0)
-        : blocks_(blocks), time_limit_s_(time_limit_s) {
+    /// optimisation_result::stopped_by_time_limit; a request on `stop` (core/stop_request.hpp)
+    /// ends it after the pass in progress (optimisation_result::stopped_by_request). Throws
+    /// eosdnn::error if the time limit is negative or not finite.
+    explicit greedy_per_layer(bool blocks = false, double time_limit_s = 0,
+                              const stop_request* stop = nullptr)
+        : blocks_(blocks), time_limit_s_(time_limit_s), stop_(stop) {
         if (!(time_limit_s >= 0 && std::isfinite(time_limit_s)))
             throw error(error_kind::validation, "greedy_per_layer: time_limit_s is " +
                                                     std::to_string(time_limit_s) +
@@ -80,7 +83,8 @@ public:
                           .evaluations = 1,
                           .stall = 0,
                           .best = result.value};
-        detail::run_report<std::remove_reference_t<O>> report(result, obs, true, time_limit_s_);
+        detail::run_report<std::remove_reference_t<O>> report(result, obs, true, time_limit_s_,
+                                                              stop_);
         auto record = [&] {
             return report({.iteration = status.iteration,
                            .evaluations = status.evaluations,
@@ -114,6 +118,7 @@ public:
 private:
     bool blocks_;
     double time_limit_s_ = 0;
+    const stop_request* stop_ = nullptr;
 };
 
 /// A fixed plan: every layer on its first node of one tier (all-local, all-edge, all-cloud).

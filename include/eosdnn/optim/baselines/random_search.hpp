@@ -39,6 +39,10 @@ struct random_search_options {
     /// Wall-clock seconds of the run, 0: none; checked after every batch (a run overshoots by at
     /// most one), and a run it ends says so in optimisation_result::stopped_by_time_limit.
     double time_limit_s = 0;
+    /// A request to end the run early (core/stop_request.hpp; null: none), checked after every
+    /// batch; a run it ends keeps its best plan and says so in
+    /// optimisation_result::stopped_by_request. The request outlives the run.
+    const stop_request* stop = nullptr;
 
     /// Throws eosdnn::error naming the field if one is 0 or the time limit is negative or not
     /// finite.
@@ -107,7 +111,7 @@ public:
         run_status status{
             .iteration = 0, .horizon = horizon(), .evaluations = 0, .stall = 0, .best = {}};
         detail::run_report<std::remove_reference_t<O>> report(result, obs, true,
-                                                              options_.time_limit_s);
+                                                              options_.time_limit_s, options_.stop);
         // One batch: drawn, evaluated, its best kept if better; then the record.
         auto draw_batch = [&] {
             for (std::size_t i = 0; i < batch; ++i)

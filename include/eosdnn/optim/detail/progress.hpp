@@ -6,6 +6,7 @@
 
 #include <eosdnn/core/ids.hpp>
 #include <eosdnn/core/result.hpp>
+#include <eosdnn/core/stop_request.hpp>
 #include <eosdnn/optim/operators/stop_condition.hpp>
 
 #include <chrono>
@@ -17,17 +18,20 @@
 namespace eosdnn::detail {
 
 /// Writes the log of `result` (bounded: optimisation_result::log says which records it keeps),
-/// notifies an observer and watches the clock; an observer that returns false sets
-/// `result.stopped_by_observer`, a run past its time limit `result.stopped_by_time_limit`.
+/// notifies an observer and watches the clock and the stop request; an observer that returns
+/// false sets `result.stopped_by_observer`, a request `result.stopped_by_request`, a run past
+/// its time limit `result.stopped_by_time_limit`.
 template <observer O>
 class run_report {
 public:
     /// Reports into `result` (kept by reference, as is `obs`); `keep_log` false keeps no log;
-    /// `time_limit_s` > 0 ends the run at the first record after that many seconds from now.
+    /// `time_limit_s` > 0 ends the run at the first record after that many seconds from now, a
+    /// request made on `stop` (if not null) at the first record after it.
     run_report(optimisation_result& result, O& obs, bool keep_log = true, double time_limit_s = 0,
+               const stop_request* stop = nullptr,
                std::size_t sample_capacity = log_sample_capacity) noexcept
         : result_(&result), obs_(&obs), keep_log_(keep_log), time_limit_s_(time_limit_s),
-          sample_capacity_(sample_capacity ? sample_capacity : 1),
+          stop_(stop), sample_capacity_(sample_capacity ? sample_capacity : 1),
           start_(std::chrono::steady_clock::now()) {}
 
     /// Logs `r`, shows it with the best placement to the observer; false if the run must stop.
@@ -35,6 +39,10 @@ public:
         if (keep_log_) log(r);
         if (!notify(*obs_, r, best)) {
             result_->stopped_by_observer = true;
+            return false;
+        }
+        if (stop_requested(stop_)) {
+            result_->stopped_by_request = true;
             return false;
         }
         if (past_time_limit()) {
@@ -46,6 +54,10 @@ public:
 
     /// True once the time limit (if any) has passed: for the long steps between two records.
     bool past_time_limit() const noexcept { return seconds_left() <= 0; }
+
+    /// True once the run should end before its next record: a stop was requested or the time
+    /// limit passed (long steps between two records ask before they start).
+    bool must_end() const noexcept { return stop_requested(stop_) || past_time_limit(); }
 
     /// Seconds left before the time limit; infinity without one.
     double seconds_left() const noexcept {
@@ -101,6 +113,7 @@ private:
     O* obs_;
     bool keep_log_;
     double time_limit_s_;
+    const stop_request* stop_;
     std::size_t sample_capacity_;
     std::chrono::steady_clock::time_point start_;
     std::vector<bool> improvement_{};  // per log record: the first one or an improvement
