@@ -1,4 +1,4 @@
-// The table of docs/exact.md and docs/optimizer.md: for the zoo and the measured profiles in four
+// The table of docs/exact.md and docs/optimiser.md: for the zoo and the measured profiles in four
 // hard environments of 3 to 6 nodes (tests/optim/hard_environments.hpp), and for random DAGs of
 // each shape with six nodes, the proven optimum, the time of the native exact solver and of CBC
 // (when eosdnn::milp is built) to prove it, and the hybrid PSO-GA from a random start over 10

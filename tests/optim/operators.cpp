@@ -46,7 +46,7 @@ static_assert(validating_policy<default_stop>);
 
 namespace {
 
-// The user-written operator of docs/optimizer.md ("Writing a new operator"), verbatim, so the
+// The user-written operator of docs/optimiser.md ("Writing a new operator"), verbatim, so the
 // documented example keeps compiling and keeps the invariants.
 struct swap_mutation {
     static eosdnn::gene_range apply(std::span<eosdnn::node_id> x, const eosdnn::gene_space& s,

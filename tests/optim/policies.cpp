@@ -214,7 +214,7 @@ TEST_CASE("rebinding one policy keeps the others and runs as the spelled-out eng
 
 TEST_CASE("the short forms build the presets' engines") {
     fixture f;
-    // The brief forms of docs/optimizer.md against the positional ones they replace.
+    // The brief forms of docs/optimiser.md against the positional ones they replace.
     const auto stop = max_iterations{} || stall_iterations{.count = 7};
     const auto a = with_stop(hybrid_pso_ga(hybrid_options()), stop).solve(f.problem, 3);
     const auto b = pso_ga<segment_reset_mutation, two_point_crossover, adaptive_exponential_inertia,

@@ -72,8 +72,8 @@ TEST_CASE("report_text, plan_tables and to_document of a hand-made run") {
     const auto tables = plan_tables(r);
     REQUIRE(tables.size() == 4);
     CHECK(tables[1].name == "placement.csv");
-    CHECK(tables[1].text.find("0,diamond,0,input,input,edge,edge,0,0,1000\n") != std::string::npos);
-    CHECK(tables[2].text.find("0,whole,0,edge,") != std::string::npos);
+    CHECK(tables[1].text.find("1,diamond,1,input,input,edge,edge,0,0,1000\n") != std::string::npos);
+    CHECK(tables[2].text.find("1,whole,1,edge,") != std::string::npos);
 
     const plan_document doc = to_document(r);
     REQUIRE(doc.tasks.size() == 1);

@@ -203,9 +203,11 @@ TEST_CASE("robustness: paths that are not readable files are io errors naming th
     CHECK(error_message(error_kind::io, [&] { read_json_file(dir.path); }) ==
           "cannot read JSON file '" + dir.path.string() + "': it is a directory");
     CHECK(error_message(error_kind::io, [&] { read_profile_csv(dir.path / "missing.csv"); }) ==
-          "cannot open profile CSV '" + (dir.path / "missing.csv").string() + "'");
+          "cannot open profile CSV '" + (dir.path / "missing.csv").string() +
+              "' (No such file or directory)");
     CHECK(error_message(error_kind::io, [&] { read_json_file(dir.path / "missing.json"); }) ==
-          "cannot open JSON file '" + (dir.path / "missing.json").string() + "'");
+          "cannot open JSON file '" + (dir.path / "missing.json").string() +
+              "' (No such file or directory)");
     // A stream that fails while being read is an io error too.
     std::istringstream failed("name,inputs\n");
     failed.setstate(std::ios::badbit);

@@ -145,7 +145,7 @@ TEST_CASE("error contract: the io examples of docs/errors.md") {
     const inside_scratch_directory dir;
     CHECK(error_message(error_kind::io, [] {
               read_profile_csv(std::filesystem::path("vgg16.csv"));
-          }) == "cannot open profile CSV 'vgg16.csv'");
+          }) == "cannot open profile CSV 'vgg16.csv' (No such file or directory)");
     std::filesystem::create_directory("plans");
     CHECK(error_message(error_kind::io, [] { read_json_file("plans"); }) ==
           "cannot read JSON file 'plans': it is a directory");

@@ -547,8 +547,7 @@ inline nlohmann::json read_json_file(const std::filesystem::path& file) {
     // reads forever: refuse both, and a file over the limit, before reading.
     const std::string shown = detail::escape_invalid_utf8(file.string());  // messages are UTF-8
     detail::check_input_file(file, "JSON file", shown, limits::max_text_file_bytes);
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw error(error_kind::io, "cannot open JSON file '" + shown + "'");
+    std::ifstream in = detail::open_input(file, "JSON file", shown);
     // Read the whole text first: nlohmann reports a byte offset, which becomes line and column.
     // The limit holds while reading too, for a file that grows after the check.
     const std::string text = detail::read_capped(in, "cannot read JSON file '" + shown + "'",

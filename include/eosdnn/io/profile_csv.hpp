@@ -467,8 +467,7 @@ inline layer_graph read_profile_csv(const std::filesystem::path& file) {
     // to /dev/zero) reads forever: refuse both, and a file over the limit, before reading.
     const std::string shown = detail::escape_invalid_utf8(file.string());
     detail::check_input_file(file, "profile CSV", shown, limits::max_text_file_bytes);
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw error(error_kind::io, "cannot open profile CSV '" + shown + "'");
+    std::ifstream in = detail::open_input(file, "profile CSV", shown);
     return read_profile_csv(in, file.string());
 }
 

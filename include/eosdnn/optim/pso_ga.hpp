@@ -354,7 +354,7 @@ using paper_pso_ga = pso_ga<>;
 /// with hybrid_options(), which polishes gBest when the swarm stalls by local search and, on
 /// one-task sequential problems, by exact large moves (expansions and windows). From a random
 /// start it reaches the proven optimum on the zoo, the profiles and hard 3-6 node environments
-/// (docs/optimizer.md has the figures).
+/// (docs/optimiser.md has the figures).
 using hybrid_pso_ga = pso_ga<segment_reset_mutation>;
 
 /// Options of the hybrid: 50 particles, 300 planned iterations, polish (local search and large

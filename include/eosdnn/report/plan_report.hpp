@@ -138,8 +138,8 @@ inline std::vector<file_text> plan_tables(const plan_report& r) {
         for (std::size_t p = 0; p < order.size(); ++p) {
             const layer_id j = order[p];
             const node_id s = task.placement[j];
-            placement += t::row({to_string(k), t::text(g.name()), to_string(p), t::text(g[j].name),
-                                 t::text(g[j].kind), t::text(env[s].name),
+            placement += t::row({to_string(k + 1), t::text(g.name()), to_string(p + 1),
+                                 t::text(g[j].name), t::text(g[j].kind), t::text(env[s].name),
                                  std::string(to_string(env[s].tier)), t::number(g[j].flops),
                                  t::number(g[j].param_bytes), t::number(g[j].output_bytes)});
         }
@@ -147,17 +147,17 @@ inline std::vector<file_text> plan_tables(const plan_report& r) {
             if (!u.available) continue;
             for (std::size_t i = 0; i < u.plan.partitions.size(); ++i) {
                 const auto& part = u.plan.partitions[i];
-                uploads +=
-                    t::row({to_string(k), u.planner, to_string(i), t::text(env[part.node].name),
-                            to_string(part.layers.size()), t::text(g[part.layers.front()].name),
-                            t::text(g[part.layers.back()].name), t::number(part.param_bytes),
-                            t::number(part.upload_s), t::number(u.sim.uploads[i].sent_s),
-                            t::number(u.sim.uploads[i].acknowledged_s)});
+                uploads += t::row({to_string(k + 1), u.planner, to_string(i + 1),
+                                   t::text(env[part.node].name), to_string(part.layers.size()),
+                                   t::text(g[part.layers.front()].name),
+                                   t::text(g[part.layers.back()].name), t::number(part.param_bytes),
+                                   t::number(part.upload_s), t::number(u.sim.uploads[i].sent_s),
+                                   t::number(u.sim.uploads[i].acknowledged_s)});
             }
             for (std::size_t i = 0; i < u.sim.queries.size(); ++i) {
                 const auto& q = u.sim.queries[i];
                 timeline +=
-                    t::row({to_string(k), u.planner, to_string(i), t::number(q.start_s),
+                    t::row({to_string(k + 1), u.planner, to_string(i + 1), t::number(q.start_s),
                             t::number(q.end_s), t::number(q.latency_s), to_string(q.remote_layers),
                             to_string(q.acknowledged), t::number(u.sim.metrics.upload_s)});
             }

@@ -7,8 +7,11 @@
 #include <eosdnn/core/error.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <ios>
 #include <istream>
 #include <string>
@@ -16,6 +19,20 @@
 #include <system_error>
 
 namespace eosdnn::detail {
+
+/// Opens `file` for reading, binary, or throws eosdnn::error (io) "cannot open WHAT 'SHOWN' (the
+/// system's reason: No such file or directory, Permission denied, ...)".
+inline std::ifstream open_input(const std::filesystem::path& file, std::string_view what,
+                                const std::string& shown) {
+    errno = 0;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        const int reason = errno;  // what open(2) said; libstdc++'s filebuf leaves it
+        throw error(error_kind::io, "cannot open " + std::string(what) + " '" + shown + "' (" +
+                                        (reason ? std::strerror(reason) : "reason unknown") + ")");
+    }
+    return in;
+}
 
 /// "512 MiB" for a limit that is a whole number of MiB, else the bytes.
 inline std::string limit_text(std::uint64_t bytes) {
