@@ -78,6 +78,10 @@ TEST_CASE("write_files_atomically writes all or none") {
     const std::vector<file_text> broken_new{{"x.csv", "x\n"}, {"x.csv/y", "y\n"}};
     test::error_message(error_kind::io, [&] { write_files_atomically(again, broken_new); });
     CHECK(!fs::exists(again));
+    // So are the parents it created for it (review of issue 15: only the leaf went).
+    const fs::path nested = dir.parent_path() / "a" / "b" / "out";
+    test::error_message(error_kind::io, [&] { write_files_atomically(nested, broken_new); });
+    CHECK(!fs::exists(dir.parent_path() / "a"));
     CHECK(test::error_message(error_kind::io, [&] {
               write_files_atomically(dir / "a.csv", files);
           }).find("a.csv") != std::string::npos);
@@ -162,6 +166,11 @@ TEST_CASE("a signal while the files are written leaves the old run and no tempor
     const int status2 = write_until_signalled(4096, [&] { write_files_atomically(fresh, second); });
     REQUIRE(WIFSIGNALED(status2));
     CHECK(!fs::exists(fresh));
+    // And so are the parents it created, deepest first.
+    const int status_nested = write_until_signalled(
+        4096, [&] { write_files_atomically(dir.parent_path() / "p" / "q" / "out", second); });
+    REQUIRE(WIFSIGNALED(status_nested));
+    CHECK(!fs::exists(dir.parent_path() / "p"));
 
     // One file written atomically: no temporary either.
     const int status3 = write_until_signalled(

@@ -80,11 +80,12 @@ private:
 };
 
 // phone (local) and edge, linked at `bandwidth_Bps`.
-environment phone_and_edge(double bandwidth_Bps, double edge_flops = 1e12) {
+environment phone_and_edge(double bandwidth_Bps, double edge_flops = 1e12,
+                           double latency_s = 0.004) {
     environment_builder b;
     const auto phone = b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 2e10});
     const auto edge = b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = edge_flops});
-    b.connect(phone, edge, {.bandwidth_Bps = bandwidth_Bps, .latency_s = 0.004});
+    b.connect(phone, edge, {.bandwidth_Bps = bandwidth_Bps, .latency_s = latency_s});
     return b.build();
 }
 
@@ -125,6 +126,14 @@ TEST_CASE("inputs_limits: sums of finite values past the largest double are refu
           "delay_evaluator: model 'huge': on this environment, the transfers of its layers' "
           "outputs may add up past the largest double (1.79769e+308 s): 2e+300 bytes over the "
           "slowest link, 'phone' -> 'edge' (1e-10 bytes/s, latency up to 0.004 s)");
+    // Latencies that are fine alone overflow when added: the message names them, not the bytes.
+    const profiled_model far(phone_and_edge(1e9, 1e12, 1e308));
+    const std::string latency =
+        validation_message([&] { delay_evaluator<profiled_model> e(two_layers(8), far); });
+    CHECK(
+        latency.starts_with("delay_evaluator: model 'huge': on this environment, the latencies "
+                            "of its layers' "));
+    CHECK(latency.ends_with(" s): a link has a latency of 1e+308 s"));
     const std::string tasks = validation_message(
         [&] { multi_task_evaluator<profiled_model> e({dnn_task{.graph = g, .device = 0}}, slow); });
     CHECK(tasks.starts_with("multi_task_evaluator: task 0: model 'huge': on this environment"));

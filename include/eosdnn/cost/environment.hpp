@@ -194,7 +194,7 @@ inline std::size_t stored_link_entries(const environment& env) noexcept {
 }  // namespace detail
 
 /// Adds nodes and links, then build() checks them:
-/// - node 0 is local; names are unique and non-empty; rates, speed factors and capacities are
+/// - node 0 is local; names are unique, non-empty and printable (core/messages.hpp, name_problem); rates, speed factors and capacities are
 ///   finite and > 0; power figures finite and >= 0;
 /// - bandwidths finite and > 0, latencies finite and >= 0;
 /// - every pair of distinct nodes is linked both ways, except two local devices, which never
@@ -253,8 +253,13 @@ private:
 EOSDNN_DECL node_id environment_builder::add_node(node n) {
     const std::string where = "node '" + n.name + "'";
     if (n.name.empty()) fail("node #" + std::to_string(nodes_.size()) + " has an empty name");
+    // Names reach reports and terminals: nothing that prints as nothing, or acts (ESC); the
+    // readers check it too, to say where in their file.
+    if (const std::string why = detail::name_problem(n.name); !why.empty())
+        fail("node #" + std::to_string(nodes_.size()) + ": its name '" + detail::printable(n.name) +
+             "' has " + why);
     // A set, not a scan of nodes_: the scan made adding 65535 nodes take seconds.
-    if (names_.contains(n.name)) fail("duplicate node name '" + n.name + "'");
+    if (names_.contains(n.name)) fail("duplicate node name '" + detail::printable(n.name) + "'");
     if (nodes_.size() >= std::numeric_limits<node_id>::max())
         fail("too many nodes (at most " + std::to_string(std::numeric_limits<node_id>::max()) +
              ")");

@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <ios>
-#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -67,7 +66,10 @@ inline staged_temporary write_temporary(const std::filesystem::path& file, std::
 
 /// Holds SIGINT, SIGTERM and SIGHUP back (in this thread) while it lives, so that the renames
 /// of a run's files into place happen all together: a signal that arrives meanwhile is delivered
-/// when they are done. POSIX only; nothing elsewhere.
+/// when they are done. A signal mask is per thread: a signal sent to the process may still be
+/// delivered to another thread that does not block it, so a program that writes while other
+/// threads run should block these signals in those threads (eosdnn-plan has none then).
+/// POSIX only; nothing elsewhere.
 class signals_held {
 public:
     signals_held() noexcept {
@@ -121,17 +123,25 @@ struct file_text {
 /// first written to a temporary next to its target, and only when all of them are written (and
 /// every target is free or a regular file) are they renamed into place. On failure nothing is
 /// replaced: the files already in `dir` keep their content, the temporaries are removed, and
-/// so is `dir` if this call created it. Throws eosdnn::error of kind io if `dir` cannot be
+/// so are `dir` and the parents this call created. Throws eosdnn::error of kind io if `dir` cannot be
 /// created or is not a directory, or a file cannot be written.
 inline void write_files_atomically(const std::filesystem::path& dir,
                                    std::span<const file_text> files) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    const bool existed = fs::exists(dir, ec);
-    // Registered before it is created: a signal before the files are in place removes it again.
-    std::optional<detail::pending_path_guard> created_registration;
-    if (!existed) created_registration.emplace(dir.string(), true);
-    const bool created = fs::create_directories(dir, ec) && !existed;
+    // The directories this call creates (`dir` and any missing parent), outermost first;
+    // registered before they are created, so that a signal before the files are in place
+    // removes them again, and removed on failure, deepest first.
+    std::vector<fs::path> missing;
+    for (fs::path p = dir.filename().empty() ? dir.parent_path() : dir;
+         !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+        missing.insert(missing.begin(), p);
+        if (p == p.parent_path()) break;  // a root that does not exist
+    }
+    std::vector<detail::pending_path_guard> created_registration;
+    created_registration.reserve(missing.size());
+    for (const fs::path& p : missing) created_registration.emplace_back(p.string(), true);
+    const bool created = fs::create_directories(dir, ec) && !missing.empty();
     if (ec)
         throw error(error_kind::io,
                     "cannot create the directory '" + dir.string() + "': " + ec.message());
@@ -141,7 +151,8 @@ inline void write_files_atomically(const std::filesystem::path& dir,
     const auto discard = [&] {
         std::error_code ignored;
         for (const auto& [temporary, target] : staged) fs::remove(temporary.path, ignored);
-        if (created) fs::remove(dir, ignored);
+        if (created)
+            for (auto p = missing.rbegin(); p != missing.rend(); ++p) fs::remove(*p, ignored);
     };
     try {
         for (const file_text& f : files) {
@@ -158,7 +169,7 @@ inline void write_files_atomically(const std::filesystem::path& dir,
     // Every temporary sits in its target's directory, so the renames cannot cross file systems;
     // signals wait until they are all done, so a run's files are replaced together.
     const detail::signals_held held;
-    created_registration.reset();
+    created_registration.clear();
     for (std::size_t i = 0; i < staged.size(); ++i) {
         fs::rename(staged[i].first.path, staged[i].second, ec);
         staged[i].first.registration.release();

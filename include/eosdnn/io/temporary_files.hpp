@@ -27,12 +27,26 @@ namespace eosdnn {
 
 namespace detail {
 
-/// A fixed table of slots, each a pointer published atomically, so that a signal handler reads
-/// only complete paths and never allocates. 256 slots: one per file of a run that is being
-/// written at once; a path that finds no free slot is simply not cleaned up by a signal.
+/// The slots a signal handler reads: each a path published atomically, so that the handler
+/// sees only complete paths and never allocates. A namespace-scope constant-initialised table of
+/// lock-free atomics with trivial destructors: the handler never runs a function-local static's
+/// guarded initialisation (not async-signal-safe) and can never find the table destroyed.
+/// 256 slots: one per file of a run being written at once; a path that finds no free slot is
+/// simply not cleaned up by a signal.
+struct pending_slots {
+    static constexpr std::size_t capacity = 256;
+    std::array<std::atomic<const char*>, capacity> path{};
+    std::array<std::atomic<bool>, capacity> directory{};
+};
+static_assert(std::atomic<const char*>::is_always_lock_free &&
+              std::atomic<bool>::is_always_lock_free);
+inline constinit pending_slots pending_slot_table{};
+
+/// The paths registered for removal by a signal: the slots above, and the strings they point to,
+/// owned here (by the threads that add and forget them, never by the handler).
 class pending_temporaries {
 public:
-    static constexpr std::size_t capacity = 256;
+    static constexpr std::size_t capacity = pending_slots::capacity;
 
     static pending_temporaries& instance() noexcept {
         static pending_temporaries table;
@@ -43,10 +57,12 @@ public:
     std::size_t add(const std::string& path, bool directory) {
         auto copy = std::make_unique<char[]>(path.size() + 1);
         std::memcpy(copy.get(), path.c_str(), path.size() + 1);
+        auto& slots = pending_slot_table;
         for (std::size_t k = 0; k < capacity; ++k) {
             const char* expected = nullptr;
-            if (slots_[k].compare_exchange_strong(expected, copy.get())) {
-                directories_[k].store(directory);
+            // Claimed slot by slot: a free slot's owner is empty (forget() empties it first).
+            if (slots.path[k].compare_exchange_strong(expected, copy.get())) {
+                slots.directory[k].store(directory);
                 owned_[k] = std::move(copy);
                 return k;
             }
@@ -54,33 +70,39 @@ public:
         return capacity;
     }
 
-    /// Forgets a slot (the file was renamed into place or removed).
+    /// Forgets a slot (the file was renamed into place or removed). The string is taken from
+    /// its owner before the slot is freed, so that another thread's add() may claim the slot at
+    /// once, and freed after, so that a handler reading the slot meanwhile reads a live string.
     void forget(std::size_t slot) noexcept {
         if (slot >= capacity) return;
-        slots_[slot].store(nullptr);
-        owned_[slot].reset();
+        const std::unique_ptr<char[]> old = std::move(owned_[slot]);
+        pending_slot_table.path[slot].store(nullptr);
     }
 
     /// Removes every registered path; async-signal-safe (unlink, rmdir and atomic loads only).
-    void remove_all() noexcept {
+    static void remove_all() noexcept {
 #ifdef EOSDNN_HAS_POSIX_SIGNALS
+        auto& slots = pending_slot_table;
         // Files first, so that a directory registered as created is empty by the time it goes.
-        for (int pass = 0; pass < 2; ++pass)
+        for (std::size_t k = 0; k < capacity; ++k) {
+            const char* p = slots.path[k].load();
+            if (p != nullptr && !slots.directory[k].load()) ::unlink(p);
+        }
+        // Then the directories, in passes until one removes nothing: a parent is tried while
+        // its child is still there (rmdir of a non-empty directory fails harmlessly) and goes in
+        // the next pass.
+        for (bool removed = true; removed;) {
+            removed = false;
             for (std::size_t k = 0; k < capacity; ++k) {
-                const char* p = slots_[k].load();
-                if (p == nullptr || directories_[k].load() != (pass == 1)) continue;
-                if (pass == 0)
-                    ::unlink(p);
-                else
-                    ::rmdir(p);
+                const char* p = slots.path[k].load();
+                if (p != nullptr && slots.directory[k].load() && ::rmdir(p) == 0) removed = true;
             }
+        }
 #endif
     }
 
 private:
     pending_temporaries() = default;
-    std::array<std::atomic<const char*>, capacity> slots_{};
-    std::array<std::atomic<bool>, capacity> directories_{};
     std::array<std::unique_ptr<char[]>, capacity> owned_{};
 };
 
@@ -106,7 +128,7 @@ private:
 
 #ifdef EOSDNN_HAS_POSIX_SIGNALS
 extern "C" inline void remove_temporaries_and_reraise(int signal_number) {
-    pending_temporaries::instance().remove_all();
+    pending_temporaries::remove_all();
     // Installed with SA_RESETHAND | SA_NODEFER: the default action is back and the signal is not
     // blocked, so re-raising ends the process as the signal would have (128 + signal in a shell).
     std::raise(signal_number);
@@ -117,9 +139,7 @@ extern "C" inline void remove_temporaries_and_reraise(int signal_number) {
 
 /// Removes the temporaries of atomic writes in progress (and output directories they created
 /// that are still empty). Async-signal-safe: call it from a signal handler of your own.
-inline void remove_pending_temporaries() noexcept {
-    detail::pending_temporaries::instance().remove_all();
-}
+inline void remove_pending_temporaries() noexcept { detail::pending_temporaries::remove_all(); }
 
 /// Installs, for each of `signals`, a handler that removes the pending temporaries and then
 /// lets the signal end the process as it would have. A signal whose handler the program has

@@ -107,9 +107,16 @@ double worst_case_seconds(std::string_view who, const std::string& task, const l
              " s): layer '" + printable(g[slow_layer].name) + "' alone takes " +
              format_number(slowest_layer) + " s on node '" + printable(env[slow_node].name) + "'");
     // Without a link (one node alone) nothing is transferred, whatever the bytes.
-    const double transfer =
-        (links.latency_s > 0 ? static_cast<double>(transfers) * links.latency_s : 0.0) +
-        (links.seconds_per_byte > 0 ? bytes * links.seconds_per_byte : 0.0);
+    const double latencies =
+        links.latency_s > 0 ? static_cast<double>(transfers) * links.latency_s : 0.0;
+    const double per_byte = links.seconds_per_byte > 0 ? bytes * links.seconds_per_byte : 0.0;
+    const double transfer = latencies + per_byte;
+    // Name the term that overflows: the latencies alone (any finite latency is allowed), or
+    // the bytes over the slowest link.
+    if (!std::isfinite(latencies))
+        fail("on this environment, the latencies of its layers' " + std::to_string(transfers) +
+             " transfers may add up past the largest double (" + largest +
+             " s): a link has a latency of " + format_number(links.latency_s) + " s");
     if (!std::isfinite(transfer))
         fail(
             "on this environment, the transfers of its layers' outputs may add up past the "
