@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages eosdnn needs to build, test and benchmark.
 # Idempotent: it asks apt only for what is missing and prints nothing when all is there.
-# Usage: scripts/install-deps.sh [--with-python] [--with-docs] [--with-pagmo]   (as root, or sudo)
+# Usage: scripts/install-deps.sh [--with-python] [--with-torch] [--with-docs] [--with-pagmo]
+#        (as root, or sudo)
 set -euo pipefail
 
 packages=(
@@ -21,12 +22,17 @@ packages=(
 # scripts/figures.sh draws the planner's figures with matplotlib; nothing else needs Python.
 # scripts/docs.sh checks the Doxygen comments with doxygen; nothing else needs it.
 # bench/pagmo/pagmo_compare (the side-by-side comparison with pagmo2) is built when pagmo is there.
+# tools/onnx/export.sh (the ONNX fixtures, and the full-weight exports ctest makes when it can)
+# needs torch, torchvision and onnx: about 160 packages, so they have their own option; the tests
+# use the committed fixtures without them.
 for arg in "$@"; do
   case "$arg" in
     --with-python) packages+=(python3 python3-matplotlib) ;;
+    --with-torch) packages+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx) ;;
     --with-docs) packages+=(doxygen) ;;
     --with-pagmo) packages+=(libpagmo-dev) ;;
-    *) echo "install-deps: unknown option '$arg' (known: --with-python --with-docs --with-pagmo)" >&2
+    *) echo "install-deps: unknown option '$arg' (known: --with-python --with-torch --with-docs" \
+            "--with-pagmo)" >&2
        exit 2 ;;
   esac
 done

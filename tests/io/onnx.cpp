@@ -252,12 +252,13 @@ TEST_CASE("onnx: transposed convolution, Gemm, MatMul and the per-element operat
     CHECK(layer_named(g, "flatten").flops == 0);
     CHECK(layer_named(g, "gemm").macs == 10 * 3);
     CHECK(layer_named(g, "gemm").output_shape == std::vector<std::size_t>{10});
-    CHECK(layer_named(g, "reshape").param_bytes == 4 * 8);  // the shape tensor is in the file
+    // The shape tensor is a literal (int64, at most 64 elements): part of the graph, no parameter.
+    CHECK(layer_named(g, "reshape").param_bytes == 0);
     CHECK(layer_named(g, "matmul").macs == 2 * 5 * 6 * 1);
     CHECK(layer_named(g, "softmax").flops == 3 * 60);
     CHECK(layer_named(g, "add").flops == 60);
     CHECK(g.predecessors(*g.find("add")).size() == 1);  // Add(sm, sm) is one edge
-    CHECK(g.total_param_bytes() == (4 * 3 * 4 + 4 * 3 + 10 * 3 + 6) * 4 + 4 * 8);
+    CHECK(g.total_param_bytes() == (4 * 3 * 4 + 4 * 3 + 10 * 3 + 6) * 4);
 }
 
 TEST_CASE("onnx: Gemm with transA and MatMul with broadcasting") {
@@ -277,7 +278,7 @@ TEST_CASE("onnx: Gemm with transA and MatMul with broadcasting") {
     CHECK(b.import().graph[1].macs == 2 * 3 * 4 * 6 * 5);
 }
 
-TEST_CASE("onnx: unknown operators cost nothing and are listed in one warning") {
+TEST_CASE("onnx: unknown operators are refused, or cost nothing and are listed in one warning") {
     model_maker m;
     m.input("x", {1, 4});
     m.node("Foo", {"x"}, {"a"}, "foo1").set_domain("com.example");
@@ -291,7 +292,13 @@ TEST_CASE("onnx: unknown operators cost nothing and are listed in one warning") 
     m.value_info("b", {1, 8});
     m.value_info("c", {1, 8});
     m.output("y");
-    const auto r = m.import();
+    // A plan that prices a layer at nothing is wrong: refused unless asked for.
+    CHECK(validation_message([&] { m.import(); }) ==
+          "test.onnx: node 'foo1' (com.example.Foo): the cost of operator com.example.Foo is "
+          "unknown (docs/onnx.md lists the priced operators); set "
+          "onnx_import_options::zero_cost_unknown_ops to import it with zero MACs and FLOPs");
+    const onnx_import_options zero{.zero_cost_unknown_ops = true};
+    const auto r = m.import(zero);
     CHECK(r.unknown_ops == std::vector<std::string>{"com.example.Foo", "com.example.Bar"});
     REQUIRE(r.warnings.size() == 1);
     CHECK(r.warnings[0].find("com.example.Foo, com.example.Bar") != std::string::npos);
@@ -304,13 +311,13 @@ TEST_CASE("onnx: unknown operators cost nothing and are listed in one warning") 
     SUBCASE("an unknown operator of the default domain") {
         m.graph().mutable_node(1)->set_domain("");
         m.graph().mutable_node(1)->set_op_type("NoSuchOp");
-        const auto r2 = m.import();
+        const auto r2 = m.import(zero);
         CHECK(r2.unknown_ops == std::vector<std::string>{"com.example.Foo", "NoSuchOp"});
         CHECK(r2.warnings.size() == 1);
     }
     SUBCASE("without a declared shape the node's output cannot be sized") {
         m.graph().clear_value_info();
-        const auto message = validation_message([&] { m.import(); });
+        const auto message = validation_message([&] { m.import(zero); });
         CHECK(message.find("node 'foo1' (com.example.Foo): output 'a' has no static shape") !=
               std::string::npos);
     }
@@ -403,7 +410,16 @@ TEST_CASE("onnx: files that cannot be read") {
         std::ofstream(dir / "cut.onnx", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
         CHECK(error_message(error_kind::parse, [&] { import_onnx(dir / "cut.onnx"); }) ==
               (dir / "cut.onnx").string() +
-                  ": not an ONNX model (the protobuf message cannot be parsed)");
+                  ": the file is truncated: it ends inside a field of "
+                  "the model, " +
+                  std::to_string(bytes.size() / 2) +
+                  " bytes in (an interrupted download or copy?)");
+        // Cut a few bytes short of the end, too (inside the last field).
+        std::ofstream(dir / "cut.onnx", std::ios::binary | std::ios::trunc)
+            << bytes.substr(0, bytes.size() - 3);
+        CHECK(error_message(error_kind::parse, [&] {
+                  import_onnx(dir / "cut.onnx");
+              }).find(": the file is truncated") != std::string::npos);
     }
     CHECK(error_message(error_kind::io, [&] { import_onnx(dir); }).find("is a directory") !=
           std::string::npos);
@@ -444,7 +460,8 @@ TEST_CASE("onnx: batch size, dynamic dimensions and input shapes") {
     const auto message = validation_message([&] { m.import(); });
     CHECK(message ==
           "test.onnx: data input 'x' dimension 2 ('H') is not fixed; give its size in "
-          "onnx_import_options::input_shapes or dim_values");
+          "onnx_import_options::input_shapes or dim_values (eosdnn-plan: --input-shape "
+          "NAME=D1xD2x... or --dim NAME=VALUE)");
 
     const auto one = m.import({.dim_values = {{"H", 8}}});
     CHECK(one.batch_size == 1);

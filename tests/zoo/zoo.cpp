@@ -35,6 +35,10 @@ constexpr expected_model expected[] = {
     {"resnet50", 25'557'032, 4'089'184'256, 176, false, 8'217'631'232},
     {"googlenet", 6'624'904, 1'498'376'192, 198, false, 3'019'034'448},
     {"mobilenet_v2", 3'504'872, 300'774'272, 154, false, 627'395'456},
+    // 1 input + conv_proj + class token + position embedding + 12 x 12 encoder layers + final
+    // LayerNorm + class token output + head. MACs: 196 patches x 768 x 3·16·16 and per layer
+    // 197·768·(3·768 + 768 + 2·3072) + 2·197²·768, plus the head's 768,000 (issue 14).
+    {"vit_b_16", 86'567'656, 17'563'828'224, 151, false, 35'225'214'000},
 };
 
 const eosdnn::layer& layer_named(const layer_graph& g, std::string_view name) {
@@ -106,17 +110,23 @@ TEST_CASE("zoo: per-layer numbers are consistent with the shapes") {
             const auto& l = g[id];
             CAPTURE(l.name);
             CHECK(l.output_bytes == 4.0 * static_cast<double>(elements(l.output_shape)));
-            if (l.kind == "conv" || l.kind == "fc") {
+            if (l.kind == "conv" || l.kind == "fc" || l.kind == "matmul") {
                 CHECK(l.macs > 0);
                 CHECK(l.flops == 2 * l.macs);
-                CHECK(l.has_parameters());
+                CHECK(l.has_parameters() == (l.kind != "matmul"));  // attention's Q K^T, A V
             } else {
                 CHECK(l.macs == 0);
             }
             if (l.kind == "bn")
                 CHECK(l.param_bytes == 4.0 * 2 * static_cast<double>(l.output_shape[0]));
+            if (l.kind == "layernorm")
+                CHECK(l.param_bytes == 4.0 * 2 * static_cast<double>(l.output_shape.back()));
             if (l.kind == "relu") CHECK(l.flops == static_cast<double>(elements(l.output_shape)));
-            if (l.kind != "conv" && l.kind != "fc" && l.kind != "bn") CHECK(!l.has_parameters());
+            // ViT's learned class token and position embedding are its other parameters.
+            const bool embedding = l.name == "class_token" || l.name == "encoder.pos_embedding";
+            if (l.kind != "conv" && l.kind != "fc" && l.kind != "bn" && l.kind != "layernorm" &&
+                !embedding)
+                CHECK(!l.has_parameters());
         }
     }
 }
@@ -168,6 +178,20 @@ TEST_CASE("zoo: spot-checked shapes") {
         CHECK(layer_named(g, "inception3a.branch3.1.conv").param_bytes == 4.0 * 16 * 32 * 3 * 3);
         CHECK(g.predecessors(*g.find("inception3a.concat")).size() == 4);
         CHECK(g.successors(*g.find("maxpool3")).size() == 4);
+    }
+    SUBCASE("vit_b_16") {
+        const auto g = eosdnn::vit_b_16();
+        CHECK(shape_of(g, "conv_proj") == shape{768, 14, 14});
+        CHECK(shape_of(g, "class_token") == shape{197, 768});
+        CHECK(layer_named(g, "encoder.pos_embedding").param_bytes == 4.0 * 197 * 768);
+        const std::string p = "encoder.layers.encoder_layer_11.";
+        CHECK(shape_of(g, p + "self_attention.in_proj") == shape{197, 2304});
+        CHECK(shape_of(g, p + "self_attention.softmax") == shape{12, 197, 197});
+        CHECK(layer_named(g, p + "self_attention.scores").macs == 12.0 * 197 * 197 * 64);
+        CHECK(layer_named(g, p + "mlp.0").param_bytes == 4.0 * (768 * 3072 + 3072));
+        CHECK(g.predecessors(*g.find(p + "add_2")).size() == 2);                   // the residual
+        CHECK(g.predecessors(*g.find(p + "self_attention.context")).size() == 2);  // A and V
+        CHECK(shape_of(g, "class_token_output") == shape{768});
     }
     SUBCASE("mobilenet_v2") {
         const auto g = eosdnn::mobilenet_v2();

@@ -4,9 +4,12 @@ reference.json beside them with figures counted independently of eosdnn:
 
   param_bytes  bytes of the parameters the file holds, counted with the onnx package: every
                initializer, every tensor of a Constant node, and every graph input other than
-               the data input (an export with export_params=False turns weights into inputs).
+               the data inputs (an export with export_params=False turns weights into inputs),
+               except literals: Constant values of at most 64 elements and int64 initializers
+               of at most 64 elements (shapes, axes, the scalars of element-wise arithmetic).
                A torch export folds BatchNorm into the convolutions in eval mode and stores
-               identical tensors once, so this is not 4 x the model's parameter count.
+               identical tensors once, so this is not 4 x the model's parameter count (the
+               transformer fixtures get distinct random parameters, so there it is).
   macs_torch   multiply-accumulates of the convolutions and dense layers, counted by forward
                hooks on torch's own modules while running the model at the export shape.
   parameters   the torch model's parameter count, for information.
@@ -16,6 +19,9 @@ Usage:
                                        weights (export_params=False), plus tiny models with
                                        external data, a dynamic batch and an attention block
   export_torchvision.py full DIR       the five models with their weights (about 730 MB)
+  export_torchvision.py transformers DIR  only the transformer and recurrent fixtures (ViT-B/16
+                                       and a BERT-style encoder at opsets 11, 13, 17, an LSTM,
+                                       a GRU, an RNN), merged into DIR/reference.json
 
 Exit status 77 when torch, torchvision or onnx cannot be imported, so ctest reports a skip.
 """
@@ -72,6 +78,9 @@ def torch_macs(model, example):
     return total
 
 
+LITERAL_ELEMENTS = 64
+
+
 def tensor_bytes(dims, elem_type):
     itemsize = np.dtype(onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[elem_type]).itemsize
     return int(np.prod(dims, dtype=np.int64)) * itemsize
@@ -81,7 +90,9 @@ def file_param_bytes(path, data_inputs):
     """Parameter bytes a file holds, from its protobuf alone (external data is not loaded)."""
     m = onnx.load(path, load_external_data=False)
     g = m.graph
-    total = sum(tensor_bytes(t.dims, t.data_type) for t in g.initializer)
+    total = sum(tensor_bytes(t.dims, t.data_type) for t in g.initializer
+                if not (t.data_type == onnx.TensorProto.INT64
+                        and int(np.prod(t.dims, dtype=np.int64)) <= LITERAL_ELEMENTS))
     initializers = {t.name for t in g.initializer}
     for i in g.input:
         if i.name in initializers or i.name in data_inputs:
@@ -91,14 +102,14 @@ def file_param_bytes(path, data_inputs):
     for n in g.node:
         if n.op_type == "Constant":
             for a in n.attribute:
-                if a.name == "value":
+                if a.name == "value" and int(np.prod(a.t.dims, dtype=np.int64)) > LITERAL_ELEMENTS:
                     total += tensor_bytes(a.t.dims, a.t.data_type)
     return total
 
 
-def export(model, example, path, export_params, **kwargs):
+def export(model, example, path, export_params, opset=OPSET, **kwargs):
     model.eval()
-    torch.onnx.export(model, example, path, export_params=export_params, opset_version=OPSET,
+    torch.onnx.export(model, example, path, export_params=export_params, opset_version=opset,
                       input_names=kwargs.pop("input_names", ["input"]),
                       output_names=kwargs.pop("output_names", ["output"]), **kwargs)
 
@@ -186,13 +197,121 @@ def export_fixtures(out):
     return reference
 
 
+def distinct_parameters(model, seed):
+    """Gives every parameter its own random values: torch stores identical tensors (fresh
+    LayerNorm weights, zero biases) once and reads them through Identity nodes, and the file
+    would then hold fewer parameters than the model has."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=generator) * 0.02)
+    return model
+
+
+class BertStyleEncoder(torch.nn.Module):
+    """BERT-base's embeddings (word, position, token type, LayerNorm), `layers` post-LayerNorm
+    encoder layers with GELU, and the pooler; the positions come from torch.arange over the
+    sequence, so their shape is computed (Shape, Gather, Range) in the exported graph."""
+
+    def __init__(self, layers=2, d=768, heads=12, ff=3072, vocab=30522, positions=512):
+        super().__init__()
+        self.word = torch.nn.Embedding(vocab, d)
+        self.position = torch.nn.Embedding(positions, d)
+        self.token_type = torch.nn.Embedding(2, d)
+        self.norm = torch.nn.LayerNorm(d, eps=1e-12)
+        layer = torch.nn.TransformerEncoderLayer(d, heads, ff, dropout=0.0, activation="gelu",
+                                                 batch_first=True, layer_norm_eps=1e-12)
+        self.encoder = torch.nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.pooler = torch.nn.Linear(d, d)
+
+    def forward(self, input_ids):
+        seq = input_ids.shape[1]
+        positions = torch.arange(seq, dtype=torch.long).unsqueeze(0)
+        types = torch.zeros_like(input_ids)
+        x = self.word(input_ids) + self.position(positions) + self.token_type(types)
+        x = self.encoder(self.norm(x))
+        return torch.tanh(self.pooler(x[:, 0]))
+
+
+class Recurrent(torch.nn.Module):
+    """A recurrent network on a sequence, and a dense layer on its last output."""
+
+    def __init__(self, kind, input_size, hidden, layers, bidirectional):
+        super().__init__()
+        cell = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[kind]
+        self.rnn = cell(input_size, hidden, layers, batch_first=True, bidirectional=bidirectional)
+        self.fc = torch.nn.Linear(hidden * (2 if bidirectional else 1), 10)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1])
+
+
+def export_transformers(out):
+    reference = {}
+    for opset in (11, 13, 17):
+        torch.manual_seed(0)
+        vit = distinct_parameters(torchvision.models.vit_b_16(weights=None), 0).eval()
+        name = f"vit_b_16_opset{opset}"
+        path = os.path.join(out, f"{name}.onnx")
+        export(vit, (torch.randn(1, 3, 224, 224),), path, False, opset=opset)
+        reference[name] = {
+            "file": os.path.basename(path),
+            "param_bytes": file_param_bytes(path, {"input"}),
+            "parameters": sum(p.numel() for p in vit.parameters()),
+        }
+        print(f"{name}: {os.path.getsize(path)} bytes, {reference[name]}", file=sys.stderr)
+
+    # A dynamic batch and sequence: the importer needs --dim sequence=N.
+    for opset in (11, 13, 17):
+        torch.manual_seed(0)
+        bert = distinct_parameters(BertStyleEncoder(), 1).eval()
+        name = f"bert_style_encoder_opset{opset}"
+        path = os.path.join(out, f"{name}.onnx")
+        export(bert, (torch.randint(0, 30522, (1, 16)),), path, False, opset=opset,
+               input_names=["input_ids"],
+               dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "output": {0: "batch"}})
+        reference[name] = {
+            "file": os.path.basename(path),
+            "param_bytes": file_param_bytes(path, {"input_ids"}),
+            "parameters": sum(p.numel() for p in bert.parameters()),
+        }
+        print(f"{name}: {os.path.getsize(path)} bytes, {reference[name]}", file=sys.stderr)
+
+    # Recurrent networks: batch 1, sequence 20, input 32.
+    for kind, hidden, layers, bidirectional in (("lstm", 64, 2, False), ("gru", 48, 1, True),
+                                                ("rnn", 40, 2, False)):
+        torch.manual_seed(0)
+        net = Recurrent(kind, 32, hidden, layers, bidirectional).eval()
+        name = f"{kind}_{layers}layer" + ("_bidirectional" if bidirectional else "")
+        path = os.path.join(out, f"{name}.onnx")
+        export(net, (torch.randn(1, 20, 32),), path, False, opset=13)
+        reference[name] = {
+            "file": os.path.basename(path),
+            "param_bytes": file_param_bytes(path, {"input"}),
+            "parameters": sum(p.numel() for p in net.parameters()),
+        }
+        print(f"{name}: {os.path.getsize(path)} bytes, {reference[name]}", file=sys.stderr)
+    return reference
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("fixtures", "full"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("fixtures", "full", "transformers"):
         print(__doc__, file=sys.stderr)
         return 2
     mode, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
-    reference = export_fixtures(out) if mode == "fixtures" else export_zoo(out, True)
+    if mode == "fixtures":
+        reference = export_fixtures(out)
+        reference.update(export_transformers(out))
+    elif mode == "transformers":
+        reference = {}
+        if os.path.exists(os.path.join(out, "reference.json")):
+            with open(os.path.join(out, "reference.json")) as f:
+                reference = json.load(f)
+        reference.update(export_transformers(out))
+    else:
+        reference = export_zoo(out, True)
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(reference, f, indent=2, sort_keys=True)
         f.write("\n")

@@ -96,9 +96,15 @@ inline onnx_import_result import_onnx(const std::filesystem::path& path,
                                            "weights in external data)");
     }
     onnx::ModelProto model;
-    const bool parsed = detail::onnx_import::read_model_structure(fd, status.st_size, model);
+    using detail::onnx_import::read_status;
+    const read_status read = detail::onnx_import::read_model_structure(fd, status.st_size, model);
     ::close(fd);
-    if (!parsed)
+    if (read == read_status::truncated)
+        throw error(error_kind::parse,
+                    source + ": the file is truncated: it ends inside a field of the model, " +
+                        std::to_string(status.st_size) +
+                        " bytes in (an interrupted download or copy?)");
+    if (read != read_status::parsed)
         throw error(error_kind::parse,
                     source + ": not an ONNX model (the protobuf message cannot be parsed)");
     return import_onnx(model, options, source, path.parent_path());

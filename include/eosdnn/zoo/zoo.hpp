@@ -1,7 +1,7 @@
 #pragma once
 /// \file zoo.hpp
-/// The built-in models, by name: AlexNet, VGG-16/19, ResNet-18/50, GoogLeNet and MobileNetV2 as
-/// torchvision defines them, at 3x224x224, batch 1, fp32.
+/// The built-in models, by name: AlexNet, VGG-16/19, ResNet-18/50, GoogLeNet, MobileNetV2 and
+/// ViT-B/16 as torchvision defines them, at 3x224x224, batch 1, fp32.
 
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
@@ -11,6 +11,7 @@
 #include <eosdnn/zoo/network_builder.hpp>
 #include <eosdnn/zoo/resnet.hpp>
 #include <eosdnn/zoo/vgg.hpp>
+#include <eosdnn/zoo/vit.hpp>
 
 #include <array>
 #include <cstddef>
@@ -28,7 +29,7 @@ struct zoo_entry {
 };
 
 // One table for names and factories, so the two cannot drift apart.
-inline constexpr std::array<zoo_entry, 7> zoo_entries{{
+inline constexpr std::array<zoo_entry, 8> zoo_entries{{
     {"alexnet", &alexnet},
     {"vgg16", &vgg16},
     {"vgg19", &vgg19},
@@ -36,6 +37,7 @@ inline constexpr std::array<zoo_entry, 7> zoo_entries{{
     {"resnet50", &resnet50},
     {"googlenet", &googlenet},
     {"mobilenet_v2", &mobilenet_v2},
+    {"vit_b_16", &vit_b_16},
 }};
 
 inline constexpr auto zoo_names = [] {
@@ -47,7 +49,7 @@ inline constexpr auto zoo_names = [] {
 }  // namespace detail
 
 /// Names accepted by zoo_model(), which are also the names of the graphs it returns:
-/// alexnet, vgg16, vgg19, resnet18, resnet50, googlenet, mobilenet_v2.
+/// alexnet, vgg16, vgg19, resnet18, resnet50, googlenet, mobilenet_v2, vit_b_16.
 inline std::span<const std::string_view> zoo_model_names() noexcept { return detail::zoo_names; }
 
 /// The built-in model called `name` (exact, lowercase). Throws eosdnn::error of kind validation

@@ -207,6 +207,12 @@ inline void importer::price(const onnx::NodeProto& node, const node_info& info,
         cost = std::get<node_cost>(priced);
     }
     if (!cost.known) {
+        if (!options_.zero_cost_unknown_ops)
+            fail(error_kind::validation,
+                 label + ": the cost of operator " + l.kind +
+                     " is unknown (docs/onnx.md lists the priced operators); set "
+                     "onnx_import_options::zero_cost_unknown_ops to import it with zero MACs and "
+                     "FLOPs");
         if (unknown_seen.insert(l.kind).second) unknown.push_back(l.kind);
         return;
     }

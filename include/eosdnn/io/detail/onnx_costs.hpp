@@ -27,8 +27,9 @@ inline double elements(const shape& s) {
     return n;
 }
 
-/// What a node costs. `known` is false for an operator the table does not price: it is imported
-/// with zero work and reported.
+/// What a node costs. `known` is false for an operator the table does not price: the import
+/// fails, or with onnx_import_options::zero_cost_unknown_ops the node costs nothing and is
+/// reported.
 struct node_cost {
     double macs = 0;
     double flops = 0;
@@ -217,6 +218,37 @@ inline std::variant<node_cost, cost_error> price_node(const onnx::NodeProto& nod
         if (sa.empty()) return cost_error{"input A is a scalar"};
         const double k = static_cast<double>(sa.back());
         return node_cost{.macs = out * k, .flops = 2 * out * k};
+    }
+    // Recurrent layers: at each time step, for each sample and direction, every gate multiplies
+    // the input by W (gates·H x I) and the previous hidden state by R (gates·H x H), so
+    // MACs = sequence · batch · (|W| + |R|) = sequence · batch · directions · gates · H · (I + H),
+    // gates 4 (LSTM), 3 (GRU), 1 (RNN). FLOPs add the per-unit work of the gates: LSTM three
+    // sigmoids and two tanh (4 each) and 4 multiply-adds of the cell, 24 per unit and step;
+    // GRU two sigmoids and a tanh and 4 more, 16; RNN one activation, 4.
+    if (op == "LSTM" || op == "GRU" || op == "RNN") {
+        auto x = need(0, "input X");
+        if (auto* e = std::get_if<cost_error>(&x)) return *e;
+        auto w = need(1, "weight W");
+        if (auto* e = std::get_if<cost_error>(&w)) return *e;
+        auto r = need(2, "recurrence weight R");
+        if (auto* e = std::get_if<cost_error>(&r)) return *e;
+        const shape& sx = *std::get<const shape*>(x);
+        const shape& sw = *std::get<const shape*>(w);
+        const shape& sr = *std::get<const shape*>(r);
+        const std::int64_t gates = op == "LSTM" ? 4 : op == "GRU" ? 3 : 1;
+        if (sx.size() != 3 || sw.size() != 3 || sr.size() != 3 || sr[0] != sw[0] ||
+            sr[1] != sw[1] || sw[1] != gates * sr[2] || (sx[2] != sw[2]))
+            return cost_error{
+                "its input X, weight W and recurrence R have shapes that do not "
+                "fit [sequence, batch, I], [directions, " +
+                std::to_string(gates) + "·H, I] and [directions, " + std::to_string(gates) +
+                "·H, H]"};
+        // layout 0: X is [sequence, batch, I]; layout 1 (opset 14): [batch, sequence, I].
+        const double steps = elements({sx[0], sx[1]});
+        const double macs = steps * (elements(sw) + elements(sr));
+        const double per_unit = op == "LSTM" ? 24 : op == "GRU" ? 16 : 4;
+        const double units = static_cast<double>(sw[0]) * static_cast<double>(sr[2]);
+        return node_cost{.macs = macs, .flops = 2 * macs + steps * units * per_unit};
     }
     // At inference a BatchNorm is one scale and one shift per element (as in the zoo);
     // instance and layer normalisation also compute a mean and a variance.

@@ -11,6 +11,7 @@
 #include <eosdnn/io/limits.hpp>
 #include <eosdnn/io/onnx_options.hpp>
 
+#include <onnx/defs/schema.h>
 #include <onnx/onnx_pb.h>
 
 #include <cstddef>
@@ -101,6 +102,7 @@ public:
         make_shape_model();
         resolve_input_shapes();
         infer_shapes();
+        check_element_types();
         classify_tensors();
         return build();
     }
@@ -147,9 +149,23 @@ private:
     std::string check_external(const onnx::TensorProto& t, const std::string& what, double bytes,
                                bool read);
 
+    // What tells data inputs from weights: the tensors computed from integer inputs (indices),
+    // and for every tensor, up to two graph inputs it is computed from.
+    struct input_evidence {
+        struct origin {
+            std::vector<std::string> inputs;
+            bool computed = false;  // some operator on the way is not a pass-through
+        };
+        std::unordered_set<std::string> indices;
+        std::unordered_map<std::string, origin> computed_from;
+    };
+
     // Each use of a tensor, following operators that pass a tensor through unchanged in
-    // meaning, reaches a node at its first input (data) or only elsewhere (a weight).
-    bool reaches_first_input(const std::string& name) const;
+    // meaning, reaches a node at its first input (data) or only elsewhere (a weight). The
+    // table of a Gather whose indices are computed from integer inputs is a weight; so is an
+    // operand of an element-wise operation or a Concat whose other operands are computed from
+    // other inputs.
+    bool reaches_first_input(const std::string& name, const input_evidence& evidence) const;
 
     void classify_inputs();
 
@@ -164,7 +180,14 @@ private:
     // inference finds nothing (operators without a schema).
     void make_shape_model();
 
+    // The node's operator schema at the model's opset; nullptr without one.
+    const onnx::OpSchema* schema_of(const onnx::NodeProto& node) const;
+
     bool has_schema(const onnx::NodeProto& node) const;
+
+    // Inputs that an operator's schema binds to one type parameter ("T": a Conv's X and W) must
+    // have one element type; a weight of another (fp16 feeding fp32) is refused, naming both.
+    void check_element_types() const;
 
     // ONNX shape inference, strict (a node whose inputs contradict its operator is an error),
     // with ONNX's data propagation. Exporters also compute shapes with arithmetic that ONNX does
@@ -172,7 +195,10 @@ private:
     // subgraphs are folded into constants and inference runs again, until nothing folds.
     void infer_shapes();
 
-    // A small integer tensor whose values are known.
+    // Shape arithmetic is evaluated on tensors of at most this many elements.
+    static constexpr double max_folded = 64;
+
+    // A small integer or boolean tensor whose values are known.
     struct known_value {
         shape dims;
         std::vector<std::int64_t> values;

@@ -26,6 +26,10 @@
 
 namespace eosdnn::detail::onnx_import {
 
+// Operators that pass a tensor on unchanged in meaning: reshaped, cast, broadcast.
+inline constexpr std::array<std::string_view, 7> pass_through{
+    "Identity", "Cast", "Reshape", "Transpose", "Squeeze", "Unsqueeze", "Expand"};
+
 inline void importer::check_options() const {
     if (options_.batch_size && *options_.batch_size < 1)
         fail(error_kind::validation, "onnx_import_options::batch_size is " +
@@ -85,7 +89,10 @@ inline void importer::read_initializers() {
                 copy.set_raw_data(std::move(raw));
             }
         }
-        parameters_[t.name()] = {bytes, false};
+        // A literal (a shape, axes, an index: int64, at most max_folded elements) is part of the
+        // graph's definition, as an attribute is, not a parameter (docs/onnx.md).
+        const bool literal = t.data_type() == onnx::TensorProto::INT64 && count <= max_folded;
+        parameters_[t.name()] = {literal ? 0.0 : bytes, false};
         types_[t.name()] = {t.data_type(), shape(t.dims().begin(), t.dims().end())};
         sources_[t.name()] = {t.name()};
     }
@@ -159,9 +166,13 @@ inline std::string importer::check_external(const onnx::TensorProto& t, const st
     return raw;
 }
 
-inline bool importer::reaches_first_input(const std::string& name) const {
-    static constexpr std::array<std::string_view, 6> pass{"Identity",  "Cast",    "Reshape",
-                                                          "Transpose", "Squeeze", "Unsqueeze"};
+inline bool importer::reaches_first_input(const std::string& name,
+                                          const input_evidence& evidence) const {
+    static constexpr std::array<std::string_view, 3> lookups{"Gather", "GatherElements",
+                                                             "GatherND"};
+    // Operators whose operands play one role: position says nothing, the other operands do.
+    static constexpr std::array<std::string_view, 11> symmetric{
+        "Add", "Mul", "Sum", "Max", "Min", "Mean", "Equal", "And", "Or", "Xor", "Concat"};
     std::unordered_set<std::string> seen{name};
     std::vector<std::string> stack{name};  // not recursive: a chain may be very long
     while (!stack.empty()) {
@@ -170,9 +181,29 @@ inline bool importer::reaches_first_input(const std::string& name) const {
         auto it = uses_.find(tensor);
         if (it == uses_.end()) continue;
         for (const auto& [index, position] : it->second) {
-            if (position != 0) continue;
             const auto& node = graph_->node(index);
-            if (!default_domain(node) || !is_one_of(node.op_type(), pass)) return true;
+            const bool standard = default_domain(node);
+            if (standard && is_one_of(node.op_type(), symmetric) && position >= 0) {
+                // Added to, multiplied with or joined to a tensor computed from another input
+                // (torch's Add(bias, MatMul(x, W)), a class token concatenated to the
+                // patches): a weight. Combined with constants or with inputs themselves: data.
+                bool weight = false;
+                for (int k = 0; k < node.input_size(); ++k) {
+                    if (k == position) continue;
+                    auto from = evidence.computed_from.find(node.input(k));
+                    if (from == evidence.computed_from.end() || !from->second.computed) continue;
+                    for (const auto& source : from->second.inputs)
+                        weight = weight || source != name;
+                }
+                if (!weight) return true;
+                continue;
+            }
+            if (position != 0) continue;
+            // A table looked up with indices computed from data (an embedding) is a weight.
+            if (standard && is_one_of(node.op_type(), lookups) && node.input_size() > 1 &&
+                evidence.indices.count(node.input(1)))
+                continue;
+            if (!standard || !is_one_of(node.op_type(), pass_through)) return true;
             for (const auto& out : node.output())
                 if (!out.empty() && seen.insert(out).second) stack.push_back(out);
         }
@@ -189,11 +220,58 @@ inline void importer::classify_inputs() {
             fail(error_kind::validation,
                  "onnx_import_options::data_inputs names '" + name +
                      "', which is not a graph input without an initializer");
+    // Integer and boolean inputs carry data (token ids, masks): no weight has these types but
+    // quantized ones, which are int8. What is computed from them indexes tables.
+    const auto index_type = [](const onnx::ValueInfoProto& v) {
+        const std::int32_t t = v.type().has_tensor_type() ? v.type().tensor_type().elem_type() : 0;
+        return t == onnx::TensorProto::INT64 || t == onnx::TensorProto::INT32 ||
+               t == onnx::TensorProto::BOOL;
+    };
+    input_evidence evidence;
+    std::vector<std::string> stack;
+    for (const auto& in : graph_->input())
+        if (!parameters_.count(in.name()) && index_type(in) &&
+            evidence.indices.insert(in.name()).second)
+            stack.push_back(in.name());
+    while (!stack.empty()) {
+        const std::string tensor = std::move(stack.back());
+        stack.pop_back();
+        if (auto it = uses_.find(tensor); it != uses_.end())
+            for (const auto& use : it->second)
+                for (const auto& out : graph_->node(use.first).output())
+                    if (!out.empty() && evidence.indices.insert(out).second) stack.push_back(out);
+    }
+    // Which graph inputs (without initializer) each node output is computed from (two at
+    // most: enough to tell whether it depends on an input other than a given one), and whether
+    // some operator on the way computes (not only reshapes, casts or expands).
+    for (const auto& in : graph_->input())
+        if (!parameters_.count(in.name())) evidence.computed_from[in.name()] = {{in.name()}, false};
+    for (int i : order_) {
+        const auto& node = graph_->node(i);
+        input_evidence::origin origin{
+            {}, !default_domain(node) || !is_one_of(node.op_type(), pass_through)};
+        for (const auto* list : {&nodes_[static_cast<std::size_t>(i)].inputs,
+                                 &nodes_[static_cast<std::size_t>(i)].implicit})
+            for (const auto& in : *list) {
+                auto it = evidence.computed_from.find(in);
+                if (it == evidence.computed_from.end()) continue;
+                origin.computed = origin.computed || it->second.computed;
+                for (const auto& source : it->second.inputs)
+                    if (origin.inputs.size() < 2 &&
+                        std::find(origin.inputs.begin(), origin.inputs.end(), source) ==
+                            origin.inputs.end())
+                        origin.inputs.push_back(source);
+            }
+        if (origin.inputs.empty()) continue;
+        for (const auto& out : node.output())
+            if (!out.empty()) evidence.computed_from[out] = origin;
+    }
     for (int i = 0; i < graph_->input_size(); ++i) {
         const auto& in = graph_->input(i);
         if (parameters_.count(in.name())) continue;  // a default value: an initializer
-        const bool data =
-            listed.empty() ? reaches_first_input(in.name()) : listed.count(in.name()) > 0;
+        const bool data = listed.empty()
+                              ? index_type(in) || reaches_first_input(in.name(), evidence)
+                              : listed.count(in.name()) > 0;
         if (data) {
             data_inputs_.push_back(i);
             continue;
@@ -263,7 +341,8 @@ inline void importer::resolve_input_shapes() {
                      (dim->has_dim_param() ? " ('" + dim->dim_param() + "')" : std::string()) +
                      " is " +
                      (dim->has_dim_value() ? std::to_string(dim->dim_value()) : "not fixed") +
-                     "; give its size in onnx_import_options::input_shapes or dim_values");
+                     "; give its size in onnx_import_options::input_shapes or dim_values "
+                     "(eosdnn-plan: --input-shape NAME=D1xD2x... or --dim NAME=VALUE)");
         }
         const tensor_info info = info_of(in->type());
         types_[in->name()] = info;

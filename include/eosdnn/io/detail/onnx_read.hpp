@@ -51,9 +51,15 @@ inline field_action action_in_tensor(int field, std::uint32_t length) {
 
 /// Copies the fields of one message from `in` to `out` in wire format, dropping or descending
 /// into fields as `level` (0 model, 1 graph, 2 tensor) says. False if the stream is malformed or
-/// a field runs past `file_size` (a skip is a seek, which would not notice a truncated file).
+/// a field runs past `file_size` (a skip is a seek, which would not notice a truncated file);
+/// `truncated` then tells whether the file ended inside a field.
 inline bool filter_message(google::protobuf::io::CodedInputStream& in, std::string& out, int level,
-                           std::int64_t file_size) {
+                           std::int64_t file_size, bool& truncated) {
+    // A read that fails within a varint's length of the end ran out of file.
+    const auto ran_out = [&] {
+        truncated = truncated || in.CurrentPosition() + 10 >= file_size;
+        return false;
+    };
     for (;;) {
         const std::uint32_t tag = in.ReadTag();
         if (tag == 0) return in.ConsumedEntireMessage();
@@ -61,30 +67,33 @@ inline bool filter_message(google::protobuf::io::CodedInputStream& in, std::stri
         switch (tag & 7) {
         case 0: {
             std::uint64_t v = 0;
-            if (!in.ReadVarint64(&v)) return false;
+            if (!in.ReadVarint64(&v)) return ran_out();
             put_varint(out, tag);
             put_varint(out, v);
             break;
         }
         case 1: {
             std::uint64_t v = 0;
-            if (!in.ReadLittleEndian64(&v)) return false;
+            if (!in.ReadLittleEndian64(&v)) return ran_out();
             put_varint(out, tag);
             put_little_endian(out, v, 8);
             break;
         }
         case 5: {
             std::uint32_t v = 0;
-            if (!in.ReadLittleEndian32(&v)) return false;
+            if (!in.ReadLittleEndian32(&v)) return ran_out();
             put_varint(out, tag);
             put_little_endian(out, v, 4);
             break;
         }
         case 2: {
             std::uint32_t length = 0;
-            if (!in.ReadVarint32(&length) || length > static_cast<std::uint32_t>(INT_MAX))
+            if (!in.ReadVarint32(&length)) return ran_out();
+            if (length > static_cast<std::uint32_t>(INT_MAX)) return false;
+            if (in.CurrentPosition() + static_cast<std::int64_t>(length) > file_size) {
+                truncated = true;  // the field's length runs past the end of the file
                 return false;
-            if (in.CurrentPosition() + static_cast<std::int64_t>(length) > file_size) return false;
+            }
             const field_action action = level == 0   ? action_in_model(field, length)
                                         : level == 1 ? action_in_graph(field, length)
                                                      : action_in_tensor(field, length);
@@ -99,7 +108,7 @@ inline bool filter_message(google::protobuf::io::CodedInputStream& in, std::stri
             } else {
                 const auto limit = in.PushLimit(static_cast<int>(length));
                 std::string inner;
-                const bool ok = filter_message(in, inner, level + 1, file_size);
+                const bool ok = filter_message(in, inner, level + 1, file_size, truncated);
                 in.PopLimit(limit);
                 if (!ok) return false;
                 put_varint(out, tag);
@@ -113,22 +122,28 @@ inline bool filter_message(google::protobuf::io::CodedInputStream& in, std::stri
     }
 }
 
+/// What reading a model's structure gave.
+enum class read_status { parsed, malformed, truncated };
+
 /// Parses the model read from `file_descriptor` (a file of `file_size` bytes) into `model`,
-/// leaving out tensor values longer than kept_value_bytes. False if the bytes are not a protobuf
-/// ModelProto. Protobuf limits a message to 2 GB; larger models keep their weights in
-/// external-data files, as ONNX requires.
-inline bool read_model_structure(int file_descriptor, std::int64_t file_size,
-                                 onnx::ModelProto& model) {
-    if (file_size > INT_MAX) return false;
+/// leaving out tensor values longer than kept_value_bytes. `malformed` if the bytes are not a
+/// protobuf ModelProto, `truncated` if the file ends inside a field (an interrupted download).
+/// Protobuf limits a message to 2 GB; larger models keep their weights in external-data files,
+/// as ONNX requires.
+inline read_status read_model_structure(int file_descriptor, std::int64_t file_size,
+                                        onnx::ModelProto& model) {
+    if (file_size > INT_MAX) return read_status::malformed;
     google::protobuf::io::FileInputStream file(file_descriptor);
     std::string structure;
+    bool truncated = false;
     {
         google::protobuf::io::CodedInputStream in(&file);
         in.SetTotalBytesLimit(INT_MAX);
-        if (!filter_message(in, structure, 0, file_size)) return false;
+        if (!filter_message(in, structure, 0, file_size, truncated))
+            return truncated ? read_status::truncated : read_status::malformed;
     }
-    if (file.GetErrno() != 0) return false;
-    return model.ParseFromString(structure);
+    if (file.GetErrno() != 0) return read_status::malformed;
+    return model.ParseFromString(structure) ? read_status::parsed : read_status::malformed;
 }
 
 }  // namespace eosdnn::detail::onnx_import

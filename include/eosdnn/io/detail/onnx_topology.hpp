@@ -143,7 +143,10 @@ inline void importer::classify_tensors() {
                                                          std::to_string(d));
                     count *= static_cast<double>(d);
                 }
-                bytes = count * static_cast<double>(element_bytes(a->t().data_type()));
+                // A literal of at most max_folded elements (a shape, an axis, the 0.5 of a GELU)
+                // is part of the graph's definition, not a parameter (docs/onnx.md).
+                if (count > max_folded)
+                    bytes = count * static_cast<double>(element_bytes(a->t().data_type()));
             }
             if (!value_name.empty()) {
                 parameters_[value_name] = {bytes, false};

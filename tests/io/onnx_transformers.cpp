@@ -1,0 +1,540 @@
+// The ONNX importer on transformers and recurrent networks (issue 14): torchvision's ViT-B/16 at
+// opsets 11, 13 and 17, a BERT-style encoder with a named sequence dimension, LSTM, GRU and RNN
+// exported by torch (tools/onnx/export.sh fixtures), and the folding of shape arithmetic on
+// models built here. Every expected figure is counted from the architecture's formulas.
+#include <eosdnn/cost/analytic_model.hpp>
+#include <eosdnn/cost/environment.hpp>
+#include <eosdnn/io/onnx.hpp>
+#include <eosdnn/optim/exact.hpp>
+#include <eosdnn/zoo/zoo.hpp>
+
+#include "../error_message.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using eosdnn::import_onnx;
+using eosdnn::onnx_import_options;
+using eosdnn::test::validation_message;
+
+const fs::path fixtures = EOSDNN_ONNX_FIXTURES;
+
+nlohmann::json reference() {
+    std::ifstream in(fixtures / "reference.json");
+    REQUIRE_MESSAGE(in, "cannot open " << (fixtures / "reference.json"));
+    return nlohmann::json::parse(in);
+}
+
+// ViT-B/16 (Dosovitskiy et al., torchvision's vit_b_16): 16x16 patches of a 224x224 image, so
+// 196 patches and a class token, L = 197 tokens of d = 768; 12 layers of 12 heads; MLP 3072;
+// 1000 classes.
+struct vit_b_16_counts {
+    static constexpr double p = 16, image = 224, d = 768, layers = 12, mlp = 3072, classes = 1000;
+    static constexpr double patches = (image / p) * (image / p);  // 196
+    static constexpr double tokens = patches + 1;                 // 197
+
+    // conv_proj (d x 3 x 16 x 16 + d), class token, position embedding; per layer two
+    // LayerNorms, in_proj (3d x d + 3d), out_proj (d x d + d), MLP (d x 3072 + 3072, 3072 x d
+    // + d); the final LayerNorm and the head.
+    static constexpr double parameters() {
+        const double layer =
+            2 * 2 * d + (3 * d * d + 3 * d) + (d * d + d) + (d * mlp + mlp) + (mlp * d + d);
+        return (d * 3 * p * p + d) + d + tokens * d + layers * layer + 2 * d +
+               (d * classes + classes);
+    }
+    // The patch embedding (one dot product of 3 x 16 x 16 per patch and channel); per layer the
+    // Q, K, V projections (L x d x 3d), Q K^T and A V (each L x L x d over the heads), the output
+    // projection (L x d x d) and the MLP (2 x L x d x 3072); the head on the class token.
+    static constexpr double macs() {
+        const double layer =
+            tokens * d * 3 * d + 2 * tokens * tokens * d + tokens * d * d + 2 * tokens * d * mlp;
+        return patches * d * 3 * p * p + layers * layer + d * classes;
+    }
+};
+static_assert(vit_b_16_counts::parameters() == 86'567'656);  // torchvision's count
+static_assert(vit_b_16_counts::macs() == 17'563'828'224);    // issue 14
+
+// The BERT-style encoder of tools/onnx/export_torchvision.py: BERT-base's embeddings (30522
+// words, 512 positions, 2 token types, LayerNorm), `layers` post-LayerNorm encoder layers of
+// d = 768, 12 heads, feed-forward 3072, and the pooler (d x d, tanh).
+struct bert_counts {
+    static constexpr double d = 768, ff = 3072, vocab = 30522, positions = 512, types = 2;
+    static constexpr double layers = 2;
+
+    static constexpr double parameters() {
+        const double layer =
+            (3 * d * d + 3 * d) + (d * d + d) + (d * ff + ff) + (ff * d + d) + 2 * 2 * d;
+        return (vocab + positions + types) * d + 2 * d + layers * layer + (d * d + d);
+    }
+    // Embedding lookups multiply nothing; per layer 4 L d^2 (Q, K, V, output), 2 L^2 d
+    // (Q K^T, A V) and 2 L d ff; the pooler d^2 on the first token.
+    static constexpr double macs(double sequence) {
+        const double L = sequence;
+        return layers * (4 * L * d * d + 2 * L * L * d + 2 * L * d * ff) + d * d;
+    }
+};
+
+// A recurrent layer over `steps` time steps: every gate multiplies the input (I) and the
+// previous hidden state (H) by its weights, per direction.
+constexpr double recurrent_macs(double steps, double directions, double gates, double input,
+                                double hidden) {
+    return steps * directions * gates * hidden * (input + hidden);
+}
+constexpr double recurrent_parameters(double directions, double gates, double input,
+                                      double hidden) {
+    return directions * gates * hidden * (input + hidden + 2);  // W, R and two biases
+}
+
+eosdnn::environment two_nodes() {
+    eosdnn::environment_builder env;
+    auto phone = env.add_node({.name = "phone", .tier = eosdnn::tier::local, .flops_per_s = 20e9});
+    auto edge = env.add_node({.name = "edge", .tier = eosdnn::tier::edge, .flops_per_s = 1e12});
+    env.connect(phone, edge, {.bandwidth_Bps = eosdnn::mbps(40), .latency_s = 0.005});
+    return env.build();
+}
+
+void plans(const eosdnn::layer_graph& g) {
+    const eosdnn::analytic_model cost(two_nodes());
+    const auto cut = eosdnn::min_cut_two_nodes(g, cost, 0, 1);
+    CHECK(cut.placement.size() == g.size());
+    CHECK(std::isfinite(cut.delay_s));
+}
+
+/// Small models built in memory (the pattern of tests/io/onnx.cpp).
+class model_maker {
+public:
+    explicit model_maker(int opset = 13) {
+        model_.set_ir_version(8);
+        auto* o = model_.add_opset_import();
+        o->set_domain("");
+        o->set_version(opset);
+    }
+    onnx::ModelProto& model() { return model_; }
+    onnx::GraphProto& graph() { return *model_.mutable_graph(); }
+
+    void input(const std::string& name, std::initializer_list<std::int64_t> dims,
+               int type = onnx::TensorProto::FLOAT) {
+        auto* v = graph().add_input();
+        v->set_name(name);
+        auto* t = v->mutable_type()->mutable_tensor_type();
+        t->set_elem_type(type);
+        for (auto d : dims) {
+            auto* dim = t->mutable_shape()->add_dim();
+            if (d < 0)
+                dim->set_dim_param("sequence");
+            else
+                dim->set_dim_value(d);
+        }
+    }
+    void output(const std::string& name) {
+        auto* v = graph().add_output();
+        v->set_name(name);
+        v->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    }
+    void initializer(const std::string& name, std::initializer_list<std::int64_t> dims) {
+        auto* t = graph().add_initializer();
+        t->set_name(name);
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        std::size_t n = 1;
+        for (auto d : dims) {
+            t->add_dims(d);
+            n *= static_cast<std::size_t>(d);
+        }
+        t->set_raw_data(std::string(n * 4, '\0'));
+    }
+    // A Constant node with int64 values (a vector, or a scalar when `scalar`).
+    void constant(const std::string& name, std::initializer_list<std::int64_t> values,
+                  bool scalar = false) {
+        auto& n = node("Constant", {}, {name}, name);
+        auto* a = n.add_attribute();
+        a->set_name("value");
+        a->set_type(onnx::AttributeProto::TENSOR);
+        auto* t = a->mutable_t();
+        t->set_data_type(onnx::TensorProto::INT64);
+        if (!scalar) t->add_dims(static_cast<std::int64_t>(values.size()));
+        for (auto v : values) t->add_int64_data(v);
+    }
+    // A Constant node holding `count` floats.
+    void float_constant(const std::string& name, std::int64_t count) {
+        auto& n = node("Constant", {}, {name}, name);
+        auto* a = n.add_attribute();
+        a->set_name("value");
+        a->set_type(onnx::AttributeProto::TENSOR);
+        auto* t = a->mutable_t();
+        t->set_data_type(onnx::TensorProto::FLOAT);
+        t->add_dims(count);
+        t->set_raw_data(std::string(static_cast<std::size_t>(count) * 4, '\0'));
+    }
+    onnx::NodeProto& node(const std::string& op, std::initializer_list<std::string> inputs,
+                          std::initializer_list<std::string> outputs,
+                          const std::string& name = "") {
+        auto* n = graph().add_node();
+        n->set_op_type(op);
+        n->set_name(name);
+        for (const auto& i : inputs) n->add_input(i);
+        for (const auto& o : outputs) n->add_output(o);
+        return *n;
+    }
+    static void integer(onnx::NodeProto& n, const std::string& name, std::int64_t v) {
+        auto* a = n.add_attribute();
+        a->set_name(name);
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(v);
+    }
+    eosdnn::onnx_import_result import(const onnx_import_options& options = {}) {
+        return import_onnx(model_, options, "test.onnx");
+    }
+
+private:
+    onnx::ModelProto model_;
+};
+
+}  // namespace
+
+TEST_CASE("onnx: torchvision's ViT-B/16 imports at opsets 11, 13 and 17 without options") {
+    const auto ref = reference();
+    for (const char* name : {"vit_b_16_opset11", "vit_b_16_opset13", "vit_b_16_opset17"}) {
+        CAPTURE(name);
+        const auto r = import_onnx(fixtures / (std::string(name) + ".onnx"));
+        const auto& g = r.graph;
+        CHECK(r.warnings.empty());
+        CHECK(r.unknown_ops.empty());
+        CHECK(g.input_bytes() == 3 * 224 * 224 * 4);
+        // Every parameter once, as fp32; the file's own count (the onnx package) agrees.
+        CHECK(g.total_param_bytes() == 4 * vit_b_16_counts::parameters());
+        CHECK(g.total_param_bytes() == ref.at(name).at("param_bytes").get<double>());
+        CHECK(ref.at(name).at("parameters").get<double>() == vit_b_16_counts::parameters());
+        CHECK(g.total_macs() == vit_b_16_counts::macs());
+        CHECK(g[g.output()].output_shape == std::vector<std::size_t>{1000});
+        // The attention scores of one layer: 12 heads of L x L.
+        bool scores = false;
+        for (eosdnn::layer_id id = 0; id < g.size(); ++id)
+            scores =
+                scores || (g[id].kind == "Softmax" && g[id].output_bytes == 12.0 * 197 * 197 * 4);
+        CHECK(scores);
+        plans(g);
+
+        const auto folded =
+            import_onnx(fixtures / (std::string(name) + ".onnx"), {.fold_parameter_free = true});
+        CHECK(folded.graph.size() < g.size());
+        CHECK(folded.graph.total_macs() == g.total_macs());
+        CHECK(folded.graph.total_param_bytes() == g.total_param_bytes());
+    }
+}
+
+TEST_CASE("onnx: the zoo's vit_b_16 has the parameter bytes and MACs of the ONNX export") {
+    const auto zoo = eosdnn::zoo_model("vit_b_16");
+    const auto onnx = import_onnx(fixtures / "vit_b_16_opset17.onnx").graph;
+    CHECK(zoo.total_param_bytes() == onnx.total_param_bytes());
+    CHECK(zoo.total_macs() == onnx.total_macs());
+    CHECK(zoo.input_bytes() == onnx.input_bytes());
+    CHECK(zoo[zoo.output()].output_bytes == onnx[onnx.output()].output_bytes);
+}
+
+TEST_CASE("onnx: a BERT-style encoder with a named sequence dimension, at opsets 11, 13, 17") {
+    const auto ref = reference();
+    for (const char* name : {"bert_style_encoder_opset11", "bert_style_encoder_opset13",
+                             "bert_style_encoder_opset17"}) {
+        CAPTURE(name);
+        const fs::path file = fixtures / (std::string(name) + ".onnx");
+        CHECK(validation_message([&] { import_onnx(file); }) ==
+              file.string() +
+                  ": data input 'input_ids' dimension 1 ('sequence') is not fixed; give its size "
+                  "in onnx_import_options::input_shapes or dim_values (eosdnn-plan: "
+                  "--input-shape NAME=D1xD2x... or --dim NAME=VALUE)");
+        for (std::int64_t sequence : {128, 16, 384}) {
+            CAPTURE(sequence);
+            onnx_import_options options;
+            eosdnn::add_dim_value(options, "sequence=" + std::to_string(sequence));
+            const auto r = import_onnx(file, options);
+            CHECK(r.unknown_ops.empty());
+            CHECK(r.graph.input_bytes() == 8.0 * static_cast<double>(sequence));  // int64 ids
+            CHECK(r.graph.total_param_bytes() == 4 * bert_counts::parameters());
+            CHECK(r.graph.total_param_bytes() == ref.at(name).at("param_bytes").get<double>());
+            CHECK(r.graph.total_macs() == bert_counts::macs(static_cast<double>(sequence)));
+            plans(r.graph);
+        }
+        // The same through the complete shape, and a batch of 4.
+        onnx_import_options shaped;
+        eosdnn::add_input_shape(shaped, "input_ids=4x128");
+        const auto four = import_onnx(file, shaped);
+        CHECK(four.batch_size == 4);
+        CHECK(four.graph.total_macs() == 4 * bert_counts::macs(128));
+    }
+}
+
+TEST_CASE("onnx: LSTM, GRU and RNN cost their closed form") {
+    const auto ref = reference();
+    // torch's exports: batch 1, sequence 20, input 32, and a dense layer to 10 on the last step.
+    struct recurrent {
+        const char* name;
+        double gates, hidden, layers, directions;
+    };
+    for (const recurrent& n :
+         {recurrent{"lstm_2layer", 4, 64, 2, 1}, recurrent{"gru_1layer_bidirectional", 3, 48, 1, 2},
+          recurrent{"rnn_2layer", 1, 40, 2, 1}}) {
+        CAPTURE(n.name);
+        double macs = 0, parameters = 0, input = 32;
+        for (int layer = 0; layer < n.layers; ++layer) {
+            macs += recurrent_macs(20, n.directions, n.gates, input, n.hidden);
+            parameters += recurrent_parameters(n.directions, n.gates, input, n.hidden);
+            input = n.directions * n.hidden;
+        }
+        macs += input * 10;
+        parameters += input * 10 + 10;
+        // torch exports the zero initial state of each layer (directions x batch x H, and the
+        // cell state of an LSTM) as a Constant: a tensor of the file, not a literal when it has
+        // more than 64 elements.
+        if (n.directions * n.hidden > 64)
+            parameters += n.layers * n.directions * n.hidden * (n.gates == 4 ? 2 : 1);
+        const auto r = import_onnx(fixtures / (std::string(n.name) + ".onnx"));
+        CHECK(r.unknown_ops.empty());
+        CHECK(r.graph.total_macs() == macs);
+        CHECK(r.graph.total_param_bytes() == 4 * parameters);
+        CHECK(r.graph.total_param_bytes() == ref.at(n.name).at("param_bytes").get<double>());
+        plans(r.graph);
+    }
+}
+
+TEST_CASE("onnx: a recurrent node built here: layouts, directions and FLOPs") {
+    // LSTM over 7 steps, batch 3, input 5, hidden 4, both directions.
+    model_maker m(14);
+    m.input("x", {7, 3, 5});
+    m.initializer("W", {2, 16, 5});
+    m.initializer("R", {2, 16, 4});
+    auto& lstm = m.node("LSTM", {"x", "W", "R"}, {"y"}, "lstm");
+    model_maker::integer(lstm, "hidden_size", 4);
+    auto* a = lstm.add_attribute();
+    a->set_name("direction");
+    a->set_type(onnx::AttributeProto::STRING);
+    a->set_s("bidirectional");
+    m.output("y");
+    const auto r = m.import();
+    const double macs = recurrent_macs(7 * 3, 2, 4, 5, 4);
+    CHECK(r.graph[1].macs == macs);
+    // Three sigmoids and two tanh (4 FLOPs each) and 4 for the cell, per unit and step.
+    CHECK(r.graph[1].flops == 2 * macs + 7 * 3 * 2 * 4 * 24.0);
+    CHECK(r.graph[1].output_bytes == 7 * 2 * 3 * 4 * 4);  // Y: [sequence, directions, batch, H]
+
+    // layout 1: X is [batch, sequence, input]; the same work.
+    model_maker b(14);
+    b.input("x", {3, 7, 5});
+    b.initializer("W", {1, 3 * 4, 5});
+    b.initializer("R", {1, 3 * 4, 4});
+    auto& gru = b.node("GRU", {"x", "W", "R"}, {"y"}, "gru");
+    model_maker::integer(gru, "hidden_size", 4);
+    model_maker::integer(gru, "layout", 1);
+    b.output("y");
+    CHECK(b.import().graph[1].macs == recurrent_macs(7 * 3, 1, 3, 5, 4));
+}
+
+TEST_CASE("onnx: shape arithmetic torch exports is folded: Expand of a class token") {
+    // ViT's class token: Expand(token, Where(Equal(shape, -1 x ones), ones, shape)) with shape
+    // [1, -1, -1], then concatenated to the patches; nothing of it is known to ONNX's inference.
+    model_maker m;
+    m.input("x", {1, 4, 8});
+    m.input("token", {1, 1, 8});  // weight inputs: the export has no parameters
+    m.input("w", {8, 8});
+    m.node("MatMul", {"x", "w"}, {"patches"}, "embed");
+    m.constant("shape", {1, -1, -1});
+    m.constant("three", {3});
+    auto& ones = m.node("ConstantOfShape", {"three"}, {"ones"}, "ones");
+    auto* value = ones.add_attribute();
+    value->set_name("value");
+    value->set_type(onnx::AttributeProto::TENSOR);
+    value->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+    value->mutable_t()->add_dims(1);
+    value->mutable_t()->add_int64_data(1);
+    m.constant("minus_one", {-1}, true);
+    m.node("Mul", {"ones", "minus_one"}, {"minus_ones"}, "mul");
+    m.node("Equal", {"shape", "minus_ones"}, {"is_free"}, "equal");
+    m.node("Where", {"is_free", "ones", "shape"}, {"target"}, "where");
+    m.node("Expand", {"token", "target"}, {"tokens"}, "expand");
+    auto& cat = m.node("Concat", {"tokens", "patches"}, {"joined"}, "concat");
+    model_maker::integer(cat, "axis", 1);
+    m.node("Relu", {"joined"}, {"y"}, "relu");
+    m.output("y");
+    const auto r = m.import();
+    const auto& g = r.graph;
+    // x, embed, concat, relu: the shape arithmetic and the Expand are constant, no layers.
+    REQUIRE(g.size() == 4);
+    CHECK(g[g.input()].name == "x");
+    CHECK(g[2].name == "concat");
+    CHECK(g[2].output_shape == std::vector<std::size_t>{5, 8});
+    CHECK(g[2].param_bytes == 8 * 4);  // the token, charged to its reader
+    CHECK(g.total_param_bytes() == (8 + 64) * 4);
+    CHECK(g[3].flops == 40);
+}
+
+TEST_CASE("onnx: shape arithmetic: Range, Slice with steps, Gather, Cast, Not, ReduceProd") {
+    // positions = Range(0, sequence, 1) looked up in a table; the sequence is a named dimension.
+    model_maker m;
+    m.input("ids", {1, -1}, onnx::TensorProto::INT64);
+    m.input("words", {100, 6});  // tables given as inputs (export_params=False)
+    m.input("positions", {64, 6});
+    m.node("Gather", {"words", "ids"}, {"w"}, "word_lookup");
+    m.node("Shape", {"ids"}, {"s"}, "shape");
+    m.constant("one", {1}, true);
+    m.constant("zero", {0}, true);
+    m.node("Gather", {"s", "one"}, {"length"}, "length");
+    m.node("Range", {"zero", "length", "one"}, {"steps"}, "range");
+    m.node("Gather", {"positions", "steps"}, {"p"}, "position_lookup");
+    m.node("Add", {"w", "p"}, {"e"}, "embed");
+    // A reshape target computed as [-1] + reversed(shape)[:1] ... with Slice step -1, a Cast
+    // round trip through bool and back, and ReduceProd: [L * 6] flattens to one vector.
+    m.node("Shape", {"e"}, {"es"}, "shape_e");
+    m.constant("start", {-1});
+    m.constant("end", {-100});
+    m.constant("axes", {0});
+    m.constant("step", {-1});
+    m.node("Slice", {"es", "start", "end", "axes", "step"}, {"reversed"}, "reverse");
+    auto& to_bool = m.node("Cast", {"reversed"}, {"nonzero"}, "to_bool");
+    model_maker::integer(to_bool, "to", onnx::TensorProto::BOOL);
+    m.node("Not", {"nonzero"}, {"zeroes"}, "not");
+    auto& back = m.node("Cast", {"zeroes"}, {"zero_ints"}, "to_int");
+    model_maker::integer(back, "to", onnx::TensorProto::INT64);
+    m.node("Add", {"reversed", "zero_ints"}, {"same"}, "add_zero");
+    auto& prod = m.node("ReduceProd", {"same"}, {"size"}, "size");
+    model_maker::integer(prod, "keepdims", 1);
+    m.node("Reshape", {"e", "size"}, {"flat"}, "flatten");
+    m.node("Relu", {"flat"}, {"y"}, "relu");
+    m.output("y");
+
+    const auto r = m.import({.dim_values = {{"sequence", 10}}});
+    const auto& g = r.graph;
+    CHECK(g.input_bytes() == 10 * 8);
+    const auto flat = g.find("flatten");
+    REQUIRE(flat.has_value());
+    CHECK(g[*flat].output_shape == std::vector<std::size_t>{60});
+    CHECK(g[*g.find("relu")].flops == 60);
+    // The word table is a weight (looked up by the ids), and so is the position table.
+    CHECK(g.total_param_bytes() == (100 + 64) * 6 * 4);
+    CHECK(!g.find("position_lookup"));  // positions do not depend on the ids' values: constant
+}
+
+TEST_CASE("onnx: literals are no parameters, tables and biases given as inputs are") {
+    model_maker m;
+    m.input("x", {1, 4});
+    m.input("w", {4, 80});  // weights as inputs (export_params=False)
+    m.input("b", {80});
+    m.node("MatMul", {"x", "w"}, {"h"}, "mm");
+    m.node("Add", {"b", "h"}, {"hb"}, "bias");  // torch puts the bias first
+    m.float_constant("scale", 80);              // 80 floats: more than a literal
+    m.node("Mul", {"hb", "scale"}, {"s"}, "scale_mul");
+    m.float_constant("half", 1);  // a literal
+    m.node("Mul", {"s", "half"}, {"y"}, "half_mul");
+    m.output("y");
+    const auto r = m.import();
+    const auto& g = r.graph;
+    CHECK(g[g.input()].name == "x");
+    CHECK(g.input_bytes() == 16);
+    CHECK(g[*g.find("mm")].param_bytes == 4 * 80 * 4);
+    CHECK(g[*g.find("bias")].param_bytes == 80 * 4);
+    CHECK(g[*g.find("scale_mul")].param_bytes == 80 * 4);
+    CHECK(g[*g.find("half_mul")].param_bytes == 0);
+}
+
+TEST_CASE("onnx: unknown operators name the node, unless zero cost is asked for") {
+    model_maker m;
+    m.input("x", {1, 4});
+    m.node("Relu", {"x"}, {"r"}, "relu");
+    m.node("Mystery", {"r"}, {"y"}, "mystery").set_domain("com.example");
+    auto* opset = m.model().add_opset_import();
+    opset->set_domain("com.example");
+    opset->set_version(1);
+    auto* declared = m.graph().add_value_info();  // the file's shape for the custom operator
+    declared->set_name("y");
+    declared->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    for (std::int64_t d : {1, 4})
+        declared->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(
+            d);
+    m.output("y");
+    const auto message = validation_message([&] { m.import(); });
+    CHECK(message ==
+          "test.onnx: node 'mystery' (com.example.Mystery): the cost of operator "
+          "com.example.Mystery is unknown (docs/onnx.md lists the priced operators); "
+          "set onnx_import_options::zero_cost_unknown_ops to import it with zero MACs "
+          "and FLOPs");
+    const auto zero = m.import({.zero_cost_unknown_ops = true});
+    CHECK(zero.unknown_ops == std::vector<std::string>{"com.example.Mystery"});
+    CHECK(zero.graph.total_flops() == 4);  // the ReLU
+}
+
+TEST_CASE("onnx: --input-shape and --dim texts") {
+    onnx_import_options o;
+    eosdnn::add_input_shape(o, "input=1x3x224x224");
+    eosdnn::add_input_shape(o, "a=b=7");  // the name ends at the last '='
+    eosdnn::add_dim_value(o, "sequence=128");
+    CHECK(o.input_shapes.at("input") == std::vector<std::int64_t>{1, 3, 224, 224});
+    CHECK(o.input_shapes.at("a=b") == std::vector<std::int64_t>{7});
+    CHECK(o.dim_values.at("sequence") == 128);
+    for (const char* bad : {"input", "=1x3", "input=", "input=1x", "input=1xx3", "input=0x3",
+                            "input=-1", "input=1x3.5", "input=99999999999999999999"}) {
+        CAPTURE(bad);
+        CHECK(validation_message([&] {
+                  eosdnn::add_input_shape(o, bad);
+              }).starts_with("input shape '" + std::string(bad) + "': expected NAME="));
+    }
+    CHECK(validation_message([&] { eosdnn::add_input_shape(o, "input=1x3"); }) ==
+          "input shape 'input=1x3': expected each input once ('input' is given twice)");
+    for (const char* bad : {"sequence", "=4", "n=", "n=0", "n=-3", "n=1e3", "n=x"}) {
+        CAPTURE(bad);
+        CHECK(validation_message([&] {
+                  eosdnn::add_dim_value(o, bad);
+              }).starts_with("dimension '" + std::string(bad) + "': expected NAME=VALUE"));
+    }
+    CHECK(validation_message([&] { eosdnn::add_dim_value(o, "sequence=64"); }) ==
+          "dimension 'sequence=64': expected each dimension once ('sequence' is given twice)");
+}
+
+TEST_CASE("onnx: a weight of another element type than its operator's input is refused") {
+    model_maker m;
+    m.input("x", {1, 3, 8, 8});
+    auto* w = m.graph().add_initializer();  // fp16 weights feeding an fp32 convolution
+    w->set_name("w");
+    w->set_data_type(onnx::TensorProto::FLOAT16);
+    for (std::int64_t d : {4, 3, 3, 3}) w->add_dims(d);
+    w->set_raw_data(std::string(4 * 3 * 3 * 3 * 2, '\0'));
+    m.node("Conv", {"x", "w"}, {"y"}, "conv");
+    m.output("y");
+    CHECK(validation_message([&] { m.import(); }) ==
+          "test.onnx: node 'conv' (Conv): weight 'w' is FLOAT16 but input 'x' is FLOAT: the "
+          "operator needs one element type for both (type T)");
+    w->set_data_type(onnx::TensorProto::FLOAT);
+    w->set_raw_data(std::string(4 * 3 * 3 * 3 * 4, '\0'));
+    CHECK(m.import().graph.total_param_bytes() == 4 * 3 * 3 * 3 * 4);
+}
+
+TEST_CASE("onnx: shape arithmetic that takes one round of inference per layer, for 40 layers") {
+    // Each layer reshapes its input to Shape(input) / 1: ONNX does not propagate Div, so the
+    // shape of layer k is known only once layer k - 1's has been folded and inferred (a stack
+    // of attention layers with a dynamic batch, exported by torch, is like this).
+    model_maker m;
+    m.input("x", {-1, 4, 6});
+    m.constant("one", {1});
+    std::string y = "x";
+    for (int k = 0; k < 40; ++k) {
+        const std::string n = std::to_string(k);
+        m.node("Shape", {y}, {"s" + n}, "shape" + n);
+        m.node("Div", {"s" + n, "one"}, {"t" + n}, "div" + n);
+        m.node("Relu", {y}, {"r" + n}, "relu" + n);
+        m.node("Reshape", {"r" + n, "t" + n}, {"y" + n}, "reshape" + n);
+        y = "y" + n;
+    }
+    m.output(y);
+    const auto r = m.import({.dim_values = {{"sequence", 5}}});
+    CHECK(r.graph.size() == 1 + 2 * 40);
+    CHECK(r.graph[r.graph.output()].output_bytes == 5 * 4 * 6 * 4);
+    CHECK(r.graph.total_flops() == 40 * 5 * 4 * 6);
+}
