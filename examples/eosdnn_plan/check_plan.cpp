@@ -14,6 +14,8 @@
 //  - that a task without @DEVICE takes a local node no other task names.
 //
 //   eosdnn_plan_check PATH/TO/eosdnn-plan WORK_DIR
+#include "check_support.hpp"
+
 #include <eosdnn/eosdnn.hpp>
 
 #include <sys/wait.h>
@@ -28,40 +30,15 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+namespace support = eosdnn::check;
 
 namespace {
 
-int failures = 0;
+using support::expect;
+using support::slurp;
 
-void expect(bool ok, const std::string& what) {
-    if (!ok) {
-        ++failures;
-        std::fprintf(stderr, "FAILED: %s\n", what.c_str());
-    }
-}
-
-std::string slurp(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-struct outcome {
-    int status = -1;
-    std::string out, err;
-};
-
-// Runs the planner with `args` (already shell-quoted where needed).
-outcome run(const std::string& planner, const fs::path& work, const std::string& args) {
-    const fs::path out = work / "stdout.txt", err = work / "stderr.txt";
-    const std::string command = "'" + planner + "' " + args + " >'" + out.string() + "' 2>'" +
-                                err.string() + "' </dev/null";
-    const int raw = std::system(command.c_str());
-    outcome o;
-    o.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    o.out = slurp(out);
-    o.err = slurp(err);
-    return o;
-}
+using support::outcome;
+constexpr auto run = support::run_planner;
 
 std::size_t lines(const std::string& text) {
     std::size_t n = 0;
@@ -200,7 +177,7 @@ void check_inputs_and_limits(const std::string& planner, const fs::path& work,
                              const fs::path& two_phones) {
     check_rejected_saying(planner, work, "--particles 50.5", "fractional particles",
                           "--particles: '50.5' is not an integer: expected a whole number from "
-                          "2 to 100000");
+                          "1 to 100000");
     check_rejected_saying(planner, work, "--seed -1", "negative seed",
                           "--seed: '-1' is not an integer");
     check_rejected_saying(planner, work, "--seed 18446744073709551616", "seed past 2^64-1",
@@ -302,6 +279,32 @@ int main(int argc, char** argv) {
 #if defined(EOSDNN_PLAN_CHECK_ONNX)
     // Built with the ONNX importer: an ONNX file (weightless export, the graph of torchvision's).
     check_single(planner, work, "--model '" + std::string(EOSDNN_PLAN_CHECK_ONNX) + "'", "onnx");
+    // A BERT-style encoder whose sequence length is a named dimension: refused without --dim,
+    // saying how to give it; planned with it, the MACs growing with the sequence (the exact
+    // counts are tests/io/onnx_transformers.cpp's).
+    const std::string bert =
+        "'" +
+        (fs::path(EOSDNN_PLAN_CHECK_ONNX).parent_path() / "bert_style_encoder_opset17.onnx")
+            .string() +
+        "'";
+    const outcome unsized = run(planner, work, "--model " + bert + " --algo greedy");
+    expect(unsized.status == 1 && unsized.err.find("--dim NAME=VALUE") != std::string::npos,
+           "bert without --dim: refused naming --dim: " + unsized.err);
+    double previous_macs = 0;
+    for (const char* sequence : {"16", "128"}) {
+        const outcome sized =
+            run(planner, work,
+                "--model " + bert + " --dim sequence=" + sequence + " --algo greedy --json");
+        expect(sized.status == 0,
+               std::string("bert --dim sequence=") + sequence + ": " + sized.err);
+        if (sized.status != 0) continue;
+        const double macs = nlohmann::json::parse(sized.out)["model_summary"]["macs"].get<double>();
+        expect(macs > previous_macs, std::string("bert: MACs grow with the sequence: ") + sequence);
+        previous_macs = macs;
+    }
+    const outcome bad_dim = run(planner, work, "--model " + bert + " --dim sequence");
+    expect(bad_dim.status == 1 && bad_dim.err.find("'sequence'") != std::string::npos,
+           "--dim without a value is refused quoting it: " + bad_dim.err);
 #endif
 
     // VGG-16 with seed 4 ended 5.55 % above the optimum before the exact solver seeded and
@@ -461,10 +464,5 @@ int main(int argc, char** argv) {
                    "--env '" + small_phone.string() + "' --model alexnet --algo all-local",
                    "a plan over the phone's memory");
 
-    if (failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("eosdnn-plan: all checks passed\n");
-    return 0;
+    return support::result("eosdnn-plan");
 }

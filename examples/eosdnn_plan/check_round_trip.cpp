@@ -8,6 +8,8 @@
 //    is refused by plan_from_json with a message that says where the plans are.
 //
 //   eosdnn_plan_round_trip PATH/TO/eosdnn-plan WORK_DIR
+#include "check_support.hpp"
+
 #include <eosdnn/eosdnn.hpp>
 
 #include <sys/wait.h>
@@ -21,32 +23,18 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+namespace support = eosdnn::check;
 
 namespace {
 
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-    if (!ok) {
-        ++failures;
-        std::fprintf(stderr, "FAILED: %s\n", what.c_str());
-    }
-}
-
-std::string slurp(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using support::expect;
+using support::slurp;
 
 // Runs the planner; returns its stdout, or "" (and a failure) when it exits with an error.
 std::string run(const std::string& planner, const fs::path& work, const std::string& args) {
-    const fs::path out = work / "stdout.txt", err = work / "stderr.txt";
-    const std::string command = "'" + planner + "' " + args + " >'" + out.string() + "' 2>'" +
-                                err.string() + "' </dev/null";
-    const int raw = std::system(command.c_str());
-    const int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    expect(status == 0, args + ": exit status " + std::to_string(status) + ": " + slurp(err));
-    return status == 0 ? slurp(out) : std::string();
+    const support::outcome o = support::run_planner(planner, work, args);
+    expect(o.status == 0, args + ": exit status " + std::to_string(o.status) + ": " + o.err);
+    return o.status == 0 ? o.out : std::string();
 }
 
 // The report without the line that times the exact solver.
@@ -131,10 +119,5 @@ int main(int argc, char** argv) {
           "--model googlenet --algo ga --particles 20 --iterations 30 --upload layer-by-layer",
           "googlenet-ga");
     check(argv[1], work, "--tasks alexnet,resnet18 --iterations 40", "tasks");
-    if (failures) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("eosdnn-plan round trip: all checks passed\n");
-    return 0;
+    return support::result("eosdnn-plan round trip");
 }

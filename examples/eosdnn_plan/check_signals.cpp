@@ -10,6 +10,8 @@
 // re-priced with --evaluate), no temporary left.
 //
 //   eosdnn_plan_signals PATH/TO/eosdnn-plan WORK_DIR
+#include "check_support.hpp"
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,22 +26,12 @@
 #include <vector>
 
 namespace fs = std::filesystem;
+namespace support = eosdnn::check;
 
 namespace {
 
-int failures = 0;
-
-void expect(bool ok, const std::string& what) {
-    if (!ok) {
-        ++failures;
-        std::fprintf(stderr, "FAILED: %s\n", what.c_str());
-    }
-}
-
-std::string slurp(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using support::expect;
+using support::slurp;
 
 // Every file of `dir` and its content.
 std::map<std::string, std::string> contents(const fs::path& dir) {
@@ -179,6 +171,5 @@ int main(int argc, char** argv) {
     check_interrupt(planner, work / "interrupted", SIGINT, 2.0);
     check_interrupt(planner, work / "terminated", SIGTERM, 0.5);
 
-    if (failures == 0) std::printf("planner.signals: all checks passed\n");
-    return failures == 0 ? 0 : 1;
+    return support::result("planner.signals");
 }

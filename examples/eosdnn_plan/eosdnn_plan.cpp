@@ -120,6 +120,18 @@ int main(int argc, char** argv) {
                        "re-price a saved plan.json (a --json document) instead of planning: "
                        "its models and environment unless --model / --env are given")
             ->check(non_empty);
+#if defined(EOSDNN_HAS_ONNX_IMPORTER)
+    // ONNX files: fixed input shapes and named dimensions (onnx_import_options, docs/onnx.md).
+    std::vector<std::string> input_shapes, dims;
+    app.add_option("--input-shape", input_shapes,
+                   "ONNX: the complete shape of a data input, NAME=D1xD2x... (input=1x3x224x224); "
+                   "repeatable");
+    app.add_option("--dim", dims,
+                   "ONNX: the size of a named dimension, NAME=VALUE (sequence=128); repeatable");
+    app.add_flag("--zero-cost-unknown-ops", eosdnn::cli::onnx_options().zero_cost_unknown_ops,
+                 "ONNX: import operators of unknown cost (custom domains, If/Loop/Scan) as layers "
+                 "that cost nothing, with a warning, instead of refusing the model");
+#endif
     app.get_option("--model")->excludes(tasks);
     evaluate->excludes(tasks);
     try {
@@ -146,6 +158,12 @@ int main(int argc, char** argv) {
     opt.env_given = app.count("--env") > 0;
     opt.upload_given = app.count("--upload") > 0;
     try {
+#if defined(EOSDNN_HAS_ONNX_IMPORTER)
+        for (const std::string& text : input_shapes)
+            eosdnn::add_input_shape(eosdnn::cli::onnx_options(), text);
+        for (const std::string& text : dims)
+            eosdnn::add_dim_value(eosdnn::cli::onnx_options(), text);
+#endif
         const int status = eosdnn::cli::run(opt);
         return interrupt.requested() ? 128 + interrupt.signal_number() : status;
     } catch (const std::exception& e) {

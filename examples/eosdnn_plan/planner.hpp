@@ -10,10 +10,10 @@
 #include <eosdnn/eosdnn.hpp>
 #include <eosdnn/io/limits.hpp>
 
-#if defined(EOSDNN_PLAN_WITH_MILP)
+#if defined(EOSDNN_HAS_MILP_BACKEND)
 #include <eosdnn/milp/cbc.hpp>
 #endif
-#if defined(EOSDNN_PLAN_WITH_ONNX)
+#if defined(EOSDNN_HAS_ONNX_IMPORTER)
 #include <eosdnn/io/onnx.hpp>
 #define EOSDNN_PLAN_ONNX_HELP " or ONNX file"
 #else
@@ -135,11 +135,19 @@ inline std::vector<std::string>& warnings() {
     return pending;
 }
 
+#if defined(EOSDNN_HAS_ONNX_IMPORTER)
+/// How ONNX files are imported: --input-shape and --dim (eosdnn_plan.cpp) fill it.
+inline onnx_import_options& onnx_options() {
+    static onnx_import_options options;
+    return options;
+}
+#endif
+
 /// The readers of optional file types this build has (ONNX with eosdnn::onnx).
 inline std::vector<model_reader> model_readers() {
-#if defined(EOSDNN_PLAN_WITH_ONNX)
+#if defined(EOSDNN_HAS_ONNX_IMPORTER)
     return {{".onnx", "ONNX", [](const std::filesystem::path& path) {
-                 onnx_import_result r = import_onnx(path);
+                 onnx_import_result r = import_onnx(path, onnx_options());
                  // The importer's warnings start with the file name already.
                  for (const std::string& w : r.warnings) warnings().push_back(one_line(w));
                  return std::move(r.graph);
@@ -406,7 +414,7 @@ exact_reference exact_reference_for(const layer_graph& graph, Problem& problem,
         .on_progress = [&](double best, double lower) { progress.update_bound(best, lower); }};
     exact_result e;
     if (opt.exact_solver == "cbc") {
-#if defined(EOSDNN_PLAN_WITH_MILP)
+#if defined(EOSDNN_HAS_MILP_BACKEND)
         e = solve_milp(graph, problem, limits);
 #else
         (void)graph;
@@ -483,8 +491,8 @@ std::vector<upload_outcome> upload_outcomes(const std::string& chosen, const lay
 /// of uncosted operators): all of it runs there in 0 s, no plan can do better, and the query
 /// simulation of the uploading planners has no latency to work with. Saying what is missing
 /// helps more than a zero-delay plan and an error about --upload.
-inline void require_cost(const task_input& t, const environment& env, const options& opt) {
-    const profiled_model priced(env);
+inline void require_cost(const task_input& t, const profiled_model& priced, const options& opt) {
+    const environment& env = priced.env();
     const layer_graph& g = t.model.graph;
     for (layer_id j = 0; j < g.size(); ++j)
         if (priced.compute_time(g[j], t.device) > 0) return;
@@ -531,10 +539,11 @@ inline int run(options opt) {
     if (opt.algo == "ga" && opt.particles < 2)
         fail("--particles " + std::to_string(opt.particles) +
              ": --algo ga needs a population of at least 2 (it crosses two parents)");
-    for (const auto& t : in.tasks) require_cost(t, in.env, opt);
+    // One model for every task: it holds a copy of the environment.
+    const profiled_model model(in.env);
+    for (const auto& t : in.tasks) require_cost(t, model, opt);
     // Capacities that no plan can meet fail here, before any optimising.
     for (const auto& t : in.tasks) check_memory_feasible(t.model.graph, in.env, t.device);
-    const profiled_model model(in.env);
     const environment& env = model.env();
     progress_line progress(!opt.quiet);
     plan_report r{.env = &env,

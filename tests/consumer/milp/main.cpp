@@ -7,6 +7,11 @@
 #include <cstdio>
 #include <string>
 
+// Linking eosdnn::milp tells the code it is there (a copy of eosdnn-plan relies on it).
+#if !defined(EOSDNN_HAS_MILP_BACKEND)
+#error "linking eosdnn::milp should define EOSDNN_HAS_MILP_BACKEND"
+#endif
+
 int main() {
     eosdnn::layer_graph_builder b("five");
     b.set_input_bytes(150528);

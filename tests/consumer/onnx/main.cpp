@@ -4,6 +4,11 @@
 
 #include <cstdio>
 
+// Linking eosdnn::onnx tells the code it is there (a copy of eosdnn-plan relies on it).
+#if !defined(EOSDNN_HAS_ONNX_IMPORTER)
+#error "linking eosdnn::onnx should define EOSDNN_HAS_ONNX_IMPORTER"
+#endif
+
 int main(int argc, char** argv) {
     if (argc != 2) return 2;
     const eosdnn::onnx_import_result r =
