@@ -12,6 +12,7 @@
 #include <eosdnn/optim/gene_space.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -230,7 +231,9 @@ private:
 ///
 /// Prefix and suffix moves are there because good offloading plans are blocks ("these layers
 /// here, the rest there"): leaving a block one layer at a time costs two transfers before it pays,
-/// so single-gene moves stall exactly where a block move succeeds.
+/// so single-gene moves stall exactly where a block move succeeds. A block move that changes the
+/// same genes as a move of the same gene and node refused just before (a prefix or suffix that
+/// moves gene g alone, the single move of g) is the same placement and is not priced again.
 ///
 /// On one chain under the sequential schedule (detail::chain_moves) moves are priced from
 /// prefix sums and only unclear ones are evaluated: a pass costs O(n S log n), not O(n^2 S),
@@ -282,10 +285,21 @@ std::size_t local_search(P& problem, const gene_space& space, std::vector<node_i
     const auto spent = [&] {
         return options.max_evaluations && evaluations >= options.max_evaluations;
     };
+    // The genes moved by the moves of the current gene and node refused so far: a move that
+    // changes the same genes (the same hull: every gene in it that may take v takes v) is the
+    // same placement, refused already, and is not priced again.
+    std::array<gene_range, 8> refused{};
+    std::size_t refused_count = 0;
+    // Moves genes [first, last) that may take v to v and keeps the move if it is better.
     auto try_move = [&](std::size_t first, std::size_t last, node_id v) {
         if (spent()) return false;
         const gene_range moved = apply(first, last, v);
         if (moved.empty()) return false;
+        if (std::find(refused.begin(), refused.begin() + static_cast<std::ptrdiff_t>(refused_count),
+                      moved) != refused.begin() + static_cast<std::ptrdiff_t>(refused_count)) {
+            undo(moved);
+            return false;
+        }
         const evaluation e = evaluate(moved);
         if (better(e, value)) {
             value = e;
@@ -294,6 +308,7 @@ std::size_t local_search(P& problem, const gene_space& space, std::vector<node_i
         undo(moved);
         if constexpr (incremental_placement_problem<P>)
             problem.evaluate(state, std::span<const node_id>(x), moved);  // restore the state
+        if (refused_count < refused.size()) refused[refused_count++] = moved;
         return false;
     };
     if constexpr (sequential_structured_problem<P> && !incremental_placement_problem<P>) {
@@ -356,6 +371,7 @@ std::size_t local_search(P& problem, const gene_space& space, std::vector<node_i
             for (node_id v : space.choices(g)) {
                 if (v == x[g]) continue;
                 if (budget.exhausted(evaluations)) break;
+                refused_count = 0;
                 if (options.single && try_move(g, g + 1, v)) improved = true;
                 if (v == x[g]) continue;
                 if (options.prefix && try_move(0, g + 1, v)) improved = true;
