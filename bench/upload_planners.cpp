@@ -140,10 +140,12 @@ void profile(benchmark::State& state, Planner planner, const char* file) {
 EOSDNN_CHAIN(lmu, lmu_planner{});
 EOSDNN_CHAIN(lmu_rule_only, lmu_planner{.portfolio = false});
 EOSDNN_CHAIN(emdl, emdl_planner{});
+EOSDNN_CHAIN(emdl_paper_text, emdl_planner{.reading = emdl_reading::paper_text});
 EOSDNN_CHAIN(ionn, ionn_planner{});
 EOSDNN_PROFILE(lmu, lmu_planner{});
 EOSDNN_PROFILE(lmu_rule_only, lmu_planner{.portfolio = false});
 EOSDNN_PROFILE(emdl, emdl_planner{});
+EOSDNN_PROFILE(emdl_paper_text, emdl_planner{.reading = emdl_reading::paper_text});
 EOSDNN_PROFILE(ionn, ionn_planner{});
 EOSDNN_FAN(lmu, lmu_planner{});
 EOSDNN_FAN(emdl, emdl_planner{});

@@ -159,6 +159,15 @@ TEST_CASE("parameter-free layers never form a partition of their own") {
 }
 
 TEST_CASE("LMU's rule with one server reproduces EMDL's plan and the full LMU never does worse") {
+    // LMU's rule is EMDL's paper-text reading; with EMDL's handling of parameter-free blocks
+    // (the first partition to their node) the plans are the same partition by partition, and
+    // the authors' reading is the rule with their candidate and refinement.
+    const lmu_planner rule{.rule = {.place_free_blocks = false}, .portfolio = false};
+    const lmu_planner authors{.rule = {.refinement = refinement_rule::loop,
+                                       .candidate = candidate_rule::any_sub_range,
+                                       .place_free_blocks = false},
+                              .portfolio = false};
+    const emdl_planner text{.reading = emdl_reading::paper_text};
     std::mt19937 rng(5);
     const analytic_model model = upload_test::phone_and_server();
     auto same = [](const upload_plan& a, const upload_plan& b) {
@@ -173,20 +182,34 @@ TEST_CASE("LMU's rule with one server reproduces EMDL's plan and the full LMU ne
         const layer_graph g = upload_test::random_model(rng, 2 + trial % 14, trial % 2 == 0);
         const auto x = reference_placement(g, model).placement;
         const upload_plan emdl = emdl_planner{}.plan(upload_problem(g, model, x));
-        CHECK(same(lmu_planner{.portfolio = false}.plan(upload_problem(g, model, x)), emdl));
+        CHECK(same(rule.plan(upload_problem(g, model, x)), text.plan(upload_problem(g, model, x))));
+        CHECK(same(authors.plan(upload_problem(g, model, x)), emdl));
         std::vector<node_id> all(g.size(), 1);
-        CHECK(same(lmu_planner{.portfolio = false}.plan(upload_problem(g, model, all)),
+        CHECK(same(rule.plan(upload_problem(g, model, all)),
+                   text.plan(upload_problem(g, model, all))));
+        CHECK(same(authors.plan(upload_problem(g, model, all)),
                    emdl_planner{}.plan(upload_problem(g, model, all))));
-        const auto lmu =
-            simulate_queries(g, model, lmu_planner{}.plan(upload_problem(g, model, x))).metrics;
-        CHECK(lmu.queries_during_upload >=
-              simulate_queries(g, model, emdl).metrics.queries_during_upload);
+        // The full LMU completes at least as many queries as every baseline.
+        for (const auto& placement : {x, all}) {
+            const upload_problem problem(g, model, placement);
+            const std::size_t lmu = simulate_queries(g, model, lmu_planner{}.plan(problem))
+                                        .metrics.queries_during_upload;
+            CAPTURE(trial);
+            for (const upload_plan& other :
+                 {emdl_planner{}.plan(problem), text.plan(problem), ionn_planner{}.plan(problem),
+                  whole_model_planner{}.plan(problem), layer_by_layer_planner{}.plan(problem)}) {
+                CAPTURE(other.planner);
+                CHECK(lmu >= simulate_queries(g, model, other).metrics.queries_during_upload);
+            }
+        }
     }
     const profiled_model profiled = profiled_env(10);
     for (const char* file : {"alexnet.csv", "googlenet.csv", "resnet50.csv"}) {
         const layer_graph g = read_profile_csv(data(file));
         const auto x = reference_placement(g, profiled).placement;
-        CHECK(same(lmu_planner{.portfolio = false}.plan(upload_problem(g, profiled, x)),
+        CHECK(same(rule.plan(upload_problem(g, profiled, x)),
+                   text.plan(upload_problem(g, profiled, x))));
+        CHECK(same(authors.plan(upload_problem(g, profiled, x)),
                    emdl_planner{}.plan(upload_problem(g, profiled, x))));
     }
 }
@@ -242,6 +265,14 @@ TEST_CASE("planners reject bad placements with errors that name them") {
     CHECK_THROWS_WITH_AS(
         whole_model_planner{}.plan(upload_problem(g, model, std::vector<node_id>{1, 1, 1}, 1)),
         doctest::Contains("not a local node"), eosdnn::error);
+    // The message names what the user built, not an internal table (issue 13).
+    std::string message;
+    try {
+        upload_problem(g, model, std::vector<node_id>{1, 1});
+    } catch (const eosdnn::error& e) {
+        message = e.what();
+    }
+    CHECK(message.starts_with("upload_problem: "));
 }
 
 TEST_CASE("bottom-up merging joins layers that only pay off together") {

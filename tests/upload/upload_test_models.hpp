@@ -33,6 +33,34 @@ inline eosdnn::analytic_model phone_edge_cloud() {
     return analytic_model(env.build());
 }
 
+// A phone and `servers` (1, 2 or 3) remote nodes behind slow uplinks (uploads of the random
+// models take tens of seconds, so that tens of queries complete during them): a server at
+// 250 kB/s; an edge at 500 kB/s and a cloud at 250 kB/s; or two edges (500 and 375 kB/s) and a
+// cloud. The servers are linked to each other at 5 to 10 MB/s.
+inline eosdnn::analytic_model phone_and_servers(int servers) {
+    using namespace eosdnn;
+    environment_builder env;
+    auto phone = env.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9});
+    if (servers == 1) {
+        auto server = env.add_node({.name = "server", .tier = tier::edge, .flops_per_s = 1e11});
+        env.connect(phone, server, {.bandwidth_Bps = 2.5e5, .latency_s = 0.002});
+        return analytic_model(env.build());
+    }
+    auto edge = env.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 2e10});
+    env.connect(phone, edge, {.bandwidth_Bps = 5e5, .latency_s = 0.002});
+    node_id second = 0;
+    if (servers == 3) {
+        second = env.add_node({.name = "edge2", .tier = tier::edge, .flops_per_s = 6e10});
+        env.connect(phone, second, {.bandwidth_Bps = 3.75e5, .latency_s = 0.005});
+        env.connect(edge, second, {.bandwidth_Bps = 1e7, .latency_s = 0.002});
+    }
+    auto cloud = env.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 1e12});
+    env.connect(phone, cloud, {.bandwidth_Bps = 2.5e5, .latency_s = 0.02});
+    env.connect(edge, cloud, {.bandwidth_Bps = 5e6, .latency_s = 0.01});
+    if (servers == 3) env.connect(second, cloud, {.bandwidth_Bps = 5e6, .latency_s = 0.01});
+    return analytic_model(env.build());
+}
+
 // The three-layer chain of the hand-computed timelines: A (1e8 FLOPs, 1 MB), B (2e8, 2 MB),
 // C (1e8, 1 MB); input 1000 B, outputs 1000, 500 and 100 B.
 inline eosdnn::layer_graph three_layers() {

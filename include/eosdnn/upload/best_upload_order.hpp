@@ -72,13 +72,29 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
                              "model '" + graph.name() + "' has " + std::to_string(n) +
                                  " remote parameter layers, more than max_parameter_layers = " +
                                  std::to_string(limit));
+    // Items of the search: the n units, then one per parameter-free block, which may travel
+    // with any partition to its node, or, on a node that receives no parameter layer, be a
+    // partition of its own anywhere in the order.
+    const std::size_t free_count = base.free_blocks.size();
+    const std::size_t items = n + free_count;
+    if (items > 22)
+        detail::upload::fail("best_upload_order",
+                             "model '" + graph.name() + "' has " + std::to_string(n) +
+                                 " remote parameter layers and " + std::to_string(free_count) +
+                                 " parameter-free blocks, more than 22");
     upload_order_search out;
     out.queries_during_upload = options.incumbent;
-    if (n == 0) {
+    if (items == 0) {
         out.plan = finish_plan("best-order", q, base, {});
         return out;
     }
-    const std::size_t full = (std::size_t{1} << n) - 1;
+    const std::size_t full = (std::size_t{1} << items) - 1;
+    const std::size_t unit_mask = (std::size_t{1} << n) - 1;
+    auto free_node = [&](std::size_t f) { return base.free_blocks[f].node; };
+    auto node_has_units = [&](node_id s) {
+        return std::any_of(base.blocks.begin(), base.blocks.end(),
+                           [&](const upload_block& b) { return b.node == s; });
+    };
 
     // Parameter positions, and the interior free runs whose side is a choice.
     std::vector<std::size_t> param_position(n);
@@ -122,30 +138,29 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
                 units.units[u].last = param_position[u];
                 units.units[u + 1].first = param_position[u] + 1;
             }
+        auto item_range = [&](std::size_t u) {
+            return u < n ? std::pair{units.units[u].first, units.units[u].last}
+                         : std::pair{units.free_blocks[u - n].first, units.free_blocks[u - n].last};
+        };
         for (std::size_t mask = 0; mask <= full; ++mask) {
             std::fill(acked.begin(), acked.end(), std::uint8_t{0});
-            for (std::size_t u = 0; u < n; ++u) {
+            for (std::size_t u = 0; u < items; ++u) {
                 if (!(mask >> u & 1)) continue;
-                for (std::size_t p = units.units[u].first; p <= units.units[u].last; ++p)
-                    acked[q.layer_at(p)] = 1;
-                // A parameter-free block arrives with the first partition to its node.
-                for (const auto& block : units.free_blocks)
-                    if (block.node == units.blocks[units.units[u].block].node)
-                        for (std::size_t p = block.first; p <= block.last; ++p)
-                            acked[q.layer_at(p)] = 1;
+                const auto [first, last] = item_range(u);
+                for (std::size_t p = first; p <= last; ++p) acked[q.layer_at(p)] = 1;
             }
             latency[mask] = q.delay(acked);
             fastest[mask] = latency[mask];
             if (mask) {
                 std::size_t low = 0;
                 while (!(mask >> low & 1)) ++low;
-                group_upload[mask] = group_upload[mask & (mask - 1)] +
-                                     q.upload_time(units.units[low].first, units.units[low].last);
+                const auto [first, last] = item_range(low);
+                group_upload[mask] = group_upload[mask & (mask - 1)] + q.upload_time(first, last);
             } else {
                 group_upload[0] = 0;
             }
         }
-        for (std::size_t b = 0; b < n; ++b)  // fastest[mask]: min latency over supersets
+        for (std::size_t b = 0; b < items; ++b)  // fastest[mask]: min latency over supersets
             for (std::size_t mask = full + 1; mask-- > 0;)
                 if (!(mask >> b & 1))
                     fastest[mask] = std::min(fastest[mask], fastest[mask | std::size_t{1} << b]);
@@ -218,14 +233,31 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
                 for (std::size_t group = rest; group; group = (group - 1) & rest) {
                     const bool single = (group & (group - 1)) == 0;
                     if (single != (pass == 0)) continue;
-                    std::size_t low = 0;
-                    while (!(group >> low & 1)) ++low;
-                    // Only a contiguous run of units of one block: a range, as planners make.
-                    const std::size_t run = group >> low;
-                    if ((run & (run + 1)) != 0) continue;
-                    std::size_t high = low;
-                    while (group >> (high + 1) & 1) ++high;
-                    if (base.units[low].block != base.units[high].block) continue;
+                    // A contiguous run of units of one block (a range, as planners make) with
+                    // any parameter-free blocks of its node, or one parameter-free block of a
+                    // node that receives no parameter layer.
+                    const std::size_t unit_group = group & unit_mask;
+                    const std::size_t free_group = group >> n;
+                    node_id node = 0;
+                    if (unit_group) {
+                        std::size_t low = 0;
+                        while (!(unit_group >> low & 1)) ++low;
+                        const std::size_t run = unit_group >> low;
+                        if ((run & (run + 1)) != 0) continue;
+                        std::size_t high = low;
+                        while (unit_group >> (high + 1) & 1) ++high;
+                        if (base.units[low].block != base.units[high].block) continue;
+                        node = base.blocks[base.units[low].block].node;
+                        bool same = true;
+                        for (std::size_t f = 0; f < free_count; ++f)
+                            if ((free_group >> f & 1) && free_node(f) != node) same = false;
+                        if (!same) continue;
+                    } else {
+                        if (!single) continue;
+                        std::size_t f = 0;
+                        while (!(free_group >> f & 1)) ++f;
+                        if (node_has_units(free_node(f))) continue;
+                    }
                     const double acked_at = clock + group_upload[group] + ack;
                     std::size_t s = started;
                     const double next =
@@ -242,12 +274,17 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
     std::vector<upload_partition> steps;
     for (std::size_t group : best_groups) {
         upload_partition part;
-        for (std::size_t u = 0; u < n; ++u)
-            if (group >> u & 1) {
-                part.node = best_units.blocks[best_units.units[u].block].node;
-                for (std::size_t p = best_units.units[u].first; p <= best_units.units[u].last; ++p)
-                    part.layers.push_back(q.layer_at(p));
-            }
+        for (std::size_t u = 0; u < items; ++u) {
+            if (!(group >> u & 1)) continue;
+            const bool unit = u < n;
+            part.node = unit ? best_units.blocks[best_units.units[u].block].node
+                             : best_units.free_blocks[u - n].node;
+            const std::size_t first =
+                unit ? best_units.units[u].first : best_units.free_blocks[u - n].first;
+            const std::size_t last =
+                unit ? best_units.units[u].last : best_units.free_blocks[u - n].last;
+            for (std::size_t p = first; p <= last; ++p) part.layers.push_back(q.layer_at(p));
+        }
         steps.push_back(std::move(part));
     }
     out.plan = finish_plan("best-order", q, best_units, std::move(steps));

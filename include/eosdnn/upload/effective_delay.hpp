@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,11 +51,13 @@ template <upload_cost_model Model>
 class effective_delay {
 public:
     /// Precomputes compute times, upload times and crossing edges. Throws eosdnn::error
-    /// (validation) if the placement or the device is invalid (see check_upload_plan()).
+    /// (validation) if the placement or the device is invalid (see check_upload_plan()); the
+    /// message starts with `who` (upload_problem passes its own name: a planner's user never
+    /// built an effective_delay).
     effective_delay(const layer_graph& graph, const Model& model, std::span<const node_id> x,
-                    node_id device = 0)
+                    node_id device = 0, std::string_view who = "effective_delay")
         : graph_(&graph), model_(&model), x_(x.begin(), x.end()), device_(device) {
-        detail::upload::check_inputs("effective_delay", graph, model.env(), x, device);
+        detail::upload::check_inputs(who, graph, model.env(), x, device);
         const std::size_t n = graph.size();
         const auto order = graph.topological_order();
         const auto rank = graph.topological_rank();
@@ -79,9 +82,9 @@ public:
             saving_prefix_[p + 1] = saving_prefix_[p] + (t_device_[j] - t_target_[j]);
             const double up = x_[j] == device ? 0.0 : model.upload_time(graph[j], device, x_[j]);
             if (!(up >= 0) || up != up)
-                detail::upload::fail("effective_delay", "the upload time of " +
-                                                            detail::upload::layer_label(graph, j) +
-                                                            " is negative or not a number");
+                detail::upload::fail(who, "the upload time of " +
+                                              detail::upload::layer_label(graph, j) +
+                                              " is negative or not a number");
             upload_time_[j] = up;
             upload_prefix_[p + 1] = upload_prefix_[p] + up;
         }

@@ -47,15 +47,28 @@ enum class efficiency_measure {
     rate_gained,
 };
 
-/// How the refinement compares a strictly inner sub-range c of the chosen gap G with G itself.
+/// How the refinement compares a strictly inner sub-range c of the chosen range G with G itself.
 enum class refinement_rule {
     /// c is better if it is more efficient than G (by the efficiency measure).
     efficiency,
+    /// The IONN authors' implementation of EMDL's rule: while some strictly inner sub-range of
+    /// the choice with fewer parameter layers has a positive efficiency, the choice becomes the
+    /// most efficient such sub-range, whether or not it is more efficient than the choice.
+    loop,
     /// c is better if uploading c first and the rest of G right after it beats uploading G at
     /// once: by the area under the latency curve, gain(c) * Tup(G \ c) > 0 (time_saved), or by
     /// queries completed, (1 / Q(U + c) - 1 / Q(U)) * Tup(G \ c) > 0 (rate_gained); the largest
     /// improvement wins.
     lookahead,
+};
+
+/// Which range a top-down step considers before refining it.
+enum class candidate_rule {
+    /// The most efficient not-yet-uploaded run of a block (a whole "gap"): our first reading of
+    /// EMDL'19's text.
+    whole_gap,
+    /// The most efficient sub-range of any gap: the IONN authors' implementation of EMDL.
+    any_sub_range,
 };
 
 /// Options of the efficiency rule.
@@ -74,6 +87,8 @@ struct efficiency_options {
     bool refine = true;
     /// What "better" means for the refinement (see refinement_rule).
     refinement_rule refinement = refinement_rule::efficiency;
+    /// The range a step starts from (top-down only; see candidate_rule).
+    candidate_rule candidate = candidate_rule::whole_gap;
     /// Gaps of at most this many parameter layers are searched exhaustively (all O(r^2)
     /// sub-ranges, EMDL's rule). Wider gaps get the bounded search: the whole gap and every
     /// sub-range of at most `window` parameter layers around one of the 4 most efficient single
@@ -82,6 +97,15 @@ struct efficiency_options {
     std::size_t exhaustive_limit = 64;
     /// Longest sub-range, in parameter layers, of the bounded search (>= 1).
     std::size_t window = 8;
+    /// Where parameter-free blocks (upload_units::free_blocks: a relay of the input through an
+    /// edge, a remote ReLU between local layers) go. On (LMU's default): each goes at the first
+    /// step after which running it remotely makes queries faster, since it costs nothing to
+    /// upload: a block on a node that receives parameter layers joins the partition just uploaded
+    /// to that node, a block on a node that receives none is a partition of its own at that point;
+    /// a block that never helps goes last (joining the last partition to its node). Off (EMDL's
+    /// plans as published, which have no such blocks): finish_plan()'s fixed rule, the first
+    /// partition to its node, or a partition of its own at the front.
+    bool place_free_blocks = true;
 };
 
 namespace detail::upload {
@@ -106,10 +130,29 @@ public:
         measure_ = options.measure;
         exhaustive_limit_ = options.exhaustive_limit;
         window_ = options.window;
+        pending_free_.clear();
+        if (options.place_free_blocks)
+            for (std::size_t b = 0; b < units_.free_blocks.size(); ++b) pending_free_.push_back(b);
+        std::vector<candidate> none_yet;
+        place_free(none_yet);
         if (options.strategy == merge_strategy::top_down)
             top_down(options);
         else
             bottom_up();
+        // Blocks that never helped: last, with the last partition to their node or alone.
+        for (std::size_t b : pending_free_) {
+            const upload_block& block = units_.free_blocks[b];
+            q_.upload(block.first, block.last);
+            auto it = std::find_if(steps_.rbegin(), steps_.rend(),
+                                   [&](const upload_partition& p) { return p.node == block.node; });
+            if (it == steps_.rend()) {
+                steps_.push_back(range_step(q_, block.node, block.first, block.last));
+            } else {
+                for (std::size_t p = block.first; p <= block.last; ++p)
+                    it->layers.push_back(q_.layer_at(p));
+            }
+        }
+        pending_free_.clear();
         return std::move(steps_);
     }
 
@@ -223,14 +266,20 @@ private:
 
     // Uploads positions first..last and marks dirty every candidate whose score may have
     // changed: those holding a layer adjacent to the range, or sharing a producer with it.
-    void upload(std::size_t first, std::size_t last, std::vector<candidate>& candidates) {
+    void upload(std::size_t first, std::size_t last, std::vector<candidate>& candidates,
+                bool attach = false) {
         producers_.clear();
         for (std::size_t p = first; p <= last; ++p)
             for (layer_id pr : q_.graph().predecessors(q_.layer_at(p)))
                 producers_.push_back({pr, q_.consumer_nodes_version(pr)});
         std::sort(producers_.begin(), producers_.end());
         q_.upload(first, last);
-        steps_.push_back(range_step(q_, q_.placement()[q_.layer_at(first)], first, last));
+        if (attach) {
+            for (std::size_t p = first; p <= last; ++p)
+                steps_.back().layers.push_back(q_.layer_at(p));
+        } else {
+            steps_.push_back(range_step(q_, q_.placement()[q_.layer_at(first)], first, last));
+        }
         touched_.clear();
         const layer_graph& g = q_.graph();
         auto touch = [&](layer_id v) {
@@ -269,6 +318,70 @@ private:
         }
     }
 
+    // Uploads every pending parameter-free block that now makes queries faster (it costs
+    // nothing, so its efficiency is unbounded): a block on a node without parameter layers as a
+    // step of its own, any other with the step just uploaded to its node. Repeats while one
+    // helps, since uploading one can make another pay.
+    void place_free(std::vector<candidate>& candidates) {
+        for (bool again = true; again;) {
+            again = false;
+            for (std::size_t i = 0; i < pending_free_.size() && !again; ++i) {
+                const upload_block& block = units_.free_blocks[pending_free_[i]];
+                const bool alone = !has_parameters(block.node);
+                if (!alone && (steps_.empty() || steps_.back().node != block.node)) continue;
+                if (!(q_.gain(block.first, block.last) > 0)) continue;
+                pending_free_.erase(pending_free_.begin() + static_cast<std::ptrdiff_t>(i));
+                upload(block.first, block.last, candidates, !alone);
+                again = true;
+            }
+        }
+    }
+
+    bool has_parameters(node_id s) const {
+        return std::any_of(units_.blocks.begin(), units_.blocks.end(),
+                           [&](const upload_block& b) { return b.node == s; });
+    }
+
+    // Number of parameter layers at positions first..last (one block).
+    std::size_t parameter_layers(std::size_t first, std::size_t last) const {
+        const auto& params = params_[block_of_position_[first]];
+        return static_cast<std::size_t>(std::upper_bound(params.begin(), params.end(), last) -
+                                        std::lower_bound(params.begin(), params.end(), first));
+    }
+
+    // The refinement of the chosen range `pick` (see refinement_rule).
+    choice refine(choice pick, refinement_rule rule) {
+        if (rule == refinement_rule::efficiency) {
+            // The most efficient strictly inner sub-range, if it beats the choice.
+            const choice inner =
+                best_sub_range(pick.first, pick.last, true,
+                               [&](std::size_t a, std::size_t b) { return efficiency(a, b); });
+            if (inner.value > pick.value) pick = inner;
+        } else if (rule == refinement_rule::lookahead) {
+            // The inner sub-range whose head start over the rest of the choice helps most.
+            const double whole = q_.upload_time(pick.first, pick.last);
+            const choice inner =
+                best_sub_range(pick.first, pick.last, true, [&](std::size_t a, std::size_t b) {
+                    return head_start(q_.gain(a, b)) * (whole - q_.upload_time(a, b));
+                });
+            if (inner.value > 0) pick = inner;
+        } else {
+            // While a smaller inner sub-range pays at all, take the most efficient one.
+            for (;;) {
+                const std::size_t size = parameter_layers(pick.first, pick.last);
+                const choice inner =
+                    best_sub_range(pick.first, pick.last, true, [&](std::size_t a, std::size_t b) {
+                        return parameter_layers(a, b) < size
+                                   ? efficiency(a, b)
+                                   : -std::numeric_limits<double>::infinity();
+                    });
+                if (!(inner.value > 0)) break;
+                pick = inner;
+            }
+        }
+        return pick;
+    }
+
     void top_down(const efficiency_options& options) {
         std::vector<candidate> gaps;
         for (const auto& block : units_.blocks)
@@ -277,6 +390,7 @@ private:
         while (!gaps.empty()) {
             std::size_t chosen = 0;
             choice pick;
+            bool first_step_taken = false;  // EMDL's first partition is not refined
             if (first_step) {
                 // EMDL's first partition: the largest gain - Tup over all sub-ranges.
                 for (std::size_t k = 0; k < gaps.size(); ++k) {
@@ -293,6 +407,18 @@ private:
                 // Only worth it if waiting for the partition would finish the first query
                 // earlier than running it locally; otherwise the efficiency rule starts.
                 if (!(pick.value > 0)) continue;
+                first_step_taken = true;
+            } else if (options.candidate == candidate_rule::any_sub_range) {
+                // The most efficient sub-range of any gap.
+                for (std::size_t k = 0; k < gaps.size(); ++k) {
+                    const choice c = best_sub_range(
+                        gaps[k].first, gaps[k].last, false,
+                        [&](std::size_t a, std::size_t b) { return efficiency(a, b); });
+                    if (k == 0 || c.value > pick.value) {
+                        pick = c;
+                        chosen = k;
+                    }
+                }
             } else {
                 double best = 0;
                 for (std::size_t k = 0; k < gaps.size(); ++k) {
@@ -303,23 +429,9 @@ private:
                     }
                 }
                 pick = {gaps[chosen].first, gaps[chosen].last, best};
-                if (options.refine && options.refinement == refinement_rule::efficiency) {
-                    // The most efficient strictly inner sub-range, if it beats the whole gap.
-                    const choice inner = best_sub_range(
-                        gaps[chosen].first, gaps[chosen].last, true,
-                        [&](std::size_t a, std::size_t b) { return efficiency(a, b); });
-                    if (inner.value > pick.value) pick = inner;
-                } else if (options.refine) {
-                    // The inner sub-range whose head start over the rest of the gap helps most.
-                    const double whole = gaps[chosen].upload;
-                    const choice inner = best_sub_range(gaps[chosen].first, gaps[chosen].last, true,
-                                                        [&](std::size_t a, std::size_t b) {
-                                                            return head_start(q_.gain(a, b)) *
-                                                                   (whole - q_.upload_time(a, b));
-                                                        });
-                    if (inner.value > 0) pick = inner;
-                }
             }
+            if (!first_step_taken && options.refine) pick = refine(pick, options.refinement);
+            first_step_taken = false;
             const candidate gap = gaps[chosen];
             // The gap splits around the uploaded range; the halves are scored afresh and take
             // its place, which keeps the gaps in position order.
@@ -331,6 +443,7 @@ private:
             const auto at = gaps.erase(gaps.begin() + static_cast<std::ptrdiff_t>(chosen));
             gaps.insert(at, halves.begin(), halves.begin() + static_cast<std::ptrdiff_t>(count));
             upload(pick.first, pick.last, gaps);
+            place_free(gaps);
         }
     }
 
@@ -408,6 +521,7 @@ private:
             const candidate c = parts[chosen];
             parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(chosen));
             upload(c.first, c.last, parts);
+            place_free(parts);
         }
     }
 
@@ -425,6 +539,7 @@ private:
     };
     std::vector<single> singles_;
     std::vector<upload_partition> steps_;
+    std::vector<std::size_t> pending_free_;  // free blocks (indices) not placed yet
     efficiency_measure measure_ = efficiency_measure::time_saved;
     std::size_t exhaustive_limit_ = 64, window_ = 8;
 };

@@ -12,11 +12,25 @@
 
 namespace eosdnn {
 
+/// Which reading of EMDL'19's rule emdl_planner applies.
+enum class emdl_reading {
+    /// As the IONN authors implemented it (the default): each step starts from the most
+    /// efficient sub-range of all not-yet-uploaded layers, then, while a strictly inner
+    /// sub-range with fewer parameter layers has a positive efficiency, the choice becomes the
+    /// most efficient such sub-range (candidate_rule::any_sub_range, refinement_rule::loop).
+    authors_code,
+    /// Our first reading of the paper's text: each step starts from the most efficient whole
+    /// not-yet-uploaded run, refined once to its most efficient strictly inner sub-range if
+    /// that one is more efficient (candidate_rule::whole_gap, refinement_rule::efficiency).
+    /// LMU's rule uses this reading.
+    paper_text,
+};
+
 /// EMDL'19 for one server: the ideal blocks are the remote runs of the placement (the shortest
 /// path of the execution graph, or any plan given); candidates are contiguous sub-ranges of them;
-/// the first partition maximises `gain - Tup`; then the most efficient not-yet-uploaded run is
-/// refined to its most efficient strictly inner sub-range when that one is better, uploaded,
-/// merged with the uploaded ranges next to it, and its neighbours are re-scored.
+/// the first partition maximises `gain - Tup`; then each step picks and refines a range as
+/// `reading` says, uploads it, merges it with the uploaded ranges next to it, and re-scores its
+/// neighbours.
 ///
 /// Throws eosdnn::error (validation) if the placement uses more than one remote node: EMDL
 /// targets one server (lmu_planner is its extension to several).
@@ -24,8 +38,10 @@ struct emdl_planner {
     /// EMDL's first-partition rule: the first partition maximises `gain - Tup` rather than
     /// `gain / Tup` (see efficiency_options; the strategy is always top-down for EMDL).
     bool first_partition_rule = true;
-    /// Refine the chosen run to its most efficient strictly inner sub-range (efficiency_options).
+    /// Refine the chosen range (efficiency_options::refine).
     bool refine = true;
+    /// The authors' implementation (the default) or our reading of the paper's text.
+    emdl_reading reading = emdl_reading::authors_code;
 
     /// "emdl": the planner name recorded in upload_plan::planner.
     std::string_view name() const noexcept { return "emdl"; }
@@ -48,10 +64,15 @@ struct emdl_planner {
                                          "); EMDL plans for one server, use lmu_planner");
             server = x[j];
         }
-        return efficiency_plan(std::string(name()), problem,
-                               {.strategy = merge_strategy::top_down,
-                                .first_partition_rule = first_partition_rule,
-                                .refine = refine});
+        const bool authors = reading == emdl_reading::authors_code;
+        return efficiency_plan(
+            std::string(name()), problem,
+            {.strategy = merge_strategy::top_down,
+             .first_partition_rule = first_partition_rule,
+             .refine = refine,
+             .refinement = authors ? refinement_rule::loop : refinement_rule::efficiency,
+             .candidate = authors ? candidate_rule::any_sub_range : candidate_rule::whole_gap,
+             .place_free_blocks = false});
     }
 };
 

@@ -31,7 +31,7 @@ public:
     /// Throws eosdnn::error (validation) for an invalid placement or device.
     upload_problem(const layer_graph& graph, const Model& model, std::span<const node_id> x,
                    node_id device = 0)
-        : delay_(graph, model, x, device), units_(make_upload_units(delay_)) {}
+        : delay_(graph, model, x, device, "upload_problem"), units_(make_upload_units(delay_)) {}
 
     /// The model being uploaded.
     const layer_graph& graph() const noexcept { return delay_.graph(); }

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -81,10 +82,14 @@ upload_units make_upload_units(const effective_delay<Model>& q) {
 }
 
 /// Turns ordered steps (each a node and its layers) into an upload_plan:
-/// - a step whose layers carry no parameters (possible only for IONN's plans) joins the next step
-///   to the same node, or the previous one if there is none: it costs nothing to upload;
-/// - each parameter-free block joins the first step to its node; if no step goes there, the
-///   block becomes a partition of its own at the front (it costs only its load time, if any);
+/// - a step whose layers carry no parameters joins the next step to the same node, or the
+///   previous one if there is none (it costs nothing to upload), unless it is made of whole
+///   parameter-free blocks of `units`, which a planner placed there on purpose (IONN's steps,
+///   planned without units, may add only parameter-free layers);
+/// - each parameter-free block that no step holds yet joins the first step to its node; if no
+///   step goes there, the block becomes a partition of its own at the front (it costs only its
+///   load time, if any). Planners that place free blocks themselves (the efficiency rule, LMU)
+///   put their layers in a step: those stay where they are;
 /// - layers are sorted by position, sizes and upload times are summed.
 template <class Model>
 upload_plan finish_plan(std::string planner, const effective_delay<Model>& q,
@@ -95,8 +100,15 @@ upload_plan finish_plan(std::string planner, const effective_delay<Model>& q,
         for (layer_id j : part.layers) bytes += g[j].param_bytes;
         return bytes;
     };
+    std::vector<std::uint8_t> in_free_block(g.size(), 0);
+    for (const upload_block& block : units.free_blocks)
+        for (std::size_t p = block.first; p <= block.last; ++p) in_free_block[q.layer_at(p)] = 1;
     for (std::size_t k = 0; k < steps.size(); ++k) {
         if (steps[k].layers.empty() || params(steps[k]) > 0) continue;
+        // Parameter-free blocks a planner placed as steps of their own stay where they are.
+        if (std::all_of(steps[k].layers.begin(), steps[k].layers.end(),
+                        [&](layer_id j) { return in_free_block[j] != 0; }))
+            continue;
         std::size_t target = steps.size();
         for (std::size_t i = k + 1; i < steps.size() && target == steps.size(); ++i)
             if (steps[i].node == steps[k].node && !steps[i].layers.empty()) target = i;
@@ -108,7 +120,11 @@ upload_plan finish_plan(std::string planner, const effective_delay<Model>& q,
         steps[k].layers.clear();
     }
     std::erase_if(steps, [](const upload_partition& part) { return part.layers.empty(); });
+    std::vector<std::uint8_t> placed(g.size(), 0);
+    for (const auto& part : steps)
+        for (layer_id j : part.layers) placed[j] = 1;
     for (const upload_block& block : units.free_blocks) {
+        if (placed[q.layer_at(block.first)]) continue;  // the planner placed it itself
         auto it = std::find_if(steps.begin(), steps.end(), [&](const upload_partition& part) {
             return part.node == block.node;
         });
