@@ -1,0 +1,389 @@
+#pragma once
+/// \file plan_polisher.hpp
+/// LMU's local search (upload/lmu.hpp): an uploading plan as ranges of blocks, improved by
+/// moves that split, merge, shift and reorder partitions and move parameter-free blocks, each
+/// priced by the query simulation's latency curve. Separate from lmu.hpp only for its size.
+
+#include <eosdnn/upload/effective_delay.hpp>
+#include <eosdnn/upload/query_simulation.hpp>
+#include <eosdnn/upload/upload_plan.hpp>
+#include <eosdnn/upload/upload_units.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace eosdnn {
+
+namespace detail::upload {
+
+// One partition as a range of positions of one block, with the parameter-free blocks that
+// travel with it (indices into upload_units::free_blocks, same node). A parameter-free block on a
+// node that receives no parameter layer is a part of its own: its range is the block.
+struct range_part {
+    node_id node = 0;
+    std::size_t first = 0, last = 0;
+    std::vector<std::size_t> extras{};
+};
+
+// Queries completed during the upload and area under the latency curve, in closed form per
+// partition, from the latency after each prefix and the upload times.
+struct plan_value {
+    std::size_t queries = 0;
+    double area = 0;
+    bool better_than(const plan_value& o) const noexcept {
+        if (queries != o.queries) return queries > o.queries;
+        return area < o.area * (1 - 1e-12);
+    }
+};
+
+inline plan_value value_of(std::span<const double> latency, std::span<const double> upload,
+                           const simulation_options& sim) {
+    plan_value v;
+    const std::size_t parts = upload.size();
+    double clock = 0, previous = 0, a = 0;
+    std::size_t started = 0;
+    for (std::size_t k = 0; k < parts; ++k) {
+        clock += upload[k];
+        const double acked_at = clock + sim.ack_latency_s;
+        v.area += latency[k] * (acked_at - previous);
+        previous = acked_at;
+        if (k == 0 && sim.first_query == first_query_policy::wait) {
+            a = acked_at;
+            continue;
+        }
+        if (a < acked_at) {
+            const double q = latency[k];
+            auto m = static_cast<std::size_t>(std::ceil((acked_at - a) / q));
+            while (m > 1 && a + static_cast<double>(m - 1) * q >= acked_at) --m;
+            while (a + static_cast<double>(m) * q < acked_at) ++m;
+            started += m;
+            a += static_cast<double>(m) * q;
+        }
+    }
+    v.queries = started - (started > 0 && a > previous ? 1 : 0);
+    return v;
+}
+
+// Local search over a plan of ranges: split a partition in two (either half first), merge two
+// consecutive partitions that are adjacent in one block, swap two consecutive partitions. Each
+// move changes one prefix set, so it costs one delay evaluation. First improvement is taken;
+// stops at a local optimum or after `budget` evaluations.
+template <class Model>
+class plan_polisher {
+public:
+    plan_polisher(const effective_delay<Model>& q, const upload_units& units,
+                  const simulation_options& sim)
+        : q_(q), units_(units), sim_(sim), acked_(q.size(), 0) {
+        for (std::size_t b = 0; b < units.blocks.size(); ++b)
+            for (std::size_t p = units.blocks[b].first; p <= units.blocks[b].last; ++p)
+                if (q.graph()[q.layer_at(p)].has_parameters()) params_.push_back(p);
+    }
+
+    std::vector<range_part> run(std::vector<range_part> plan, std::size_t budget) {
+        plan_ = std::move(plan);
+        ++version_;
+        refresh();
+        std::size_t evaluations = 0;
+        bool improved = true;
+        while (improved && evaluations < budget) {
+            improved = false;
+            // One pass over the plan; after a successful move at k the pass goes on from k.
+            for (std::size_t k = 0; k < plan_.size() && evaluations < budget;) {
+                bool moved = false;
+                // Swap k and k + 1.
+                if (k + 1 < plan_.size()) {
+                    ++evaluations;
+                    moved = try_move(k, {plan_[k + 1], plan_[k]}, 2);
+                }
+                // Merge k and k + 1 when they touch in one block.
+                if (!moved && k + 1 < plan_.size() && plan_[k].node == plan_[k + 1].node) {
+                    const range_part& a = plan_[k];
+                    const range_part& b = plan_[k + 1];
+                    if (same_block(a.first, b.first) &&
+                        (a.last + 1 == b.first || b.last + 1 == a.first)) {
+                        ++evaluations;
+                        range_part merged{.node = a.node,
+                                          .first = std::min(a.first, b.first),
+                                          .last = std::max(a.last, b.last),
+                                          .extras = a.extras};
+                        merged.extras.insert(merged.extras.end(), b.extras.begin(), b.extras.end());
+                        moved = try_move(k, {merged}, 2);
+                    }
+                }
+                // Split k at a parameter layer (the free run before it going either way).
+                const range_part part = plan_[std::min(k, plan_.size() - 1)];
+                const auto lo = std::upper_bound(params_.begin(), params_.end(), part.first);
+                const auto hi = std::upper_bound(params_.begin(), params_.end(), part.last);
+                for (auto it = lo; it != hi && !moved && evaluations < budget; ++it) {
+                    if (it == params_.begin()) continue;
+                    const std::size_t prev = *(it - 1);
+                    if (prev < part.first) continue;
+                    const std::size_t cuts[2] = {*it, prev + 1};
+                    for (std::size_t c = 0; c < (*it == prev + 1 ? 1u : 2u) && !moved; ++c) {
+                        // The parameter-free blocks travel with the half uploaded first.
+                        const range_part left{.node = part.node,
+                                              .first = part.first,
+                                              .last = cuts[c] - 1,
+                                              .extras = {}};
+                        const range_part right{
+                            .node = part.node, .first = cuts[c], .last = part.last, .extras = {}};
+                        range_part left_first = left, right_first = right;
+                        left_first.extras = right_first.extras = part.extras;
+                        evaluations += 2;
+                        moved = try_move(k, {left_first, right}, 1) ||
+                                try_move(k, {right_first, left}, 1);
+                    }
+                }
+                // Hand the parameter-free run at an end of k to the partition next to it in
+                // the block (it costs nothing, but changes when its transfers move).
+                // Ranges are disjoint, so only the partition starting right after k qualifies.
+                const std::size_t partner =
+                    k < plan_.size() ? starting_at(plan_[k].last + 1) : plan_.size();
+                for (std::size_t other = partner;
+                     other < plan_.size() && !moved && evaluations < budget; other = plan_.size()) {
+                    if (k >= plan_.size() || other == k || plan_[other].node != plan_[k].node)
+                        continue;
+                    const range_part a = plan_[k], b = plan_[other];
+                    if (a.last + 1 != b.first || !same_block(a.first, b.first)) continue;
+                    // a's trailing run to b, or b's leading run to a.
+                    const std::size_t a_param = last_param(a), b_param = first_param(b);
+                    std::vector<range_part> next = plan_;
+                    if (a_param < a.last) {
+                        next[k].last = a_param;
+                        next[other].first = a_param + 1;
+                        evaluations += plan_.size();
+                        if ((moved = try_plan(std::move(next)))) break;
+                        next = plan_;
+                    }
+                    if (b_param > b.first) {
+                        next[k].last = b_param - 1;
+                        next[other].first = b_param;
+                        evaluations += plan_.size();
+                        if ((moved = try_plan(std::move(next)))) break;
+                    }
+                }
+                // Move a parameter-free block elsewhere: a part of its own to any other place in
+                // the order, one that travels with k to another partition to its node.
+                if (!moved && k < plan_.size()) moved = relocate_free(k, evaluations, budget);
+                if (moved)
+                    improved = true;
+                else
+                    ++k;
+            }
+            // At a local optimum of the moves above: move one partition further than the next
+            // place (swaps cover that), e.g. a large partition that only pays once the layers
+            // of another node have arrived, to the end. First improvement, then the cheap
+            // moves again.
+            if (!improved && plan_.size() <= max_relocated_plan)
+                improved = relocate_any(evaluations, budget);
+        }
+        return std::move(plan_);
+    }
+
+private:
+    // Relocations try O(partitions^2) places: only on plans up to this size.
+    static constexpr std::size_t max_relocated_plan = 64;
+
+    bool relocate_any(std::size_t& evaluations, std::size_t budget) {
+        const std::size_t parts = plan_.size();
+        for (std::size_t k = 0; k < parts; ++k)
+            for (std::size_t to = 0; to < parts && evaluations < budget; ++to) {
+                if (to + 1 >= k && to <= k + 1) continue;  // itself, or a swap
+                evaluations += (to > k ? to - k : k - to) + 1;
+                if (try_relocate(k, to)) return true;
+            }
+        return false;
+    }
+
+    // Moves partition k to index `to`; keeps it if the value improves. Only the prefixes
+    // between the two places change.
+    bool try_relocate(std::size_t k, std::size_t to) {
+        std::vector<range_part> next = plan_;
+        const range_part part = next[k];
+        next.erase(next.begin() + static_cast<std::ptrdiff_t>(k));
+        next.insert(next.begin() + static_cast<std::ptrdiff_t>(to), part);
+        const std::size_t lo = std::min(k, to), hi = std::max(k, to);
+        std::vector<double> latency = latency_, upload = upload_;
+        std::fill(acked_.begin(), acked_.end(), std::uint8_t{0});
+        for (std::size_t i = 0; i < lo; ++i) mark(next[i]);
+        for (std::size_t i = lo; i < hi; ++i) {
+            mark(next[i]);
+            latency[i + 1] = q_.delay(acked_);
+        }
+        for (std::size_t i = lo; i <= hi; ++i) upload[i] = upload_of(next[i]);
+        const plan_value v = value_of(latency, upload, sim_);
+        if (!v.better_than(value_)) return false;
+        plan_ = std::move(next);
+        latency_ = std::move(latency);
+        upload_ = std::move(upload);
+        value_ = v;
+        ++version_;
+        return true;
+    }
+
+    bool in_block(std::size_t p) const {
+        return std::any_of(units_.blocks.begin(), units_.blocks.end(),
+                           [&](const upload_block& b) { return p >= b.first && p <= b.last; });
+    }
+
+    bool relocate_free(std::size_t k, std::size_t& evaluations, std::size_t budget) {
+        if (!in_block(plan_[k].first)) {
+            for (std::size_t to = 0; to < plan_.size() && evaluations < budget; ++to) {
+                if (to == k) continue;
+                std::vector<range_part> next = plan_;
+                const range_part part = next[k];
+                next.erase(next.begin() + static_cast<std::ptrdiff_t>(k));
+                next.insert(next.begin() + static_cast<std::ptrdiff_t>(to), part);
+                evaluations += plan_.size();
+                if (try_plan(std::move(next))) return true;
+            }
+            return false;
+        }
+        for (std::size_t e = 0; e < plan_[k].extras.size(); ++e)
+            for (std::size_t to = 0; to < plan_.size() && evaluations < budget; ++to) {
+                if (to == k || plan_[to].node != plan_[k].node || !in_block(plan_[to].first))
+                    continue;
+                std::vector<range_part> next = plan_;
+                next[to].extras.push_back(next[k].extras[e]);
+                next[k].extras.erase(next[k].extras.begin() + static_cast<std::ptrdiff_t>(e));
+                evaluations += plan_.size();
+                if (try_plan(std::move(next))) return true;
+            }
+        return false;
+    }
+
+    // Upload time of a part: its range and the parameter-free blocks with it (load times).
+    double upload_of(const range_part& part) const {
+        double t = q_.upload_time(part.first, part.last);
+        for (std::size_t b : part.extras)
+            t += q_.upload_time(units_.free_blocks[b].first, units_.free_blocks[b].last);
+        return t;
+    }
+
+    // Index of the partition whose range starts at position p, or plan_.size().
+    std::size_t starting_at(std::size_t p) {
+        if (start_version_ != version_) {
+            start_.assign(q_.size() + 1, std::size_t(-1));
+            for (std::size_t i = 0; i < plan_.size(); ++i) start_[plan_[i].first] = i;
+            start_version_ = version_;
+        }
+        return p < start_.size() && start_[p] < plan_.size() ? start_[p] : plan_.size();
+    }
+
+    std::size_t first_param(const range_part& r) const {
+        return *std::lower_bound(params_.begin(), params_.end(), r.first);
+    }
+    std::size_t last_param(const range_part& r) const {
+        return *(std::upper_bound(params_.begin(), params_.end(), r.last) - 1);
+    }
+
+    // Replaces the whole plan if its value is better.
+    bool try_plan(std::vector<range_part> next) {
+        std::vector<range_part> saved = std::move(plan_);
+        std::vector<double> latency = std::move(latency_), upload = std::move(upload_);
+        const plan_value before = value_;
+        plan_ = std::move(next);
+        refresh();
+        ++version_;
+        if (value_.better_than(before)) return true;
+        plan_ = std::move(saved);
+        latency_ = std::move(latency);
+        upload_ = std::move(upload);
+        value_ = before;
+        return false;
+    }
+
+    bool same_block(std::size_t p1, std::size_t p2) const {
+        for (const auto& b : units_.blocks)
+            if (p1 >= b.first && p1 <= b.last) return p2 >= b.first && p2 <= b.last;
+        return false;
+    }
+
+    void mark(const range_part& part) {
+        for (std::size_t p = part.first; p <= part.last; ++p) acked_[q_.layer_at(p)] = 1;
+        for (std::size_t b : part.extras)
+            for (std::size_t p = units_.free_blocks[b].first; p <= units_.free_blocks[b].last; ++p)
+                acked_[q_.layer_at(p)] = 1;
+    }
+
+    // Latencies after each prefix and upload times of plan_, from scratch: one full evaluation
+    // per partition while that stays small (exact to the last bit), else incrementally, each
+    // partition and each parameter-free block priced as a range (linear in the model).
+    void refresh() {
+        std::fill(acked_.begin(), acked_.end(), std::uint8_t{0});
+        latency_.assign(1, q_.delay(acked_));
+        upload_.clear();
+        constexpr std::size_t full_evaluation_budget = std::size_t{1} << 22;
+        if (plan_.size() * q_.size() > full_evaluation_budget) {
+            effective_delay<Model> q = q_;
+            q.reset();
+            for (const auto& part : plan_) {
+                q.upload(part.first, part.last);
+                for (std::size_t b : part.extras)
+                    q.upload(units_.free_blocks[b].first, units_.free_blocks[b].last);
+                latency_.push_back(q.current());
+                upload_.push_back(upload_of(part));
+            }
+            value_ = value_of(latency_, upload_, sim_);
+            return;
+        }
+        for (const auto& part : plan_) {
+            mark(part);
+            latency_.push_back(q_.delay(acked_));
+            upload_.push_back(upload_of(part));
+        }
+        value_ = value_of(latency_, upload_, sim_);
+    }
+
+    // Replaces `removed` partitions from k on by `inserted`; keeps it if the value improves.
+    bool try_move(std::size_t k, std::vector<range_part> inserted, std::size_t removed) {
+        std::vector<double> latency(latency_.begin(),
+                                    latency_.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+        std::vector<double> upload(upload_.begin(),
+                                   upload_.begin() + static_cast<std::ptrdiff_t>(k));
+        std::fill(acked_.begin(), acked_.end(), std::uint8_t{0});
+        for (std::size_t i = 0; i < k; ++i) mark(plan_[i]);
+        for (std::size_t i = 0; i < inserted.size(); ++i) {
+            mark(inserted[i]);
+            // The last inserted prefix equals the old prefix after the removed ones.
+            latency.push_back(i + 1 == inserted.size() ? latency_[k + removed] : q_.delay(acked_));
+            upload.push_back(upload_of(inserted[i]));
+        }
+        latency.insert(latency.end(),
+                       latency_.begin() + static_cast<std::ptrdiff_t>(k + removed) + 1,
+                       latency_.end());
+        upload.insert(upload.end(), upload_.begin() + static_cast<std::ptrdiff_t>(k + removed),
+                      upload_.end());
+        const plan_value v = value_of(latency, upload, sim_);
+        if (!v.better_than(value_)) return false;
+        plan_.erase(plan_.begin() + static_cast<std::ptrdiff_t>(k),
+                    plan_.begin() + static_cast<std::ptrdiff_t>(k + removed));
+        plan_.insert(plan_.begin() + static_cast<std::ptrdiff_t>(k), inserted.begin(),
+                     inserted.end());
+        latency_ = std::move(latency);
+        upload_ = std::move(upload);
+        value_ = v;
+        ++version_;
+        return true;
+    }
+
+    const effective_delay<Model>& q_;
+    const upload_units& units_;
+    simulation_options sim_;
+    std::vector<std::size_t> params_;  // parameter positions of all blocks, ascending
+    std::vector<range_part> plan_;
+    std::vector<double> latency_, upload_;
+    std::vector<std::uint8_t> acked_;
+    plan_value value_;
+    std::vector<std::size_t> start_;  // partition index by first position (starting_at())
+    std::size_t version_ = 0, start_version_ = std::size_t(-1);  // of plan_ and of start_
+};
+
+}  // namespace detail::upload
+
+}  // namespace eosdnn
