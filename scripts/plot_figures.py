@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Makes the planner's figures from the files that `eosdnn-plan --out DIR` writes.
 
-Usage: scripts/plot_figures.py PLANNER WORK_DIR OUTPUT_DIR
+Usage: scripts/plot_figures.py PLANNER WORK_DIR OUTPUT_DIR [--only vit_b_16]
   PLANNER     the eosdnn-plan binary (scripts/figures.sh builds it and calls this script)
   WORK_DIR    where the planner's --out directories go (one per run)
   OUTPUT_DIR  where the figures go (docs/ for the committed ones)
+  --only vit_b_16    only the transformer's figure (plan_placement_vit_b_16)
 
 Runs, all on ResNet-50 from the zoo:
   - the default run (default environment, PSO-GA, LMU): the upload timeline;
@@ -16,9 +17,11 @@ Runs, all on ResNet-50 from the zoo:
   - the exact solver and PSO-GA on the same sweep of examples/environments/edge_memory_60mb.json
     (the default environment with 60 MB of memory per edge server, where the proven optimum
     spreads ResNet-50 over the phone and both edge servers): placement.csv of each.
+And on ViT-B/16 and BERT-base (128 tokens) from the zoo, the exact solver on the sweep of the
+default environment: placement.csv of each.
 Writes, each as PNG (150 dpi) and SVG: plan_placement_resnet50, plan_convergence_resnet50,
-plan_delay_vs_bandwidth_resnet50 and plan_upload_timeline_resnet50. Prints the numbers that
-docs/getting-started.md quotes.
+plan_delay_vs_bandwidth_resnet50, plan_upload_timeline_resnet50 and plan_placement_vit_b_16.
+Prints the numbers that docs/getting-started.md and docs/onnx.md quote.
 Needs python3 and matplotlib (Debian: apt-get install python3-matplotlib).
 """
 import csv
@@ -65,10 +68,10 @@ ALGO_STYLE = {
 }
 
 
-def plan(planner, out_dir, *args):
+def plan(planner, out_dir, *args, model=MODEL):
     """Runs the planner with --out out_dir (unless that run is already there) and returns it."""
     if not os.path.exists(os.path.join(out_dir, "plan.json")):
-        subprocess.run([planner, "--model", MODEL, "--out", out_dir, *args], check=True,
+        subprocess.run([planner, "--model", model, "--out", out_dir, *args], check=True,
                        stdout=subprocess.DEVNULL)
     return out_dir
 
@@ -106,10 +109,12 @@ def same(a, b):
     return all(math.isclose(x, y, rel_tol=1e-9) for x, y in zip(a, b))
 
 
-def figure_placement(memory_sweep, output):
+def figure_placement(memory_sweep, output, title="ResNet-50", ends=("conv1", "fc"),
+                     environment="default environment with 60 MB of memory per edge server"):
     """Three panels over the layers: what a cut sends, the parameters that fill an edge server's
     memory, and the proven optimum at each uplink (delay on the right), with the last layers
-    enlarged, where one-layer blocks would be too narrow to see."""
+    enlarged, where one-layer blocks would be too narrow to see. `ends` names the first and the
+    last layer for the axis label."""
     layers = read_csv(os.path.join(memory_sweep[(NOMINAL_BANDWIDTH, "exact")], "placement.csv"))
     env = read_json(os.path.join(memory_sweep[(NOMINAL_BANDWIDTH, "exact")], "plan.json"))["environment"]
     memory_mb = {n["name"]: n["memory_bytes"] / 1e6 for n in env["nodes"] if "memory_bytes" in n}
@@ -159,7 +164,7 @@ def figure_placement(memory_sweep, output):
     bottom.set_yticklabels([f"{bw} Mbit/s" for bw in BANDWIDTHS])
     bottom.set_ylabel("phone-edge1 uplink")
     bottom.set_xlim(-0.5, len(layers) - 0.5)
-    bottom.set_xlabel("layer (topological order: conv1 on the left, fc on the right)")
+    bottom.set_xlabel(f"layer (topological order: {ends[0]} on the left, {ends[1]} on the right)")
     bottom.set_title("proven optimum (exact solver) at each uplink", fontsize=9)
     shown = 5  # the last layers, enlarged
     first = len(layers) - shown
@@ -181,8 +186,7 @@ def figure_placement(memory_sweep, output):
     key.axis("off")
     key.legend(handles=[Patch(color=NODE_COLOURS[n], label=n) for n in nodes], loc="upper left",
                fontsize=9, title="node (only those used)", title_fontsize=9)
-    fig.suptitle("ResNet-50, default environment with 60 MB of memory per edge server: "
-                 "where each layer runs", fontsize=11)
+    fig.suptitle(f"{title}, {environment}: where each layer runs", fontsize=11)
     save(fig, output)
 
 
@@ -306,13 +310,45 @@ def figure_timeline(default_dir, output):
     return panels
 
 
+def transformer_placement(planner, work, output):
+    """ViT-B/16 and BERT-base (zoo, 128 tokens): the proven optimum in the default environment
+    at each uplink; the figure shows ViT-B/16, BERT-base's plans are printed."""
+    for model in ("vit_b_16", "bert_base"):
+        default = read_json(os.path.join(plan(planner, os.path.join(work, f"{model}-default"),
+                                              "--algo", "exact", model=model),
+                                         "plan.json"))["environment"]
+        sweep = {}
+        for bw in BANDWIDTHS:
+            env = scaled_environment(default, bw / NOMINAL_BANDWIDTH,
+                                     os.path.join(work, f"env-{bw}.json"))
+            sweep[(bw, "exact")] = plan(planner, os.path.join(work, f"{model}-{bw}-exact"),
+                                        "--env", env, "--algo", "exact", model=model)
+        if model == "vit_b_16":
+            figure_placement(sweep, os.path.join(output, "plan_placement_vit_b_16.png"),
+                             title="ViT-B/16", ends=("input", "heads.head"),
+                             environment="default environment")
+        print(f"{model} placement (default environment), per uplink: layers per node of the "
+              "proven optimum")
+        for bw in BANDWIDTHS:
+            result = read_json(os.path.join(sweep[(bw, "exact")], "plan.json"))
+            counts = {}
+            for p in result["placement"]:
+                counts[p["node"]] = counts.get(p["node"], 0) + 1
+            print(f"  {bw:5} Mbit/s: {result['migration_delay_s'] * 1e3:9.2f} ms proven="
+                  f"{result['proven_optimal']} {counts}")
+
+
 def main(argv):
-    if len(argv) != 4:
+    only = argv[4:] == ["--only", "vit_b_16"]
+    if len(argv) != 4 and not only:
         sys.stderr.write(__doc__)
         return 2
     planner, work, output = argv[1], argv[2], argv[3]
     os.makedirs(work, exist_ok=True)
     os.makedirs(output, exist_ok=True)
+    transformer_placement(planner, work, output)
+    if only:
+        return 0
 
     default_dir = plan(planner, os.path.join(work, "default"))
     default = read_json(os.path.join(default_dir, "plan.json"))

@@ -29,6 +29,13 @@ TEST_CASE("load_model: zoo names, files by extension, a reader for more, clear e
     CHECK(measured.graph.size() == csv.graph.size());
     test::check_validation_error([&] { load_model("ionn:alexnet2"); },
                                  {"no measured profile 'alexnet2'", "ionn:resnet50"});
+    // A zoo model with a sequence length (zoo/zoo.hpp): BERT-base over 384 tokens.
+    const loaded_model bert = load_model("bert_base:384");
+    CHECK(bert.source == "zoo");
+    CHECK(bert.graph.name() == "bert_base:384");
+    CHECK(bert.graph.input_bytes() == 384 * 8);
+    test::check_validation_error([&] { load_model("bert_base:600"); },
+                                 {"zoo model 'bert_base:600'", "<= positions (512)"});
 
     const fs::path dir = fs::temp_directory_path() / ("eosdnn-load-" + std::to_string(::getpid()));
     fs::create_directories(dir);

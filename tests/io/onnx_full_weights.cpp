@@ -1,6 +1,7 @@
 // Full-weight torchvision exports, made at test time by tools/onnx/export.sh (ctest fixture
 // onnx_full): parameter bytes equal what the file holds, MACs within 1% of the canonical totals,
-// and the imported graph plans end to end. Usage: eosdnn_onnx_full_weights DIR [doctest options].
+// and the imported graph plans end to end; torchvision's swin_t (without weights, too big to
+// commit) at opsets 11, 13 and 17 against the counts of its architecture. Usage: eosdnn_onnx_full_weights DIR [doctest options].
 // Exits 77 (a skip for ctest) when DIR has no reference.json, i.e. the export was skipped.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -11,6 +12,8 @@
 #include <eosdnn/io/onnx.hpp>
 #include <eosdnn/optim/exact.hpp>
 #include <eosdnn/zoo/zoo.hpp>
+
+#include "onnx_swin_counts.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -68,6 +71,30 @@ TEST_CASE("onnx: full-weight torchvision exports") {
         CHECK(std::isfinite(cut.delay_s));
         CHECK(evaluator.evaluate(cut.placement).delay_s ==
               doctest::Approx(cut.delay_s).epsilon(1e-9));
+    }
+}
+
+TEST_CASE("onnx: torchvision's swin_t at opsets 11 13 and 17") {
+    std::ifstream in(export_dir / "reference.json");
+    const auto reference = nlohmann::json::parse(in);
+    constexpr auto swin = eosdnn::test::swin_t;
+    for (const char* name : {"swin_t_opset11", "swin_t_opset13", "swin_t_opset17"}) {
+        CAPTURE(name);
+        const auto& ref = reference.at(name);
+        const auto start = std::chrono::steady_clock::now();
+        const auto r = eosdnn::import_onnx(export_dir / ref.at("file").get<std::string>());
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const auto& g = r.graph;
+        std::printf("%-15s %5zu layers %12.0f param bytes %14.0f MACs %7.3f s\n", name, g.size(),
+                    g.total_param_bytes(), g.total_macs(), seconds);
+        CHECK(r.warnings.empty());
+        CHECK(ref.at("parameters").get<double>() == swin.parameters());
+        CHECK(g.total_param_bytes() == 4 * swin.file_parameters());
+        CHECK(g.total_param_bytes() == ref.at("param_bytes").get<double>());
+        CHECK(g.total_macs() == swin.macs());
+        const eosdnn::analytic_model cost(phone_and_edge());
+        CHECK(std::isfinite(eosdnn::min_cut_two_nodes(g, cost, 0, 1).delay_s));
     }
 }
 

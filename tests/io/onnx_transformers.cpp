@@ -10,6 +10,7 @@
 
 #include "../error_message.hpp"
 #include "onnx_model_maker.hpp"
+#include "onnx_swin_counts.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -86,6 +87,11 @@ struct bert_counts {
         return layers * (4 * L * d * d + 2 * L * L * d + 2 * L * d * ff) + d * d;
     }
 };
+
+// The reduced Swin of tools/onnx/export_torchvision.py: torchvision's SwinTransformer with
+// swin_t's first two stages (depths [2, 2], heads [3, 6]) and its head on 192 features.
+constexpr auto swin = eosdnn::test::swin_reduced;
+static_assert(swin.parameters() == 1'389'226);
 
 // A recurrent layer over `steps` time steps: every gate multiplies the input (I) and the
 // previous hidden state (H) by its weights, per direction.
@@ -184,6 +190,62 @@ TEST_CASE("onnx: a BERT-style encoder with a named sequence dimension, at opsets
         const auto four = import_onnx(file, shaped);
         CHECK(four.batch_size == 4);
         CHECK(four.graph.total_macs() == 4 * bert_counts::macs(128));
+    }
+}
+
+TEST_CASE("onnx: the zoo's BERT encoder with two layers equals the BERT-style fixture") {
+    // The fixture is BERT-base with 2 encoder layers instead of 12 (post-LayerNorm, GELU, the
+    // pooler); torch's attention has one 3d x d in_proj where BERT has query, key and value,
+    // the same weights and MACs. bert_encoder() with layers = 2 is the same network.
+    for (std::size_t sequence : {16, 128, 384}) {
+        CAPTURE(sequence);
+        const auto zoo = eosdnn::bert_encoder({.sequence = sequence, .layers = 2}, "bert_2");
+        onnx_import_options options;
+        options.dim_values["sequence"] = static_cast<std::int64_t>(sequence);
+        const auto onnx = import_onnx(fixtures / "bert_style_encoder_opset17.onnx", options).graph;
+        CHECK(zoo.total_param_bytes() == onnx.total_param_bytes());
+        CHECK(zoo.total_param_bytes() == 4 * bert_counts::parameters());
+        CHECK(zoo.total_macs() == onnx.total_macs());
+        CHECK(zoo.total_macs() == bert_counts::macs(static_cast<double>(sequence)));
+        CHECK(zoo.input_bytes() == onnx.input_bytes());
+        CHECK(zoo[zoo.output()].output_bytes == onnx[onnx.output()].output_bytes);
+    }
+    // BERT-base is the same formulas with 12 layers: 10 more of the per-layer terms.
+    const double layer_params =
+        4 * (768.0 * 768 + 768) + 4 * 768 + (768.0 * 3072 + 3072) + (3072.0 * 768 + 768);
+    const double layer_macs =
+        4 * 128.0 * 768 * 768 + 2 * 128.0 * 128 * 768 + 2 * 128.0 * 768 * 3072;
+    const auto base = eosdnn::zoo_model("bert_base");
+    CHECK(base.total_param_bytes() == 4 * (bert_counts::parameters() + 10 * layer_params));
+    CHECK(base.total_macs() == bert_counts::macs(128) + 10 * layer_macs);
+}
+
+TEST_CASE("onnx: a reduced Swin imports at opsets 11 13 and 17 without options") {
+    const auto ref = reference();
+    for (const char* name :
+         {"swin_reduced_opset11", "swin_reduced_opset13", "swin_reduced_opset17"}) {
+        CAPTURE(name);
+        const auto r = import_onnx(fixtures / (std::string(name) + ".onnx"));
+        const auto& g = r.graph;
+        CHECK(r.warnings.empty());
+        CHECK(r.unknown_ops.empty());
+        CHECK(g.input_bytes() == 3 * 224 * 224 * 4);
+        CHECK(ref.at(name).at("parameters").get<double>() == swin.parameters());
+        CHECK(g.total_param_bytes() == 4 * swin.file_parameters());
+        CHECK(g.total_param_bytes() == ref.at(name).at("param_bytes").get<double>());
+        CHECK(g.total_macs() == swin.macs());
+        CHECK(g[g.output()].output_shape == std::vector<std::size_t>{1000});
+        // Window attention: 64 windows x 3 heads of 49 x 49 scores in the first stage.
+        bool windows = false;
+        for (eosdnn::layer_id id = 0; id < g.size(); ++id)
+            windows = windows ||
+                      (g[id].kind == "Softmax" && g[id].output_bytes == 64.0 * 3 * 49 * 49 * 4);
+        CHECK(windows);
+        plans(g);
+        const auto folded =
+            import_onnx(fixtures / (std::string(name) + ".onnx"), {.fold_parameter_free = true});
+        CHECK(folded.graph.total_macs() == g.total_macs());
+        CHECK(folded.graph.total_param_bytes() == g.total_param_bytes());
     }
 }
 
@@ -334,6 +396,59 @@ TEST_CASE("onnx: shape arithmetic: Range, Slice with steps, Gather, Cast, Not, R
     // The word table is a weight (looked up by the ids), and so is the position table.
     CHECK(g.total_param_bytes() == (100 + 64) * 6 * 4);
     CHECK(!g.find("position_lookup"));  // positions do not depend on the ids' values: constant
+}
+
+TEST_CASE("onnx: shape arithmetic: torch's Pad reorders its pads with Slice and Transpose") {
+    // torch's F.pad exports its pads (last dimension first, a (before, after) pair each) as
+    // Reshape to [-1, 2], Slice along axis 0 with step -1, Transpose and Reshape to [-1]: ONNX's
+    // order, every begin then every end (Swin pads its feature map to whole windows this way).
+    model_maker m(11);
+    m.input("x", {1, 4, 6, 8});
+    m.constant("torch_pads", {0, 0, 1, 2, 0, 1, 0, 0});
+    m.constant("pairs", {-1, 2});
+    m.node("Reshape", {"torch_pads", "pairs"}, {"table"}, "to_pairs");
+    m.constant("start", {-1});
+    m.constant("end", {-100});
+    m.constant("axis", {0});
+    m.constant("step", {-1});
+    m.node("Slice", {"table", "start", "end", "axis", "step"}, {"reversed"}, "reverse");
+    model_maker::ints(m.node("Transpose", {"reversed"}, {"by_side"}, "transpose"), "perm", {1, 0});
+    m.constant("flat", {-1});
+    m.node("Reshape", {"by_side", "flat"}, {"pads"}, "to_onnx");
+    m.node("Pad", {"x", "pads"}, {"padded"}, "pad");
+    m.node("Relu", {"padded"}, {"y"}, "relu");
+    m.output("y");
+    const auto r = m.import();
+    const auto& g = r.graph;
+    REQUIRE(g.size() == 3);  // x, pad, relu: the pads are a constant
+    // ONNX pads [0, 0, 1, 0, 0, 1, 2, 0]: dimension 1 gets 0 + 1, dimension 2 gets 1 + 2.
+    CHECK(g[*g.find("pad")].output_shape == std::vector<std::size_t>{5, 9, 8});
+    CHECK(g[*g.find("relu")].flops == 5 * 9 * 8);
+
+    // A Transpose of rank 3 and a Slice over two axes with positive steps.
+    model_maker t(13);
+    t.input("x", {1, 18});
+    t.constant("dims", {2, 3, 4, 5, 6, 7});
+    t.constant("cube", {2, 3, 1});
+    t.node("Reshape", {"dims", "cube"}, {"c"}, "cube");  // [[[2], [3], [4]], [[5], [6], [7]]]
+    model_maker::ints(t.node("Transpose", {"c"}, {"ct"}, "swap"), "perm", {2, 0, 1});
+    t.constant("s0", {0, 1});
+    t.constant("e0", {1, 100});
+    t.constant("a0", {0, 2});
+    t.constant("st", {1, 2});
+    // ct is 1 x 2 x 3: [[[2, 3, 4], [5, 6, 7]]]; row 0 of axis 0 and every second element of
+    // axis 2 from 1: [[[3], [6]]], flattened to [3, 6] after a batch of 1.
+    t.node("Slice", {"ct", "s0", "e0", "a0", "st"}, {"picked"}, "pick");
+    t.constant("two", {2});
+    t.node("Reshape", {"picked", "two"}, {"target_tail"}, "tail");
+    t.constant("lead", {1});
+    auto& cat = t.node("Concat", {"lead", "target_tail"}, {"target"}, "target");
+    model_maker::integer(cat, "axis", 0);
+    t.node("Reshape", {"x", "target"}, {"y0"}, "reshape");
+    t.node("Relu", {"y0"}, {"y"}, "relu");
+    t.output("y");
+    const auto rt = t.import();
+    CHECK(rt.graph[*rt.graph.find("reshape")].output_shape == std::vector<std::size_t>{3, 6});
 }
 
 TEST_CASE("onnx: literals are no parameters, tables and biases given as inputs are") {

@@ -137,7 +137,7 @@ TEST_CASE("error contract: the validation examples of docs/errors.md") {
           "viterbi_chain: device node 1 ('edge') is not a local device (its tier is edge)");
     CHECK(error_message(error_kind::validation, [] { zoo_model("resnet"); }) ==
           "unknown zoo model 'resnet'; known models: alexnet, vgg16, vgg19, resnet18, resnet50, "
-          "googlenet, mobilenet_v2, vit_b_16");
+          "googlenet, mobilenet_v2, vit_b_16, bert_base (bert_base:N for a sequence of N tokens)");
 }
 
 TEST_CASE("error contract: the io examples of docs/errors.md") {

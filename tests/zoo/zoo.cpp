@@ -1,5 +1,6 @@
 // Tests of the built-in model zoo and of network_builder, which computes the zoo's shapes and
-// costs. The canonical totals are torchvision's (see docs/zoo.md).
+// costs. The canonical totals are torchvision's for the image models and those of BERT-base's
+// closed form for the encoder (see docs/zoo.md).
 
 #include <eosdnn/zoo/zoo.hpp>
 
@@ -23,11 +24,42 @@ struct expected_model {
     std::size_t layers;
     bool chain;
     double flops;  // eosdnn's convention (network_builder.hpp), pinned so docs/zoo.md stays true
+    shape input = {3, 224, 224};  // a 3x224x224 fp32 image, or BERT's token ids (int64)
+    double input_bytes = 3 * 224 * 224 * 4;
+    std::string_view output_kind = "fc";  // the 1000-class dense layer, or BERT's pooler
+    shape output = {1000};
 };
+
+// BERT-base uncased (Devlin et al., 2019; Hugging Face's BertModel) at a sequence of L tokens:
+// vocabulary 30522, 512 positions, 2 token types, 12 layers of d = 768, 12 heads, FFN 3072.
+struct bert_base_counts {
+    static constexpr double vocab = 30522, positions = 512, types = 2, d = 768, heads = 12,
+                            layers = 12, ff = 3072;
+    // Embedding tables and their LayerNorm; per layer Q, K, V and the attention output (d x d
+    // + d each), two LayerNorms, the FFN (d x ff + ff, ff x d + d); the pooler (d x d + d).
+    static constexpr double parameters() {
+        const double layer = 4 * (d * d + d) + 2 * 2 * d + (d * ff + ff) + (ff * d + d);
+        return (vocab + positions + types) * d + 2 * d + layers * layer + (d * d + d);
+    }
+    // Per layer the four projections (4 L d^2), Q K^T and A V (2 L^2 d over the heads) and the
+    // FFN (2 L d ff); the pooler on the first token (d^2). Lookups multiply nothing.
+    static constexpr double macs(double L) {
+        return layers * (4 * L * d * d + 2 * L * L * d + 2 * L * d * ff) + d * d;
+    }
+    // eosdnn's element-wise conventions (docs/zoo.md): 2 per MAC; the two embedding additions
+    // (E each, E = L d) and LayerNorm (5 E); per layer the softmax (3 h L^2), two residual
+    // additions and two LayerNorms (12 E) and GELU (8 L ff); tanh on the pooled vector (4 d).
+    static constexpr double flops(double L) {
+        const double e = L * d;
+        return 2 * macs(L) + 7 * e + layers * (3 * heads * L * L + 12 * e + 8 * L * ff) + 4 * d;
+    }
+};
+static_assert(bert_base_counts::parameters() == 109'482'240);  // BERT-base uncased, with pooler
+static_assert(bert_base_counts::parameters() - (768 * 768 + 768) == 108'891'648);  // without
 
 // Parameters and MACs are torchvision's canonical figures; layer counts follow from the
 // definitions (e.g. ResNet-50: 5 stem layers + 16 blocks x 10 + 4 x 2 downsample + 3 head layers).
-constexpr expected_model expected[] = {
+const expected_model expected[] = {
     {"alexnet", 61'100'840, 714'188'480, 23, true, 1'429'674'240},
     {"vgg16", 138'357'544, 15'470'264'320, 41, true, 30'960'230'912},
     {"vgg19", 143'667'240, 19'632'062'464, 47, true, 39'285'131'776},
@@ -39,6 +71,11 @@ constexpr expected_model expected[] = {
     // LayerNorm + class token output + head. MACs: 196 patches x 768 x 3·16·16 and per layer
     // 197·768·(3·768 + 768 + 2·3072) + 2·197²·768, plus the head's 768,000 (issue 14).
     {"vit_b_16", 86'567'656, 17'563'828'224, 151, false, 35'225'214'000},
+    // 1 input + 3 embedding layers and their LayerNorm + 12 x 14 encoder layers + the pooler's
+    // first-token selection, dense layer and tanh; 128 int64 token ids in, 768 features out.
+    // The parameters include the pooler's 590,592.
+    {"bert_base", bert_base_counts::parameters(), bert_base_counts::macs(128), 176, false,
+     bert_base_counts::flops(128), shape{128}, 128 * 8, "tanh", shape{768}},
 };
 
 const eosdnn::layer& layer_named(const layer_graph& g, std::string_view name) {
@@ -72,21 +109,21 @@ TEST_CASE("zoo: every model hits the canonical parameter and MAC totals exactly"
     }
 }
 
-TEST_CASE("zoo: layer counts, chains and the 1000-class output") {
+TEST_CASE("zoo: layer counts - chains and the output layer") {
     for (const auto& e : expected) {
         CAPTURE(e.name);
         const layer_graph g = eosdnn::zoo_model(e.name);
         CHECK(g.size() == e.layers);
         CHECK(g.is_chain() == e.chain);
         const auto& last = g[g.output()];
-        CHECK(last.kind == "fc");
-        CHECK(last.output_shape == shape{1000});
-        CHECK(last.output_bytes == 4000);
+        CHECK(last.kind == e.output_kind);
+        CHECK(last.output_shape == e.output);
+        CHECK(last.output_bytes == 4.0 * static_cast<double>(elements(e.output)));
         CHECK(g.topological_order().back() == g.output());
     }
 }
 
-TEST_CASE("zoo: the input layer is a 3x224x224 fp32 image") {
+TEST_CASE("zoo: the input layer is a 3x224x224 fp32 image or BERT's token ids") {
     for (const auto& e : expected) {
         CAPTURE(e.name);
         const layer_graph g = eosdnn::zoo_model(e.name);
@@ -94,8 +131,8 @@ TEST_CASE("zoo: the input layer is a 3x224x224 fp32 image") {
         CHECK(g.input() == 0);
         CHECK(in.kind == "input");
         CHECK(in.name == "input");
-        CHECK(in.output_shape == shape{3, 224, 224});
-        CHECK(in.output_bytes == 3 * 224 * 224 * 4);
+        CHECK(in.output_shape == e.input);
+        CHECK(in.output_bytes == e.input_bytes);
         CHECK(g.input_bytes() == in.output_bytes);
         CHECK(in.flops == 0);
         CHECK(!in.has_parameters());
@@ -109,7 +146,8 @@ TEST_CASE("zoo: per-layer numbers are consistent with the shapes") {
         for (eosdnn::layer_id id = 0; id < g.size(); ++id) {
             const auto& l = g[id];
             CAPTURE(l.name);
-            CHECK(l.output_bytes == 4.0 * static_cast<double>(elements(l.output_shape)));
+            if (id != g.input())  // the input is checked above: BERT's ids are int64
+                CHECK(l.output_bytes == 4.0 * static_cast<double>(elements(l.output_shape)));
             if (l.kind == "conv" || l.kind == "fc" || l.kind == "matmul") {
                 CHECK(l.macs > 0);
                 CHECK(l.flops == 2 * l.macs);
@@ -122,8 +160,10 @@ TEST_CASE("zoo: per-layer numbers are consistent with the shapes") {
             if (l.kind == "layernorm")
                 CHECK(l.param_bytes == 4.0 * 2 * static_cast<double>(l.output_shape.back()));
             if (l.kind == "relu") CHECK(l.flops == static_cast<double>(elements(l.output_shape)));
-            // ViT's learned class token and position embedding are its other parameters.
-            const bool embedding = l.name == "class_token" || l.name == "encoder.pos_embedding";
+            // ViT's learned class token and position embedding are its other parameters, and
+            // BERT's three embedding tables (the word table's lookup, two additions).
+            const bool embedding = l.name == "class_token" || l.name == "encoder.pos_embedding" ||
+                                   (l.name.starts_with("embeddings.") && l.kind != "layernorm");
             if (l.kind != "conv" && l.kind != "fc" && l.kind != "bn" && l.kind != "layernorm" &&
                 !embedding)
                 CHECK(!l.has_parameters());
@@ -193,6 +233,25 @@ TEST_CASE("zoo: spot-checked shapes") {
         CHECK(g.predecessors(*g.find(p + "self_attention.context")).size() == 2);  // A and V
         CHECK(shape_of(g, "class_token_output") == shape{768});
     }
+    SUBCASE("bert_base") {
+        const auto g = eosdnn::bert_base();
+        CHECK(layer_named(g, "embeddings.word_embeddings").param_bytes == 4.0 * 30522 * 768);
+        CHECK(layer_named(g, "embeddings.position_embeddings").param_bytes == 4.0 * 512 * 768);
+        CHECK(layer_named(g, "embeddings.token_type_embeddings").param_bytes == 4.0 * 2 * 768);
+        CHECK(shape_of(g, "embeddings.LayerNorm") == shape{128, 768});
+        const std::string p = "encoder.layer.11.";
+        CHECK(shape_of(g, p + "attention.self.softmax") == shape{12, 128, 128});
+        CHECK(layer_named(g, p + "attention.self.scores").macs == 12.0 * 128 * 128 * 64);
+        CHECK(layer_named(g, p + "attention.self.query").param_bytes == 4.0 * (768 * 768 + 768));
+        CHECK(shape_of(g, p + "intermediate.gelu") == shape{128, 3072});
+        CHECK(layer_named(g, p + "output.dense").macs == 128.0 * 3072 * 768);
+        CHECK(g.predecessors(*g.find(p + "attention.self.scores")).size() == 2);   // Q and K
+        CHECK(g.predecessors(*g.find(p + "attention.self.context")).size() == 2);  // A and V
+        CHECK(g.predecessors(*g.find(p + "output.add")).size() == 2);              // the residual
+        CHECK(g.successors(*g.find("encoder.layer.10.output.LayerNorm")).size() == 4);
+        CHECK(!g.find("encoder.layer.12.output.dense"));
+        CHECK(layer_named(g, "pooler.dense").param_bytes == 4.0 * (768 * 768 + 768));
+    }
     SUBCASE("mobilenet_v2") {
         const auto g = eosdnn::mobilenet_v2();
         CHECK(shape_of(g, "features.0.relu6") == shape{32, 112, 112});
@@ -221,6 +280,80 @@ TEST_CASE("zoo: names and lookup") {
         CHECK(message.find("'resnet-50'") != std::string::npos);
         for (std::string_view n : names) CHECK(message.find(std::string(n)) != std::string::npos);
     }
+}
+
+TEST_CASE("zoo: bert_base at sequence lengths 1 to 512 follows the closed form") {
+    for (std::size_t L : {1, 16, 128, 384, 512}) {
+        CAPTURE(L);
+        const std::string name = "bert_base:" + std::to_string(L);
+        const layer_graph g = eosdnn::zoo_model(name);
+        CHECK(g.name() == (L == 128 ? "bert_base" : name));
+        CHECK(g.size() == 176);
+        CHECK(g.total_param_bytes() == 4 * bert_base_counts::parameters());
+        CHECK(g.total_macs() == bert_base_counts::macs(static_cast<double>(L)));
+        CHECK(g.total_flops() == bert_base_counts::flops(static_cast<double>(L)));
+        CHECK(g.input_bytes() == 8.0 * static_cast<double>(L));
+        const layer_graph direct = eosdnn::bert_base(L);
+        CHECK(direct.name() == g.name());
+        CHECK(direct.total_macs() == g.total_macs());
+    }
+    // Quadratic in L through attention only: 384 tokens cost more than 3 x 128.
+    CHECK(bert_base_counts::macs(384) > 3 * bert_base_counts::macs(128));
+    CHECK(eosdnn::is_zoo_model("bert_base:384"));
+    CHECK(eosdnn::is_zoo_model("bert_base:x"));  // a zoo name; zoo_model() says what is wrong
+    CHECK(!eosdnn::is_zoo_model("vit_b_16:3"));
+    CHECK(!eosdnn::is_zoo_model("bert_base_384"));
+}
+
+TEST_CASE("zoo: bad sequence lengths and BERT sizes are refused naming the value") {
+    const auto message = [](auto&& call) {
+        try {
+            call();
+        } catch (const eosdnn::error& err) {
+            CHECK(err.kind() == eosdnn::error_kind::validation);
+            return std::string(err.what());
+        }
+        FAIL("expected an eosdnn::error");
+        return std::string();
+    };
+    CHECK(message([] { eosdnn::zoo_model("bert_base:513"); }) ==
+          "zoo model 'bert_base:513': bert_options.sequence is 513 (must be >= 1 and <= "
+          "positions (512))");
+    CHECK(message([] { eosdnn::zoo_model("bert_base:0"); }) ==
+          "zoo model 'bert_base:0': bert_options.sequence is 0 (must be >= 1 and <= positions "
+          "(512))");
+    for (const char* bad : {"bert_base:", "bert_base:x", "bert_base:12x", "bert_base:-3",
+                            "bert_base: 12", "bert_base:99999999999999999999999"}) {
+        CAPTURE(bad);
+        CHECK(message([&] { eosdnn::zoo_model(bad); }) ==
+              "zoo model '" + std::string(bad) +
+                  "': expected bert_base:N, N the sequence length, a whole number "
+                  "(bert_base:384)");
+    }
+    CHECK(message([] {
+              eosdnn::zoo_model("vit_b_16:3");
+          }).starts_with("unknown zoo model 'vit_b_16:3'; known models: alexnet"));
+    CHECK(message([] { eosdnn::bert_encoder({.hidden = 100}, "b"); }) ==
+          "bert_options.hidden is 100 (must be >= 1 and <= 1048576 and a multiple of heads)");
+    CHECK(message([] { eosdnn::bert_encoder({.layers = 0}, "b"); }) ==
+          "bert_options.layers is 0 (must be >= 1 and <= 10000)");
+    CHECK(message([] { eosdnn::bert_encoder({.vocabulary = std::size_t{1} << 21}, "b"); }) ==
+          "bert_options.vocabulary is 2097152 (must be >= 1 and <= 1048576)");
+    // A small encoder: the same formulas with other dimensions.
+    const layer_graph tiny = eosdnn::bert_encoder({.sequence = 10,
+                                                   .layers = 2,
+                                                   .hidden = 8,
+                                                   .heads = 2,
+                                                   .intermediate = 16,
+                                                   .vocabulary = 50,
+                                                   .positions = 20,
+                                                   .token_types = 1},
+                                                  "tiny");
+    CHECK(tiny.name() == "tiny");
+    CHECK(tiny.size() == 1 + 4 + 2 * 14 + 3);
+    CHECK(tiny.total_macs() == 2 * (4 * 10 * 64 + 2 * 100 * 8 + 2 * 10 * 8 * 16) + 64);
+    CHECK(tiny.total_param_bytes() ==
+          4 * ((50 + 20 + 1) * 8 + 16 + 2 * (4 * 72 + 32 + 8 * 16 + 16 + 16 * 8 + 8) + 72));
 }
 
 TEST_CASE("network_builder: convolution arithmetic") {

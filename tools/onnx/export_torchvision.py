@@ -18,10 +18,17 @@ Usage:
   export_torchvision.py fixtures DIR   small committed fixtures: the five models without
                                        weights (export_params=False), plus tiny models with
                                        external data, a dynamic batch and an attention block
-  export_torchvision.py full DIR       the five models with their weights (about 730 MB)
-  export_torchvision.py transformers DIR  only the transformer and recurrent fixtures (ViT-B/16
-                                       and a BERT-style encoder at opsets 11, 13, 17, an LSTM,
-                                       a GRU, an RNN), merged into DIR/reference.json
+  export_torchvision.py full DIR       the five models with their weights (about 730 MB), and
+                                       torchvision's swin_t at opsets 11, 13 and 17 without
+                                       weights (1.2 MB each, too big to commit)
+  export_torchvision.py transformers DIR  only the transformer and recurrent fixtures (ViT-B/16,
+                                       a BERT-style encoder and a reduced Swin at opsets 11, 13,
+                                       17, an LSTM, a GRU, an RNN), merged into
+                                       DIR/reference.json
+
+The transformer and recurrent fixtures are written compactly (compact_names): tensors between
+nodes get short names and node names lose torch's repeated module prefixes, which keeps each
+file under 200 KB without changing what it computes.
 
 Exit status 77 when torch, torchvision or onnx cannot be imported, so ctest reports a skip.
 """
@@ -247,6 +254,62 @@ class Recurrent(torch.nn.Module):
         return self.fc(y[:, -1])
 
 
+def compact_names(path):
+    """Rewrites an exported file with short names: every tensor passed between nodes becomes
+    t<hex>, and a node name such as /features/features.1/features.1.0/attn/Pad becomes
+    features.1.0/attn/Pad (a path component that the next one extends is dropped). Graph
+    inputs, outputs and initializers keep their names; doc strings are dropped."""
+    m = onnx.load(path)
+    g = m.graph
+    keep = {v.name for v in g.input} | {v.name for v in g.output} | {t.name for t in g.initializer}
+    renamed = {}
+
+    def short(name):
+        if not name or name in keep:
+            return name
+        return renamed.setdefault(name, "t%x" % len(renamed))
+
+    for n in g.node:
+        n.doc_string = ""
+        n.input[:] = [short(x) for x in n.input]
+        n.output[:] = [short(x) for x in n.output]
+        parts = [p for p in n.name.split("/") if p]
+        n.name = "/".join(p for k, p in enumerate(parts)
+                          if not (k + 1 < len(parts) and parts[k + 1].startswith(p + ".")))
+    for v in g.value_info:
+        v.name = short(v.name)
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+
+
+def reduced_swin():
+    """torchvision's Swin-T cut to its first two stages (two blocks each, the second with
+    shifted windows; patch merging between them) and its head on 192 features: swin_t itself
+    exports to 1.2 MB even without weights (6000 nodes)."""
+    from torchvision.models.swin_transformer import SwinTransformer
+    return SwinTransformer(patch_size=[4, 4], embed_dim=96, depths=[2, 2], num_heads=[3, 6],
+                           window_size=[7, 7], stochastic_depth_prob=0.0)
+
+
+def export_swin_t(out):
+    """torchvision's swin_t without weights at opsets 11, 13 and 17 (not compacted: as torch
+    writes it)."""
+    reference = {}
+    for opset in (11, 13, 17):
+        torch.manual_seed(0)
+        swin = distinct_parameters(torchvision.models.swin_t(weights=None), 3).eval()
+        name = f"swin_t_opset{opset}"
+        path = os.path.join(out, f"{name}.onnx")
+        export(swin, (torch.randn(1, 3, 224, 224),), path, False, opset=opset)
+        reference[name] = {
+            "file": os.path.basename(path),
+            "param_bytes": file_param_bytes(path, {"input"}),
+            "parameters": sum(p.numel() for p in swin.parameters()),
+        }
+        print(f"{name}: {os.path.getsize(path)} bytes, {reference[name]}", file=sys.stderr)
+    return reference
+
+
 def export_transformers(out):
     reference = {}
     for opset in (11, 13, 17):
@@ -255,6 +318,7 @@ def export_transformers(out):
         name = f"vit_b_16_opset{opset}"
         path = os.path.join(out, f"{name}.onnx")
         export(vit, (torch.randn(1, 3, 224, 224),), path, False, opset=opset)
+        compact_names(path)
         reference[name] = {
             "file": os.path.basename(path),
             "param_bytes": file_param_bytes(path, {"input"}),
@@ -271,10 +335,27 @@ def export_transformers(out):
         export(bert, (torch.randint(0, 30522, (1, 16)),), path, False, opset=opset,
                input_names=["input_ids"],
                dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "output": {0: "batch"}})
+        compact_names(path)
         reference[name] = {
             "file": os.path.basename(path),
             "param_bytes": file_param_bytes(path, {"input_ids"}),
             "parameters": sum(p.numel() for p in bert.parameters()),
+        }
+        print(f"{name}: {os.path.getsize(path)} bytes, {reference[name]}", file=sys.stderr)
+
+    # Swin: shifted windows (torch.roll as Slice and Concat), window partition (Reshape,
+    # Transpose), a Pad whose pads torch computes, relative position bias.
+    for opset in (11, 13, 17):
+        torch.manual_seed(0)
+        swin = distinct_parameters(reduced_swin(), 2).eval()
+        name = f"swin_reduced_opset{opset}"
+        path = os.path.join(out, f"{name}.onnx")
+        export(swin, (torch.randn(1, 3, 224, 224),), path, False, opset=opset)
+        compact_names(path)
+        reference[name] = {
+            "file": os.path.basename(path),
+            "param_bytes": file_param_bytes(path, {"input"}),
+            "parameters": sum(p.numel() for p in swin.parameters()),
         }
         print(f"{name}: {os.path.getsize(path)} bytes, {reference[name]}", file=sys.stderr)
 
@@ -286,6 +367,7 @@ def export_transformers(out):
         name = f"{kind}_{layers}layer" + ("_bidirectional" if bidirectional else "")
         path = os.path.join(out, f"{name}.onnx")
         export(net, (torch.randn(1, 20, 32),), path, False, opset=13)
+        compact_names(path)
         reference[name] = {
             "file": os.path.basename(path),
             "param_bytes": file_param_bytes(path, {"input"}),
@@ -312,6 +394,7 @@ def main():
         reference.update(export_transformers(out))
     else:
         reference = export_zoo(out, True)
+        reference.update(export_swin_t(out))
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(reference, f, indent=2, sort_keys=True)
         f.write("\n")

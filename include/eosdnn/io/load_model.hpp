@@ -89,8 +89,7 @@ inline loaded_model load_model(const std::string& spec, std::span<const model_re
                         "': ONNX files need the optional ONNX importer (eosdnn::onnx, "
                         "eosdnn/io/onnx.hpp), which this program was built without; use a profile "
                         "CSV or model JSON");
-    for (std::string_view name : zoo_model_names())
-        if (name == spec) return {zoo_model(name), "zoo"};
+    if (is_zoo_model(spec)) return {zoo_model(spec), "zoo"};  // bert_base:384 too
     std::error_code ec;
     if (fs::exists(path, ec))
         throw error(error_kind::validation,

@@ -427,25 +427,93 @@ inline std::optional<std::vector<std::int64_t>> importer::evaluate(
         return std::vector<std::int64_t>{r};
     }
     if (op == "Slice") {
-        // On a vector: starts, ends, axes (only 0) and steps of one element each.
-        if (!all_known(3) || in[0]->dims.size() != 1) return std::nullopt;
+        // starts, ends, axes and steps as inputs (opset 10 on), over any rank: torch's Pad
+        // reverses its [-1, 2] table of pads with a step of -1.
+        if (!all_known(3) || in[0]->dims.empty()) return std::nullopt;
         for (std::size_t i = 3; i < in.size(); ++i)
-            if (!in[i] || in[i]->values.size() != 1) return std::nullopt;
-        if (in.size() > 3 && in[3]->values[0] != 0 && in[3]->values[0] != -1) return std::nullopt;
-        const std::int64_t step = in.size() > 4 ? in[4]->values[0] : 1;
-        if (step == 0 || in[1]->values.size() != 1 || in[2]->values.size() != 1)
+            if (!in[i]) return std::nullopt;
+        const shape& dims = in[0]->dims;
+        const auto rank = static_cast<std::int64_t>(dims.size());
+        const std::size_t count = in[1]->values.size();
+        if (in[2]->values.size() != count || (in.size() > 3 && in[3]->values.size() != count) ||
+            (in.size() > 4 && in[4]->values.size() != count))
             return std::nullopt;
-        const auto n = static_cast<std::int64_t>(in[0]->values.size());
-        // ONNX's clamping: to [0, n] for a positive step, to [-1, n-1] for a negative one.
-        const auto clamp = [&](std::int64_t v) {
-            if (v < 0) v = v < -n ? (step > 0 ? 0 : -1) : v + n;
-            return step > 0 ? std::min(v, n) : std::min(v, n - 1);
-        };
+        // The indices kept along each axis; all of them where no axis is sliced.
+        std::vector<std::vector<std::int64_t>> kept(dims.size());
+        for (std::size_t a = 0; a < dims.size(); ++a)
+            for (std::int64_t i = 0; i < dims[a]; ++i) kept[a].push_back(i);
+        std::vector<bool> sliced(dims.size(), false);
+        for (std::size_t k = 0; k < count; ++k) {
+            std::int64_t axis = in.size() > 3 ? in[3]->values[k] : static_cast<std::int64_t>(k);
+            if (axis < 0) axis += rank;
+            if (axis < 0 || axis >= rank || sliced[static_cast<std::size_t>(axis)])
+                return std::nullopt;
+            sliced[static_cast<std::size_t>(axis)] = true;
+            const std::int64_t step = in.size() > 4 ? in[4]->values[k] : 1;
+            if (step == 0) return std::nullopt;
+            const std::int64_t n = dims[static_cast<std::size_t>(axis)];
+            // ONNX's clamping: to [0, n] for a positive step, to [-1, n-1] for a negative one.
+            const auto clamp = [&](std::int64_t v) {
+                if (v < 0) v = v < -n ? (step > 0 ? 0 : -1) : v + n;
+                return step > 0 ? std::min(v, n) : std::min(v, n - 1);
+            };
+            auto& along = kept[static_cast<std::size_t>(axis)];
+            along.clear();
+            for (std::int64_t i = clamp(in[1]->values[k]), end = clamp(in[2]->values[k]);
+                 step > 0 ? i < end : i > end;) {
+                along.push_back(i);
+                if (__builtin_add_overflow(i, step, &i)) break;
+            }
+        }
+        // Row-major walk over the kept indices.
         std::vector<std::int64_t> out;
-        for (std::int64_t i = clamp(in[1]->values[0]), end = clamp(in[2]->values[0]);
-             step > 0 ? i < end : i > end;) {
-            out.push_back(in[0]->values[static_cast<std::size_t>(i)]);
-            if (__builtin_add_overflow(i, step, &i)) break;
+        std::vector<std::size_t> at(dims.size(), 0);
+        for (const auto& along : kept)
+            if (along.empty()) return out;
+        while (true) {
+            std::size_t flat_index = 0;
+            for (std::size_t a = 0; a < dims.size(); ++a)
+                flat_index = flat_index * static_cast<std::size_t>(dims[a]) +
+                             static_cast<std::size_t>(kept[a][at[a]]);
+            out.push_back(in[0]->values[flat_index]);
+            std::size_t a = dims.size();
+            while (a > 0 && ++at[a - 1] == kept[a - 1].size()) at[--a] = 0;
+            if (a == 0) return out;
+        }
+    }
+    if (op == "Transpose") {
+        // Any rank; the permutation defaults to reversing the axes.
+        if (!all_known(1)) return std::nullopt;
+        const shape& dims = in[0]->dims;
+        std::vector<std::size_t> perm(dims.size());
+        for (std::size_t a = 0; a < perm.size(); ++a) perm[a] = perm.size() - 1 - a;
+        if (const auto* p = find_attribute(node, "perm"); p && p->ints_size() > 0) {
+            if (static_cast<std::size_t>(p->ints_size()) != dims.size()) return std::nullopt;
+            std::vector<bool> used(dims.size(), false);
+            for (std::size_t a = 0; a < perm.size(); ++a) {
+                const std::int64_t v = p->ints(static_cast<int>(a));
+                if (v < 0 || v >= static_cast<std::int64_t>(dims.size()) ||
+                    used[static_cast<std::size_t>(v)])
+                    return std::nullopt;
+                used[static_cast<std::size_t>(v)] = true;
+                perm[a] = static_cast<std::size_t>(v);
+            }
+        }
+        // Strides of the input, then a row-major walk over the output's axes.
+        std::vector<std::size_t> stride(dims.size(), 1);
+        for (std::size_t a = dims.size(); a-- > 1;)
+            stride[a - 1] = stride[a] * static_cast<std::size_t>(dims[a]);
+        std::vector<std::int64_t> out;
+        out.reserve(in[0]->values.size());
+        std::vector<std::size_t> at(dims.size(), 0);
+        for (std::size_t e = 0; e < in[0]->values.size(); ++e) {
+            std::size_t source = 0;
+            for (std::size_t a = 0; a < dims.size(); ++a) source += at[a] * stride[perm[a]];
+            out.push_back(in[0]->values[source]);
+            for (std::size_t a = dims.size(); a-- > 0;) {
+                if (++at[a] < static_cast<std::size_t>(dims[perm[a]])) break;
+                at[a] = 0;
+            }
         }
         return out;
     }
