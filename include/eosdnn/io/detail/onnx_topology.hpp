@@ -187,9 +187,14 @@ inline void importer::classify_tensors() {
 inline double importer::tensor_bytes(const std::string& name, const std::string& owner) const {
     auto it = types_.find(name);
     if (it == types_.end() || !it->second.dims)
-        fail(error_kind::validation, owner + ": output '" + name +
-                                         "' has no static shape after shape inference (give the "
-                                         "input shapes in onnx_import_options)");
+        // Every data input's shape is fixed by now (resolve_input_shapes refuses the others), so
+        // asking for input shapes would mislead: the shape is lost inside the graph.
+        fail(error_kind::validation,
+             owner + ": output '" + name +
+                 "' has no static shape after shape inference, though every data input's shape "
+                 "is fixed: ONNX's shape inference does not know the operator, or the shape is "
+                 "computed by operators the importer does not fold (docs/onnx.md lists those it "
+                 "does); give the output a shape in the model's value_info");
     const std::size_t size = element_bytes(it->second.type);
     if (size == 0)
         fail(error_kind::validation, owner + ": output '" + name + "' has element type " +
