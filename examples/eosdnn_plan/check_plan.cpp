@@ -382,6 +382,21 @@ int main(int argc, char** argv) {
                "--tasks: migration_delay_s is not the mean completion time");
     }
 
+    // --time-limit is the budget of the whole run: the optimiser gets what the exact references
+    // and the uploading plans leave of it, so it is stopped before the limit itself.
+    const outcome budgeted =
+        run(planner, work,
+            "--tasks resnet50,resnet50,resnet50 --json --time-limit 1 --stall 0 --iterations "
+            "10000000");
+    expect(budgeted.status == 0, "--time-limit 1: " + budgeted.err);
+    if (budgeted.status == 0) {
+        const auto j = nlohmann::json::parse(budgeted.out);
+        expect(j["stopped_by"] == "time-limit", "--time-limit 1: not stopped by the time limit");
+        expect(j["time_limit_s"] == 1.0, "--time-limit 1: time_limit_s is not the run's limit");
+        expect(j["plan_seconds"].get<double>() < 1.0,
+               "--time-limit 1: the optimiser took the whole run's budget");
+    }
+
     // Several tasks on named devices of an environment file: a task without @DEVICE takes the
     // first local node not yet taken.
     const fs::path two_phones = work / "two-phones.json";

@@ -93,8 +93,9 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember(eosdnn::cli::start_names()))
         ->capture_default_str();
     app.add_option("--time-limit", opt.time_limit,
-                   "seconds the exact solver may take (the reference, the lower bound and --algo "
-                   "exact); at the limit it keeps the best plan and bound found; 0: no limit")
+                   "seconds for the whole run: the exact reference (the lower bound, --algo "
+                   "exact), the optimiser and the uploading plans share them; a solver stopped "
+                   "by it keeps the best plan and bound found; 0: no limit")
         ->check(CLI::Validator(
             [](std::string& text) { return eosdnn::cli::number_problem(text, 0, 1e9); },
             "NUMBER in [0 - 1e9]"))

@@ -6,6 +6,7 @@
 // calls the uploading planners), then print (report/report_text.hpp) or write the document and
 // the tables (report/plan_report.hpp, io/atomic_file.hpp). eosdnn_plan.cpp parses the arguments.
 #include "progress_line.hpp"
+#include "run_budget.hpp"
 
 #include <eosdnn/eosdnn.hpp>
 #include <eosdnn/io/limits.hpp>
@@ -49,7 +50,9 @@ struct options {
     std::size_t iterations = 300;
     std::size_t stall = 100;       ///< iterations without improvement before stopping; 0: never
     std::string start = "seeded";  ///< pso-ga's initial swarm: "seeded" or "random"
-    double time_limit = 10;        ///< seconds for the exact solver and for the optimiser; 0: none
+    /// Seconds for the whole run (run_budget): the exact reference, the optimiser and the
+    /// uploading plans share them; 0: none.
+    double time_limit = 10;
     std::string exact_solver = "native";  ///< "native" (solve_exact) or "cbc" (solve_milp)
     std::size_t threads = 1;
     bool json = false;
@@ -406,10 +409,10 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
 /// The exact reference of one task (native or cbc): proven optimal unless the time limit stopped it.
 template <class Problem>
 exact_reference exact_reference_for(const layer_graph& graph, Problem& problem,
-                                    const environment& env, const options& opt,
+                                    const environment& env, const options& opt, double time_limit_s,
                                     progress_line& progress) {
     const exact_options limits{
-        .time_limit_s = opt.time_limit,
+        .time_limit_s = time_limit_s,
         .stop = opt.stop,
         .on_progress = [&](double best, double lower) { progress.update_bound(best, lower); }};
     exact_result e;
@@ -426,7 +429,7 @@ exact_reference exact_reference_for(const layer_graph& graph, Problem& problem,
         e = solve_exact(problem, limits);
     }
     return exact_reference_of(
-        e, env.nodes_of(tier::edge).size() + env.nodes_of(tier::cloud).size() + 1, opt.time_limit);
+        e, env.nodes_of(tier::edge).size() + env.nodes_of(tier::cloud).size() + 1, time_limit_s);
 }
 
 /// Plans the migration on `problem` (unless `x` already holds a placement: --evaluate) and
@@ -506,6 +509,12 @@ inline void require_cost(const task_input& t, const profiled_model& priced, cons
          "server_ms; docs/formats.md)");
 }
 
+/// True for the optimisers that search until a stall or the time limit (the others compute one
+/// plan: exact, the one-tier plans).
+inline bool searches(const std::string& algo) {
+    return algo != "exact" && !algo.starts_with("all-");
+}
+
 /// Throws error_kind::infeasible naming each node whose memory the plan exceeds.
 inline void require_feasible(const plan_report& r) {
     if (r.comparison.value.feasible()) return;
@@ -528,6 +537,7 @@ inline void require_feasible(const plan_report& r) {
 }
 
 inline int run(options opt) {
+    const run_budget budget(opt.time_limit);
     std::optional<plan_document> doc;  // --evaluate: the saved plans
     if (!opt.evaluate.empty()) doc = plan_document_from_json(read_json_file(opt.evaluate));
     const inputs in = doc ? load_document(opt, *doc) : load_inputs(opt, task_specs(opt));
@@ -566,13 +576,37 @@ inline int run(options opt) {
                            .model_source = t.model.source,
                            .device = t.device});
 
+    // The uploading plans come after the optimiser, inside the same budget: plan the first
+    // task's uploads on its reference placement now, and leave the optimiser the budget minus
+    // that time for every task. The outcome is reused when the final plan is that placement.
+    std::vector<node_id> estimated_placement;
+    std::vector<upload_outcome> estimated_uploads;
+    const auto upload_reserve_s = [&](std::span<const node_id> reference) {
+        if (!budget.limited() || !x.empty() || !searches(opt.algo)) return 0.0;
+        const task_input& first = in.tasks.front();
+        if (reference.size() < first.model.graph.size()) return 0.0;
+        const auto started = std::chrono::steady_clock::now();
+        estimated_placement.assign(
+            reference.begin(),
+            reference.begin() + static_cast<std::ptrdiff_t>(first.model.graph.size()));
+        estimated_uploads = upload_outcomes(opt.upload, first.model.graph, model,
+                                            estimated_placement, first.device);
+        return budget.upload_reserve_s(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+            in.tasks.size());
+    };
+    // The optimiser sees the options with its share of the budget as its time limit.
+    options search_opt = opt;
     if (in.tasks.size() == 1) {
         const task_input& t = in.tasks.front();
         delay_evaluator problem(t.model.graph, model, {}, {}, t.device);
-        progress.begin("solving exactly (bound and reference)", 0, opt.time_limit);
-        exact_reference exact = exact_reference_for(t.model.graph, problem, env, opt, progress);
+        const double exact_limit = budget.left_s();
+        progress.begin("solving exactly (bound and reference)", 0, exact_limit);
+        exact_reference exact =
+            exact_reference_for(t.model.graph, problem, env, opt, exact_limit, progress);
+        search_opt.time_limit = budget.left_s(upload_reserve_s(exact.placement));
         r.comparison =
-            plan_and_compare(problem, env, opt, std::move(exact), x, r.search, progress, "");
+            plan_and_compare(problem, env, search_opt, std::move(exact), x, r.search, progress, "");
         r.tasks.front().placement = x;
         r.tasks.front().delay_s = r.comparison.value.delay_s;
     } else {
@@ -580,13 +614,17 @@ inline int run(options opt) {
         for (const auto& t : in.tasks)
             tasks.push_back({.graph = t.model.graph, .device = t.device});
         multi_task_evaluator problem(tasks, model);
+        // Each task's exact solve gets an equal share of what is left.
+        const double exact_limit =
+            budget.limited() ? budget.left_s() / static_cast<double>(tasks.size()) : 0.0;
         progress.begin("solving each task exactly (reference)", 0,
-                       opt.time_limit * static_cast<double>(tasks.size()));
-        r.comparison = plan_and_compare(
-            problem, env, opt,
+                       exact_limit * static_cast<double>(tasks.size()));
+        exact_reference exact =
             per_task_reference(problem, std::span<const dnn_task>(tasks), model,
-                               exact_options{.time_limit_s = opt.time_limit, .stop = opt.stop}),
-            x, r.search, progress, " of " + std::to_string(tasks.size()) + " tasks");
+                               exact_options{.time_limit_s = exact_limit, .stop = opt.stop});
+        search_opt.time_limit = budget.left_s(upload_reserve_s(exact.placement));
+        r.comparison = plan_and_compare(problem, env, search_opt, std::move(exact), x, r.search,
+                                        progress, " of " + std::to_string(tasks.size()) + " tasks");
         const std::vector<double> completion =
             problem.completion_times(std::span<const node_id>(x));
         for (std::size_t k = 0; k < tasks.size(); ++k) {
@@ -599,8 +637,12 @@ inline int run(options opt) {
     require_feasible(r);
 
     progress.begin("planning the upload (" + opt.upload + ", with ionn and whole for comparison)");
-    for (auto& t : r.tasks) {
-        t.uploads = upload_outcomes(opt.upload, *t.graph, model, t.placement, t.device);
+    for (std::size_t k = 0; k < r.tasks.size(); ++k) {
+        auto& t = r.tasks[k];
+        if (k == 0 && !estimated_uploads.empty() && t.placement == estimated_placement)
+            t.uploads = std::move(estimated_uploads);
+        else
+            t.uploads = upload_outcomes(opt.upload, *t.graph, model, t.placement, t.device);
         if (!t.uploads.front().available)
             fail("--upload " + opt.upload + ": " + t.uploads.front().why_not);
     }

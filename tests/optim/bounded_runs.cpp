@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <random>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -243,6 +244,34 @@ TEST_CASE("local search on a chain reaches the local optimum of the full search"
     const layer_graph graph = optim_test::random_chain(1500, rng);
     analytic_model model{optim_test::three_tier(optim_test::link_speed::slow)};
     problem_type problem(graph, model);
+    const gene_space space(problem);
+    for (int start = 0; start < 2; ++start) {
+        std::vector<node_id> x = random_placement(space, rng);
+        const std::vector<node_id> reference = full_local_search(problem, x);
+        evaluation value = problem.evaluate(std::span<const node_id>(x));
+        local_search(problem, space, x, value);
+        CHECK(x == reference);
+        CHECK(value.objective == problem.evaluate(std::span<const node_id>(x)).objective);
+    }
+}
+
+TEST_CASE("local search on a chain of a device among many reaches the full search's optimum") {
+    // The task's device is node 37 of 40 phones, the servers nodes 40 and 41: the prefix sums
+    // are kept per node a gene may take (three), not per node id (42).
+    environment_builder b;
+    for (int d = 0; d < 40; ++d)
+        b.add_node({.name = "p" + std::to_string(d), .tier = tier::local, .flops_per_s = 2e10});
+    const node_id edge = b.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 4e11});
+    const node_id cloud = b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 4e12});
+    for (node_id d = 0; d < 40; ++d) {
+        b.connect(d, edge, {.bandwidth_Bps = 1e6 * (1 + d % 7), .latency_s = 0.004});
+        b.connect(d, cloud, {.bandwidth_Bps = 4e5 * (1 + d % 5), .latency_s = 0.04});
+    }
+    b.connect(edge, cloud, {.bandwidth_Bps = 1e7, .latency_s = 0.02});
+    std::mt19937_64 rng{17};
+    const layer_graph graph = optim_test::random_chain(400, rng);
+    analytic_model model{b.build()};
+    problem_type problem(graph, model, {}, {}, 37);
     const gene_space space(problem);
     for (int start = 0; start < 2; ++start) {
         std::vector<node_id> x = random_placement(space, rng);

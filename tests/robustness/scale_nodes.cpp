@@ -201,6 +201,41 @@ TEST_CASE("scale nodes: 10^4 devices and two servers stored in O(links)") {
     }
 }
 
+TEST_CASE("scale nodes: devices linked to each other are listed from their own links") {
+    // 10^4 devices in a ring of device-to-device links, and one link one way: neighbours() of
+    // a device lists its peers and the servers in order, from an index of its links (it
+    // scanned every device, O(size()^2) over the environment, once any such link existed).
+    constexpr std::size_t devices = 10'000;
+    environment_builder b = devices_and_two_servers(devices);
+    const network_link near{.bandwidth_Bps = 1e6, .latency_s = 0.002};
+    for (std::size_t d = 0; d + 1 < devices; ++d)
+        b.connect(static_cast<node_id>(d), static_cast<node_id>(d + 1), near);
+    b.connect_one_way(7, 9, near);
+    const environment env = b.build();
+    const auto edge = static_cast<node_id>(devices), cloud = static_cast<node_id>(devices + 1);
+    CHECK(env.neighbours(5) == std::vector<node_id>{4, 6, edge, cloud});
+    CHECK(env.neighbours(0) == std::vector<node_id>{1, edge, cloud});
+    CHECK(env.neighbours(9) == std::vector<node_id>{7, 8, 10, edge, cloud});
+    CHECK(env.neighbours(7) == std::vector<node_id>{6, 8, 9, edge, cloud});
+    CHECK(env.neighbours(edge).size() == devices + 1);
+    CHECK(env.link_between(7, 9));
+    CHECK_FALSE(env.link_between(9, 7));
+    // Every listed pair is a link one way or the other, and every link is listed.
+    std::size_t listed = 0, unlinked = 0;
+    for (std::size_t d = 0; d < devices; ++d)
+        for (const node_id to : env.neighbours(static_cast<node_id>(d))) {
+            ++listed;
+            if (!env.link_between(static_cast<node_id>(d), to) &&
+                !env.link_between(to, static_cast<node_id>(d)))
+                ++unlinked;
+        }
+    CHECK(unlinked == 0);
+    CHECK(listed == devices * 2 + 2 * (devices - 1) + 2);
+    // The JSON writer visits links through neighbours(): the round trip keeps every one.
+    const environment back = environment_from_json(to_json(env));
+    CHECK(differing_links(env, back) == 0);
+}
+
 TEST_CASE("scale nodes: the link tables of the evaluators stay linear in links") {
     const environment env = devices_and_two_servers(10'000).build();
     const analytic_model model(env);

@@ -7,6 +7,7 @@
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/ids.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/core/stop_request.hpp>
 
 #include <cmath>
@@ -53,8 +54,7 @@ struct exact_options {
 
     /// Throws eosdnn::error (validation) naming the field and value if one is out of range.
     void validate() const {
-        if (!std::isfinite(time_limit_s) || time_limit_s < 0)
-            fail("time_limit_s", std::to_string(time_limit_s), "finite and >= 0");
+        detail::require_time_limit("exact_options.time_limit_s", time_limit_s);
         if (!std::isfinite(relative_gap) || relative_gap < 0 || relative_gap >= 1)
             fail("relative_gap", std::to_string(relative_gap), "in [0, 1)");
         if (table_entries < 64) fail("table_entries", std::to_string(table_entries), ">= 64");

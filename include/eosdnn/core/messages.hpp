@@ -7,6 +7,7 @@
 #include <eosdnn/core/ids.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <string>
@@ -185,6 +186,15 @@ inline std::string printable(std::string_view text) {
 /// Throws the validation error "where: what".
 [[noreturn]] inline void fail_validation(std::string_view where, const std::string& what) {
     throw error(error_kind::validation, std::string(where) + ": " + what);
+}
+
+/// Refuses a time limit that is not a number of seconds: NaN, infinite or negative (0 means no
+/// limit). The one check behind every options struct's time_limit_s; `field` names it as the
+/// message should ("pso_ga_options.time_limit_s").
+inline void require_time_limit(std::string_view field, double seconds) {
+    if (!std::isfinite(seconds) || seconds < 0)
+        throw error(error_kind::validation, std::string(field) + " is " + std::to_string(seconds) +
+                                                " (must be finite and >= 0)");
 }
 
 }  // namespace eosdnn::detail

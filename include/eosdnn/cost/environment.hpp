@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
@@ -134,23 +135,19 @@ public:
     /// local device. Lets a caller visit every link in O(links), not O(size()^2).
     std::vector<node_id> neighbours(node_id id) const {
         std::vector<node_id> ids;
-        const bool local = nodes_[id].tier == tier::local;
-        for (std::size_t i = 0; i < nodes_.size(); ++i) {
-            const auto other = static_cast<node_id>(i);
-            if (other == id) continue;
-            if (!local || nodes_[i].tier != tier::local) {
-                ids.push_back(other);
-                continue;
-            }
-            // Two local devices: skip the scan of every device when none are linked.
-            if (between_locals_.empty()) {
-                i = next_server(i);
-                continue;
-            }
-            if (between_locals_.contains(pair_key(id, other)) ||
-                between_locals_.contains(pair_key(other, id)))
-                ids.push_back(other);
+        if (nodes_[id].tier != tier::local) {
+            ids.reserve(nodes_.size() - 1);
+            for (std::size_t i = 0; i < nodes_.size(); ++i)
+                if (i != id) ids.push_back(static_cast<node_id>(i));
+            return ids;
         }
+        // A device: the servers and the devices it is linked with, merged in order; the
+        // devices come from an index, so a device costs O(servers + its links), not O(size()).
+        const auto peers = local_peers_.find(id);
+        if (peers == local_peers_.end()) return servers_;
+        ids.reserve(servers_.size() + peers->second.size());
+        std::merge(servers_.begin(), servers_.end(), peers->second.begin(), peers->second.end(),
+                   std::back_inserter(ids));
         return ids;
     }
 
@@ -165,11 +162,6 @@ private:
         static const std::optional<network_link> none;
         return none;
     }
-    // The index just before the next edge or cloud node after `i` (the loop then steps onto it).
-    std::size_t next_server(std::size_t i) const noexcept {
-        const auto after = std::upper_bound(servers_.begin(), servers_.end(), i);
-        return after == servers_.end() ? nodes_.size() : std::size_t{*after} - 1;
-    }
 
     // Links are stored by kind, not as a size() x size() matrix: every pair of distinct nodes is
     // linked except two local devices, so with L devices and m edge or cloud nodes ("servers")
@@ -182,6 +174,8 @@ private:
     std::vector<std::optional<network_link>> to_servers_{};       // L x m: device -> server
     std::vector<std::optional<network_link>> from_servers_{};     // L x m: server -> device
     std::unordered_map<std::uint64_t, std::optional<network_link>> between_locals_{};  // rare
+    // per device with such links: the devices linked to it either way, ascending
+    std::unordered_map<node_id, std::vector<node_id>> local_peers_{};
 };
 
 namespace detail {
@@ -316,8 +310,15 @@ EOSDNN_DECL environment environment_builder::build() const {
             env.to_servers_[a * servers + b] = p.l;
         else if (!from_local)
             env.from_servers_[b * servers + a] = p.l;
-        else
+        else {
             env.between_locals_[environment::pair_key(p.from, p.to)] = p.l;
+            env.local_peers_[p.from].push_back(p.to);
+            env.local_peers_[p.to].push_back(p.from);
+        }
+    }
+    for (auto& [device, peers] : env.local_peers_) {
+        std::sort(peers.begin(), peers.end());
+        peers.erase(std::unique(peers.begin(), peers.end()), peers.end());
     }
     // Every link the rules require, visited by kind in O(links): a missing one is named
     // with the lowest `from`, then the lowest `to`, as a scan of every pair would find it.

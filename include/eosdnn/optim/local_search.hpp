@@ -6,6 +6,7 @@
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/core/evaluation.hpp>
 #include <eosdnn/core/incremental.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/core/problem.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/optim/detail/sequential_model.hpp>
@@ -42,10 +43,7 @@ struct local_search_options {
     void validate() const {
         if (!single && !prefix && !suffix && !segments)
             throw error(error_kind::validation, "local_search_options: no move is enabled");
-        if (!std::isfinite(time_limit_s) || time_limit_s < 0)
-            throw error(error_kind::validation, "local_search_options.time_limit_s is " +
-                                                    std::to_string(time_limit_s) +
-                                                    " (must be finite and >= 0)");
+        detail::require_time_limit("local_search_options.time_limit_s", time_limit_s);
     }
 };
 
@@ -120,12 +118,20 @@ public:
 
     chain_moves(const P& problem, const gene_space& space, const std::vector<node_id>& x)
         : p_(problem), space_(space), x_(x), costs_(problem), n_(x.size()) {
+        // One slot per node that some gene may take, not per node id: a chain on a phone with
+        // id 9999 and three servers keeps four rows of n terms, not 10^4.
         for (std::size_t g = 0; g < n_; ++g)
-            for (node_id v : space.choices(g)) nodes_ = std::max<std::size_t>(nodes_, v + 1);
-        prefix_.assign(nodes_ * n_, 0.0);
-        suffix_.assign(nodes_ * n_, 0.0);
-        prefix_tree_.assign(nodes_ * (n_ + 1), 0.0);
-        suffix_tree_.assign(nodes_ * (n_ + 1), 0.0);
+            for (node_id v : space.choices(g)) {
+                if (v >= slot_of_.size()) slot_of_.resize(std::size_t{v} + 1, no_slot);
+                if (slot_of_[v] != no_slot) continue;
+                slot_of_[v] = slot_node_.size();
+                slot_node_.push_back(v);
+            }
+        const std::size_t slots = slot_node_.size();
+        prefix_.assign(slots * n_, 0.0);
+        suffix_.assign(slots * n_, 0.0);
+        prefix_tree_.assign(slots * (n_ + 1), 0.0);
+        suffix_tree_.assign(slots * (n_ + 1), 0.0);
         rebuild();
     }
 
@@ -133,10 +139,10 @@ public:
     void rebuild() {
         for (auto* v : {&prefix_, &suffix_, &prefix_tree_, &suffix_tree_})
             std::fill(v->begin(), v->end(), 0.0);
-        for (std::size_t v = 0; v < nodes_; ++v)
+        for (std::size_t k = 0; k < slot_node_.size(); ++k)
             for (std::size_t j = 0; j < n_; ++j) {
-                set(prefix_, prefix_tree_, v, j, prefix_term(static_cast<node_id>(v), j));
-                set(suffix_, suffix_tree_, v, j, suffix_term(static_cast<node_id>(v), j));
+                set(prefix_, prefix_tree_, k, j, prefix_term(slot_node_[k], j));
+                set(suffix_, suffix_tree_, k, j, suffix_term(slot_node_[k], j));
             }
     }
 
@@ -165,10 +171,10 @@ public:
     /// Updates the terms that read genes [first, last), after they changed.
     void changed(std::size_t first, std::size_t last) {
         const std::size_t lo = first > 0 ? first - 1 : 0, hi = std::min(last + 1, n_);
-        for (std::size_t v = 0; v < nodes_; ++v)
+        for (std::size_t k = 0; k < slot_node_.size(); ++k)
             for (std::size_t j = lo; j < hi; ++j) {
-                set(prefix_, prefix_tree_, v, j, prefix_term(static_cast<node_id>(v), j));
-                set(suffix_, suffix_tree_, v, j, suffix_term(static_cast<node_id>(v), j));
+                set(prefix_, prefix_tree_, k, j, prefix_term(slot_node_[k], j));
+                set(suffix_, suffix_tree_, k, j, suffix_term(slot_node_[k], j));
             }
     }
 
@@ -197,18 +203,18 @@ private:
         if (j + 1 < n_) d += transfer(j, y, take(j + 1, v)) - transfer(j, x_[j], x_[j + 1]);
         return d;
     }
-    // Fenwick trees, one per node, 1-based in blocks of n + 1.
-    void set(std::vector<double>& terms, std::vector<double>& tree, std::size_t v, std::size_t j,
+    // Fenwick trees, one per slot, 1-based in blocks of n + 1.
+    void set(std::vector<double>& terms, std::vector<double>& tree, std::size_t slot, std::size_t j,
              double term) {
-        const double delta = term - terms[v * n_ + j];
-        terms[v * n_ + j] = term;
+        const double delta = term - terms[slot * n_ + j];
+        terms[slot * n_ + j] = term;
         if (delta == 0) return;
-        double* t = tree.data() + v * (n_ + 1);
+        double* t = tree.data() + slot * (n_ + 1);
         for (std::size_t i = j + 1; i <= n_; i += i & (~i + 1)) t[i] += delta;
     }
-    // The sum of terms [0, count) of node v.
+    // The sum of terms [0, count) of node v (a node some gene may take).
     double sum(const std::vector<double>& tree, node_id v, std::size_t count) const {
-        const double* t = tree.data() + static_cast<std::size_t>(v) * (n_ + 1);
+        const double* t = tree.data() + slot_of_[v] * (n_ + 1);
         double s = 0;
         for (std::size_t i = count; i > 0; i -= i & (~i + 1)) s += t[i];
         return s;
@@ -218,7 +224,10 @@ private:
     const gene_space& space_;
     const std::vector<node_id>& x_;
     exact_dag::weighted_costs<P> costs_;
-    std::size_t n_, nodes_ = 0;
+    std::size_t n_;
+    static constexpr std::size_t no_slot = ~std::size_t{0};
+    std::vector<std::size_t> slot_of_{};  // node id -> slot, no_slot if no gene may take it
+    std::vector<node_id> slot_node_{};    // slot -> node id
     std::vector<double> prefix_{}, suffix_{}, prefix_tree_{}, suffix_tree_{};
 };
 

@@ -4,6 +4,7 @@
 /// designated initializers, validated once when the engine is built.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/optim/large_moves.hpp>
 #include <eosdnn/optim/local_search.hpp>
 #include <eosdnn/optim/operators/coefficients.hpp>
@@ -50,10 +51,7 @@ struct pso_ga_options {
         check(population >= 1, "population", population, ">= 1");
         check(iterations >= 1, "iterations", iterations, ">= 1");
         check(threads >= 1 && threads <= 1024, "threads", threads, "in 1..1024");
-        if (!std::isfinite(time_limit_s) || time_limit_s < 0)
-            throw error(error_kind::validation, "pso_ga_options.time_limit_s is " +
-                                                    std::to_string(time_limit_s) +
-                                                    " (must be finite and >= 0)");
+        detail::require_time_limit("pso_ga_options.time_limit_s", time_limit_s);
         if (polish_after_stall) polish.validate();
         if (polish_after_stall && polish_large_moves) large_moves.validate();
     }

@@ -4,6 +4,7 @@
 /// the indices of its choices, rounded down to pick one): the swarm without the GA operators.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/core/problem.hpp>
 #include <eosdnn/core/result.hpp>
 #include <eosdnn/detail/xtensor.hpp>
@@ -63,8 +64,7 @@ struct discrete_pso_options {
         if (!(max_velocity > 0 && max_velocity <= 1))
             fail("max_velocity", max_velocity, "in (0, 1]");
         if (threads < 1) fail("threads", 0, ">= 1");
-        if (!(time_limit_s >= 0 && std::isfinite(time_limit_s)))
-            fail("time_limit_s", time_limit_s, "finite and >= 0");
+        detail::require_time_limit("discrete_pso_options.time_limit_s", time_limit_s);
     }
 };
 

@@ -4,6 +4,7 @@
 /// mutation policies as PSO-GA, and elitism. The GA half of PSO-GA without the swarm.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/core/problem.hpp>
 #include <eosdnn/core/result.hpp>
 #include <eosdnn/detail/xtensor.hpp>
@@ -68,8 +69,7 @@ struct genetic_algorithm_options {
         if (!(mutation_rate >= 0 && mutation_rate <= 1))
             fail("mutation_rate", std::to_string(mutation_rate), "in [0, 1]");
         if (threads < 1) fail("threads", std::to_string(threads), ">= 1");
-        if (!std::isfinite(time_limit_s) || time_limit_s < 0)
-            fail("time_limit_s", std::to_string(time_limit_s), "finite and >= 0");
+        detail::require_time_limit("genetic_algorithm_options.time_limit_s", time_limit_s);
     }
 };
 

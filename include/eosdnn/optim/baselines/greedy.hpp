@@ -4,6 +4,7 @@
 /// node that improves the plan, until no single move does. A coordinate descent, deterministic.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/core/problem.hpp>
 #include <eosdnn/core/result.hpp>
 #include <eosdnn/core/stop_request.hpp>
@@ -46,10 +47,7 @@ public:
     explicit greedy_per_layer(bool blocks = false, double time_limit_s = 0,
                               const stop_request* stop = nullptr)
         : blocks_(blocks), time_limit_s_(time_limit_s), stop_(stop) {
-        if (!(time_limit_s >= 0 && std::isfinite(time_limit_s)))
-            throw error(error_kind::validation, "greedy_per_layer: time_limit_s is " +
-                                                    std::to_string(time_limit_s) +
-                                                    " (must be finite and >= 0)");
+        detail::require_time_limit("greedy_per_layer: time_limit_s", time_limit_s);
     }
 
     /// The stop condition a run uses unless solve() is given one: none (the descent ends when a

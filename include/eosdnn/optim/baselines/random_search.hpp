@@ -3,6 +3,7 @@
 /// Random search: uniform random placements, the best one kept. The floor any optimiser must beat.
 
 #include <eosdnn/core/error.hpp>
+#include <eosdnn/core/messages.hpp>
 #include <eosdnn/core/problem.hpp>
 #include <eosdnn/core/result.hpp>
 #include <eosdnn/detail/xtensor.hpp>
@@ -47,10 +48,7 @@ struct random_search_options {
     /// Throws eosdnn::error naming the field if one is 0 or the time limit is negative or not
     /// finite.
     void validate() const {
-        if (!(time_limit_s >= 0 && std::isfinite(time_limit_s)))
-            throw error(error_kind::validation, "random_search_options.time_limit_s is " +
-                                                    std::to_string(time_limit_s) +
-                                                    " (must be finite and >= 0)");
+        detail::require_time_limit("random_search_options.time_limit_s", time_limit_s);
         for (auto [field, v] : {std::pair{"evaluations", evaluations}, std::pair{"batch", batch},
                                 std::pair{"threads", threads}})
             if (v == 0)
