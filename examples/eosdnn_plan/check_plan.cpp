@@ -276,6 +276,18 @@ int main(int argc, char** argv) {
                  "googlenet-ga");
     check_single(planner, work, "--model mobilenet_v2 --algo all-edge --upload layer-by-layer",
                  "mobilenet-edge");
+    // The zoo's BERT-base with its sequence length in the name, planned end to end (its MACs at
+    // 16 tokens are the closed form checked in tests/zoo/zoo.cpp); a length past the 512
+    // positions is refused quoting the name.
+    const outcome bert_zoo = run(planner, work, "--model bert_base:16 --json");
+    expect(bert_zoo.status == 0, "--model bert_base:16: " + bert_zoo.err);
+    if (bert_zoo.status == 0)
+        expect(nlohmann::json::parse(bert_zoo.out)["model_summary"]["macs"] == 1364262912.0,
+               "--model bert_base:16: MACs are not BERT-base's at 16 tokens");
+    const outcome bert_too_long = run(planner, work, "--model bert_base:600");
+    expect(
+        bert_too_long.status == 1 && bert_too_long.err.find("'bert_base:600'") != std::string::npos,
+        "--model bert_base:600: not refused quoting the name: " + bert_too_long.err);
 #if defined(EOSDNN_PLAN_CHECK_ONNX)
     // Built with the ONNX importer: an ONNX file (weightless export, the graph of torchvision's).
     check_single(planner, work, "--model '" + std::string(EOSDNN_PLAN_CHECK_ONNX) + "'", "onnx");
