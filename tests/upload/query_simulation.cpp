@@ -198,3 +198,28 @@ TEST_CASE("effective_delay agrees with sequential_delay and prices ranges increm
         }
     }
 }
+
+TEST_CASE("effective_delay refuses to acknowledge a layer twice or a range across nodes") {
+    const layer_graph g = upload_test::three_layers();
+    const analytic_model model = upload_test::phone_edge_cloud();
+    effective_delay<analytic_model> q(g, model, std::vector<node_id>{1, 1, 2});
+    q.upload(0, 0);
+    const double after_a = q.current();
+    // B is new but A is already acknowledged: refused, and nothing changes.
+    CHECK_THROWS_WITH_AS(q.upload(0, 1), doctest::Contains("layer 0 ('A') is already acknowledged"),
+                         eosdnn::error);
+    CHECK(q.current() == after_a);
+    CHECK_FALSE(q.acknowledged(1));
+    // B goes to the edge and C to the cloud: not one range.
+    CHECK_THROWS_WITH_AS(q.upload(1, 2), doctest::Contains("another target node"), eosdnn::error);
+    CHECK_THROWS_WITH_AS(q.upload(2, 3), doctest::Contains("not a range"), eosdnn::error);
+    CHECK(q.current() == after_a);
+    // The same layers one range at a time are accepted and priced as from scratch.
+    q.upload(1, 1);
+    q.upload(2, 2);
+    std::vector<std::uint8_t> all(3, 1);
+    CHECK(q.current() == Approx(q.delay(all)).epsilon(1e-12));
+    // upload_layer() takes a layer whatever its state.
+    q.upload_layer(0);
+    CHECK(q.current() == Approx(q.delay(all)).epsilon(1e-12));
+}

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -230,8 +231,29 @@ public:
         return g;
     }
 
-    /// Marks the layers at positions first..last as acknowledged (same preconditions as gain()).
-    void upload(std::size_t first, std::size_t last) noexcept {
+    /// Marks the layers at positions first..last as acknowledged. Throws eosdnn::error
+    /// (validation), and changes nothing, unless the preconditions of gain() hold: a range
+    /// inside the model whose layers are all unacknowledged and share one target node (a layer
+    /// acknowledged twice would be priced as moved twice; upload_layer() is the call for a layer
+    /// whatever its state).
+    void upload(std::size_t first, std::size_t last) {
+        constexpr std::string_view where = "effective_delay::upload";
+        if (first > last || last >= size())
+            detail::upload::fail(where, "positions " + std::to_string(first) + ".." +
+                                            std::to_string(last) + " are not a range of the " +
+                                            std::to_string(size()) + " layers");
+        const node_id s = x_[order_[first]];
+        for (std::size_t p = first; p <= last; ++p) {
+            const layer_id j = order_[p];
+            if (acked_[j])
+                detail::upload::fail(
+                    where, detail::upload::layer_label(*graph_, j) + " is already acknowledged");
+            if (x_[j] != s)
+                detail::upload::fail(where,
+                                     detail::upload::layer_label(*graph_, j) +
+                                         " has another target node than " +
+                                         detail::upload::layer_label(*graph_, order_[first]));
+        }
         const double g = gain(first, last);
         for (std::size_t p = first; p <= last; ++p) {
             acked_[order_[p]] = 1;

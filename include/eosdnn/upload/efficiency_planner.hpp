@@ -17,6 +17,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace eosdnn {
@@ -366,14 +367,20 @@ private:
                 });
             if (inner.value > 0) pick = inner;
         } else {
-            // While a smaller inner sub-range pays at all, take the most efficient one.
+            // While a smaller inner sub-range pays at all, take the most efficient one. Nothing
+            // is uploaded meanwhile, and each choice lies inside the previous one, so the
+            // efficiencies of its sub-ranges are remembered, not priced again.
+            efficiency_memo_.clear();
             for (;;) {
                 const std::size_t size = parameter_layers(pick.first, pick.last);
                 const choice inner =
                     best_sub_range(pick.first, pick.last, true, [&](std::size_t a, std::size_t b) {
-                        return parameter_layers(a, b) < size
-                                   ? efficiency(a, b)
-                                   : -std::numeric_limits<double>::infinity();
+                        if (parameter_layers(a, b) >= size)
+                            return -std::numeric_limits<double>::infinity();
+                        const auto [it, fresh] =
+                            efficiency_memo_.try_emplace(a * q_.size() + b, 0.0);
+                        if (fresh) it->second = efficiency(a, b);
+                        return it->second;
                     });
                 if (!(inner.value > 0)) break;
                 pick = inner;
@@ -540,6 +547,7 @@ private:
     std::vector<single> singles_;
     std::vector<upload_partition> steps_;
     std::vector<std::size_t> pending_free_;  // free blocks (indices) not placed yet
+    std::unordered_map<std::size_t, double> efficiency_memo_;  // refine()'s loop, by range
     efficiency_measure measure_ = efficiency_measure::time_saved;
     std::size_t exhaustive_limit_ = 64, window_ = 8;
 };

@@ -44,9 +44,12 @@ namespace eosdnn {
 /// It runs a local search (split, merge, swap or relocate partitions, move parameter-free blocks,
 /// while the count of queries completed during the upload, then the area under the latency
 /// curve, improves; at most `polish_evaluations` evaluations each) from the `polish_seeds` best
-/// distinct candidates and from the finest plan, and returns the plan that the query simulation
-/// with `simulation` rates best. So LMU never completes fewer queries during the upload than any
-/// of those candidates for the same placement and simulation options.
+/// distinct candidates and from the finest plan; then, on plans of at most `kick_partitions`
+/// partitions, kicks: each partition of the best plan moved to each other place, whether or not
+/// that helps, followed by a short local search (`kick_evaluations`); it returns the plan that
+/// the query simulation with `simulation` rates best. So LMU never completes fewer queries
+/// during the upload than any of those candidates for the same placement and simulation
+/// options.
 ///
 /// DAGs are handled natively: blocks and ranges are runs of the graph's topological order, and
 /// every score is the exact sequential delay of the effective placement (see effective_delay).
@@ -66,6 +69,10 @@ struct lmu_planner {
     /// stays near-linear in the width (issue 15); LMU may then complete fewer queries than
     /// emdl_planner's default reading, which a user can run on its own.
     std::size_t wide_units = 2000;
+    /// Kicks (see plan()): on plans of at most this many partitions, with this many
+    /// evaluations per local search after a kick; 0: off.
+    std::size_t kick_partitions = 16;
+    std::size_t kick_evaluations = 400;
 
     /// The planner name recorded in upload_plan::planner: "lmu" with the portfolio, else
     /// "lmu-rule" (top-down rule alone) or "lmu-bottom-up".
@@ -100,9 +107,25 @@ struct lmu_planner {
                 return m.latency_area_s2 < o.latency_area_s2;
             return m.partitions < o.partitions;
         };
+        // One local search object for every start and every kick: it keeps the latencies it
+        // has priced, by prefix set, and also prices the candidates.
+        detail::upload::plan_polisher<Model> polisher(problem.delay(), units, simulation);
+        std::vector<double> latency, upload;
+        std::vector<std::size_t> remote;
+        // simulate_queries(graph, model, p, simulation).metrics, to the last bit: the same
+        // latencies (full evaluations, or the cache's copies of them) and the same simulation.
+        auto simulate = [&](const upload_plan& p) {
+            if (p.partitions.size() * graph.size() > std::size_t{1} << 22)
+                return simulate_queries(graph, model, p, simulation).metrics;
+            check_upload_plan(graph, model.env(), p);
+            polisher.plan_latencies(p, latency, remote);
+            upload.clear();
+            for (const auto& part : p.partitions) upload.push_back(part.upload_s);
+            return simulate_steps(upload, latency, remote, simulation).metrics;
+        };
         std::vector<scored> seeds;
         auto add = [&](upload_plan candidate) {
-            const upload_metrics m = simulate_queries(graph, model, candidate, simulation).metrics;
+            const upload_metrics m = simulate(candidate);
             seeds.push_back({std::move(candidate), m});
         };
         add(std::move(first));
@@ -188,13 +211,39 @@ struct lmu_planner {
                 duplicate = same_partitions(seeds[order[k]].plan, seed.plan);
             if (duplicate) continue;
             ++started;
-            upload_plan result = polish(problem, seed.plan);
-            const upload_metrics m = simulate_queries(graph, model, result, simulation).metrics;
+            upload_plan result = polish(problem, seed.plan, polisher, polish_evaluations);
+            const upload_metrics m = simulate(result);
             polished.push_back({std::move(result), m});
         }
         scored* winner = &seeds[best];
         for (scored& c : polished)
             if (better(c.metrics, winner->metrics)) winner = &c;
+        // Kicks: from the best plan, each partition moved to each other place, then a short
+        // local search; the best result is kept if it beats the winner.
+        const std::size_t parts = winner->plan.partitions.size();
+        if (kick_evaluations > 0 && parts > 1 && parts <= kick_partitions &&
+            ranges_only(problem, winner->plan)) {
+            const upload_plan base = winner->plan;
+            scored best_kick{base, winner->metrics};
+            bool found = false;
+            for (std::size_t k = 0; k < parts; ++k)
+                for (std::size_t to = 0; to < parts; ++to) {
+                    if (to == k) continue;
+                    upload_plan kicked = base;
+                    upload_partition moved = kicked.partitions[k];
+                    kicked.partitions.erase(kicked.partitions.begin() +
+                                            static_cast<std::ptrdiff_t>(k));
+                    kicked.partitions.insert(
+                        kicked.partitions.begin() + static_cast<std::ptrdiff_t>(to), moved);
+                    upload_plan result = polish(problem, kicked, polisher, kick_evaluations);
+                    const upload_metrics m = simulate(result);
+                    if (better(m, best_kick.metrics)) {
+                        best_kick = {std::move(result), m};
+                        found = true;
+                    }
+                }
+            if (found) return std::move(best_kick.plan);
+        }
         return std::move(winner->plan);
     }
 
@@ -268,7 +317,8 @@ private:
     // The local search from `seed`, whose partitions are ranges of blocks with parameter-free
     // blocks attached (every plan of this planner is).
     template <upload_cost_model Model>
-    upload_plan polish(const upload_problem<Model>& problem, const upload_plan& seed) const {
+    upload_plan polish(const upload_problem<Model>& problem, const upload_plan& seed,
+                       detail::upload::plan_polisher<Model>& polisher, std::size_t budget) const {
         const effective_delay<Model>& q = problem.delay();
         const upload_units& units = problem.units();
         {
@@ -304,8 +354,7 @@ private:
                                           .extras = {}});
                 }
             }
-            detail::upload::plan_polisher<Model> polisher(q, units, simulation);
-            ranges = polisher.run(std::move(ranges), polish_evaluations);
+            ranges = polisher.run(std::move(ranges), budget);
             std::vector<upload_partition> steps;
             for (const auto& r : ranges) {
                 steps.push_back(range_step(q, r.node, r.first, r.last));

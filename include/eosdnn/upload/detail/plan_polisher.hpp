@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -72,22 +73,65 @@ inline plan_value value_of(std::span<const double> latency, std::span<const doub
 // Local search over a plan of ranges: split a partition in two (either half first), merge two
 // consecutive partitions that are adjacent in one block, swap two consecutive partitions. Each
 // move changes one prefix set, so it costs one delay evaluation. First improvement is taken;
-// stops at a local optimum or after `budget` evaluations.
+// stops at a local optimum or after `budget` evaluations. The latencies of the prefix sets it
+// prices are cached by set for the object's life, so one object serves every start of an LMU
+// run (and prices its candidates, plan_latencies()); a cached value is the full evaluation's,
+// bit for bit, so the cache changes no decision.
 template <class Model>
 class plan_polisher {
 public:
     plan_polisher(const effective_delay<Model>& q, const upload_units& units,
                   const simulation_options& sim)
-        : q_(q), units_(units), sim_(sim), acked_(q.size(), 0) {
+        : q_(q), units_(units), sim_(sim), acked_(q.size(), 0), key_prefix_(q.size() + 1) {
         for (std::size_t b = 0; b < units.blocks.size(); ++b)
             for (std::size_t p = units.blocks[b].first; p <= units.blocks[b].last; ++p)
                 if (q.graph()[q.layer_at(p)].has_parameters()) params_.push_back(p);
+        // Two independent 64-bit keys per position (splitmix64 of the position); a set of
+        // positions is known by the XOR of its keys, a range's in O(1) from prefix XORs.
+        auto mix = [](std::uint64_t z) {
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+            return z ^ (z >> 31);
+        };
+        for (std::size_t p = 0; p < q.size(); ++p) {
+            const auto z = static_cast<std::uint64_t>(p + 1) * 0x9e3779b97f4a7c15ULL;
+            key_prefix_[p + 1] =
+                key_prefix_[p] ^ set_key { mix(z), mix(z ^ 0x5bd1e9955bd1e995ULL) };
+        }
     }
 
+    /// The latency after each prefix of `plan` and the layers it runs remotely, as
+    /// step_latencies() computes them for a plan that it evaluates in full (a check_upload_plan()
+    /// valid plan of this placement), with the prefix sets this object has priced before taken
+    /// from its cache.
+    void plan_latencies(const upload_plan& plan, std::vector<double>& latency,
+                        std::vector<std::size_t>& remote) {
+        std::fill(acked_.begin(), acked_.end(), std::uint8_t{0});
+        latency.assign(1, delay_of_set(set_key{}, [] {}));
+        remote.assign(1, 0);
+        set_key key{};
+        std::size_t marked = 0, count = 0;
+        for (std::size_t k = 0; k < plan.partitions.size(); ++k) {
+            for (layer_id j : plan.partitions[k].layers) {
+                const std::size_t p = q_.position(j);
+                key = key ^ key_of(p, p);
+                count += plan.placement[j] != plan.device;
+            }
+            latency.push_back(delay_of_set(key, [&] {
+                for (; marked <= k; ++marked)
+                    for (layer_id j : plan.partitions[marked].layers) acked_[j] = 1;
+            }));
+            remote.push_back(count);
+        }
+    }
+
+    // Can be called several times (LMU polishes several seeds): the latencies of the prefix
+    // sets already priced are kept.
     std::vector<range_part> run(std::vector<range_part> plan, std::size_t budget) {
         plan_ = std::move(plan);
         ++version_;
         refresh();
+        rehash();
         std::size_t evaluations = 0;
         bool improved = true;
         while (improved && evaluations < budget) {
@@ -153,18 +197,19 @@ public:
                     // a's trailing run to b, or b's leading run to a.
                     const std::size_t a_param = last_param(a), b_param = first_param(b);
                     std::vector<range_part> next = plan_;
+                    const std::size_t lo = std::min(k, other), hi = std::max(k, other);
                     if (a_param < a.last) {
                         next[k].last = a_param;
                         next[other].first = a_param + 1;
                         evaluations += plan_.size();
-                        if ((moved = try_plan(std::move(next)))) break;
+                        if ((moved = try_plan_range(std::move(next), lo, hi))) break;
                         next = plan_;
                     }
                     if (b_param > b.first) {
                         next[k].last = b_param - 1;
                         next[other].first = b_param;
                         evaluations += plan_.size();
-                        if ((moved = try_plan(std::move(next)))) break;
+                        if ((moved = try_plan_range(std::move(next), lo, hi))) break;
                     }
                 }
                 // Move a parameter-free block elsewhere: a part of its own to any other place in
@@ -207,14 +252,16 @@ private:
         const range_part part = next[k];
         next.erase(next.begin() + static_cast<std::ptrdiff_t>(k));
         next.insert(next.begin() + static_cast<std::ptrdiff_t>(to), part);
-        const std::size_t lo = std::min(k, to), hi = std::max(k, to);
+        return try_range(std::move(next), std::min(k, to), std::max(k, to));
+    }
+
+    // Replaces plan_ by `next`, which has as many partitions and differs only in partitions
+    // lo..hi, which together hold the same layers: only the prefixes ending in lo..hi - 1
+    // change. Keeps it if the value improves.
+    bool try_range(std::vector<range_part> next, std::size_t lo, std::size_t hi) {
         std::vector<double> latency = latency_, upload = upload_;
-        std::fill(acked_.begin(), acked_.end(), std::uint8_t{0});
-        for (std::size_t i = 0; i < lo; ++i) mark(next[i]);
-        for (std::size_t i = lo; i < hi; ++i) {
-            mark(next[i]);
-            latency[i + 1] = q_.delay(acked_);
-        }
+        price_prefixes([&](std::size_t i) -> const range_part& { return next[i]; }, lo, hi,
+                       latency);
         for (std::size_t i = lo; i <= hi; ++i) upload[i] = upload_of(next[i]);
         const plan_value v = value_of(latency, upload, sim_);
         if (!v.better_than(value_)) return false;
@@ -222,8 +269,16 @@ private:
         latency_ = std::move(latency);
         upload_ = std::move(upload);
         value_ = v;
-        ++version_;
+        changed();
         return true;
+    }
+
+    // try_plan() for a `next` as try_range() takes it: the same answer (refresh() prices every
+    // prefix afresh, and the unchanged ones are the same sets), in time for the changed ones
+    // only, while every latency of plan_ is a full evaluation of its prefix set.
+    bool try_plan_range(std::vector<range_part> next, std::size_t lo, std::size_t hi) {
+        if (exact_ && full_evaluation(next.size())) return try_range(std::move(next), lo, hi);
+        return try_plan(std::move(next));
     }
 
     bool in_block(std::size_t p) const {
@@ -240,7 +295,7 @@ private:
                 next.erase(next.begin() + static_cast<std::ptrdiff_t>(k));
                 next.insert(next.begin() + static_cast<std::ptrdiff_t>(to), part);
                 evaluations += plan_.size();
-                if (try_plan(std::move(next))) return true;
+                if (try_plan_range(std::move(next), std::min(k, to), std::max(k, to))) return true;
             }
             return false;
         }
@@ -252,7 +307,7 @@ private:
                 next[to].extras.push_back(next[k].extras[e]);
                 next[k].extras.erase(next[k].extras.begin() + static_cast<std::ptrdiff_t>(e));
                 evaluations += plan_.size();
-                if (try_plan(std::move(next))) return true;
+                if (try_plan_range(std::move(next), std::min(k, to), std::max(k, to))) return true;
             }
         return false;
     }
@@ -287,14 +342,19 @@ private:
         std::vector<range_part> saved = std::move(plan_);
         std::vector<double> latency = std::move(latency_), upload = std::move(upload_);
         const plan_value before = value_;
+        const bool exact = exact_;
         plan_ = std::move(next);
         refresh();
-        ++version_;
-        if (value_.better_than(before)) return true;
+        if (value_.better_than(before)) {
+            changed();
+            return true;
+        }
+        // Rejected: plan_ is back as it was, so the caches keyed on its version stay valid.
         plan_ = std::move(saved);
         latency_ = std::move(latency);
         upload_ = std::move(upload);
         value_ = before;
+        exact_ = exact;
         return false;
     }
 
@@ -311,15 +371,20 @@ private:
                 acked_[q_.layer_at(p)] = 1;
     }
 
+    static constexpr std::size_t full_evaluation_budget = std::size_t{1} << 22;
+    bool full_evaluation(std::size_t parts) const noexcept {
+        return parts * q_.size() <= full_evaluation_budget;
+    }
+
     // Latencies after each prefix and upload times of plan_, from scratch: one full evaluation
     // per partition while that stays small (exact to the last bit), else incrementally, each
     // partition and each parameter-free block priced as a range (linear in the model).
     void refresh() {
         std::fill(acked_.begin(), acked_.end(), std::uint8_t{0});
-        latency_.assign(1, q_.delay(acked_));
+        latency_.assign(1, delay_of_set(set_key{}, [] {}));
         upload_.clear();
-        constexpr std::size_t full_evaluation_budget = std::size_t{1} << 22;
-        if (plan_.size() * q_.size() > full_evaluation_budget) {
+        exact_ = full_evaluation(plan_.size());
+        if (!exact_) {
             effective_delay<Model> q = q_;
             q.reset();
             for (const auto& part : plan_) {
@@ -332,31 +397,92 @@ private:
             value_ = value_of(latency_, upload_, sim_);
             return;
         }
+        set_key key{};
         for (const auto& part : plan_) {
             mark(part);
-            latency_.push_back(q_.delay(acked_));
+            key = key ^ key_of(part);
+            latency_.push_back(delay_of_set(key, [] {}));
             upload_.push_back(upload_of(part));
         }
         value_ = value_of(latency_, upload_, sim_);
     }
 
+    // The set of positions of a part, by its key (see the constructor).
+    struct set_key {
+        std::uint64_t a = 0, b = 0;
+        friend set_key operator^(set_key x, set_key y) noexcept { return {x.a ^ y.a, x.b ^ y.b}; }
+    };
+    set_key key_of(std::size_t first, std::size_t last) const noexcept {
+        return key_prefix_[last + 1] ^ key_prefix_[first];
+    }
+    set_key key_of(const range_part& part) const noexcept {
+        set_key k = key_of(part.first, part.last);
+        for (std::size_t b : part.extras)
+            k = k ^ key_of(units_.free_blocks[b].first, units_.free_blocks[b].last);
+        return k;
+    }
+    // prefix_key_[i]: the key of the first i partitions of plan_.
+    void rehash() {
+        prefix_key_.assign(1, set_key{});
+        for (const auto& part : plan_) prefix_key_.push_back(prefix_key_.back() ^ key_of(part));
+    }
+    // plan_ was replaced: the caches that depend on it are stale.
+    void changed() {
+        ++version_;
+        rehash();
+    }
+
+    // Q of the set known by `key`: from the cache, or `mark_set()` fills acked_ with it and it
+    // is evaluated in full. The value is that of q_.delay() on the set, to the last bit, so the
+    // cache changes no decision; a second 64-bit key guards against a collision of the first.
+    template <class MarkSet>
+    double delay_of_set(set_key key, const MarkSet& mark_set) {
+        const auto it = cache_.find(key.a);
+        if (it != cache_.end() && it->second.first == key.b) return it->second.second;
+        mark_set();
+        const double d = q_.delay(acked_);
+        if (it == cache_.end() && cache_.size() < max_cached)
+            cache_.emplace(key.a, std::pair{key.b, d});
+        return d;
+    }
+
+    // latency[i + 1] for i in from..to - 1: Q after the first i + 1 partitions of a plan whose
+    // partitions are part(0), part(1), ..., and whose first `from` are plan_'s. acked_ is
+    // filled only if a set is not in the cache, and then from the partitions still missing.
+    template <class PartAt>
+    void price_prefixes(const PartAt& part, std::size_t from, std::size_t to,
+                        std::vector<double>& latency) {
+        constexpr std::size_t unmarked = static_cast<std::size_t>(-1);
+        std::size_t marked = unmarked;  // partitions of the plan marked in acked_
+        set_key key = prefix_key_[from];
+        for (std::size_t i = from; i < to; ++i) {
+            key = key ^ key_of(part(i));
+            latency[i + 1] = delay_of_set(key, [&] {
+                if (marked == unmarked) {
+                    std::fill(acked_.begin(), acked_.end(), std::uint8_t{0});
+                    marked = 0;
+                }
+                for (; marked <= i; ++marked) mark(part(marked));
+            });
+        }
+    }
+
     // Replaces `removed` partitions from k on by `inserted`; keeps it if the value improves.
     bool try_move(std::size_t k, std::vector<range_part> inserted, std::size_t removed) {
-        std::vector<double> latency(latency_.begin(),
-                                    latency_.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+        const std::size_t count = inserted.size();
+        std::vector<double> latency(k + count + 1 + (latency_.size() - (k + removed + 1)));
+        std::copy(latency_.begin(), latency_.begin() + static_cast<std::ptrdiff_t>(k) + 1,
+                  latency.begin());
+        // The last inserted prefix equals the old prefix after the removed ones.
+        price_prefixes(
+            [&](std::size_t i) -> const range_part& { return i < k ? plan_[i] : inserted[i - k]; },
+            k, k + count - 1, latency);
+        latency[k + count] = latency_[k + removed];
+        std::copy(latency_.begin() + static_cast<std::ptrdiff_t>(k + removed) + 1, latency_.end(),
+                  latency.begin() + static_cast<std::ptrdiff_t>(k + count) + 1);
         std::vector<double> upload(upload_.begin(),
                                    upload_.begin() + static_cast<std::ptrdiff_t>(k));
-        std::fill(acked_.begin(), acked_.end(), std::uint8_t{0});
-        for (std::size_t i = 0; i < k; ++i) mark(plan_[i]);
-        for (std::size_t i = 0; i < inserted.size(); ++i) {
-            mark(inserted[i]);
-            // The last inserted prefix equals the old prefix after the removed ones.
-            latency.push_back(i + 1 == inserted.size() ? latency_[k + removed] : q_.delay(acked_));
-            upload.push_back(upload_of(inserted[i]));
-        }
-        latency.insert(latency.end(),
-                       latency_.begin() + static_cast<std::ptrdiff_t>(k + removed) + 1,
-                       latency_.end());
+        for (const range_part& part : inserted) upload.push_back(upload_of(part));
         upload.insert(upload.end(), upload_.begin() + static_cast<std::ptrdiff_t>(k + removed),
                       upload_.end());
         const plan_value v = value_of(latency, upload, sim_);
@@ -368,7 +494,7 @@ private:
         latency_ = std::move(latency);
         upload_ = std::move(upload);
         value_ = v;
-        ++version_;
+        changed();
         return true;
     }
 
@@ -382,6 +508,16 @@ private:
     plan_value value_;
     std::vector<std::size_t> start_;  // partition index by first position (starting_at())
     std::size_t version_ = 0, start_version_ = std::size_t(-1);  // of plan_ and of start_
+    // True while every latency_[i] is q_.delay() of the first i partitions' set (refresh() in
+    // full evaluations; the moves keep it so).
+    bool exact_ = true;
+    std::vector<set_key> key_prefix_;  // XOR of the keys of positions 0..p - 1
+    std::vector<set_key> prefix_key_;  // of plan_'s prefixes (rehash())
+    // Q by set key (first word), with the second word to check: the local searches of one LMU
+    // run price the same sets again and again (a move tried, refused, tried again after a
+    // move elsewhere; several starts that converge).
+    static constexpr std::size_t max_cached = std::size_t{1} << 18;
+    std::unordered_map<std::uint64_t, std::pair<std::uint64_t, double>> cache_;
 };
 
 }  // namespace detail::upload
