@@ -6,6 +6,7 @@
 
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/incremental_chain.hpp>
+#include <eosdnn/cost/incremental_dag.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
 #include <eosdnn/io/profile_csv.hpp>
 #include <eosdnn/optim/pso_ga.hpp>
@@ -147,7 +148,8 @@ int main() {
             incremental_chain<model_type> inc(g, model);
             mine = run_eosdnn(inc);
         } else {
-            mine = run_eosdnn(full);
+            incremental_dag<model_type> inc(g, model);
+            mine = run_eosdnn(inc);
         }
         const outcome sga = run_pagmo(full, true), pso = run_pagmo(full, false);
         std::printf("| %s | %zu | %.0f | %.0f | %.0f | %.1f | %.1f | %.6f | %.6f | %.6f |\n",

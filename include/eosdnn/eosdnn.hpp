@@ -28,6 +28,7 @@
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/cost/feasibility.hpp>
 #include <eosdnn/cost/incremental_chain.hpp>
+#include <eosdnn/cost/incremental_dag.hpp>
 #include <eosdnn/cost/list_schedule.hpp>
 #include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -38,15 +39,32 @@ TEST_CASE("thread_team: a thread the system refuses is an error naming it, and n
     }
 }
 
-TEST_CASE("thread_team: every item runs once, on thread item % size") {
+TEST_CASE("thread_team: every item runs once and the lowest item's exception is rethrown") {
     detail::thread_team team(3, [](auto&& body) { return std::thread(std::move(body)); });
-    std::vector<std::size_t> thread_of(100, 99);
-    std::atomic<int> calls{0};
-    auto job = [&](std::size_t t, std::size_t i) {
-        thread_of[i] = t;
-        ++calls;
-    };
-    team.for_each(thread_of.size(), job);
-    CHECK(calls == 100);
-    for (std::size_t i = 0; i < thread_of.size(); ++i) CHECK(thread_of[i] == i % 3);
+    for (int round = 0; round < 50; ++round) {
+        std::vector<std::size_t> thread_of(100, 99);
+        std::vector<std::atomic<int>> calls(100);
+        auto job = [&](std::size_t t, std::size_t i) {
+            thread_of[i] = t;
+            ++calls[i];
+        };
+        team.for_each(thread_of.size(), job);
+        for (std::size_t i = 0; i < thread_of.size(); ++i) {
+            CHECK(calls[i] == 1);
+            CHECK(thread_of[i] < 3);
+        }
+        // Items 37 and 80 throw: every other item still runs, and 37's error comes out.
+        std::atomic<int> ran{0};
+        auto failing = [&](std::size_t, std::size_t i) {
+            ++ran;
+            if (i == 37 || i == 80) throw std::runtime_error("item " + std::to_string(i));
+        };
+        try {
+            team.for_each(100, failing);
+            FAIL("no exception");
+        } catch (const std::runtime_error& e) {
+            CHECK(std::string(e.what()) == "item 37");
+        }
+        CHECK(ran == 100);
+    }
 }

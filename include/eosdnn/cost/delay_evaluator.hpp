@@ -10,6 +10,7 @@
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/cost_model.hpp>
 #include <eosdnn/cost/detail/finite_sums.hpp>
+#include <eosdnn/cost/detail/pairwise_sum.hpp>
 #include <eosdnn/cost/detail/single_user.hpp>
 #include <eosdnn/cost/detail/tables.hpp>
 #include <eosdnn/cost/environment.hpp>
@@ -142,30 +143,60 @@ public:
     evaluation evaluate(std::span<const node_id> placement) {
         [[maybe_unused]] const auto busy = guard_.enter("delay_evaluator::evaluate");
         check(placement);
-        evaluation e;
+        double delay = 0;
         detail::sequential_parts parts;
         const bool sequential = options_.schedule == dag_schedule::sequential;
         // The tables' layouts are tested once here, not at every lookup in the inner loops.
         links_.visit(compute_, [&](const auto& links, const auto& compute) {
-            if (sequential || power_)
+            if (power_)
                 parts = detail::sequential_delay_parts(placement, task_, layers_, compute, links);
-            e.delay_s =
-                sequential ? parts.delay_s
-                           : schedule_.run(placement, layers_, std::span(&task_, 1), compute, links,
-                                           options_.schedule == dag_schedule::list_scheduled)[0];
+            else if (sequential)  // no energy term: the device's shares are not needed
+                parts = detail::sequential_delay_parts<false>(placement, task_, layers_, compute,
+                                                              links);
+            delay = sequential
+                        ? parts.delay_s
+                        : schedule_.run(placement, layers_, std::span(&task_, 1), compute, links,
+                                        options_.schedule == dag_schedule::list_scheduled)[0];
         });
-        if (options_.include_upload)
+        double upload = 0;
+        if (options_.include_upload) {
+            detail::pairwise_accumulator sum;  // the order incremental_dag keeps
             for (layer_id j = 0; j < placement.size(); ++j)
-                e.upload_s += upload_.unchecked(j, placement[j]);
+                sum.add(upload_.unchecked(j, placement[j]));
+            upload = sum.total();
+        }
+        const double violation = limit_table_.violation(placement, layers_.param_bytes);
+        parts.delay_s = delay;
+        return compose(parts, upload, violation);
+    }
+
+    /// The evaluation of a placement from its parts: the delay (parts.delay_s, under the
+    /// evaluator's schedule) and the device's compute and transfer times, the upload time and
+    /// the memory and pin violation (detail::limit_table::violation_of). evaluate() ends with
+    /// it, and so does incremental_dag: the objective, the energy and the deadline are composed
+    /// in one place.
+    evaluation compose(const detail::sequential_parts& parts, double upload_s,
+                       double violation) const noexcept {
+        evaluation e;
+        e.delay_s = parts.delay_s;
+        e.upload_s = upload_s;
         if (power_)
             e.energy_j = detail::device_energy(*power_, e.delay_s, parts.device_compute_s,
                                                parts.device_transfer_s);
         e.objective = options_.latency_weight * (e.delay_s + e.upload_s);
         if (options_.energy_weight > 0) e.objective += options_.energy_weight * e.energy_j;
-        e.violation = limit_table_.violation(placement, layers_.param_bytes);
+        e.violation = violation;
         if (limits_.deadline_s)
             e.violation += std::max(0.0, e.delay_s - *limits_.deadline_s) / *limits_.deadline_s;
         return e;
+    }
+
+    /// f(links, compute): the views of the transfer and compute tables that evaluate() reads,
+    /// in their layout (detail::link_table::visit), for evaluators that re-price parts of a
+    /// placement with the same arithmetic (incremental_dag).
+    template <class F>
+    decltype(auto) visit_tables(F&& f) const {
+        return links_.visit(compute_, std::forward<F>(f));
     }
 
     /// t_j(s): seconds to run layer `j` on node `s`, one of choices(), from the precomputed table.

@@ -3,21 +3,33 @@
 /// The sequential migration delay of docs/model.md, written once. Every part of eosdnn that
 /// prices a placement this way calls sequential_delay_parts(): the evaluators, the exact solvers
 /// (through the evaluators) and the uploading planners (for the effective placement during an
-/// upload); sequential_delay() is the same formula for a graph and a cost model directly.
+/// upload); incremental_dag re-prices its per-layer terms, sequential_layer_parts(), and keeps
+/// their sums in the same order; sequential_delay() is the same formula for a graph and a cost
+/// model directly.
 
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/core/ids.hpp>
 #include <eosdnn/core/messages.hpp>
 #include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/cost/detail/pairwise_sum.hpp>
 #include <eosdnn/cost/detail/tables.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
+
+#if defined(__GNUC__)
+/// Inlined into the loop of the full pass even where the compiler would not (a call per layer
+/// costs the full pass half its speed).
+#define EOSDNN_ALWAYS_INLINE [[gnu::always_inline]] inline
+#else
+#define EOSDNN_ALWAYS_INLINE inline
+#endif
 
 namespace eosdnn {
 namespace detail {
@@ -57,43 +69,100 @@ struct sequential_parts {
     double device_transfer_s = 0;  ///< transfers that start or end at the device
 };
 
+/// The term of layer `g` in the formula below: its compute time, the sends of its output to the
+/// other nodes of its consumers, the model input if `g` is the task's input layer and the
+/// return of the result if it is the output layer, added in that order; and the device's share
+/// of them. It reads the genes of `g` and of its consumers only, so a change of gene g changes
+/// the terms of `g` and of its producers, nothing else (incremental_dag relies on it).
+template <class NodeOf, class Compute, class Transfer>
+EOSDNN_ALWAYS_INLINE sequential_parts sequential_layer_parts(const layer_table& layers,
+                                                             const task_span& task, layer_id g,
+                                                             const NodeOf& node_of,
+                                                             const Compute& compute,
+                                                             const Transfer& transfer) noexcept {
+    const node_id device = task.device;
+    const node_id here = node_of(g);
+    sequential_parts p;
+    const double c = compute(g, here);
+    p.delay_s += c;  // from +0.0, so a compute time of -0.0 gives +0.0
+    if (here == device) p.device_compute_s = c;
+    p.delay_s += send_time(layers.successors(g), here, layers.output_bytes[g], device, node_of,
+                           transfer, p.device_transfer_s);
+    if (g == task.input) {
+        const double in = transfer(task.input_bytes, device, here);
+        p.delay_s += in;
+        p.device_transfer_s += in;
+    }
+    if (g == task.output) {
+        const double back = transfer(layers.output_bytes[g], here, device);
+        p.delay_s += back;
+        p.device_transfer_s += back;
+    }
+    return p;
+}
+
 /// The formula (docs/model.md, "Migration delay"): for the task's layers placed by `node_of`,
 ///
 ///     T = tr(input_bytes, d, x_in) + tr(o_out, x_out, d)
 ///       + sum_j [ t_j(x_j) + sum_{s in consumer nodes of j, s != x_j} tr(o_j, x_j, s) ]
 ///
-/// `compute(j, s)` is t_j(s) and `transfer(bytes, from, to)` is tr (0 on one node). The sum runs
-/// in layer_id order, so every caller gets the same value to the last bit.
-template <class NodeOf, class Compute, class Transfer>
+/// `compute(j, s)` is t_j(s) and `transfer(bytes, from, to)` is tr (0 on one node). T is the sum
+/// of the per-layer terms of sequential_layer_parts() (the input and return transfers belong to
+/// the input and output layers' terms), in layer_id order, added pairwise (pairwise_sum.hpp):
+/// every caller gets the same value to the last bit, and incremental_dag, which keeps the same
+/// pairwise sums, gets it too after re-pricing only the terms a change touches.
+///
+/// With `Device` false the device's shares are left at 0 (they cost the pass a third of its time
+/// and only the energy term reads them).
+template <bool Device = true, class NodeOf, class Compute, class Transfer>
 sequential_parts sequential_delay_parts(const layer_table& layers, const task_span& task,
                                         const NodeOf& node_of, const Compute& compute,
                                         const Transfer& transfer) noexcept {
-    const node_id device = task.device;
-    const double in = transfer(task.input_bytes, device, node_of(task.input));
-    const double back = transfer(layers.output_bytes[task.output], node_of(task.output), device);
-    sequential_parts parts;
-    parts.delay_s = in + back;
-    parts.device_transfer_s = in + back;
-    for (layer_id g = task.first; g < task.last; ++g) {
-        const node_id here = node_of(g);
-        const double c = compute(g, here);
-        parts.delay_s += c;
-        if (here == device) parts.device_compute_s += c;
-        parts.delay_s += send_time(layers.successors(g), here, layers.output_bytes[g], device,
-                                   node_of, transfer, parts.device_transfer_s);
+    pairwise_cascade<3> sums;
+    for (layer_id start = task.first; start < task.last; start += pairwise_block) {
+        // One block of terms; the zeros pad the last one (pairwise_sum.hpp).
+        std::array<double, pairwise_block> delay{}, device_compute{}, device_transfer{};
+        const layer_id end = std::min<layer_id>(start + pairwise_block, task.last);
+        for (layer_id g = start; g < end; ++g) {
+            const sequential_parts p =
+                sequential_layer_parts(layers, task, g, node_of, compute, transfer);
+            delay[g - start] = p.delay_s;
+            if constexpr (Device) {
+                device_compute[g - start] = p.device_compute_s;
+                device_transfer[g - start] = p.device_transfer_s;
+            }
+        }
+        if constexpr (Device)
+            sums.add({block_sum(delay.data()), block_sum(device_compute.data()),
+                      block_sum(device_transfer.data())});
+        else
+            sums.add({block_sum(delay.data()), 0.0, 0.0});
     }
-    return parts;
+    const auto total = sums.total();
+    return {.delay_s = total[0], .device_compute_s = total[1], .device_transfer_s = total[2]};
 }
 
 /// sequential_delay_parts() of placement `x` with the times read from an evaluator's tables
 /// (a layer_node_table and a link_table, or their views).
-template <class Compute, class Links>
+template <bool Device = true, class Compute, class Links>
 sequential_parts sequential_delay_parts(std::span<const node_id> x, const task_span& task,
                                         const layer_table& layers, const Compute& compute,
                                         const Links& links) noexcept {
-    return sequential_delay_parts(
+    return sequential_delay_parts<Device>(
         layers, task, [x](layer_id g) { return x[g]; },
         [&compute](layer_id g, node_id s) { return compute.unchecked(g, s); },
+        [&links](double bytes, node_id from, node_id to) { return links.time(bytes, from, to); });
+}
+
+/// sequential_layer_parts() of layer `g` of placement `x` with the times read from an
+/// evaluator's tables, as the overload above reads them.
+template <class Compute, class Links>
+sequential_parts sequential_layer_parts(std::span<const node_id> x, const task_span& task,
+                                        const layer_table& layers, layer_id g,
+                                        const Compute& compute, const Links& links) noexcept {
+    return sequential_layer_parts(
+        layers, task, g, [x](layer_id j) { return x[j]; },
+        [&compute](layer_id j, node_id s) { return compute.unchecked(j, s); },
         [&links](double bytes, node_id from, node_id to) { return links.time(bytes, from, to); });
 }
 

@@ -415,19 +415,34 @@ public:
 
     /// Sum of max(0, load - M_s) / M_s over capped nodes, plus 1 per misplaced pinned layer.
     double violation(std::span<const node_id> x, std::span<const double> param_bytes) noexcept {
-        double total = 0;
         if (!capped_.empty()) {
             std::fill(load_.begin(), load_.end(), 0.0);
             for (std::size_t g = 0; g < x.size(); ++g) load_[x[g]] += param_bytes[g];
-            for (std::size_t i = 0; i < capped_.size(); ++i) {
-                const double excess = load_[capped_[i]] - capacity_[i];
-                if (excess > 0) total += excess / capacity_[i];
-            }
         }
-        for (const auto& [g, s] : pinned_)
-            if (x[g] != s) total += 1;
-        return total;
+        return violation_of(load_, misplaced(x));
     }
+
+    /// The pinned layers of `x` not on their node.
+    std::size_t misplaced(std::span<const node_id> x) const noexcept {
+        std::size_t count = 0;
+        for (const auto& [g, s] : pinned_) count += x[g] != s ? 1 : 0;
+        return count;
+    }
+
+    /// violation() from the parameter bytes on each node (`load`, indexed by node; only the
+    /// capped nodes are read) and the count of misplaced pinned layers: the one place the
+    /// violation is composed, for the full and the incremental evaluations.
+    double violation_of(std::span<const double> load, std::size_t misplaced) const noexcept {
+        double total = 0;
+        for (std::size_t i = 0; i < capped_.size(); ++i) {
+            const double excess = load[capped_[i]] - capacity_[i];
+            if (excess > 0) total += excess / capacity_[i];
+        }
+        return total + static_cast<double>(misplaced);
+    }
+
+    /// The pinned layers and their nodes.
+    std::span<const std::pair<layer_id, node_id>> pins() const noexcept { return pinned_; }
 
 private:
     std::vector<node_id> capped_{};

@@ -1,14 +1,22 @@
 #pragma once
 /// \file thread_team.hpp
-/// A small persistent team of threads for evaluating a swarm. Items are dealt to threads by a
-/// fixed rule (item i to thread i % size), never by work stealing, so which problem copy prices
-/// which particle does not depend on timing.
+/// A small persistent team of threads for evaluating a swarm. The items of a job are split into
+/// contiguous chunks that the threads claim in turn, the caller included: a thread the system
+/// schedules late (a shared machine) finds the work done instead of holding the others back,
+/// and contiguous chunks keep two threads off one cache line of the results. Which thread runs
+/// an item depends on timing; what it computes must not (the population evaluator gives each
+/// thread its own problem copy and each item its own state), and the exception a job rethrows
+/// is the one of its lowest item, so a job's outcome does not depend on timing either.
 
 #include <eosdnn/core/error.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -51,39 +59,93 @@ public:
     /// Number of threads, the caller included.
     std::size_t size() const noexcept { return size_; }
 
-    /// Calls f(thread, item) for item in [0, count), item i on thread i % size(); returns when
-    /// all are done and rethrows the first exception a thread raised.
+    /// Calls f(thread, item) once for each item in [0, count), `thread` in [0, size()) naming the
+    /// thread (each thread calls f with its own number only); returns when all are done. If
+    /// calls throw, every other item still runs and the exception of the lowest item is
+    /// rethrown.
     template <class F>
     void for_each(std::size_t count, F& f) {
-        if (size_ == 1) {
-            for (std::size_t i = 0; i < count; ++i) f(std::size_t{0}, i);
+        if (size_ == 1 || count <= 1 || count > 0xffffffffu) {
+            run_serial(count, f);
             return;
         }
+        // About four chunks per thread: few claims, and a late thread still finds work.
+        const std::size_t chunk = std::max<std::size_t>(1, count / (4 * size_));
         {
             std::lock_guard lock(mutex_);
             job_ = &f;
-            call_ = [](void* job, std::size_t t, std::size_t n, std::size_t stride) {
-                for (std::size_t i = t; i < n; i += stride) (*static_cast<F*>(job))(t, i);
+            call_ = [](void* job, std::size_t t, std::size_t first, std::size_t last) {
+                for (std::size_t i = first; i < last; ++i) (*static_cast<F*>(job))(t, i);
             };
             count_ = count;
-            pending_ = size_ - 1;
+            chunk_ = chunk;
             error_ = nullptr;
+            error_item_ = std::numeric_limits<std::size_t>::max();
+            remaining_.store(count, std::memory_order_relaxed);
             ++generation_;
+            next_.store(ticket(generation_, 0), std::memory_order_release);
         }
         start_.notify_all();
-        std::exception_ptr mine;
-        try {
-            call_(job_, 0, count, size_);
-        } catch (...) {
-            mine = std::current_exception();
-        }
+        work_on(0, generation_, &f, call_, count, chunk);
         std::unique_lock lock(mutex_);
-        done_.wait(lock, [this] { return pending_ == 0; });
-        if (mine) std::rethrow_exception(mine);
+        done_.wait(lock, [this] { return remaining_.load(std::memory_order_acquire) == 0; });
+        job_ = nullptr;
         if (error_) std::rethrow_exception(error_);
     }
 
 private:
+    // The claim counter holds the job's generation (high 32 bits) and the next item (low 32), so
+    // a thread that wakes after its job ended can never claim items of the next one.
+    static std::uint64_t ticket(std::size_t generation, std::size_t item) noexcept {
+        return (static_cast<std::uint64_t>(generation & 0xffffffffu) << 32) | item;
+    }
+
+    template <class F>
+    void run_serial(std::size_t count, F& f) {
+        std::exception_ptr first;
+        for (std::size_t i = 0; i < count; ++i) try {
+                f(std::size_t{0}, i);
+            } catch (...) {
+                if (!first) first = std::current_exception();
+            }
+        if (first) std::rethrow_exception(first);
+    }
+
+    // Claims and runs chunks of job `generation` until none is left.
+    void work_on(std::size_t t, std::size_t generation, void* job,
+                 void (*call)(void*, std::size_t, std::size_t, std::size_t), std::size_t count,
+                 std::size_t chunk) {
+        for (;;) {
+            std::uint64_t seen = next_.load(std::memory_order_acquire);
+            std::size_t first = 0;
+            for (;;) {
+                if ((seen >> 32) != (generation & 0xffffffffu)) return;  // a later job
+                first = static_cast<std::size_t>(seen & 0xffffffffu);
+                if (first >= count) return;
+                const std::size_t last = std::min(count, first + chunk);
+                if (next_.compare_exchange_weak(seen, ticket(generation, last),
+                                                std::memory_order_acq_rel))
+                    break;
+            }
+            const std::size_t last = std::min(count, first + chunk);
+            for (std::size_t i = first; i < last; ++i) {
+                try {
+                    call(job, t, i, i + 1);
+                } catch (...) {
+                    std::lock_guard lock(mutex_);
+                    if (i < error_item_) {
+                        error_item_ = i;
+                        error_ = std::current_exception();
+                    }
+                }
+            }
+            if (remaining_.fetch_sub(last - first, std::memory_order_acq_rel) == last - first) {
+                std::lock_guard lock(mutex_);
+                done_.notify_all();
+            }
+        }
+    }
+
     void stop() noexcept {
         {
             std::lock_guard lock(mutex_);
@@ -99,22 +161,14 @@ private:
         std::size_t seen = 0;
         for (;;) {
             std::unique_lock lock(mutex_);
-            start_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+            start_.wait(lock, [&] { return stopping_ || (generation_ != seen && job_); });
             if (stopping_) return;
             seen = generation_;
             auto* call = call_;
             void* job = job_;
-            const std::size_t count = count_;
+            const std::size_t count = count_, chunk = chunk_;
             lock.unlock();
-            std::exception_ptr caught;
-            try {
-                call(job, t, count, size_);
-            } catch (...) {
-                caught = std::current_exception();
-            }
-            lock.lock();
-            if (caught && !error_) error_ = caught;
-            if (--pending_ == 0) done_.notify_one();
+            work_on(t, seen, job, call, count, chunk);
         }
     }
 
@@ -122,11 +176,14 @@ private:
     std::vector<std::thread> workers_{};
     std::mutex mutex_{};
     std::condition_variable start_{}, done_{};
-    std::size_t generation_ = 0, pending_ = 0, count_ = 0;
+    std::size_t generation_ = 0, count_ = 0, chunk_ = 1;
+    std::atomic<std::uint64_t> next_{0};
+    std::atomic<std::size_t> remaining_{0};
     bool stopping_ = false;
     void* job_ = nullptr;
     void (*call_)(void*, std::size_t, std::size_t, std::size_t) = nullptr;
     std::exception_ptr error_{};
+    std::size_t error_item_ = 0;
 };
 
 }  // namespace eosdnn::detail
