@@ -28,6 +28,7 @@
 /// costs the full pass half its speed).
 #define EOSDNN_ALWAYS_INLINE [[gnu::always_inline]] inline
 #else
+/// Without GCC's attribute (other compilers): a plain inline function.
 #define EOSDNN_ALWAYS_INLINE inline
 #endif
 

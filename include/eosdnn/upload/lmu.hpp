@@ -69,9 +69,9 @@ struct lmu_planner {
     /// stays near-linear in the width (issue 15); LMU may then complete fewer queries than
     /// emdl_planner's default reading, which a user can run on its own.
     std::size_t wide_units = 2000;
-    /// Kicks (see plan()): on plans of at most this many partitions, with this many
-    /// evaluations per local search after a kick; 0: off.
+    /// Kicks (see plan()) are tried on plans of at most this many partitions.
     std::size_t kick_partitions = 16;
+    /// Evaluations of the local search after each kick; 0 turns the kicks off.
     std::size_t kick_evaluations = 400;
 
     /// The planner name recorded in upload_plan::planner: "lmu" with the portfolio, else
