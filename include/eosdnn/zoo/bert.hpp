@@ -8,6 +8,7 @@
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
+#include <eosdnn/zoo/detail/token_layers.hpp>
 
 #include <cstddef>
 #include <initializer_list>
@@ -73,39 +74,13 @@ layer_graph bert_base(std::size_t sequence = 128);
 /// Throws eosdnn::error (validation) when `o` is out of range (bert_options::validate).
 EOSDNN_DECL layer_graph bert_encoder(const bert_options& o, std::string name) {
     o.validate();
-    constexpr std::size_t bytes = 4, id_bytes = 8;
+    constexpr std::size_t id_bytes = 8;  // int64 token ids; the rest is fp32 (token_layers)
     const std::size_t L = o.sequence, d = o.hidden, ff = o.intermediate;
     const std::size_t e = L * d;  // elements of the token sequence
 
     layer_graph_builder g(std::move(name));
-    // Adds a layer fed by `from`; MACs, FLOPs and parameters per sample, shapes without batch.
-    const auto add = [&](std::string layer_name, const char* kind,
-                         std::initializer_list<layer_id> from, std::vector<std::size_t> shape,
-                         std::size_t macs, std::size_t flops, std::size_t params) {
-        layer l;
-        l.name = std::move(layer_name);
-        l.kind = kind;
-        l.macs = static_cast<double>(macs);
-        l.flops = static_cast<double>(flops);
-        l.param_bytes = static_cast<double>(params * bytes);
-        std::size_t elements = 1;
-        for (std::size_t s : shape) elements *= s;
-        l.output_bytes = static_cast<double>(elements * bytes);
-        l.output_shape = std::move(shape);
-        const layer_id id = g.add_layer(std::move(l));
-        for (layer_id f : from) g.add_edge(f, id);
-        return id;
-    };
-    // Dense layer on every token: in x out weights and out biases.
-    const auto linear = [&](std::string layer_name, layer_id from, std::size_t in,
-                            std::size_t out) {
-        return add(std::move(layer_name), "fc", {from}, {L, out}, L * in * out, 2 * L * in * out,
-                   in * out + out);
-    };
-    // LayerNorm over the features of every token (5·E FLOPs, as for ViT-B/16).
-    const auto layer_norm = [&](std::string layer_name, layer_id from) {
-        return add(std::move(layer_name), "layernorm", {from}, {L, d}, 0, 5 * e, 2 * d);
-    };
+    // The layers every transformer block repeats (zoo/detail/token_layers.hpp).
+    detail::token_layers t(g, L, d);
 
     // The token ids, int64 as torch feeds them.
     layer_id x = g.add_layer({.name = "input",
@@ -113,37 +88,39 @@ EOSDNN_DECL layer_graph bert_encoder(const bert_options& o, std::string name) {
                               .output_bytes = static_cast<double>(L * id_bytes),
                               .output_shape = {L}});
     // A lookup copies rows: no arithmetic. The whole table must be where the lookup runs.
-    x = add("embeddings.word_embeddings", "embedding", {x}, {L, d}, 0, 0, o.vocabulary * d);
+    x = t.add("embeddings.word_embeddings", "embedding", {x}, {L, d}, 0, 0, o.vocabulary * d);
     // The position rows 0 .. L-1 and the token type row of segment 0, added to every token.
-    x = add("embeddings.position_embeddings", "add", {x}, {L, d}, 0, e, o.positions * d);
-    x = add("embeddings.token_type_embeddings", "add", {x}, {L, d}, 0, e, o.token_types * d);
-    x = layer_norm("embeddings.LayerNorm", x);
+    x = t.add("embeddings.position_embeddings", "add", {x}, {L, d}, 0, e, o.positions * d);
+    x = t.add("embeddings.token_type_embeddings", "add", {x}, {L, d}, 0, e, o.token_types * d);
+    x = t.layer_norm("embeddings.LayerNorm", x);
     for (std::size_t i = 0; i < o.layers; ++i) {
         const std::string p = "encoder.layer." + std::to_string(i) + ".";
         const layer_id in = x;
-        const layer_id q = linear(p + "attention.self.query", in, d, d);
-        const layer_id k = linear(p + "attention.self.key", in, d, d);
-        const layer_id v = linear(p + "attention.self.value", in, d, d);
+        const layer_id q = t.linear(p + "attention.self.query", in, d, d);
+        const layer_id k = t.linear(p + "attention.self.key", in, d, d);
+        const layer_id v = t.linear(p + "attention.self.value", in, d, d);
         // Q K^T: per head L x L dot products of d/heads, so L·L·d MACs over the heads.
-        const layer_id scores = add(p + "attention.self.scores", "matmul", {q, k}, {o.heads, L, L},
-                                    L * L * d, 2 * L * L * d, 0);
-        const layer_id soft = add(p + "attention.self.softmax", "softmax", {scores},
-                                  {o.heads, L, L}, 0, 3 * o.heads * L * L, 0);
+        const layer_id scores = t.add(p + "attention.self.scores", "matmul", {q, k},
+                                      {o.heads, L, L}, L * L * d, 2 * L * L * d, 0);
+        const layer_id soft = t.add(p + "attention.self.softmax", "softmax", {scores},
+                                    {o.heads, L, L}, 0, 3 * o.heads * L * L, 0);
         // A V: per head L x d/heads outputs, each a dot product over L.
-        const layer_id context = add(p + "attention.self.context", "matmul", {soft, v}, {L, d},
-                                     L * L * d, 2 * L * L * d, 0);
-        const layer_id dense = linear(p + "attention.output.dense", context, d, d);
-        const layer_id sum1 = add(p + "attention.output.add", "add", {dense, in}, {L, d}, 0, e, 0);
-        const layer_id ln1 = layer_norm(p + "attention.output.LayerNorm", sum1);
-        const layer_id up = linear(p + "intermediate.dense", ln1, d, ff);
-        const layer_id gelu = add(p + "intermediate.gelu", "gelu", {up}, {L, ff}, 0, 8 * L * ff, 0);
-        const layer_id down = linear(p + "output.dense", gelu, ff, d);
-        const layer_id sum2 = add(p + "output.add", "add", {down, ln1}, {L, d}, 0, e, 0);
-        x = layer_norm(p + "output.LayerNorm", sum2);
+        const layer_id context = t.add(p + "attention.self.context", "matmul", {soft, v}, {L, d},
+                                       L * L * d, 2 * L * L * d, 0);
+        const layer_id dense = t.linear(p + "attention.output.dense", context, d, d);
+        const layer_id sum1 =
+            t.add(p + "attention.output.add", "add", {dense, in}, {L, d}, 0, e, 0);
+        const layer_id ln1 = t.layer_norm(p + "attention.output.LayerNorm", sum1);
+        const layer_id up = t.linear(p + "intermediate.dense", ln1, d, ff);
+        const layer_id gelu =
+            t.add(p + "intermediate.gelu", "gelu", {up}, {L, ff}, 0, 8 * L * ff, 0);
+        const layer_id down = t.linear(p + "output.dense", gelu, ff, d);
+        const layer_id sum2 = t.add(p + "output.add", "add", {down, ln1}, {L, d}, 0, e, 0);
+        x = t.layer_norm(p + "output.LayerNorm", sum2);
     }
-    x = add("pooler.first_token", "select", {x}, {d}, 0, 0, 0);
-    x = add("pooler.dense", "fc", {x}, {d}, d * d, 2 * d * d, d * d + d);
-    add("pooler.activation", "tanh", {x}, {d}, 0, 4 * d, 0);  // 4 FLOPs, as the importer's Tanh
+    x = t.add("pooler.first_token", "select", {x}, {d}, 0, 0, 0);
+    x = t.add("pooler.dense", "fc", {x}, {d}, d * d, 2 * d * d, d * d + d);
+    t.add("pooler.activation", "tanh", {x}, {d}, 0, 4 * d, 0);  // 4 FLOPs, as the importer's Tanh
     return g.build();
 }
 

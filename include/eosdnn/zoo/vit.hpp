@@ -6,6 +6,7 @@
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
+#include <eosdnn/zoo/detail/token_layers.hpp>
 
 #include <cstddef>
 #include <initializer_list>
@@ -30,74 +31,49 @@ layer_graph vit_b_16();
 /// tabulates them, are derived from these dimensions; dropout (0 in ViT-B/16) is left out.
 EOSDNN_DECL layer_graph vit_b_16() {
     constexpr std::size_t image = 224, patch = 16, d = 768, heads = 12, layers = 12, mlp = 3072,
-                          classes = 1000, bytes = 4;
+                          classes = 1000;
     constexpr std::size_t side = image / patch;      // 14
     constexpr std::size_t tokens = side * side + 1;  // 196 patches and the class token
     constexpr std::size_t e = tokens * d;            // elements of the token sequence
 
     layer_graph_builder g("vit_b_16");
-    // Adds a layer fed by `from`; MACs, FLOPs and parameters per sample, shapes without batch.
-    const auto add = [&](std::string name, const char* kind, std::initializer_list<layer_id> from,
-                         std::vector<std::size_t> shape, std::size_t macs, std::size_t flops,
-                         std::size_t params) {
-        layer l;
-        l.name = std::move(name);
-        l.kind = kind;
-        l.macs = static_cast<double>(macs);
-        l.flops = static_cast<double>(flops);
-        l.param_bytes = static_cast<double>(params * bytes);
-        std::size_t elements = 1;
-        for (std::size_t s : shape) elements *= s;
-        l.output_bytes = static_cast<double>(elements * bytes);
-        l.output_shape = std::move(shape);
-        const layer_id id = g.add_layer(std::move(l));
-        for (layer_id f : from) g.add_edge(f, id);
-        return id;
-    };
-    // Dense layer on every token: in x out weights and out biases.
-    const auto linear = [&](std::string name, layer_id from, std::size_t in, std::size_t out) {
-        return add(std::move(name), "fc", {from}, {tokens, out}, tokens * in * out,
-                   2 * tokens * in * out, in * out + out);
-    };
-    // LayerNorm over the features of every token: a mean, a variance, a normalisation, a scale
-    // and a shift per element (5·E, as the ONNX importer counts LayerNormalization).
-    const auto layer_norm = [&](std::string name, layer_id from) {
-        return add(std::move(name), "layernorm", {from}, {tokens, d}, 0, 5 * e, 2 * d);
-    };
+    // The layers every transformer block repeats (zoo/detail/token_layers.hpp).
+    detail::token_layers t(g, tokens, d);
 
-    layer_id x = add("input", "input", {}, {3, image, image}, 0, 0, 0);
+    layer_id x = t.add("input", "input", {}, {3, image, image}, 0, 0, 0);
     constexpr std::size_t conv_macs = d * side * side * 3 * patch * patch;
-    x = add("conv_proj", "conv", {x}, {d, side, side}, conv_macs, 2 * conv_macs,
-            d * 3 * patch * patch + d);
+    x = t.add("conv_proj", "conv", {x}, {d, side, side}, conv_macs, 2 * conv_macs,
+              d * 3 * patch * patch + d);
     // Flattened to 196 x 768 and joined to the class token (768 parameters).
-    x = add("class_token", "concat", {x}, {tokens, d}, 0, 0, d);
-    x = add("encoder.pos_embedding", "add", {x}, {tokens, d}, 0, e, tokens * d);
+    x = t.add("class_token", "concat", {x}, {tokens, d}, 0, 0, d);
+    x = t.add("encoder.pos_embedding", "add", {x}, {tokens, d}, 0, e, tokens * d);
     for (std::size_t i = 0; i < layers; ++i) {
         const std::string p = "encoder.layers.encoder_layer_" + std::to_string(i) + ".";
         const layer_id in = x;
-        const layer_id ln1 = layer_norm(p + "ln_1", in);
-        const layer_id qkv = linear(p + "self_attention.in_proj", ln1, d, 3 * d);
+        const layer_id ln1 = t.layer_norm(p + "ln_1", in);
+        const layer_id qkv = t.linear(p + "self_attention.in_proj", ln1, d, 3 * d);
         // Q K^T: per head L x L dot products of d/heads, so L·L·d MACs over the heads.
         const layer_id scores =
-            add(p + "self_attention.scores", "matmul", {qkv}, {heads, tokens, tokens},
-                tokens * tokens * d, 2 * tokens * tokens * d, 0);
-        const layer_id soft = add(p + "self_attention.softmax", "softmax", {scores},
-                                  {heads, tokens, tokens}, 0, 3 * heads * tokens * tokens, 0);
+            t.add(p + "self_attention.scores", "matmul", {qkv}, {heads, tokens, tokens},
+                  tokens * tokens * d, 2 * tokens * tokens * d, 0);
+        const layer_id soft = t.add(p + "self_attention.softmax", "softmax", {scores},
+                                    {heads, tokens, tokens}, 0, 3 * heads * tokens * tokens, 0);
         // A V: per head L x d/heads outputs, each a dot product over L.
-        const layer_id context = add(p + "self_attention.context", "matmul", {soft, qkv},
-                                     {tokens, d}, tokens * tokens * d, 2 * tokens * tokens * d, 0);
-        const layer_id out = linear(p + "self_attention.out_proj", context, d, d);
-        const layer_id add1 = add(p + "add_1", "add", {out, in}, {tokens, d}, 0, e, 0);
-        const layer_id ln2 = layer_norm(p + "ln_2", add1);
-        const layer_id fc1 = linear(p + "mlp.0", ln2, d, mlp);
+        const layer_id context =
+            t.add(p + "self_attention.context", "matmul", {soft, qkv}, {tokens, d},
+                  tokens * tokens * d, 2 * tokens * tokens * d, 0);
+        const layer_id out = t.linear(p + "self_attention.out_proj", context, d, d);
+        const layer_id add1 = t.add(p + "add_1", "add", {out, in}, {tokens, d}, 0, e, 0);
+        const layer_id ln2 = t.layer_norm(p + "ln_2", add1);
+        const layer_id fc1 = t.linear(p + "mlp.0", ln2, d, mlp);
         const layer_id gelu =
-            add(p + "mlp.1", "gelu", {fc1}, {tokens, mlp}, 0, 8 * tokens * mlp, 0);
-        const layer_id fc2 = linear(p + "mlp.3", gelu, mlp, d);
-        x = add(p + "add_2", "add", {fc2, add1}, {tokens, d}, 0, e, 0);
+            t.add(p + "mlp.1", "gelu", {fc1}, {tokens, mlp}, 0, 8 * tokens * mlp, 0);
+        const layer_id fc2 = t.linear(p + "mlp.3", gelu, mlp, d);
+        x = t.add(p + "add_2", "add", {fc2, add1}, {tokens, d}, 0, e, 0);
     }
-    x = layer_norm("encoder.ln", x);
-    x = add("class_token_output", "select", {x}, {d}, 0, 0, 0);
-    add("heads.head", "fc", {x}, {classes}, d * classes, 2 * d * classes, d * classes + classes);
+    x = t.layer_norm("encoder.ln", x);
+    x = t.add("class_token_output", "select", {x}, {d}, 0, 0, 0);
+    t.add("heads.head", "fc", {x}, {classes}, d * classes, 2 * d * classes, d * classes + classes);
     return g.build();
 }
 
