@@ -77,12 +77,7 @@ public:
 
         const std::size_t n = graph.size(), nodes = nodes_.size();
         layers_.append(graph);
-        task_ = detail::task_span{.device = device_,
-                                  .first = 0,
-                                  .last = n,
-                                  .input = graph.input(),
-                                  .output = graph.output(),
-                                  .input_bytes = graph.input_bytes()};
+        task_ = detail::task_span::of(graph, device_);
         choices_ = nodes_.choices(device_);
         allowed_.assign(nodes, 0);
         for (node_id s : choices_) allowed_[s] = 1;

@@ -83,12 +83,7 @@ public:
                         "incremental_dag: objective_options.schedule is not sequential (a list "
                         "schedule is not a sum of layer terms; use delay_evaluator)");
         const std::size_t n = graph.size();
-        task_ = detail::task_span{.device = device,
-                                  .first = 0,
-                                  .last = n,
-                                  .input = graph.input(),
-                                  .output = graph.output(),
-                                  .input_bytes = graph.input_bytes()};
+        task_ = detail::task_span::of(graph, device);
         for (const node_id s : full_.choices(0)) allowed_[s] = 1;
         upload_ = full_.options().include_upload;
         energy_ = full_.device_power().has_value();

@@ -116,12 +116,7 @@ public:
         for (std::size_t t = 0; t < count; ++t) {
             const dnn_task& d = tasks[t];
             const layer_id first = layers_.append(d.graph);
-            spans_.push_back(detail::task_span{.device = d.device,
-                                               .first = first,
-                                               .last = first + d.graph.size(),
-                                               .input = first + d.graph.input(),
-                                               .output = first + d.graph.output(),
-                                               .input_bytes = d.graph.input_bytes()});
+            spans_.push_back(detail::task_span::of(d.graph, d.device, first));
             deadlines_.push_back(d.deadline_s);
             choices_.push_back(nodes_.choices(d.device));
             task_of_gene_.insert(task_of_gene_.end(), d.graph.size(), t);

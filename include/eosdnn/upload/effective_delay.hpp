@@ -64,12 +64,7 @@ public:
         const auto rank = graph.topological_rank();
         order_.assign(order.begin(), order.end());
         layers_.append(graph);
-        task_ = detail::task_span{.device = device,
-                                  .first = 0,
-                                  .last = n,
-                                  .input = graph.input(),
-                                  .output = graph.output(),
-                                  .input_bytes = graph.input_bytes()};
+        task_ = detail::task_span::of(graph, device);
         rank_.assign(rank.begin(), rank.end());
         t_device_.resize(n);
         t_target_.resize(n);

@@ -387,6 +387,16 @@ struct task_span {
     layer_id first = 0, last = 0;    ///< its layers are [first, last)
     layer_id input = 0, output = 0;  ///< global indices of its input and output layers
     double input_bytes = 0;
+
+    /// The span of `graph` on `device` when its layers are numbered from `first` on.
+    static task_span of(const layer_graph& graph, node_id device, layer_id first = 0) {
+        return {.device = device,
+                .first = first,
+                .last = first + graph.size(),
+                .input = first + graph.input(),
+                .output = first + graph.output(),
+                .input_bytes = graph.input_bytes()};
+    }
 };
 
 /// Memory capacities and pinned layers, checked without allocating (the load per node is a
