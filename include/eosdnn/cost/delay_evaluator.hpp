@@ -55,70 +55,10 @@ public:
     /// upload_cost_model; energy_weight > 0 without an energy_cost_model or without the device's
     /// power profile; a compute or upload time not finite; a model whose transfer_time is not
     /// affine in the bytes.
+    // Defined below the class: a constructor defined in it is inline, and GCC compiles an inline
+    // function for possible inlining even under `extern template` (separate compilation).
     delay_evaluator(const layer_graph& graph, const Model& model, objective_options options = {},
-                    constraints limits = {}, node_id device = 0)
-        : options_(std::move(options)), limits_(std::move(limits)), device_(device),
-          nodes_(model.env()) {
-        constexpr std::string_view who = "delay_evaluator";
-        if (graph.size() == 0)  // only a moved-from graph: the builder refuses an empty one
-            detail::evaluator_fail(
-                who, "model" + (graph.name().empty() ? std::string() : " '" + graph.name() + "'") +
-                         " has no layers (a moved-from layer_graph?)");
-        nodes_.check_device(who, "device", device_);
-        if (options_.schedule != dag_schedule::sequential &&
-            options_.schedule != dag_schedule::list_scheduled &&
-            options_.schedule != dag_schedule::unbounded)
-            detail::evaluator_fail(who, "objective_options.schedule has the invalid value " +
-                                            std::to_string(static_cast<int>(options_.schedule)));
-        detail::check_weight(who, "objective_options.latency_weight", options_.latency_weight);
-        detail::check_weight(who, "objective_options.energy_weight", options_.energy_weight);
-        detail::check_deadline(who, "constraints.deadline_s", limits_.deadline_s);
-        detail::check_pinned(who, "constraints.pinned", limits_.pinned, graph, nodes_, device_);
-
-        const std::size_t n = graph.size(), nodes = nodes_.size();
-        layers_.append(graph);
-        task_ = detail::task_span::of(graph, device_);
-        choices_ = nodes_.choices(device_);
-        allowed_.assign(nodes, 0);
-        for (node_id s : choices_) allowed_[s] = 1;
-
-        links_ = detail::link_table(model, who);
-        compute_ = detail::layer_node_table(n, nodes_);
-        detail::fill_compute(compute_, 0, graph, model, nodes_, device_, who);
-
-        if (options_.include_upload) {
-            if constexpr (upload_cost_model<Model>) {
-                upload_ = detail::layer_node_table(n, nodes_);
-                detail::fill_upload(upload_, 0, graph, model, nodes_, device_, who);
-            } else {
-                detail::evaluator_fail(who,
-                                       "objective_options.include_upload is true but the "
-                                       "cost model has no upload_time (it is not an "
-                                       "upload_cost_model)");
-            }
-        }
-
-        if constexpr (energy_cost_model<Model>) power_ = model.device_power(device_);
-        if (options_.energy_weight > 0) {
-            if constexpr (!energy_cost_model<Model>)
-                detail::evaluator_fail(who, "objective_options.energy_weight is " +
-                                                detail::format_number(options_.energy_weight) +
-                                                " but the cost model has no device_power (it is "
-                                                "not an energy_cost_model)");
-            if (!power_)
-                detail::evaluator_fail(who, "objective_options.energy_weight is " +
-                                                detail::format_number(options_.energy_weight) +
-                                                " but the device " + nodes_.describe(device_) +
-                                                " has no power profile");
-        }
-
-        limit_table_ = detail::limit_table(model.env(), limits_.memory);
-        for (layer_id j = 0; j < limits_.pinned.size(); ++j)
-            if (limits_.pinned[j]) limit_table_.pin(j, *limits_.pinned[j]);
-
-        schedule_ = detail::list_schedule(n, nodes, 1);
-        detail::check_finite_sums(who, graph, model, device_);  // sums past the largest double
-    }
+                    constraints limits = {}, node_id device = 0);
 
     /// One gene per layer.
     std::size_t dimension() const noexcept { return layers_.size(); }
@@ -272,6 +212,73 @@ private:
     // Debug builds: throws when two calls are inside this object at once; empty with NDEBUG.
     [[no_unique_address]] detail::single_user guard_{};
 };
+
+template <cost_model Model>
+delay_evaluator<Model>::delay_evaluator(const layer_graph& graph, const Model& model,
+                                        objective_options options, constraints limits,
+                                        node_id device)
+    : options_(std::move(options)), limits_(std::move(limits)), device_(device),
+      nodes_(model.env()) {
+    constexpr std::string_view who = "delay_evaluator";
+    if (graph.size() == 0)  // only a moved-from graph: the builder refuses an empty one
+        detail::evaluator_fail(
+            who, "model" + (graph.name().empty() ? std::string() : " '" + graph.name() + "'") +
+                     " has no layers (a moved-from layer_graph?)");
+    nodes_.check_device(who, "device", device_);
+    if (options_.schedule != dag_schedule::sequential &&
+        options_.schedule != dag_schedule::list_scheduled &&
+        options_.schedule != dag_schedule::unbounded)
+        detail::evaluator_fail(who, "objective_options.schedule has the invalid value " +
+                                        std::to_string(static_cast<int>(options_.schedule)));
+    detail::check_weight(who, "objective_options.latency_weight", options_.latency_weight);
+    detail::check_weight(who, "objective_options.energy_weight", options_.energy_weight);
+    detail::check_deadline(who, "constraints.deadline_s", limits_.deadline_s);
+    detail::check_pinned(who, "constraints.pinned", limits_.pinned, graph, nodes_, device_);
+
+    const std::size_t n = graph.size(), nodes = nodes_.size();
+    layers_.append(graph);
+    task_ = detail::task_span::of(graph, device_);
+    choices_ = nodes_.choices(device_);
+    allowed_.assign(nodes, 0);
+    for (node_id s : choices_) allowed_[s] = 1;
+
+    links_ = detail::link_table(model, who);
+    compute_ = detail::layer_node_table(n, nodes_);
+    detail::fill_compute(compute_, 0, graph, model, nodes_, device_, who);
+
+    if (options_.include_upload) {
+        if constexpr (upload_cost_model<Model>) {
+            upload_ = detail::layer_node_table(n, nodes_);
+            detail::fill_upload(upload_, 0, graph, model, nodes_, device_, who);
+        } else {
+            detail::evaluator_fail(who,
+                                   "objective_options.include_upload is true but the "
+                                   "cost model has no upload_time (it is not an "
+                                   "upload_cost_model)");
+        }
+    }
+
+    if constexpr (energy_cost_model<Model>) power_ = model.device_power(device_);
+    if (options_.energy_weight > 0) {
+        if constexpr (!energy_cost_model<Model>)
+            detail::evaluator_fail(who, "objective_options.energy_weight is " +
+                                            detail::format_number(options_.energy_weight) +
+                                            " but the cost model has no device_power (it is "
+                                            "not an energy_cost_model)");
+        if (!power_)
+            detail::evaluator_fail(who, "objective_options.energy_weight is " +
+                                            detail::format_number(options_.energy_weight) +
+                                            " but the device " + nodes_.describe(device_) +
+                                            " has no power profile");
+    }
+
+    limit_table_ = detail::limit_table(model.env(), limits_.memory);
+    for (layer_id j = 0; j < limits_.pinned.size(); ++j)
+        if (limits_.pinned[j]) limit_table_.pin(j, *limits_.pinned[j]);
+
+    schedule_ = detail::list_schedule(n, nodes, 1);
+    detail::check_finite_sums(who, graph, model, device_);  // sums past the largest double
+}
 
 static_assert(pinned_placement_problem<delay_evaluator<analytic_model>>);
 

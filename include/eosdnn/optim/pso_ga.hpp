@@ -215,131 +215,144 @@ public:
     }
 
 private:
+    // Defined below the class, not in it: a member function defined in the class is inline, and
+    // GCC instantiates an inline function for possible inlining even where an `extern template`
+    // declares it (detail/common_instances.hpp), so every separately compiled unit would compile
+    // the whole engine again only to throw it away.
     template <placement_problem P, observer O, stop_condition S>
     optimisation_result run(P& problem, Rng& rng,
                             std::span<const std::vector<node_id>> initial_plans, O& obs,
-                            const S& stop) const {
-        validate_policy(stop);
-        const gene_space space(problem);
-        const std::size_t n = space.dimension();
-        const std::size_t pop = options_.population;
-
-        detail::matrix<node_id> x({pop, n});
-        detail::initial_population(x, space, initial_plans, rng);
-        detail::matrix<node_id> pbest = x;
-        std::vector<evaluation> value(pop), pbest_value(pop);
-        std::vector<gene_range> changed(pop);
-        std::vector<double> dist(pop, 0.0);
-
-        detail::population_evaluator<P> eval(problem, pop, options_.threads, options_.incremental);
-        eval.evaluate_all(x, value);
-        pbest_value = value;
-        std::size_t g = detail::best_index(value);
-        std::vector<node_id> gbest(detail::row(x, g).begin(), detail::row(x, g).end());
-        evaluation gbest_value = value[g];
-
-        optimisation_result result;
-        std::size_t polish_evaluations = 0;
-        run_status status{.iteration = 0,
-                          .horizon = options_.iterations,
-                          .evaluations = eval.evaluations(),
-                          .stall = 0,
-                          .best = gbest_value};
-
-        // Distances to gBest feed both the log's diversity and the next iteration's inertia.
-        auto measure = [&] {
-            double similarity = 0;
-            for (std::size_t i = 0; i < pop; ++i) {
-                dist[i] = detail::distance(detail::row(x, i), gbest, space);
-                similarity += 1 - dist[i];
-            }
-            return similarity / static_cast<double>(pop);
-        };
-        double swarm_similarity = measure();
-
-        detail::run_report<O> report(result, obs, options_.keep_log, options_.time_limit_s,
-                                     options_.stop);
-        auto record = [&] {
-            return report({.iteration = status.iteration,
-                           .evaluations = status.evaluations,
-                           .best_objective = gbest_value.objective,
-                           .best_violation = gbest_value.violation,
-                           .mean_objective = detail::mean_objective(value),
-                           .diversity = 1 - swarm_similarity},
-                          std::span<const node_id>(gbest));
-        };
-
-        for (bool go_on = record(); go_on && !stop(status); go_on = record()) {
-            const coefficients c = policies_.coefficients(status.iteration, options_.iterations);
-            for (std::size_t i = 0; i < pop; ++i) {
-                auto xi = detail::row(x, i);
-                const double w =
-                    policies_.inertia(inertia_context{.iteration = status.iteration,
-                                                      .horizon = options_.iterations,
-                                                      .distance = dist[i],
-                                                      .swarm_similarity = swarm_similarity});
-                gene_range r{};
-                if (detail::draw_bernoulli(w, rng)) r |= policies_.mutation(xi, space, rng);
-                if (detail::draw_bernoulli(c.c1, rng))
-                    r |= policies_.crossover(xi, detail::row(std::as_const(pbest), i), space, rng);
-                if (detail::draw_bernoulli(c.c2, rng))
-                    r |= policies_.crossover(xi, std::span<const node_id>(gbest), space, rng);
-                changed[i] = r;
-            }
-            eval.evaluate_changed(x, changed, value);
-
-            bool improved = false;
-            for (std::size_t i = 0; i < pop; ++i) {
-                if (changed[i].empty() || !better(value[i], pbest_value[i])) continue;
-                pbest_value[i] = value[i];
-                auto src = detail::row(std::as_const(x), i);
-                std::copy(src.begin(), src.end(), detail::row(pbest, i).begin());
-                if (better(value[i], gbest_value)) {
-                    gbest_value = value[i];
-                    std::copy(src.begin(), src.end(), gbest.begin());
-                    improved = true;
-                }
-            }
-            ++status.iteration;
-            status.stall = improved ? 0 : status.stall + 1;
-            // A polish is long next to an iteration: not after a stop request or past the limit.
-            if (options_.polish_after_stall && status.stall == options_.polish_after_stall &&
-                !report.must_end()) {
-                // The hybrid: a swarm that has stalled usually sits next to a block move that
-                // single-gene mutations cannot find; try them all once on gBest.
-                // Within the run's time limit: the polish must not outlast the run.
-                local_search_options polish = options_.polish;
-                large_move_options large = options_.large_moves;
-                if (const double left = report.seconds_left(); std::isfinite(left)) {
-                    const double share = std::max(left, 1e-9);
-                    polish.time_limit_s =
-                        polish.time_limit_s > 0 ? std::min(polish.time_limit_s, share) : share;
-                    large.time_limit_s =
-                        large.time_limit_s > 0 ? std::min(large.time_limit_s, share) : share;
-                }
-                polish_evaluations += local_search(problem, space, gbest, gbest_value, polish);
-                if (options_.polish_large_moves && !report.must_end())
-                    polish_evaluations +=
-                        detail::polish_by_large_moves(problem, gbest, gbest_value, large);
-                if (better(gbest_value, status.best)) status.stall = 0;
-            }
-            status.evaluations = eval.evaluations() + polish_evaluations;
-            status.best = gbest_value;
-            swarm_similarity = measure();
-        }
-
-        result.placement = std::move(gbest);
-        result.value = gbest_value;
-        result.iterations = status.iteration;
-        result.evaluations = status.evaluations;
-        detail::attach_bound(result, structural_lower_bound(problem));
-        return result;
-    }
+                            const S& stop) const;
 
 private:
     pso_ga_options options_;
     policies_type policies_;
 };
+
+template <class Mutation, class Crossover, inertia_schedule Inertia,
+          coefficient_schedule Coefficients, stop_condition Stop,
+          std::uniform_random_bit_generator Rng>
+requires mutation_operator<Mutation, Rng> && crossover_operator<Crossover, Rng>
+template <placement_problem P, observer O, stop_condition S>
+optimisation_result pso_ga<Mutation, Crossover, Inertia, Coefficients, Stop, Rng>::run(
+    P& problem, Rng& rng, std::span<const std::vector<node_id>> initial_plans, O& obs,
+    const S& stop) const {
+    validate_policy(stop);
+    const gene_space space(problem);
+    const std::size_t n = space.dimension();
+    const std::size_t pop = options_.population;
+
+    detail::matrix<node_id> x({pop, n});
+    detail::initial_population(x, space, initial_plans, rng);
+    detail::matrix<node_id> pbest = x;
+    std::vector<evaluation> value(pop), pbest_value(pop);
+    std::vector<gene_range> changed(pop);
+    std::vector<double> dist(pop, 0.0);
+
+    detail::population_evaluator<P> eval(problem, pop, options_.threads, options_.incremental);
+    eval.evaluate_all(x, value);
+    pbest_value = value;
+    std::size_t g = detail::best_index(value);
+    std::vector<node_id> gbest(detail::row(x, g).begin(), detail::row(x, g).end());
+    evaluation gbest_value = value[g];
+
+    optimisation_result result;
+    std::size_t polish_evaluations = 0;
+    run_status status{.iteration = 0,
+                      .horizon = options_.iterations,
+                      .evaluations = eval.evaluations(),
+                      .stall = 0,
+                      .best = gbest_value};
+
+    // Distances to gBest feed both the log's diversity and the next iteration's inertia.
+    auto measure = [&] {
+        double similarity = 0;
+        for (std::size_t i = 0; i < pop; ++i) {
+            dist[i] = detail::distance(detail::row(x, i), gbest, space);
+            similarity += 1 - dist[i];
+        }
+        return similarity / static_cast<double>(pop);
+    };
+    double swarm_similarity = measure();
+
+    detail::run_report<O> report(result, obs, options_.keep_log, options_.time_limit_s,
+                                 options_.stop);
+    auto record = [&] {
+        return report({.iteration = status.iteration,
+                       .evaluations = status.evaluations,
+                       .best_objective = gbest_value.objective,
+                       .best_violation = gbest_value.violation,
+                       .mean_objective = detail::mean_objective(value),
+                       .diversity = 1 - swarm_similarity},
+                      std::span<const node_id>(gbest));
+    };
+
+    for (bool go_on = record(); go_on && !stop(status); go_on = record()) {
+        const coefficients c = policies_.coefficients(status.iteration, options_.iterations);
+        for (std::size_t i = 0; i < pop; ++i) {
+            auto xi = detail::row(x, i);
+            const double w =
+                policies_.inertia(inertia_context{.iteration = status.iteration,
+                                                  .horizon = options_.iterations,
+                                                  .distance = dist[i],
+                                                  .swarm_similarity = swarm_similarity});
+            gene_range r{};
+            if (detail::draw_bernoulli(w, rng)) r |= policies_.mutation(xi, space, rng);
+            if (detail::draw_bernoulli(c.c1, rng))
+                r |= policies_.crossover(xi, detail::row(std::as_const(pbest), i), space, rng);
+            if (detail::draw_bernoulli(c.c2, rng))
+                r |= policies_.crossover(xi, std::span<const node_id>(gbest), space, rng);
+            changed[i] = r;
+        }
+        eval.evaluate_changed(x, changed, value);
+
+        bool improved = false;
+        for (std::size_t i = 0; i < pop; ++i) {
+            if (changed[i].empty() || !better(value[i], pbest_value[i])) continue;
+            pbest_value[i] = value[i];
+            auto src = detail::row(std::as_const(x), i);
+            std::copy(src.begin(), src.end(), detail::row(pbest, i).begin());
+            if (better(value[i], gbest_value)) {
+                gbest_value = value[i];
+                std::copy(src.begin(), src.end(), gbest.begin());
+                improved = true;
+            }
+        }
+        ++status.iteration;
+        status.stall = improved ? 0 : status.stall + 1;
+        // A polish is long next to an iteration: not after a stop request or past the limit.
+        if (options_.polish_after_stall && status.stall == options_.polish_after_stall &&
+            !report.must_end()) {
+            // The hybrid: a swarm that has stalled usually sits next to a block move that
+            // single-gene mutations cannot find; try them all once on gBest.
+            // Within the run's time limit: the polish must not outlast the run.
+            local_search_options polish = options_.polish;
+            large_move_options large = options_.large_moves;
+            if (const double left = report.seconds_left(); std::isfinite(left)) {
+                const double share = std::max(left, 1e-9);
+                polish.time_limit_s =
+                    polish.time_limit_s > 0 ? std::min(polish.time_limit_s, share) : share;
+                large.time_limit_s =
+                    large.time_limit_s > 0 ? std::min(large.time_limit_s, share) : share;
+            }
+            polish_evaluations += local_search(problem, space, gbest, gbest_value, polish);
+            if (options_.polish_large_moves && !report.must_end())
+                polish_evaluations +=
+                    detail::polish_by_large_moves(problem, gbest, gbest_value, large);
+            if (better(gbest_value, status.best)) status.stall = 0;
+        }
+        status.evaluations = eval.evaluations() + polish_evaluations;
+        status.best = gbest_value;
+        swarm_similarity = measure();
+    }
+
+    result.placement = std::move(gbest);
+    result.value = gbest_value;
+    result.iterations = status.iteration;
+    result.evaluations = status.evaluations;
+    detail::attach_bound(result, structural_lower_bound(problem));
+    return result;
+}
 
 /// The engine of a set of named policies: `pso_ga(options, pso_ga_policies{.mutation = m})`.
 template <class M, class C, class I, class Co, class S>
