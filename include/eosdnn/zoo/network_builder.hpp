@@ -32,6 +32,7 @@
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
+#include <eosdnn/zoo/detail/counted_layer.hpp>
 
 #include <cstddef>
 #include <initializer_list>
@@ -81,7 +82,7 @@ struct pool_options {
 class network_builder {
 public:
     /// Bytes per tensor element and per parameter: the models are fp32.
-    static constexpr std::size_t element_bytes = 4;
+    static constexpr std::size_t element_bytes = detail::fp32_bytes;
 
     /// A tensor flowing between layers: the layer that produced it and its per-sample shape.
     struct tensor {
@@ -309,16 +310,9 @@ private:
                 std::vector<std::size_t> shape, std::size_t macs, std::size_t flops,
                 std::size_t params) {
         tensor out;
+        out.producer = graph_.add_layer(
+            detail::counted_layer(std::move(name), kind, shape, macs, flops, params));
         out.shape = std::move(shape);
-        layer l;
-        l.name = std::move(name);
-        l.kind = kind;
-        l.macs = static_cast<double>(macs);
-        l.flops = static_cast<double>(flops);
-        l.param_bytes = static_cast<double>(params * element_bytes);
-        l.output_bytes = static_cast<double>(out.elements() * element_bytes);
-        l.output_shape = out.shape;
-        out.producer = graph_.add_layer(std::move(l));
         for (const tensor& x : inputs) graph_.add_edge(x.producer, out.producer);
         return out;
     }

@@ -5,6 +5,7 @@
 
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
+#include <eosdnn/zoo/detail/counted_layer.hpp>
 
 #include <cstddef>
 #include <initializer_list>
@@ -14,12 +15,10 @@
 
 namespace eosdnn::detail {
 
-/// Adds fp32 layers over `tokens` tokens of `features` features to a builder it refers to.
+/// Adds fp32 layers (counted_layer.hpp) over `tokens` tokens of `features` features to a builder
+/// it refers to.
 class token_layers {
 public:
-    /// Bytes of an fp32 element or parameter.
-    static constexpr std::size_t bytes = 4;
-
     token_layers(layer_graph_builder& g, std::size_t tokens, std::size_t features)
         : g_(g), tokens_(tokens), features_(features) {}
 
@@ -28,17 +27,8 @@ public:
     layer_id add(std::string name, const char* kind, std::initializer_list<layer_id> from,
                  std::vector<std::size_t> shape, std::size_t macs, std::size_t flops,
                  std::size_t params) {
-        layer l;
-        l.name = std::move(name);
-        l.kind = kind;
-        l.macs = static_cast<double>(macs);
-        l.flops = static_cast<double>(flops);
-        l.param_bytes = static_cast<double>(params * bytes);
-        std::size_t elements = 1;
-        for (std::size_t s : shape) elements *= s;
-        l.output_bytes = static_cast<double>(elements * bytes);
-        l.output_shape = std::move(shape);
-        const layer_id id = g_.add_layer(std::move(l));
+        const layer_id id = g_.add_layer(
+            counted_layer(std::move(name), kind, std::move(shape), macs, flops, params));
         for (layer_id f : from) g_.add_edge(f, id);
         return id;
     }
