@@ -119,36 +119,47 @@ void plans(const eosdnn::layer_graph& g) {
     CHECK(std::isfinite(cut.delay_s));
 }
 
+// An image classifier's fixture imported without options: no warning, no unknown operator, a
+// 3 x 224 x 224 fp32 input and 1000 classes out. Returns its graph.
+eosdnn::layer_graph import_classifier(const std::string& name) {
+    const auto r = import_onnx(fixtures / (name + ".onnx"));
+    CHECK(r.warnings.empty());
+    CHECK(r.unknown_ops.empty());
+    CHECK(r.graph.input_bytes() == 3 * 224 * 224 * 4);
+    CHECK(r.graph[r.graph.output()].output_shape == std::vector<std::size_t>{1000});
+    return r.graph;
+}
+
+// Whether some Softmax layer outputs exactly `bytes` (an attention score tensor).
+bool has_softmax_of(const eosdnn::layer_graph& g, double bytes) {
+    for (eosdnn::layer_id id = 0; id < g.size(); ++id)
+        if (g[id].kind == "Softmax" && g[id].output_bytes == bytes) return true;
+    return false;
+}
+
+// Folding the parameter-free layers keeps every MAC and parameter of `g`, imported from `name`.
+void check_folding(const std::string& name, const eosdnn::layer_graph& g) {
+    const auto folded = import_onnx(fixtures / (name + ".onnx"), {.fold_parameter_free = true});
+    CHECK(folded.graph.size() < g.size());
+    CHECK(folded.graph.total_macs() == g.total_macs());
+    CHECK(folded.graph.total_param_bytes() == g.total_param_bytes());
+}
+
 }  // namespace
 
 TEST_CASE("onnx: torchvision's ViT-B/16 imports at opsets 11, 13 and 17 without options") {
     const auto ref = reference();
     for (const char* name : {"vit_b_16_opset11", "vit_b_16_opset13", "vit_b_16_opset17"}) {
         CAPTURE(name);
-        const auto r = import_onnx(fixtures / (std::string(name) + ".onnx"));
-        const auto& g = r.graph;
-        CHECK(r.warnings.empty());
-        CHECK(r.unknown_ops.empty());
-        CHECK(g.input_bytes() == 3 * 224 * 224 * 4);
+        const auto g = import_classifier(name);
         // Every parameter once, as fp32; the file's own count (the onnx package) agrees.
         CHECK(g.total_param_bytes() == 4 * vit_b_16_counts::parameters());
         CHECK(g.total_param_bytes() == ref.at(name).at("param_bytes").get<double>());
         CHECK(ref.at(name).at("parameters").get<double>() == vit_b_16_counts::parameters());
         CHECK(g.total_macs() == vit_b_16_counts::macs());
-        CHECK(g[g.output()].output_shape == std::vector<std::size_t>{1000});
-        // The attention scores of one layer: 12 heads of L x L.
-        bool scores = false;
-        for (eosdnn::layer_id id = 0; id < g.size(); ++id)
-            scores =
-                scores || (g[id].kind == "Softmax" && g[id].output_bytes == 12.0 * 197 * 197 * 4);
-        CHECK(scores);
+        CHECK(has_softmax_of(g, 12.0 * 197 * 197 * 4));  // one layer's scores: 12 heads of L x L
         plans(g);
-
-        const auto folded =
-            import_onnx(fixtures / (std::string(name) + ".onnx"), {.fold_parameter_free = true});
-        CHECK(folded.graph.size() < g.size());
-        CHECK(folded.graph.total_macs() == g.total_macs());
-        CHECK(folded.graph.total_param_bytes() == g.total_param_bytes());
+        check_folding(name, g);
     }
 }
 
@@ -225,27 +236,15 @@ TEST_CASE("onnx: a reduced Swin imports at opsets 11 13 and 17 without options")
     for (const char* name :
          {"swin_reduced_opset11", "swin_reduced_opset13", "swin_reduced_opset17"}) {
         CAPTURE(name);
-        const auto r = import_onnx(fixtures / (std::string(name) + ".onnx"));
-        const auto& g = r.graph;
-        CHECK(r.warnings.empty());
-        CHECK(r.unknown_ops.empty());
-        CHECK(g.input_bytes() == 3 * 224 * 224 * 4);
+        const auto g = import_classifier(name);
         CHECK(ref.at(name).at("parameters").get<double>() == swin.parameters());
         CHECK(g.total_param_bytes() == 4 * swin.file_parameters());
         CHECK(g.total_param_bytes() == ref.at(name).at("param_bytes").get<double>());
         CHECK(g.total_macs() == swin.macs());
-        CHECK(g[g.output()].output_shape == std::vector<std::size_t>{1000});
         // Window attention: 64 windows x 3 heads of 49 x 49 scores in the first stage.
-        bool windows = false;
-        for (eosdnn::layer_id id = 0; id < g.size(); ++id)
-            windows = windows ||
-                      (g[id].kind == "Softmax" && g[id].output_bytes == 64.0 * 3 * 49 * 49 * 4);
-        CHECK(windows);
+        CHECK(has_softmax_of(g, 64.0 * 3 * 49 * 49 * 4));
         plans(g);
-        const auto folded =
-            import_onnx(fixtures / (std::string(name) + ".onnx"), {.fold_parameter_free = true});
-        CHECK(folded.graph.total_macs() == g.total_macs());
-        CHECK(folded.graph.total_param_bytes() == g.total_param_bytes());
+        check_folding(name, g);
     }
 }
 
