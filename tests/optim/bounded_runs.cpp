@@ -96,6 +96,20 @@ std::vector<node_id> random_placement(const gene_space& space, std::mt19937_64& 
     return x;
 }
 
+// From `starts` random placements, local_search (prefix sums on a chain) ends where the full
+// search does, with the value the problem gives its plan.
+void matches_full_search(problem_type& problem, std::mt19937_64& rng, int starts) {
+    const gene_space space(problem);
+    for (int start = 0; start < starts; ++start) {
+        std::vector<node_id> x = random_placement(space, rng);
+        const std::vector<node_id> reference = full_local_search(problem, x);
+        evaluation value = problem.evaluate(std::span<const node_id>(x));
+        local_search(problem, space, x, value);
+        CHECK(x == reference);
+        CHECK(value.objective == problem.evaluate(std::span<const node_id>(x)).objective);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("the log keeps the first and last record and every improvement and thins the rest") {
@@ -244,15 +258,7 @@ TEST_CASE("local search on a chain reaches the local optimum of the full search"
     const layer_graph graph = optim_test::random_chain(1500, rng);
     analytic_model model{optim_test::three_tier(optim_test::link_speed::slow)};
     problem_type problem(graph, model);
-    const gene_space space(problem);
-    for (int start = 0; start < 2; ++start) {
-        std::vector<node_id> x = random_placement(space, rng);
-        const std::vector<node_id> reference = full_local_search(problem, x);
-        evaluation value = problem.evaluate(std::span<const node_id>(x));
-        local_search(problem, space, x, value);
-        CHECK(x == reference);
-        CHECK(value.objective == problem.evaluate(std::span<const node_id>(x)).objective);
-    }
+    matches_full_search(problem, rng, 2);
 }
 
 TEST_CASE("local search on a chain of a device among many reaches the full search's optimum") {
@@ -272,15 +278,7 @@ TEST_CASE("local search on a chain of a device among many reaches the full searc
     const layer_graph graph = optim_test::random_chain(400, rng);
     analytic_model model{b.build()};
     problem_type problem(graph, model, {}, {}, 37);
-    const gene_space space(problem);
-    for (int start = 0; start < 2; ++start) {
-        std::vector<node_id> x = random_placement(space, rng);
-        const std::vector<node_id> reference = full_local_search(problem, x);
-        evaluation value = problem.evaluate(std::span<const node_id>(x));
-        local_search(problem, space, x, value);
-        CHECK(x == reference);
-        CHECK(value.objective == problem.evaluate(std::span<const node_id>(x)).objective);
-    }
+    matches_full_search(problem, rng, 2);
 }
 
 TEST_CASE("local search on a 10^4-layer chain reaches the local optimum of the full search" *
@@ -289,11 +287,5 @@ TEST_CASE("local search on a 10^4-layer chain reaches the local optimum of the f
     const layer_graph graph = optim_test::random_chain(10'000, rng);
     analytic_model model{optim_test::two_node(optim_test::link_speed::medium)};
     problem_type problem(graph, model);
-    const gene_space space(problem);
-    std::vector<node_id> x = random_placement(space, rng);
-    const std::vector<node_id> reference = full_local_search(problem, x);
-    evaluation value = problem.evaluate(std::span<const node_id>(x));
-    local_search(problem, space, x, value);
-    CHECK(x == reference);
-    CHECK(value.objective == problem.evaluate(std::span<const node_id>(x)).objective);
+    matches_full_search(problem, rng, 1);
 }
