@@ -7,7 +7,10 @@
 //                                        the input of scripts/plot_upload_timeline.py
 //
 // Set-up: the device and one edge server, linked at B Mbps with 2 ms latency each way; each
-// partition's acknowledgement takes those 2 ms. Profiles use their measured times (client
+// partition's acknowledgement takes those 2 ms, and each partition pays them once more on the
+// uplink (the per-partition overhead, on by default; the environment's request cost is 0).
+// Queries run the fastest prefix acknowledged (the simulation's default choice) and are counted
+// until the upload's end without overheads. Profiles use their measured times (client
 // ODROID-XU4, server GPU); zoo models the analytic rates 2 GFLOP/s (device) and 1 TFLOP/s
 // (server), about what the profiles measure. The target placement is the exact optimum of the
 // sequential model (Viterbi on chains, a minimum cut on DAGs). Queries are closed-loop; the first

@@ -230,6 +230,24 @@ TEST_CASE("environment: link validation errors") {
     }
 }
 
+TEST_CASE("environment: the request overhead is finite and >= 0, 0 unless set") {
+    environment_builder b;
+    b.add_node(make_node("phone", tier::local));
+    b.add_node(make_node("edge", tier::edge));
+    b.connect(0, 1, make_link(1));
+    CHECK(b.build().request_overhead_s() == 0);
+    for (const double bad :
+         {-1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()})
+        CHECK(validation_message([&] {
+                  b.set_request_overhead_s(bad);
+              }).starts_with("environment: the environment: request_overhead_s is "));
+    CHECK(validation_message([&] { b.set_request_overhead_s(-1); }) ==
+          "environment: the environment: request_overhead_s is -1 (must be finite and >= 0)");
+    CHECK(b.build().request_overhead_s() == 0);  // a refused value changes nothing
+    b.set_request_overhead_s(0.02);
+    CHECK(b.build().request_overhead_s() == 0.02);
+}
+
 TEST_CASE("environment: whole-environment validation errors") {
     SUBCASE("no nodes") {
         CHECK(validation_message([] { (void)environment_builder().build(); }) ==

@@ -67,6 +67,7 @@ environment sample_environment() {
 
 void check_same_environment(const environment& a, const environment& b) {
     REQUIRE(a.size() == b.size());
+    CHECK(a.request_overhead_s() == b.request_overhead_s());
     for (node_id i = 0; i < a.size(); ++i) {
         INFO("node " << a[i].name);
         CHECK(a[i].name == b[i].name);
@@ -235,6 +236,25 @@ TEST_CASE("json: an environment round-trips exactly") {
     CHECK(j["nodes"][0]["power"]["idle_w"] == 0.1);
     CHECK_FALSE(j["nodes"][1].contains("power"));
     CHECK(j["nodes"][2]["memory_bytes"] == 4.0e9);
+}
+
+TEST_CASE("json: the request overhead round-trips, is written only when set and is validated") {
+    const environment plain = sample_environment();
+    CHECK(plain.request_overhead_s() == 0);
+    CHECK_FALSE(to_json(plain).contains("request_overhead_s"));
+    json j = sample_environment_json();
+    j["request_overhead_s"] = 0.0125;
+    const environment env = environment_from_json(j);
+    CHECK(env.request_overhead_s() == 0.0125);
+    const json written = to_json(env);
+    CHECK(written["request_overhead_s"] == 0.0125);
+    check_same_environment(env, environment_from_json(written));
+    check_same_environment(env, environment_from_json(reparsed(written)));
+    CHECK(to_json(environment_from_json(reparsed(written))) == written);
+    contains(environment_error(error_kind::validation, with(j, "/request_overhead_s", -0.5)),
+             "environment JSON /request_overhead_s = -0.5: environment: the environment: "
+             "request_overhead_s is -0.5 (must be finite and >= 0)");
+    CHECK_THROWS_AS(environment_from_json(with(j, "/request_overhead_s", "fast")), error);
 }
 
 TEST_CASE("json: a hand-written environment: mbps, defaults, one-way links") {

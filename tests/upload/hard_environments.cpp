@@ -100,32 +100,44 @@ TEST_CASE("LMU against the best plan on the hard environments on more seeds" *
 TEST_CASE("kicks never make LMU's plan worse") {
     // With kicks LMU keeps a kicked plan only if it completes more queries or, as many, with a
     // smaller latency area; the seeds where they matter are those of the table in
-    // docs/uploading.md (split_five).
+    // docs/uploading.md (split_five), found with partitions that cost only their bytes and
+    // queries forced to run every acknowledged layer remotely. With the defaults (the fastest
+    // prefix) a plan no longer pays for a step that makes queries slower, which is what the
+    // kicks were for: they change fewer plans there (1 of these), and never for the worse.
     const auto all = optim_test::hard_environments();
-    int changed = 0;
-    for (std::size_t i = 0; i < all.size(); ++i) {
-        const analytic_model model(all[i].env);
-        for (int seed = 1; seed <= 5; ++seed)
-            for (const bool dag : {false, true}) {
-                std::mt19937 rng(static_cast<unsigned>(7000 + 100 * seed + 10 * i + dag));
-                const layer_graph g = upload_test::random_model(rng, 5 + (seed - 1) % 5, dag);
-                const std::vector<node_id> x = reference_placement(g, model).placement;
-                if (std::all_of(x.begin(), x.end(), [](node_id s) { return s == 0; })) continue;
-                const upload_problem problem(g, model, x);
-                const auto with = simulate_queries(
-                    g, model, lmu_planner{.simulation = plain}.plan(problem), plain);
-                const auto without = simulate_queries(
-                    g, model, lmu_planner{.simulation = plain, .kick_evaluations = 0}.plan(problem),
-                    plain);
-                CAPTURE(all[i].name);
-                CAPTURE(seed);
-                CHECK(with.metrics.queries_during_upload >= without.metrics.queries_during_upload);
-                if (with.metrics.queries_during_upload == without.metrics.queries_during_upload)
-                    CHECK(with.metrics.latency_area_s2 <= without.metrics.latency_area_s2);
-                changed +=
-                    with.metrics.queries_during_upload > without.metrics.queries_during_upload;
-            }
+    constexpr simulation_options forced{.ack_latency_s = 0.002, .choice = remote_choice::forced};
+    for (const bool old_model : {true, false}) {
+        const simulation_options sim = old_model ? forced : plain;
+        const upload_cost_options costs{.partition_overhead = !old_model};
+        int changed = 0;
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            const analytic_model model(all[i].env);
+            for (int seed = 1; seed <= 5; ++seed)
+                for (const bool dag : {false, true}) {
+                    std::mt19937 rng(static_cast<unsigned>(7000 + 100 * seed + 10 * i + dag));
+                    const layer_graph g = upload_test::random_model(rng, 5 + (seed - 1) % 5, dag);
+                    const std::vector<node_id> x = reference_placement(g, model).placement;
+                    if (std::all_of(x.begin(), x.end(), [](node_id s) { return s == 0; })) continue;
+                    const upload_problem problem(g, model, x, 0, costs);
+                    const auto with = simulate_queries(
+                        g, model, lmu_planner{.simulation = sim}.plan(problem), sim);
+                    const auto without = simulate_queries(
+                        g, model,
+                        lmu_planner{.simulation = sim, .kick_evaluations = 0}.plan(problem), sim);
+                    CAPTURE(all[i].name);
+                    CAPTURE(seed);
+                    CAPTURE(old_model);
+                    CHECK(with.metrics.queries_during_upload >=
+                          without.metrics.queries_during_upload);
+                    if (with.metrics.queries_during_upload == without.metrics.queries_during_upload)
+                        CHECK(with.metrics.latency_area_s2 <= without.metrics.latency_area_s2);
+                    changed +=
+                        with.metrics.queries_during_upload > without.metrics.queries_during_upload;
+                }
+        }
+        MESSAGE(std::string(old_model ? "no overhead, forced" : "defaults")
+                << ": kicks changed " << changed << " plans");
+        // split_five: chain seed 1 (23 -> 25), DAG seeds 2 (14 -> 17) and 5 (15 -> 16).
+        if (old_model) CHECK(changed >= 3);
     }
-    // split_five: chain seed 1 (23 -> 25), DAG seeds 2 (14 -> 17) and 5 (15 -> 16).
-    CHECK(changed >= 3);
 }

@@ -14,6 +14,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 #include <string>
@@ -47,8 +48,19 @@ void check_plan(const layer_graph& g, const Model& model, const upload_plan& pla
     }
     for (layer_id j = 0; j < g.size(); ++j)
         CHECK(count[j] == (plan.placement[j] != plan.device ? 1 : 0));
+    // Forced to run every acknowledged layer remotely, the last query runs the placement; by
+    // default it runs the fastest prefix, never slower than that nor than the previous steps.
+    const double target = sequential_delay(g, model, plan.placement);
+    const simulation_result forced =
+        simulate_queries(g, model, plan, {.horizon_queries = 1, .choice = remote_choice::forced});
+    CHECK(forced.metrics.final_latency_s == doctest::Approx(target));
     const simulation_result r = simulate_queries(g, model, plan, {.horizon_queries = 1});
-    CHECK(r.metrics.final_latency_s == doctest::Approx(sequential_delay(g, model, plan.placement)));
+    CHECK(r.metrics.final_latency_s <= target * (1 + 1e-12));
+    for (std::size_t k = 0; k + 1 < r.step_latency_s.size(); ++k) {
+        CHECK(r.step_latency_s[k + 1] <= r.step_latency_s[k]);
+        CHECK(r.step_latency_s[k + 1] ==
+              std::min(r.step_latency_s[k], forced.step_latency_s[k + 1]));
+    }
 }
 
 template <class Model>
@@ -292,11 +304,16 @@ TEST_CASE("bottom-up merging joins layers that only pay off together") {
             upload_problem(g, model, x));
     REQUIRE(plan.partitions.size() == 1);
     CHECK(plan.partitions[0].layers == std::vector<layer_id>{0, 1});
-    // Layer by layer goes through the slow state and completes fewer queries.
-    const auto merged = simulate_queries(g, model, plan).metrics;
-    const auto single =
-        simulate_queries(g, model, layer_by_layer_planner{}.plan(upload_problem(g, model, x)))
-            .metrics;
+    // Forced to run every acknowledged layer remotely, layer by layer goes through the slow
+    // state and completes fewer queries; choosing the fastest prefix, its queries stay on the
+    // device meanwhile, so it is never worse than running locally.
+    const upload_plan layers = layer_by_layer_planner{}.plan(upload_problem(g, model, x));
+    const simulation_options forced{.choice = remote_choice::forced};
+    const auto merged = simulate_queries(g, model, plan, forced).metrics;
+    const auto single = simulate_queries(g, model, layers, forced).metrics;
     CHECK(merged.latency_area_s2 < single.latency_area_s2);
     CHECK(merged.queries_during_upload >= single.queries_during_upload);
+    const auto chosen = simulate_queries(g, model, layers).metrics;
+    CHECK(chosen.latency_area_s2 < single.latency_area_s2);
+    CHECK(chosen.queries_during_upload >= single.queries_during_upload);
 }

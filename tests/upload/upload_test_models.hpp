@@ -36,10 +36,12 @@ inline eosdnn::analytic_model phone_edge_cloud() {
 // A phone and `servers` (1, 2 or 3) remote nodes behind slow uplinks (uploads of the random
 // models take tens of seconds, so that tens of queries complete during them): a server at
 // 250 kB/s; an edge at 500 kB/s and a cloud at 250 kB/s; or two edges (500 and 375 kB/s) and a
-// cloud. The servers are linked to each other at 5 to 10 MB/s.
-inline eosdnn::analytic_model phone_and_servers(int servers) {
+// cloud. The servers are linked to each other at 5 to 10 MB/s. `request_overhead_s`: the
+// environment's fixed cost per upload request.
+inline eosdnn::analytic_model phone_and_servers(int servers, double request_overhead_s = 0) {
     using namespace eosdnn;
     environment_builder env;
+    env.set_request_overhead_s(request_overhead_s);
     auto phone = env.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9});
     if (servers == 1) {
         auto server = env.add_node({.name = "server", .tier = tier::edge, .flops_per_s = 1e11});

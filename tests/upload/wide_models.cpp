@@ -73,7 +73,9 @@ void check_wide_plan(const layer_graph& g, const Model& model, const upload_plan
     for (layer_id j = 0; j < g.size(); ++j)
         wrong += count[j] != (plan.placement[j] != plan.device ? 1 : 0);
     CHECK(wrong == 0);
-    const simulation_result r = simulate_queries(g, model, plan);
+    // Forced: each step's latency is the delay of that prefix's placement (the default choice
+    // of the fastest prefix would hide an incremental pricing error behind an earlier step).
+    const simulation_result r = simulate_queries(g, model, plan, {.choice = remote_choice::forced});
     REQUIRE(r.step_latency_s.size() == plan.partitions.size() + 1);
     std::vector<node_id> e(g.size(), plan.device);
     const std::size_t parts = plan.partitions.size();

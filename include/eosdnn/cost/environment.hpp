@@ -151,6 +151,12 @@ public:
         return ids;
     }
 
+    /// Fixed cost of one upload request, in seconds, on top of the link's latency and the bytes:
+    /// what a server spends to accept and register one partition of an uploading plan (the
+    /// upload planners charge every partition the device's link latency plus this; see
+    /// docs/uploading.md). 0 unless set by environment_builder::set_request_overhead_s().
+    double request_overhead_s() const noexcept { return request_overhead_s_; }
+
 private:
     friend class environment_builder;
     friend std::size_t detail::stored_link_entries(const environment& env) noexcept;
@@ -176,6 +182,7 @@ private:
     std::unordered_map<std::uint64_t, std::optional<network_link>> between_locals_{};  // rare
     // per device with such links: the devices linked to it either way, ascending
     std::unordered_map<node_id, std::vector<node_id>> local_peers_{};
+    double request_overhead_s_ = 0;  // fixed cost of one upload request
 };
 
 namespace detail {
@@ -190,7 +197,7 @@ inline std::size_t stored_link_entries(const environment& env) noexcept {
 /// Adds nodes and links, then build() checks them:
 /// - node 0 is local; names are unique, non-empty and printable (core/messages.hpp, name_problem); rates, speed factors and capacities are
 ///   finite and > 0; power figures finite and >= 0;
-/// - bandwidths finite and > 0, latencies finite and >= 0;
+/// - bandwidths finite and > 0, latencies and the request overhead finite and >= 0;
 /// - every pair of distinct nodes is linked both ways, except two local devices, which never
 ///   exchange data (each task runs on its own device).
 class environment_builder {
@@ -221,6 +228,13 @@ public:
     /// Number of nodes added so far.
     std::size_t size() const noexcept { return nodes_.size(); }
 
+    /// Sets environment::request_overhead_s(); throws eosdnn::error (validation) unless it is
+    /// finite and >= 0.
+    void set_request_overhead_s(double seconds) {
+        non_negative("the environment", "request_overhead_s", seconds);
+        request_overhead_s_ = seconds;
+    }
+
     /// The validated environment; throws eosdnn::error (validation) if a rule above is broken
     /// (no nodes, node 0 not local, a missing link). The builder is left unchanged.
     EOSDNN_DECL environment build() const;
@@ -240,6 +254,7 @@ private:
     std::vector<node> nodes_{};
     std::unordered_map<std::string, node_id> names_{};  // name -> index
     std::vector<pending_link> pending_links_{};
+    double request_overhead_s_ = 0;
 };
 
 #if !EOSDNN_DECLARE_ONLY
@@ -288,6 +303,7 @@ EOSDNN_DECL environment environment_builder::build() const {
     environment env;
     env.nodes_ = nodes_;
     env.index_ = names_;
+    env.request_overhead_s_ = request_overhead_s_;
     std::size_t devices = 0;
     for (std::size_t i = 0; i < nodes_.size(); ++i)
         if (nodes_[i].tier == tier::local) {

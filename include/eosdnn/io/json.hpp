@@ -45,7 +45,8 @@ namespace eosdnn {
 // ---------------------------------------------------------------------------------------------
 // environment
 
-/// The environment as {"nodes": [...], "links": [...]} (docs/formats.md). A pair of nodes linked
+/// The environment as {"nodes": [...], "links": [...]}, with "request_overhead_s" when it is not 0
+/// (docs/formats.md). A pair of nodes linked
 /// the same way in both directions is written once with "symmetric": true; other links are
 /// written one way each with "symmetric": false. Throws eosdnn::error (validation) naming the
 /// node if a node name is not UTF-8 text.
@@ -91,7 +92,9 @@ inline nlohmann::json to_json(const environment& env) {
             if (there) entry(from, to, *there, false);
             if (back) entry(to, from, *back, false);
         }
-    return {{"nodes", std::move(nodes)}, {"links", std::move(links)}};
+    json out{{"nodes", std::move(nodes)}, {"links", std::move(links)}};
+    if (env.request_overhead_s() != 0) out["request_overhead_s"] = env.request_overhead_s();
+    return out;
 }
 
 /// Reads an environment written by to_json(const environment&) or by hand (docs/formats.md).
@@ -102,11 +105,18 @@ inline environment environment_from_json(const nlohmann::json& j) {
     using nlohmann::json;
     namespace d = detail::json_io;
     const d::reader r("environment");
-    const json& root = r.object(j, "", {"nodes", "links"});
+    const json& root = r.object(j, "", {"nodes", "links", "request_overhead_s"});
     const json& nodes = r.array(r.required(root, "nodes", ""), "/nodes");
     r.at_most(nodes, limits::max_nodes, "/nodes", "nodes");
 
     environment_builder b;
+    if (const json* v = r.optional(root, "request_overhead_s")) {
+        const double seconds = r.number(*v, "/request_overhead_s");
+        r.wrap("/request_overhead_s", v, [&] {
+            b.set_request_overhead_s(seconds);
+            return 0;
+        });
+    }
     std::map<std::string, node_id, std::less<>> ids;
     tier first_tier = tier::local;
     for (std::size_t i = 0; i < nodes.size(); ++i) {

@@ -50,7 +50,9 @@ struct upload_order_search {
 /// layers travelling with the layer before or the one after it (both tried; runs at a block's
 /// ends go with their only neighbour). The plans of lmu_planner, emdl_planner and
 /// layer_by_layer_planner lie in this space, and whole_model_planner's when each node has a
-/// single block; IONN's steps may hold several runs and need not.
+/// single block; IONN's steps may hold several runs and need not. Each partition costs its
+/// bytes plus its node's overhead (the problem's upload_cost_options), and queries follow the
+/// simulation's remote_choice, as in simulate_queries().
 ///
 /// Branch and bound: a branch is cut when even running every remaining query at the fastest
 /// latency any superset of the uploaded layers allows could not beat the best plan so far.
@@ -111,6 +113,15 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
 
     const double ack = simulation.ack_latency_s;
     const bool wait = simulation.first_query == first_query_policy::wait;
+    const bool fastest_prefix = simulation.choice == remote_choice::fastest_prefix;
+    bool any_overhead = false;
+    // Each partition pays its node's overhead once (effective_delay::partition_overhead()).
+    std::vector<double> item_overhead(items);
+    for (std::size_t u = 0; u < items; ++u)
+        item_overhead[u] = q.partition_overhead(u < n ? base.blocks[base.units[u].block].node
+                                                      : base.free_blocks[u - n].node);
+    for (double o : item_overhead) any_overhead |= o > 0;
+    const bool fixed_window = simulation.window == count_window::bytes_end || !any_overhead;
     std::size_t best = options.incumbent;
     upload_units best_units;
     std::vector<std::size_t> best_groups;
@@ -125,7 +136,8 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
         return a + static_cast<double>(m) * lat;
     };
 
-    std::vector<double> latency(full + 1), fastest(full + 1), group_upload(full + 1);
+    std::vector<double> latency(full + 1), fastest(full + 1), group_upload(full + 1),
+        overhead_sum(full + 1);
     std::vector<std::uint8_t> acked(graph.size());
     std::vector<std::size_t> groups;
     std::vector<double> step_time, step_latency, step_integral;
@@ -156,19 +168,24 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
                 while (!(mask >> low & 1)) ++low;
                 const auto [first, last] = item_range(low);
                 group_upload[mask] = group_upload[mask & (mask - 1)] + q.upload_time(first, last);
+                overhead_sum[mask] = overhead_sum[mask & (mask - 1)] + item_overhead[low];
             } else {
-                group_upload[0] = 0;
+                group_upload[0] = overhead_sum[0] = 0;
             }
         }
+        // Queries completed by `window` count (simulate_queries()): under bytes_end, or with
+        // no overhead, the layers' upload time plus the acknowledgement, the same for every
+        // plan; under upload_end with overheads, each plan's own end (NaN here).
+        const double window =
+            fixed_window ? group_upload[full] + ack : std::numeric_limits<double>::quiet_NaN();
         for (std::size_t b = 0; b < items; ++b)  // fastest[mask]: min latency over supersets
             for (std::size_t mask = full + 1; mask-- > 0;)
                 if (!(mask >> b & 1))
                     fastest[mask] = std::min(fastest[mask], fastest[mask | std::size_t{1} << b]);
-        const double end = group_upload[full] + ack;
-
         // The fastest latency any plan can have at time t: the layers acknowledged by then
-        // cost at most t - ack to upload. A step function, non-increasing in t, with its
-        // running integral of 1 / latency for the bound below.
+        // cost at most t - ack to upload (their bytes; the overheads only add to it). A step
+        // function, non-increasing in t, with its running integral of 1 / latency for the
+        // bound below.
         std::vector<std::pair<double, double>> by_size;
         for (std::size_t mask = 0; mask <= full; ++mask)
             by_size.emplace_back(mask ? group_upload[mask] + ack : 0.0, latency[mask]);
@@ -194,7 +211,8 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
             const auto cut = std::lower_bound(step_latency.begin(), step_latency.end(), floor,
                                               std::greater<double>());
             const std::size_t c = static_cast<std::size_t>(cut - step_latency.begin());
-            const double switch_at = c < step_time.size() ? step_time[c] : end;
+            const double switch_at =
+                c < step_time.size() ? step_time[c] : std::numeric_limits<double>::infinity();
             const double x = std::min(t, switch_at);
             const std::size_t k = static_cast<std::size_t>(
                 std::upper_bound(step_time.begin(), step_time.end(), x) - step_time.begin() - 1);
@@ -203,14 +221,17 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
             return value;
         };
 
-        auto dfs = [&](auto&& self, std::size_t mask, double clock, double a,
-                       std::size_t started) -> void {
+        // `current`: the latency a query has now, under the simulation's remote_choice (the
+        // fastest prefix so far, or the last one).
+        auto dfs = [&](auto&& self, std::size_t mask, double clock, double a, std::size_t started,
+                       double current) -> void {
             if (out.nodes_visited >= options.max_nodes) {
                 out.complete = false;
                 return;
             }
             ++out.nodes_visited;
             if (mask == full) {
+                const double end = fixed_window ? window : clock + ack;
                 const std::size_t done = started - (started > 0 && a > end ? 1 : 0);
                 if (done > best || (!out.improved && options.incumbent == 0 && done >= best)) {
                     best = done;
@@ -221,13 +242,28 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
                 return;
             }
             // Every query issued from a on is at least as slow as the fastest latency reachable at
-            // its start (and as any superset of `mask`), so at most one more query than that
-            // rate's integral can be issued before the end.
-            if (a < end && static_cast<double>(started) + rate_integral(end, fastest[mask]) -
-                                   rate_integral(a, fastest[mask]) + 1 <=
-                               static_cast<double>(best))
-                return;
+            // its start (and as any superset of `mask`, or the prefix it already runs), so at
+            // most that rate's integral can complete before the end (the fixed window, or, at
+            // the latest, when every remaining item is a partition of its own).
             const std::size_t rest = full & ~mask;
+            const double end =
+                fixed_window ? window : clock + group_upload[rest] + overhead_sum[rest] + ack;
+            const double floor = fastest_prefix ? std::min(current, fastest[mask]) : fastest[mask];
+            // (Each query issued at t takes at least the bound L(t), non-increasing, so it uses
+            // up at least 1 of the integral of 1 / L over its own run.)
+            const bool has_best = out.improved || options.incumbent > 0;
+            if (has_best && a < end &&
+                static_cast<double>(started) + rate_integral(end, floor) - rate_integral(a, floor) <
+                    static_cast<double>(best) + 1 - 1e-7)
+                return;
+            // When no superset is faster than the prefix the queries already run, every
+            // remaining query runs at `current`: the count is exact (at most, without a
+            // fixed window).
+            if (has_best && fastest_prefix && current <= fastest[mask] && !(mask == 0 && wait)) {
+                std::size_t s = started;
+                const double last = advance(a, current, end, s);
+                if (s - (s > 0 && last > end ? 1 : 0) <= best) return;
+            }
             // Single layers first, so that a good incumbent prunes the groups early.
             for (int pass = 0; pass < 2; ++pass)
                 for (std::size_t group = rest; group; group = (group - 1) & rest) {
@@ -256,18 +292,22 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
                         if (!single) continue;
                         std::size_t f = 0;
                         while (!(free_group >> f & 1)) ++f;
-                        if (node_has_units(free_node(f))) continue;
+                        node = free_node(f);
+                        if (node_has_units(node)) continue;
                     }
-                    const double acked_at = clock + group_upload[group] + ack;
+                    const double cost = group_upload[group] + q.partition_overhead(node);
+                    const double acked_at = clock + cost + ack;
                     std::size_t s = started;
-                    const double next =
-                        mask == 0 && wait ? acked_at : advance(a, latency[mask], acked_at, s);
+                    const double stop = fixed_window ? std::min(acked_at, window) : acked_at;
+                    const double next = mask == 0 && wait ? acked_at : advance(a, current, stop, s);
+                    const double after = fastest_prefix ? std::min(current, latency[mask | group])
+                                                        : latency[mask | group];
                     groups.push_back(group);
-                    self(self, mask | group, clock + group_upload[group], next, s);
+                    self(self, mask | group, clock + cost, next, s, after);
                     groups.pop_back();
                 }
         };
-        dfs(dfs, 0, 0.0, 0.0, 0);
+        dfs(dfs, 0, 0.0, 0.0, 0, latency[0]);
     }
     out.queries_during_upload = best;
     if (!out.improved) return out;

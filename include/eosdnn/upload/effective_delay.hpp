@@ -57,8 +57,18 @@ public:
     /// built an effective_delay).
     effective_delay(const layer_graph& graph, const Model& model, std::span<const node_id> x,
                     node_id device = 0, std::string_view who = "effective_delay")
-        : graph_(&graph), model_(&model), x_(x.begin(), x.end()), device_(device) {
+        : effective_delay(graph, model, x, device, upload_cost_options{}, who) {}
+
+    /// The same, with the per-partition costs of `costs` (partition_overhead(); the other
+    /// constructor takes the defaults: the overhead on).
+    effective_delay(const layer_graph& graph, const Model& model, std::span<const node_id> x,
+                    node_id device, const upload_cost_options& costs,
+                    std::string_view who = "effective_delay")
+        : graph_(&graph), model_(&model), x_(x.begin(), x.end()), device_(device), costs_(costs) {
         detail::upload::check_inputs(who, graph, model.env(), x, device);
+        overhead_.resize(model.env().size());
+        for (node_id s = 0; s < overhead_.size(); ++s)
+            overhead_[s] = partition_overhead_s(model.env(), device, s, costs);
         const std::size_t n = graph.size();
         const auto order = graph.topological_order();
         const auto rank = graph.topological_rank();
@@ -149,6 +159,20 @@ public:
     double upload_time(std::size_t first, std::size_t last) const noexcept {
         return upload_prefix_[last + 1] - upload_prefix_[first];
     }
+
+    /// What one partition to `node` costs beyond its layers: partition_overhead_s() under the
+    /// upload_cost_options this object was built with (0 for the device).
+    double partition_overhead(node_id node) const noexcept { return overhead_[node]; }
+
+    /// Upload time of the layers at positions first..last sent as one partition to the target
+    /// of the layer at `first`: upload_time(first, last) + partition_overhead(). What every
+    /// planner prices a candidate partition with, and what upload_partition::upload_s holds.
+    double partition_upload_time(std::size_t first, std::size_t last) const noexcept {
+        return upload_time(first, last) + overhead_[x_[order_[first]]];
+    }
+
+    /// The per-partition costs this object charges.
+    const upload_cost_options& cost_options() const noexcept { return costs_; }
 
     /// Node on which layer `j` runs under the current acknowledged set.
     node_id node_of(layer_id j) const noexcept { return acked_[j] ? x_[j] : device_; }
@@ -389,6 +413,8 @@ private:
     const Model* model_;
     std::vector<node_id> x_;
     node_id device_;
+    upload_cost_options costs_{};
+    std::vector<double> overhead_{};  // partition_overhead() per node
     std::vector<layer_id> order_;
     detail::layer_table layers_{};
     detail::task_span task_{};

@@ -192,12 +192,12 @@ private:
         return g;
     }
     double efficiency(std::size_t first, std::size_t last) const {
-        return score(q_.gain(first, last), q_.upload_time(first, last));
+        return score(q_.gain(first, last), q_.partition_upload_time(first, last));
     }
     double rescore(candidate& c) {
         if (c.dirty) {
             c.gain = q_.gain(c.first, c.last);
-            c.upload = q_.upload_time(c.first, c.last);
+            c.upload = q_.partition_upload_time(c.first, c.last);
             c.dirty = false;
         }
         return score(c.gain, c.upload);
@@ -250,7 +250,7 @@ private:
             single& c = singles_[at(i)];
             if (!c.valid || c.first != first || c.last != last)
                 c = {first, last, q_.gain(first, last), true};
-            const double e = score(c.gain, q_.upload_time(first, last));
+            const double e = score(c.gain, q_.partition_upload_time(first, last));
             if (top.size() < seeds || e > top.back().first) {
                 if (top.size() == seeds) top.pop_back();
                 auto it = std::find_if(top.begin(), top.end(),
@@ -360,7 +360,9 @@ private:
             if (inner.value > pick.value) pick = inner;
         } else if (rule == refinement_rule::lookahead) {
             // The inner sub-range whose head start over the rest of the choice helps most.
-            const double whole = q_.upload_time(pick.first, pick.last);
+            // The rest of the choice, sent after c, is a partition of its own: its bytes and
+            // one more overhead.
+            const double whole = q_.partition_upload_time(pick.first, pick.last);
             const choice inner =
                 best_sub_range(pick.first, pick.last, true, [&](std::size_t a, std::size_t b) {
                     return head_start(q_.gain(a, b)) * (whole - q_.upload_time(a, b));
@@ -401,10 +403,10 @@ private:
             if (first_step) {
                 // EMDL's first partition: the largest gain - Tup over all sub-ranges.
                 for (std::size_t k = 0; k < gaps.size(); ++k) {
-                    const choice c = best_sub_range(gaps[k].first, gaps[k].last, false,
-                                                    [&](std::size_t a, std::size_t b) {
-                                                        return q_.gain(a, b) - q_.upload_time(a, b);
-                                                    });
+                    const choice c = best_sub_range(
+                        gaps[k].first, gaps[k].last, false, [&](std::size_t a, std::size_t b) {
+                            return q_.gain(a, b) - q_.partition_upload_time(a, b);
+                        });
                     if (c.value > pick.value) {
                         pick = c;
                         chosen = k;

@@ -33,22 +33,25 @@ namespace eosdnn {
 /// splits into new candidates, re-scored with the neighbours it touches).
 ///
 /// `rule` is the efficiency rule; its defaults are EMDL's paper-text reading, with parameter-free
-/// blocks placed where they help (efficiency_options::place_free_blocks), so with
-/// `portfolio = false`, `rule.place_free_blocks = false` and a single remote node the plan is
-/// exactly `emdl_planner{.reading = emdl_reading::paper_text}`'s. With `portfolio = true` (the
-/// default) LMU builds candidates: the rule's readings (efficiency by query rate; look-ahead
-/// refinement by time saved and by query rate; bottom-up merging; the IONN authors' EMDL), the
-/// finest plan in model order, the baselines' plans (EMDL's readings, IONN's where it applies and
-/// the model has at most `ionn_seed_limit` layers or is a chain, the whole model) and, with
-/// several destinations, LMU per destination concatenated in every order of the destinations.
-/// It runs a local search (split, merge, swap or relocate partitions, move parameter-free blocks,
-/// while the count of queries completed during the upload, then the area under the latency
-/// curve, improves; at most `polish_evaluations` evaluations each) from the `polish_seeds` best
-/// distinct candidates and from the finest plan; then, on plans of at most `kick_partitions`
-/// partitions, kicks: each partition of the best plan moved to each other place, whether or not
-/// that helps, followed by a short local search (`kick_evaluations`); it returns the plan that
-/// the query simulation with `simulation` rates best. So LMU never completes fewer queries
-/// during the upload than any of those candidates for the same placement and simulation
+/// blocks placed where they help (efficiency_options::place_free_blocks), so with `portfolio =
+/// false`, `rule.place_free_blocks = false` and a single remote node the plan is exactly
+/// `emdl_planner{.reading = emdl_reading::paper_text}`'s. With `portfolio = true` (the default) LMU
+/// builds candidates: the rule's readings (efficiency by query rate; look-ahead refinement by time
+/// saved and by query rate; bottom-up merging; the IONN authors' EMDL), the finest plan in model
+/// order, the baselines' plans (EMDL's readings, IONN's where it applies and the model has at most
+/// `ionn_seed_limit` layers or is a chain, the whole model) and, with several destinations, LMU per
+/// destination concatenated in every order of the destinations; when the problem charges
+/// per-partition overheads (upload_cost_options), also LMU's plan for the same problem without
+/// them, re-priced with them. Every candidate is priced with the problem's overheads and judged by
+/// the simulation with `simulation` (its remote_choice and counting window included). It runs a
+/// local search (split, merge, swap or relocate partitions, move parameter-free blocks, while the
+/// count of queries completed during the upload, then the area under the latency curve, improves;
+/// at most `polish_evaluations` evaluations each) from the `polish_seeds` best distinct candidates,
+/// from the finest plan and from the overhead-free plan; then, on plans of at most
+/// `kick_partitions` partitions, kicks: each partition of the best plan moved to each other place,
+/// whether or not that helps, followed by a short local search (`kick_evaluations`); it returns the
+/// plan that the query simulation with `simulation` rates best. So LMU never completes fewer
+/// queries during the upload than any of those candidates for the same placement and simulation
 /// options.
 ///
 /// DAGs are handled natively: blocks and ranges are runs of the graph's topological order, and
@@ -110,7 +113,7 @@ struct lmu_planner {
         // One local search object for every start and every kick: it keeps the latencies it
         // has priced, by prefix set, and also prices the candidates.
         detail::upload::plan_polisher<Model> polisher(problem.delay(), units, simulation);
-        std::vector<double> latency, upload;
+        std::vector<double> latency, upload, overhead;
         std::vector<std::size_t> remote;
         // simulate_queries(graph, model, p, simulation).metrics, to the last bit: the same
         // latencies (full evaluations, or the cache's copies of them) and the same simulation.
@@ -120,8 +123,12 @@ struct lmu_planner {
             check_upload_plan(graph, model.env(), p);
             polisher.plan_latencies(p, latency, remote);
             upload.clear();
-            for (const auto& part : p.partitions) upload.push_back(part.upload_s);
-            return simulate_steps(upload, latency, remote, simulation).metrics;
+            overhead.clear();
+            for (const auto& part : p.partitions) {
+                upload.push_back(part.upload_s);
+                overhead.push_back(part.overhead_s);
+            }
+            return simulate_steps(upload, latency, remote, simulation, overhead).metrics;
         };
         std::vector<scored> seeds;
         auto add = [&](upload_plan candidate) {
@@ -179,6 +186,22 @@ struct lmu_planner {
         // 24 orders beyond four). LMU keeps the best candidate, so it never does worse than
         // uploading per server in sequence.
         for (const upload_plan& sequence : per_server_sequences(problem)) add(sequence);
+        // With per-partition overheads: LMU's plan for partitions that cost only their bytes,
+        // priced with the overheads, as a candidate and a start of the local search. Its finer
+        // partitions can be the better start where the overheads make the local search stop
+        // early on a coarse plan.
+        std::size_t bare = seeds.size();  // none
+        const auto charged = [&](const upload_block& b) {
+            return q.partition_overhead(b.node) > 0;
+        };
+        if (!wide && (std::any_of(units.blocks.begin(), units.blocks.end(), charged) ||
+                      std::any_of(units.free_blocks.begin(), units.free_blocks.end(), charged))) {
+            const upload_problem<Model> without(graph, model, problem.placement(), problem.device(),
+                                                upload_cost_options{.partition_overhead = false});
+            upload_plan p = plan(without);  // no overhead there: no further recursion
+            add(finish_plan(std::string(name()), q, units, std::move(p.partitions)));
+            bare = seeds.size() - 1;
+        }
 
         std::size_t best = 0;
         for (std::size_t i = 1; i < seeds.size(); ++i)
@@ -212,6 +235,12 @@ struct lmu_planner {
             if (duplicate) continue;
             ++started;
             upload_plan result = polish(problem, seed.plan, polisher, polish_evaluations);
+            const upload_metrics m = simulate(result);
+            polished.push_back({std::move(result), m});
+        }
+        if (bare < seeds.size() && !seeds[bare].plan.partitions.empty() &&
+            ranges_only(problem, seeds[bare].plan)) {
+            upload_plan result = polish(problem, seeds[bare].plan, polisher, polish_evaluations);
             const upload_metrics m = simulate(result);
             polished.push_back({std::move(result), m});
         }

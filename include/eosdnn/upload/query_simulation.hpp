@@ -28,6 +28,30 @@ enum class first_query_policy {
     wait,         ///< hold it until the first partition is acknowledged
 };
 
+/// Which acknowledged layers a query runs remotely.
+enum class remote_choice {
+    /// Every acknowledged layer runs on its target node, even when that is slower than the
+    /// placement of an earlier step (the rule before issue 11).
+    forced,
+    /// A query runs with the fastest of the placements of the plan's prefixes acknowledged so
+    /// far (nothing, the first partition, the first two, ...): each of them is available, so
+    /// the latency after k acknowledgements is min(Q(U_0), ..., Q(U_k)) and never rises.
+    fastest_prefix,
+};
+
+/// Until when queries_during_upload counts completed queries.
+enum class count_window {
+    /// Until the upload would end without the partitions' overheads: the sum of the bytes'
+    /// (and loads') times plus the acknowledgement latency, the same for every plan of one
+    /// placement. So a plan cannot complete more queries, nor lower its mean latency, by
+    /// lengthening its own upload with more partitions; with no overhead this is the upload's
+    /// end. The mean latency and the latency area are taken over the same window.
+    bytes_end,
+    /// Until the plan's own last acknowledgement (the definition before per-partition
+    /// overheads; it rewards splitting a plan when queries then gain the time an overhead adds).
+    upload_end,
+};
+
 /// Options of simulate_queries().
 struct simulation_options {
     /// Whether the first query runs locally at time 0 (the default) or waits for the first
@@ -38,9 +62,29 @@ struct simulation_options {
     /// Time from the end of a partition's load on the server until the device holds its
     /// acknowledgement (the "CR" message). The next partition's transmission does not wait for it.
     double ack_latency_s = 0;
+    /// Which acknowledged layers a query runs remotely (the default: the fastest prefix).
+    remote_choice choice = remote_choice::fastest_prefix;
+    /// Until when queries_during_upload counts (the default: the bytes' end).
+    count_window window = count_window::bytes_end;
     /// Safety limit on the length of the timeline; exceeding it throws.
     std::size_t max_queries = 1'000'000;
 };
+
+namespace detail::upload {
+/// The latency a query has after each prefix under `choice` (in place), and the prefix whose
+/// placement it runs with: under fastest_prefix the running minimum (on a tie, the later
+/// prefix), else each prefix itself.
+inline void apply_remote_choice(remote_choice choice, std::span<double> latency,
+                                std::span<std::size_t> chosen) noexcept {
+    for (std::size_t k = 0; k < latency.size(); ++k) {
+        chosen[k] = k;
+        if (choice == remote_choice::fastest_prefix && k > 0 && latency[k - 1] < latency[k]) {
+            latency[k] = latency[k - 1];
+            chosen[k] = chosen[k - 1];
+        }
+    }
+}
+}  // namespace detail::upload
 
 /// One partition's upload in the timeline.
 struct upload_event {
@@ -62,27 +106,32 @@ struct query_record {
 
 /// The numbers that compare uploading plans.
 struct upload_metrics {
-    std::size_t partitions = 0;             ///< number of partitions
-    double upload_s = 0;                    ///< total upload time: the last acknowledgement
-    std::size_t queries_during_upload = 0;  ///< queries completed by the end of the upload
-    /// Mean latency of the queries issued before the upload ends (NaN if there are none).
+    std::size_t partitions = 0;  ///< number of partitions
+    double upload_s = 0;         ///< total upload time: the last acknowledgement
+    /// Queries completed by the end of the counting window (simulation_options::window): the
+    /// end of the upload when partitions have no overhead.
+    std::size_t queries_during_upload = 0;
+    /// Mean latency of the queries issued before the end of the counting window (the upload's
+    /// end without overheads; NaN if there are none).
     double mean_latency_during_upload_s = std::numeric_limits<double>::quiet_NaN();
     /// Start of the first query that runs at least one layer remotely (NaN if none in the
     /// timeline).
     double first_offloaded_s = std::numeric_limits<double>::quiet_NaN();
-    /// Area under the latency curve during the upload: the integral over [0, upload_s] of the
-    /// latency a query issued at t would have, i.e. sum_k Q(U_k) * (time U_k is in force).
-    /// Independent of the closed-loop discretisation; smaller is better.
+    /// Area under the latency curve during the upload: the integral over [0, upload_s] (over
+    /// the counting window if it ends earlier) of the latency a query issued at t would have,
+    /// i.e. sum_k Q(U_k) * (time U_k is in force). Independent of the closed-loop
+    /// discretisation; smaller is better.
     double latency_area_s2 = 0;
     double initial_latency_s = 0;  ///< Q with nothing uploaded (all on the device)
-    double final_latency_s = 0;    ///< Q with every partition acknowledged
+    double final_latency_s = 0;    ///< Q with every partition acknowledged (under the choice)
 };
 
 /// The simulation's output.
 struct simulation_result {
     std::vector<upload_event> uploads{};  ///< one per partition, in plan order
     std::vector<query_record> queries{};  ///< in issue order
-    /// step_latency_s[k]: latency of a query issued with the first k partitions acknowledged.
+    /// step_latency_s[k]: latency of a query issued with the first k partitions acknowledged,
+    /// under the options' remote_choice (non-increasing in k under fastest_prefix).
     std::vector<double> step_latency_s{};
     /// The numbers computed from this timeline.
     upload_metrics metrics{};
@@ -91,12 +140,31 @@ struct simulation_result {
 /// The model-free core of the simulation: partition k takes upload_s[k] seconds on the uplink
 /// (transmissions back to back); a query issued with k partitions acknowledged takes
 /// latency_after[k] seconds (latency_after has one entry more than upload_s) and runs
-/// remote_after[k] layers remotely. A query issued exactly when an acknowledgement arrives already
-/// uses it. Throws eosdnn::error (validation) for a negative time or a non-positive latency.
+/// remote_after[k] layers remotely; under remote_choice::fastest_prefix (the default) it takes the
+/// fastest of latency_after[0..k] instead, with that prefix's remote count. A query issued exactly
+/// when an acknowledgement arrives already uses it. Throws eosdnn::error (validation) for a
+/// negative time or a non-positive latency.
+inline simulation_result simulate_steps(std::span<const double> upload_s,
+                                        std::span<const double> latency_after,
+                                        std::span<const std::size_t> remote_after,
+                                        const simulation_options& options,
+                                        std::span<const double> overhead_s);
+
+/// The same with no per-partition overhead in upload_s.
 inline simulation_result simulate_steps(std::span<const double> upload_s,
                                         std::span<const double> latency_after,
                                         std::span<const std::size_t> remote_after,
                                         const simulation_options& options = {}) {
+    return simulate_steps(upload_s, latency_after, remote_after, options, {});
+}
+
+/// The core with `overhead_s[k]`, the part of upload_s[k] that is partition k's overhead
+/// (empty: none), which count_window::bytes_end leaves out of the counting window.
+inline simulation_result simulate_steps(std::span<const double> upload_s,
+                                        std::span<const double> latency_after,
+                                        std::span<const std::size_t> remote_after,
+                                        const simulation_options& options,
+                                        std::span<const double> overhead_s) {
     constexpr std::string_view where = "simulate_queries";
     const std::size_t parts = upload_s.size();
     if (latency_after.size() != parts + 1 || remote_after.size() != parts + 1)
@@ -111,6 +179,15 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
             detail::upload::fail(where, "partition #" + std::to_string(k) + " has upload time " +
                                             std::to_string(upload_s[k]) +
                                             " (must be finite and >= 0)");
+    if (!overhead_s.empty() && overhead_s.size() != parts)
+        detail::upload::fail(where, "expected " + std::to_string(parts) +
+                                        " partition overheads, got " +
+                                        std::to_string(overhead_s.size()));
+    for (std::size_t k = 0; k < overhead_s.size(); ++k)
+        if (!(overhead_s[k] >= 0) || !(overhead_s[k] <= upload_s[k]))
+            detail::upload::fail(where, "partition #" + std::to_string(k) + " has overhead " +
+                                            std::to_string(overhead_s[k]) +
+                                            " (must be >= 0 and at most its upload time)");
     for (std::size_t k = 0; k <= parts; ++k)
         if (!(latency_after[k] > 0) || !std::isfinite(latency_after[k]))
             detail::upload::fail(where, "the query latency with " + std::to_string(k) +
@@ -120,6 +197,8 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
 
     simulation_result r;
     r.step_latency_s.assign(latency_after.begin(), latency_after.end());
+    std::vector<std::size_t> chosen(parts + 1);
+    detail::upload::apply_remote_choice(options.choice, r.step_latency_s, chosen);
     double clock = 0;
     for (std::size_t k = 0; k < parts; ++k) {
         upload_event e{.sent_s = clock};
@@ -129,6 +208,16 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
         r.uploads.push_back(e);
     }
     const double end = parts ? r.uploads.back().acknowledged_s : 0.0;
+    // Queries completed by `window` count: the upload's end, or, under bytes_end with some
+    // overhead, when the upload would end without the overheads (summed as the clock is, so
+    // that without overheads it is the end to the last bit).
+    double window = end;
+    if (options.window == count_window::bytes_end &&
+        std::any_of(overhead_s.begin(), overhead_s.end(), [](double o) { return o > 0; })) {
+        double bytes = 0;
+        for (std::size_t k = 0; k < parts; ++k) bytes += upload_s[k] - overhead_s[k];
+        window = std::min(bytes + options.ack_latency_s, end);
+    }
 
     double a = (options.first_query == first_query_policy::wait && parts)
                    ? r.uploads.front().acknowledged_s
@@ -140,11 +229,11 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
                                  "more than max_queries = " + std::to_string(options.max_queries) +
                                      " queries; raise the limit or shorten the horizon");
         while (acked < parts && r.uploads[acked].acknowledged_s <= a) ++acked;
-        const double q = latency_after[acked];
+        const double q = r.step_latency_s[acked];
         r.queries.push_back({.start_s = a,
                              .end_s = a + q,
                              .latency_s = q,
-                             .remote_layers = remote_after[acked],
+                             .remote_layers = remote_after[chosen[acked]],
                              .acknowledged = acked});
         if (a >= end) ++after_end;
         a += q;
@@ -153,13 +242,13 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
     upload_metrics& m = r.metrics;
     m.partitions = parts;
     m.upload_s = end;
-    m.initial_latency_s = latency_after.front();
-    m.final_latency_s = latency_after.back();
+    m.initial_latency_s = r.step_latency_s.front();
+    m.final_latency_s = r.step_latency_s.back();
     double sum = 0;
     std::size_t issued = 0;
     for (const auto& query : r.queries) {
-        if (query.end_s <= end && query.start_s < end) ++m.queries_during_upload;
-        if (query.start_s < end) {
+        if (query.end_s <= window && query.start_s < window) ++m.queries_during_upload;
+        if (query.start_s < window) {
             sum += query.latency_s;
             ++issued;
         }
@@ -169,8 +258,9 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
     if (issued) m.mean_latency_during_upload_s = sum / static_cast<double>(issued);
     double previous = 0;
     for (std::size_t k = 0; k < parts; ++k) {
-        m.latency_area_s2 += latency_after[k] * (r.uploads[k].acknowledged_s - previous);
-        previous = r.uploads[k].acknowledged_s;
+        const double until = std::min(r.uploads[k].acknowledged_s, window);
+        m.latency_area_s2 += r.step_latency_s[k] * (until - previous);
+        previous = until;
     }
     return r;
 }
@@ -225,9 +315,12 @@ simulation_result simulate_queries(const layer_graph& graph, const Model& model,
     std::vector<double> latency;
     std::vector<std::size_t> remote;
     step_latencies(graph, model, plan, latency, remote);
-    std::vector<double> upload;
-    for (const auto& part : plan.partitions) upload.push_back(part.upload_s);
-    return simulate_steps(upload, latency, remote, options);
+    std::vector<double> upload, overhead;
+    for (const auto& part : plan.partitions) {
+        upload.push_back(part.upload_s);
+        overhead.push_back(part.overhead_s);
+    }
+    return simulate_steps(upload, latency, remote, options, overhead);
 }
 
 }  // namespace eosdnn

@@ -23,8 +23,32 @@ struct upload_partition {
     node_id node = 0;                ///< destination (an edge or cloud node)
     std::vector<layer_id> layers{};  ///< members, in the graph's topological order
     double param_bytes = 0;          ///< sum of the members' parameter bytes
-    double upload_s = 0;             ///< sum of the members' upload times (transfer and load)
+    /// Seconds on the uplink: the members' upload times (transfer and load) plus the
+    /// partition's overhead (partition_overhead_s(): link latency and request cost) when the
+    /// problem it was planned for charges one (upload_cost_options).
+    double upload_s = 0;
+    /// The part of upload_s that is the partition's overhead (0 without one).
+    double overhead_s = 0;
 };
+
+/// What one partition costs beyond its layers' upload times (transfer and load).
+struct upload_cost_options {
+    /// Charge every partition a per-request overhead: the one-way latency of the device's link
+    /// to the partition's node plus environment::request_overhead_s() (0 unless set). On by
+    /// default: without it a plan of 100 one-kilobyte partitions costs what one of 100 kB
+    /// costs, and planners cut models into tiny partitions that a real uplink pays a round
+    /// trip for each.
+    bool partition_overhead = true;
+};
+
+/// The per-partition overhead of uploading to `node` from `device` under `options`: the link's
+/// one-way latency plus the environment's request overhead, or 0 when the overhead is off.
+inline double partition_overhead_s(const environment& env, node_id device, node_id node,
+                                   const upload_cost_options& options = {}) noexcept {
+    if (!options.partition_overhead || node == device) return 0;
+    const auto& l = env.link_between(device, node);
+    return (l ? l->latency_s : 0.0) + env.request_overhead_s();
+}
 
 /// An uploading plan for a target placement: partitions in upload order. Every layer placed away
 /// from the device belongs to exactly one partition; layers on the device belong to none.

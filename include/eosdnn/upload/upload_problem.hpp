@@ -31,7 +31,16 @@ public:
     /// Throws eosdnn::error (validation) for an invalid placement or device.
     upload_problem(const layer_graph& graph, const Model& model, std::span<const node_id> x,
                    node_id device = 0)
-        : delay_(graph, model, x, device, "upload_problem"), units_(make_upload_units(delay_)) {}
+        : upload_problem(graph, model, x, device, upload_cost_options{}) {}
+
+    /// The same with the per-partition costs `costs` (upload_cost_options: by default each
+    /// partition pays the device's link latency to its node plus the environment's request
+    /// overhead). Every planner run on the problem plans with them, and finish_plan() writes
+    /// them into upload_partition::upload_s, which the simulation charges.
+    upload_problem(const layer_graph& graph, const Model& model, std::span<const node_id> x,
+                   node_id device, const upload_cost_options& costs)
+        : delay_(graph, model, x, device, costs, "upload_problem"),
+          units_(make_upload_units(delay_)) {}
 
     /// The model being uploaded.
     const layer_graph& graph() const noexcept { return delay_.graph(); }
@@ -46,6 +55,8 @@ public:
     /// Query latency under partial uploads, with nothing acknowledged yet. Planners that
     /// acknowledge partitions as they go work on a copy.
     const effective_delay<Model>& delay() const noexcept { return delay_; }
+    /// What a partition costs beyond its layers (upload_cost_options).
+    const upload_cost_options& costs() const noexcept { return delay_.cost_options(); }
     /// The blocks and units of the target placement (upload_units.hpp).
     const upload_units& units() const noexcept { return units_; }
 
@@ -58,6 +69,9 @@ private:
 template <class Model>
 upload_problem(const layer_graph&, const Model&, std::span<const node_id>, node_id = 0)
     -> upload_problem<Model>;
+template <class Model>
+upload_problem(const layer_graph&, const Model&, std::span<const node_id>, node_id,
+               const upload_cost_options&) -> upload_problem<Model>;
 
 /// An uploading planner turns an upload_problem into an upload_plan and has a name.
 template <class Planner, class Model>

@@ -90,7 +90,8 @@ upload_units make_upload_units(const effective_delay<Model>& q) {
 ///   step goes there, the block becomes a partition of its own at the front (it costs only its
 ///   load time, if any). Planners that place free blocks themselves (the efficiency rule, LMU)
 ///   put their layers in a step: those stay where they are;
-/// - layers are sorted by position, sizes and upload times are summed.
+/// - layers are sorted by position, sizes and upload times are summed; each partition's
+///   upload_s also holds its overhead (effective_delay::partition_overhead()).
 template <class Model>
 upload_plan finish_plan(std::string planner, const effective_delay<Model>& q,
                         const upload_units& units, std::vector<upload_partition> steps) {
@@ -140,7 +141,8 @@ upload_plan finish_plan(std::string planner, const effective_delay<Model>& q,
         std::sort(part.layers.begin(), part.layers.end(),
                   [&](layer_id a, layer_id b) { return q.position(a) < q.position(b); });
         part.param_bytes = params(part);
-        part.upload_s = 0;
+        part.overhead_s = q.partition_overhead(part.node);
+        part.upload_s = part.overhead_s;
         for (layer_id j : part.layers) part.upload_s += q.upload_time(j);
     }
     return plan;

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <unordered_map>
 #include <utility>
@@ -42,26 +43,34 @@ struct plan_value {
     }
 };
 
+// `window`: queries completed by then count (count_window::bytes_end with overheads); NaN for
+// the plan's own end, its last acknowledgement.
 inline plan_value value_of(std::span<const double> latency, std::span<const double> upload,
-                           const simulation_options& sim) {
+                           const simulation_options& sim,
+                           double window = std::numeric_limits<double>::quiet_NaN()) {
     plan_value v;
     const std::size_t parts = upload.size();
     double clock = 0, previous = 0, a = 0;
     std::size_t started = 0;
+    double fastest = latency.empty() ? 0.0 : latency[0];  // the query's choice of prefix
     for (std::size_t k = 0; k < parts; ++k) {
+        fastest = sim.choice == remote_choice::fastest_prefix ? std::min(fastest, latency[k])
+                                                              : latency[k];
         clock += upload[k];
         const double acked_at = clock + sim.ack_latency_s;
-        v.area += latency[k] * (acked_at - previous);
-        previous = acked_at;
+        const double counted = std::isnan(window) ? acked_at : std::min(acked_at, window);
+        v.area += fastest * (counted - previous);
+        previous = counted;
         if (k == 0 && sim.first_query == first_query_policy::wait) {
             a = acked_at;
             continue;
         }
-        if (a < acked_at) {
-            const double q = latency[k];
-            auto m = static_cast<std::size_t>(std::ceil((acked_at - a) / q));
-            while (m > 1 && a + static_cast<double>(m - 1) * q >= acked_at) --m;
-            while (a + static_cast<double>(m) * q < acked_at) ++m;
+        const double stop = std::isnan(window) ? acked_at : std::min(acked_at, window);
+        if (a < stop) {
+            const double q = fastest;
+            auto m = static_cast<std::size_t>(std::ceil((stop - a) / q));
+            while (m > 1 && a + static_cast<double>(m - 1) * q >= stop) --m;
+            while (a + static_cast<double>(m) * q < stop) ++m;
             started += m;
             a += static_cast<double>(m) * q;
         }
@@ -83,6 +92,14 @@ public:
     plan_polisher(const effective_delay<Model>& q, const upload_units& units,
                   const simulation_options& sim)
         : q_(q), units_(units), sim_(sim), acked_(q.size(), 0), key_prefix_(q.size() + 1) {
+        // Under count_window::bytes_end with overheads, every plan's queries are counted until
+        // its layers' upload time (the same for all) plus the acknowledgement latency.
+        bool overhead = false;
+        for (const auto& block : units.blocks) overhead |= q.partition_overhead(block.node) > 0;
+        for (const auto& block : units.free_blocks)
+            overhead |= q.partition_overhead(block.node) > 0;
+        if (sim.window == count_window::bytes_end && overhead && q.size() > 0)
+            window_ = q.upload_time(0, q.size() - 1) + sim.ack_latency_s;
         for (std::size_t b = 0; b < units.blocks.size(); ++b)
             for (std::size_t p = units.blocks[b].first; p <= units.blocks[b].last; ++p)
                 if (q.graph()[q.layer_at(p)].has_parameters()) params_.push_back(p);
@@ -263,7 +280,7 @@ private:
         price_prefixes([&](std::size_t i) -> const range_part& { return next[i]; }, lo, hi,
                        latency);
         for (std::size_t i = lo; i <= hi; ++i) upload[i] = upload_of(next[i]);
-        const plan_value v = value_of(latency, upload, sim_);
+        const plan_value v = value_of(latency, upload, sim_, window_);
         if (!v.better_than(value_)) return false;
         plan_ = std::move(next);
         latency_ = std::move(latency);
@@ -312,9 +329,10 @@ private:
         return false;
     }
 
-    // Upload time of a part: its range and the parameter-free blocks with it (load times).
+    // Upload time of a part: its range and the parameter-free blocks with it (load times), and
+    // the partition's overhead.
     double upload_of(const range_part& part) const {
-        double t = q_.upload_time(part.first, part.last);
+        double t = q_.partition_upload_time(part.first, part.last);
         for (std::size_t b : part.extras)
             t += q_.upload_time(units_.free_blocks[b].first, units_.free_blocks[b].last);
         return t;
@@ -394,7 +412,7 @@ private:
                 latency_.push_back(q.current());
                 upload_.push_back(upload_of(part));
             }
-            value_ = value_of(latency_, upload_, sim_);
+            value_ = value_of(latency_, upload_, sim_, window_);
             return;
         }
         set_key key{};
@@ -404,7 +422,7 @@ private:
             latency_.push_back(delay_of_set(key, [] {}));
             upload_.push_back(upload_of(part));
         }
-        value_ = value_of(latency_, upload_, sim_);
+        value_ = value_of(latency_, upload_, sim_, window_);
     }
 
     // The set of positions of a part, by its key (see the constructor).
@@ -485,7 +503,7 @@ private:
         for (const range_part& part : inserted) upload.push_back(upload_of(part));
         upload.insert(upload.end(), upload_.begin() + static_cast<std::ptrdiff_t>(k + removed),
                       upload_.end());
-        const plan_value v = value_of(latency, upload, sim_);
+        const plan_value v = value_of(latency, upload, sim_, window_);
         if (!v.better_than(value_)) return false;
         plan_.erase(plan_.begin() + static_cast<std::ptrdiff_t>(k),
                     plan_.begin() + static_cast<std::ptrdiff_t>(k + removed));
@@ -501,6 +519,7 @@ private:
     const effective_delay<Model>& q_;
     const upload_units& units_;
     simulation_options sim_;
+    double window_ = std::numeric_limits<double>::quiet_NaN();  // value_of()'s window
     std::vector<std::size_t> params_;  // parameter positions of all blocks, ascending
     std::vector<range_part> plan_;
     std::vector<double> latency_, upload_;
