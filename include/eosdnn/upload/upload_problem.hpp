@@ -69,6 +69,7 @@ private:
 template <class Model>
 upload_problem(const layer_graph&, const Model&, std::span<const node_id>, node_id = 0)
     -> upload_problem<Model>;
+/// The same with per-partition costs: `upload_problem(graph, model, x, device, costs)`.
 template <class Model>
 upload_problem(const layer_graph&, const Model&, std::span<const node_id>, node_id,
                const upload_cost_options&) -> upload_problem<Model>;
