@@ -11,12 +11,16 @@
 //  - that bad arguments and bad files give exactly one line on stderr, nothing on stdout, a
 //    non-zero exit and no output directory, and say what is wrong (issue 15: integers CLI11
 //    clamped, empty items, a model without cost, devices, sums past the largest double);
-//  - that a task without @DEVICE takes a local node no other task names.
+//  - that a task without @DEVICE takes a local node no other task names;
+//  - sessions (issue 16): --trace on a trace written here, upload-aware completing at least as
+//    many queries as never re-planning and as re-planning from scratch, the --out files, a
+//    generated trace the same for the same seed, bad trace rows refused naming file and line.
 //
 //   eosdnn_plan_check PATH/TO/eosdnn-plan WORK_DIR
 #include "check_support.hpp"
 
 #include <eosdnn/eosdnn.hpp>
+#include <eosdnn/replan/trace_csv.hpp>
 
 #include <sys/wait.h>
 
@@ -26,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -250,6 +255,121 @@ void check_inputs_and_limits(const std::string& planner, const fs::path& work,
         expect(j["tasks"][0]["device"] == "p2" && j["tasks"][1]["device"] == "p1",
                "--tasks alexnet,resnet18@p1: alexnet is not on p2");
     }
+}
+
+// Issue 16: sessions. --trace replays a trace CSV written here (a bandwidth drop, a latency, a
+// node leaving and coming back, a speed factor) with the three policies side by side; upload-aware re-planning completes at least as many queries as the other two; --out
+// writes the session files, its trace.csv reading back as the same events; a generated trace
+// is the same for the same seed; a bad row is refused naming the file and the line.
+void check_sessions(const std::string& planner, const fs::path& work) {
+    const fs::path trace = work / "trace-step.csv";
+    std::ofstream(trace) << "time_s,kind,target,value\n"
+                            "4,bandwidth,phone->edge1,2\n"
+                            "4,bandwidth,edge1->phone,2\n"
+                            "12.5,latency,phone->edge1,30\n"
+                            "15,down,edge1,\n"
+                            "18,up,edge1,\n"
+                            "20,bandwidth,phone->edge1,40\n"
+                            "25,speed,edge2,0.5\n";
+    const fs::path out_dir = work / "out-session";
+    fs::remove_all(out_dir);
+    const outcome o = run(planner, work,
+                          "--model alexnet --trace '" + trace.string() +
+                              "' --duration 30 --json --out '" + out_dir.string() + "'");
+    expect(o.status == 0, "--trace: exit status " + std::to_string(o.status) + ": " + o.err);
+    if (o.status == 0) {
+        nlohmann::json j;
+        try {
+            j = nlohmann::json::parse(o.out);
+        } catch (const std::exception& e) {
+            expect(false, std::string("--trace: stdout is not one JSON document: ") + e.what());
+            return;
+        }
+        expect(j.value("duration_s", 0.0) == 30, "--trace: duration_s is not 30");
+        expect(j["trace"].value("events", 0) == 7, "--trace: the trace does not have 7 events");
+        std::map<std::string, nlohmann::json> by_policy;
+        for (const auto& p : j["policies"]) by_policy[p.at("policy").get<std::string>()] = p;
+        for (const char* name : {"never", "from-scratch", "upload-aware"}) {
+            expect(by_policy.count(name) == 1, std::string("--trace: no policy ") + name);
+            if (!by_policy.count(name)) return;
+            const auto& p = by_policy[name];
+            expect(p["queries_completed"].get<std::size_t>() > 0 &&
+                       p["mean_latency_s"].is_number() && p["p95_latency_s"].get<double>() > 0 &&
+                       p["bytes_uploaded"].get<double>() > 0,
+                   std::string("--trace: ") + name + ": no queries, latencies or uploads");
+            expect(p["replans"].get<std::size_t>() == 7,
+                   std::string("--trace: ") + name + ": not 7 re-planning decisions");
+            // edge1 holds AlexNet's first layers when it leaves at 15 s.
+            expect(p["bytes_lost"].get<double>() > 0,
+                   std::string("--trace: ") + name + ": no bytes lost when edge1 leaves");
+        }
+        const auto done = [&](const char* name) {
+            return by_policy[name]["queries_completed"].get<std::size_t>();
+        };
+        expect(
+            done("upload-aware") >= done("never") && done("upload-aware") >= done("from-scratch"),
+            "--trace: upload-aware completes fewer queries (" +
+                std::to_string(done("upload-aware")) + ") than never (" +
+                std::to_string(done("never")) + ") or from-scratch (" +
+                std::to_string(done("from-scratch")) + ")");
+        for (const char* file : {"session.json", "trace.csv", "session_queries.csv",
+                                 "session_plans.csv", "session_uplink.csv", "session.svg"})
+            expect(fs::exists(out_dir / file), std::string("--trace --out: no ") + file);
+        expect(slurp(out_dir / "session.svg").find("</svg>") != std::string::npos,
+               "--trace --out: session.svg is not a whole SVG document");
+        const eosdnn::environment env = eosdnn::default_environment();
+        const auto given = eosdnn::read_trace_csv(trace, env);
+        const auto written = eosdnn::read_trace_csv(out_dir / "trace.csv", env);
+        bool same = given.size() == written.size();
+        for (std::size_t i = 0; same && i < given.size(); ++i)
+            same = given[i].time_s == written[i].time_s && given[i].kind == written[i].kind &&
+                   given[i].from == written[i].from && given[i].to == written[i].to &&
+                   given[i].value == written[i].value;
+        expect(same, "--trace --out: trace.csv does not read back as the trace replayed");
+    }
+    // The text report: one line per policy.
+    const outcome text = run(planner, work, "--model alexnet --trace-kind step --quiet");
+    expect(text.status == 0 && text.out.find("upload-aware") != std::string::npos &&
+               text.out.find("from-scratch") != std::string::npos,
+           "--trace-kind step: no table of the three policies: " + text.out + text.err);
+    // The same seed, the same session (wall times aside).
+    const auto counts = [&](const std::string& args) {
+        const outcome r = run(planner, work, "--model alexnet --json " + args);
+        std::string summary;
+        if (r.status != 0) return "failed: " + r.err;
+        const nlohmann::json j = nlohmann::json::parse(r.out);
+        for (const auto& p : j.at("policies"))
+            summary += p["policy"].get<std::string>() + " " +
+                       std::to_string(p["queries_completed"].get<std::size_t>()) + " " +
+                       p["mean_latency_s"].dump() + "; ";
+        return summary;
+    };
+    const std::string walk = counts("--trace-kind walk --seed 5");
+    expect(walk.find("failed") == std::string::npos, "--trace-kind walk: " + walk);
+    expect(walk == counts("--trace-kind walk --seed 5"), "--trace-kind walk: seed 5 twice differs");
+    const std::string tunnel = counts("--trace-kind tunnel --seed 5");
+    expect(tunnel.find("upload-aware") != std::string::npos,
+           "--trace-kind tunnel: no upload-aware result: " + tunnel);
+
+    const fs::path bad = work / "trace-bad.csv";
+    std::ofstream(bad) << "time_s,kind,target,value\n1,bandwidth,phone->edge1,5\n"
+                          "2,bandwith,phone->edge1,5\n";
+    check_rejected_saying(planner, work, "--model alexnet --trace '" + bad.string() + "'",
+                          "a trace with an unknown kind",
+                          "trace-bad.csv:3: column 2 ('kind'): 'bandwith' is not an event kind");
+    const fs::path later = work / "trace-backwards.csv";
+    std::ofstream(later) << "time_s,kind,target,value\n5,down,edge2,\n3,up,edge2,\n";
+    check_rejected_saying(planner, work, "--model alexnet --trace '" + later.string() + "'",
+                          "a trace going back in time", "trace-backwards.csv:3:");
+    check_rejected_saying(planner, work, "--trace-kind walk --trace-link 'phone->nowhere'",
+                          "an unknown node in --trace-link", "unknown node 'nowhere'");
+    check_rejected_saying(planner, work, "--duration 5", "--duration without a trace",
+                          "needs --trace or --trace-kind");
+    check_rejected(planner, work, "--trace-kind step --algo exact", "--algo in a session");
+    check_rejected(planner, work, "--trace-kind drop", "unknown trace kind");
+    check_rejected(planner, work, "--trace '" + trace.string() + "' --trace-kind step",
+                   "--trace and --trace-kind");
+    check_rejected(planner, work, "--trace-kind step --duration 0", "a zero duration");
 }
 
 }  // namespace
@@ -490,6 +610,8 @@ int main(int argc, char** argv) {
     check_rejected(planner, work,
                    "--env '" + small_phone.string() + "' --model alexnet --algo all-local",
                    "a plan over the phone's memory");
+
+    check_sessions(planner, work);
 
     return support::result("eosdnn-plan");
 }

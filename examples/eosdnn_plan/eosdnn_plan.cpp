@@ -8,9 +8,12 @@
 //   eosdnn-plan --tasks resnet18,alexnet        several devices, each running its own model
 //   eosdnn-plan --out results/                  convergence, placement and query timeline as CSV
 //   eosdnn-plan --evaluate results/plan.json    re-price a saved plan (same report or --json)
+//   eosdnn-plan --trace trace.csv               a session through the events of a trace,
+//   eosdnn-plan --trace-kind walk --seed 2      re-planned by three policies side by side
 //
 // docs/getting-started.md documents every option, the default environment and the outputs.
 #include "planner.hpp"
+#include "session_run.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -114,13 +117,41 @@ int main(int argc, char** argv) {
     app.add_option("--out", opt.out,
                    "directory for plan.json (the --json document), model.json, convergence.csv, "
                    "placement.csv, uploads.csv and timeline.csv (created if missing; each file "
-                   "written atomically)")
+                   "written atomically); with --trace or --trace-kind: session.json, trace.csv, "
+                   "session_queries.csv, session_plans.csv, session_uplink.csv and session.svg")
         ->check(non_empty);
     auto* evaluate =
         app.add_option("--evaluate", opt.evaluate,
                        "re-price a saved plan.json (a --json document) instead of planning: "
                        "its models and environment unless --model / --env are given")
             ->check(non_empty);
+    auto* trace = app.add_option("--trace", opt.trace,
+                                 "simulate a session instead of planning once: replay this trace "
+                                 "CSV (time_s,kind,target,value; docs/replanning.md) with "
+                                 "closed-loop queries, re-planning at each event by three "
+                                 "policies side by side (never, from-scratch, upload-aware)")
+                      ->check(non_empty);
+    auto* trace_kind =
+        app.add_option("--trace-kind", opt.trace_kind,
+                       "a session on a generated trace instead of a file: 'step' (the link's "
+                       "bandwidth drops to 1/8 at 10 s), 'walk' (a random walk every 2 s until "
+                       "60 s) or 'tunnel' (drops to 1/80 for 2.5-7.5 s every 10-30 s until 60 s); "
+                       "random ones drawn with --seed")
+            ->check(CLI::IsMember(eosdnn::cli::trace_kind_names()));
+    auto* trace_link = app.add_option("--trace-link", opt.trace_link,
+                                      "the link a generated trace changes, FROM->TO by node "
+                                      "names (default: the device's fastest uplink; both "
+                                      "directions when the reverse link exists)")
+                           ->check(non_empty);
+    auto* duration =
+        app.add_option("--duration", opt.duration,
+                       "seconds of session (--trace, --trace-kind); default: the trace's last "
+                       "event + 30")
+            ->check(CLI::Validator(
+                [](std::string& text) { return eosdnn::cli::number_problem(text, 0.001, 1e7); },
+                "NUMBER in [0.001 - 1e7]"));
+    trace->excludes(trace_kind);
+    trace_link->needs(trace_kind);
 #if defined(EOSDNN_HAS_ONNX_IMPORTER)
     // ONNX files: fixed input shapes and named dimensions (onnx_import_options, docs/onnx.md).
     std::vector<std::string> input_shapes, dims;
@@ -135,6 +166,13 @@ int main(int argc, char** argv) {
 #endif
     app.get_option("--model")->excludes(tasks);
     evaluate->excludes(tasks);
+    // A session plans with the re-planner (the exact solver, PSO-GA when it runs out of time,
+    // LMU's rule): the options of the one-off planner do not apply to it.
+    for (auto* session : {trace, trace_kind})
+        for (const char* other :
+             {"--tasks", "--evaluate", "--algo", "--upload", "--particles", "--iterations",
+              "--stall", "--start", "--exact-solver", "--time-limit", "--threads"})
+            session->excludes(app.get_option(other));
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -145,6 +183,13 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::fprintf(stderr, "eosdnn-plan: %s (see eosdnn-plan --help)\n", e.what());
+        return 2;
+    }
+    const bool session = !opt.trace.empty() || !opt.trace_kind.empty();
+    if (!session && duration->count() > 0) {
+        std::fprintf(stderr,
+                     "eosdnn-plan: --duration is for sessions: it needs --trace or --trace-kind "
+                     "(see eosdnn-plan --help)\n");
         return 2;
     }
     // A signal while --out is being written removes the run's temporaries before it ends us.
@@ -165,7 +210,7 @@ int main(int argc, char** argv) {
         for (const std::string& text : dims)
             eosdnn::add_dim_value(eosdnn::cli::onnx_options(), text);
 #endif
-        const int status = eosdnn::cli::run(opt);
+        const int status = session ? eosdnn::cli::run_session(opt) : eosdnn::cli::run(opt);
         return interrupt.requested() ? 128 + interrupt.signal_number() : status;
     } catch (const std::exception& e) {
         // One line: the warnings that may explain the failure go on it, not on lines of their own.

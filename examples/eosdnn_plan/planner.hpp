@@ -59,6 +59,14 @@ struct options {
     bool quiet = false;  ///< no progress line
     std::string out{};
     std::string evaluate{};  ///< a plan document to re-price instead of planning
+    /// A session instead of a plan (session_run.hpp): a trace CSV to replay, or a trace to
+    /// generate ("step", "walk", "tunnel"; with `seed`), the link a generated trace changes
+    /// ("FROM->TO", "": the device's fastest uplink) and the session's length (0: the trace's
+    /// last event plus session_tail_s).
+    std::string trace{};
+    std::string trace_kind{};
+    std::string trace_link{};
+    double duration = 0;
     bool model_given = false, env_given = false, upload_given = false;
     /// Set by SIGINT or SIGTERM (main installs io/stop_on_signals.hpp): the searches end with
     /// their best plan, which is then reported and written marked as interrupted.
