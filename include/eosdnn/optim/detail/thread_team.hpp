@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -84,9 +85,11 @@ public:
             remaining_.store(count, std::memory_order_relaxed);
             ++generation_;
             next_.store(ticket(generation_, 0), std::memory_order_release);
+            posted_.store(generation_, std::memory_order_release);
         }
         start_.notify_all();
         work_on(0, generation_, &f, call_, count, chunk);
+        spin_until([this] { return remaining_.load(std::memory_order_acquire) == 0; });
         std::unique_lock lock(mutex_);
         done_.wait(lock, [this] { return remaining_.load(std::memory_order_acquire) == 0; });
         job_ = nullptr;
@@ -150,6 +153,7 @@ private:
         {
             std::lock_guard lock(mutex_);
             stopping_ = true;
+            stopping_flag_.store(true, std::memory_order_release);
         }
         start_.notify_all();
         for (auto& w : workers_)
@@ -157,9 +161,35 @@ private:
         workers_.clear();
     }
 
+    // Busy-waits up to spin_time for `ready`, then gives up (the caller then sleeps on its
+    // condition variable). A batch of incremental evaluations lasts tens of microseconds, about
+    // what a wake-up through a condition variable costs: without the spin two threads were no
+    // faster than one on such batches (docs/benchmarks.md). Bounded, so that an idle team does
+    // not hold a core.
+    template <class Ready>
+    static void spin_until(Ready ready) noexcept {
+        const auto until = std::chrono::steady_clock::now() + spin_time;
+        for (unsigned i = 1; !ready(); ++i) {
+            relax();
+            if (i % 64 == 0 && std::chrono::steady_clock::now() >= until) return;
+        }
+    }
+
+    static void relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        asm volatile("yield");
+#endif
+    }
+
     void work(std::size_t t) {
         std::size_t seen = 0;
         for (;;) {
+            spin_until([&] {
+                return posted_.load(std::memory_order_acquire) != seen ||
+                       stopping_flag_.load(std::memory_order_acquire);
+            });
             std::unique_lock lock(mutex_);
             start_.wait(lock, [&] { return stopping_ || (generation_ != seen && job_); });
             if (stopping_) return;
@@ -179,6 +209,9 @@ private:
     std::size_t generation_ = 0, count_ = 0, chunk_ = 1;
     std::atomic<std::uint64_t> next_{0};
     std::atomic<std::size_t> remaining_{0};
+    std::atomic<std::size_t> posted_{0};  // generation_, readable without the mutex (spin_until)
+    std::atomic<bool> stopping_flag_{false};  // stopping_, likewise
+    static constexpr std::chrono::microseconds spin_time{200};
     bool stopping_ = false;
     void* job_ = nullptr;
     void (*call_)(void*, std::size_t, std::size_t, std::size_t) = nullptr;
