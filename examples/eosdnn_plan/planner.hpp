@@ -121,6 +121,15 @@ inline std::string integer_problem(const std::string& text, std::uint64_t low, s
     return {};
 }
 
+// Writes the report: a full disk, /dev/full or a closed pipe must not pass for success, so the
+// write and the flush are checked, and the message says why they failed.
+inline void write_stdout(const std::string& text) {
+    errno = 0;
+    if (std::fputs(text.c_str(), stdout) == EOF || std::fflush(stdout) != 0 || std::ferror(stdout))
+        throw error(error_kind::io, std::string("standard output: ") +
+                                        (errno ? std::strerror(errno) : "write failed"));
+}
+
 /// Why `text` is not a decimal number from `low` to `high` ("" if it is); CLI11 said "Value abc
 /// not in range 0.000000 to 1000000000.000000".
 inline std::string number_problem(const std::string& text, double low, double high) {
@@ -672,15 +681,10 @@ inline int run(options opt) {
             throw error(e.kind(), "--out: " + std::string(e.what()));
         }
     }
-    // A full disk, /dev/full or a closed pipe must not pass for success: check the write and
-    // the flush, and say why it failed.
     const std::string text = opt.json ? document : report_text(r);
     for (const std::string& w : warnings())
         std::fprintf(stderr, "eosdnn-plan: warning: %s\n", detail::printable(w).c_str());
-    errno = 0;
-    if (std::fputs(text.c_str(), stdout) == EOF || std::fflush(stdout) != 0 || std::ferror(stdout))
-        throw error(error_kind::io, std::string("standard output: ") +
-                                        (errno ? std::strerror(errno) : "write failed"));
+    write_stdout(text);
     return 0;
 }
 

@@ -11,10 +11,8 @@
 #include <eosdnn/replan/trace_csv.hpp>
 #include <eosdnn/replan/trace_generators.hpp>
 
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -276,10 +274,7 @@ inline int run_session(const options& opt) {
     }
     const std::string text =
         opt.json ? document : session_text(task, in.env, in.env_source, trace, results);
-    errno = 0;
-    if (std::fputs(text.c_str(), stdout) == EOF || std::fflush(stdout) != 0 || std::ferror(stdout))
-        throw error(error_kind::io, std::string("standard output: ") +
-                                        (errno ? std::strerror(errno) : "write failed"));
+    write_stdout(text);
     return 0;
 }
 
