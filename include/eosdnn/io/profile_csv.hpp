@@ -78,6 +78,16 @@ inline std::vector<std::string_view> split(std::string_view text, char separator
     }
 }
 
+/// The lines of a CSV text: split at LF, a CR before each LF dropped (CR LF endings), and a
+/// UTF-8 byte-order mark removed from the first line (spreadsheets often start a CSV with one).
+inline std::vector<std::string_view> text_lines(std::string_view text) {
+    std::vector<std::string_view> lines = split(text, '\n');
+    for (auto& line : lines)
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (lines.front().starts_with("\xEF\xBB\xBF")) lines.front().remove_prefix(3);
+    return lines;
+}
+
 /// Outcome of reading a whole field as a number.
 enum class number_status { ok, not_a_number, out_of_range };
 
@@ -174,11 +184,7 @@ public:
         // Stopped at the limit, so that a stream that never ends (/dev/zero) is not read until
         // memory runs out.
         const std::string text = read_capped(in_, source_, limits::max_text_file_bytes);
-        std::vector<std::string_view> lines = split(text, '\n');
-        for (auto& line : lines)
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        // Spreadsheets often start a UTF-8 CSV with a byte-order mark.
-        if (lines.front().starts_with("\xEF\xBB\xBF")) lines.front().remove_prefix(3);
+        const std::vector<std::string_view> lines = text_lines(text);
         for (std::size_t i = 0; i < lines.size(); ++i) {
             line_no_ = i + 1;
             check_text(lines[i]);

@@ -82,10 +82,7 @@ public:
     session_trace read() {
         namespace p = profile_csv;
         const std::string text = read_capped(in_, source_, limits::max_text_file_bytes);
-        std::vector<std::string_view> lines = p::split(text, '\n');
-        for (auto& line : lines)
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (lines.front().starts_with("\xEF\xBB\xBF")) lines.front().remove_prefix(3);
+        const std::vector<std::string_view> lines = p::text_lines(text);
         for (std::size_t i = 0; i < lines.size(); ++i) {
             line_no_ = i + 1;
             check_text(lines[i]);
