@@ -97,6 +97,16 @@ TEST_CASE("bad events and traces throw eosdnn::error naming the problem") {
         rp.plan_initial();
         rp.apply(t[0]);
         CHECK_THROWS_WITH_AS(rp.apply(t[1]), doctest::Contains("time goes back"), error);
+        // One call takes the events of one time, and at least one.
+        const auto version = rp.version();
+        const session_trace mixed{
+            t[0],
+            {.time_s = 3, .kind = event_kind::link_bandwidth, .from = 0, .to = 2, .value = 3e6}};
+        CHECK_THROWS_WITH_AS(rp.apply(mixed), doctest::Contains("are applied by separate calls"),
+                             error);
+        CHECK_THROWS_WITH_AS(rp.apply(session_trace{}), doctest::Contains("no event"), error);
+        CHECK(rp.version() == version);
+        CHECK(rp.env().link_between(0, 2)->bandwidth_Bps == 1e6);  // nothing applied
     }
     SUBCASE("a node outside the environment, a bad value, bad options") {
         CHECK_THROWS_AS(

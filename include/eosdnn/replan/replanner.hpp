@@ -123,54 +123,29 @@ public:
         now_ = time_s;
     }
 
-    /// Applies event `e` at e.time_s (after advance_to(e.time_s)) and re-plans by the policy.
-    /// A query_rate event changes the rate and keeps the plan. Throws eosdnn::error
-    /// (validation) for an event on a link that does not exist, the device or another local
-    /// device going down, a value out of range or a time before now().
-    replan_decision apply(const session_event& e) {
+    /// apply(events) with the one event `e`.
+    replan_decision apply(const session_event& e) { return apply(std::span(&e, 1)); }
+
+    /// Advances to the time of `events` (all at one time), applies them in order, then re-plans
+    /// once: events at one time (both directions of a link) are one change, and a plan for the
+    /// half-changed environment would only churn the upload. Rate changes alone keep the plan.
+    /// Throws eosdnn::error (validation), changing nothing, for no event, different times, a
+    /// link that does not exist, a local device going down, a bad value or a time before now().
+    replan_decision apply(std::span<const session_event> events) {
         const auto start = std::chrono::steady_clock::now();
-        check_event(model_->env(), device_, e);
-        advance_to(e.time_s);
-        if (e.time_s > last_event_s_ || event_times_ == 0) ++event_times_;
-        last_event_s_ = e.time_s;
-        std::string cause = std::string(to_string(e.kind)) + " " +
-                            detail::node_label(e.from, model_->env()[e.from].name);
-        if (is_link_event(e.kind)) cause += " -> " + model_->env()[e.to].name;
-        switch (e.kind) {
-        case event_kind::link_bandwidth:
-        case event_kind::link_latency:
-        case event_kind::node_speed: {
-            const bool worse = only_slows(model_->env(), e);
-            const evaluation before =
-                last_optimum_.empty() ? evaluation{} : eval_->evaluate(last_optimum_);
-            set_environment(with_event(model_->env(), initial_, device_, e));
-            for (auto& p : queue_) {
-                p.upload_s = upload_time(p.layers, p.node);
-                p.overhead_s = partition_overhead_s(model_->env(), device_, p.node);
-            }
-            // Every placement got slower or stayed: a proven optimum whose own delay did not
-            // change is still optimal (it did not use what changed).
-            if (!last_optimum_.empty()) {
-                const evaluation after = eval_->evaluate(last_optimum_);
-                if (!(worse && after.objective == before.objective &&
-                      after.violation == before.violation))
-                    last_optimum_.clear();
-            }
-            break;
-        }
-        case event_kind::node_down:
-            node_down(e.from);
-            last_optimum_.clear();
-            break;
-        case event_kind::node_up:
-            up_[e.from] = 1;
-            last_optimum_.clear();
-            break;
-        case event_kind::query_rate: rate_ = e.value; break;
-        }
+        check_simultaneous(model_->env(), device_, events);
+        const double t = events.front().time_s;
+        advance_to(t);
+        if (t > last_event_s_ || event_times_ == 0) ++event_times_;
+        last_event_s_ = t;
+        const std::string cause = events_cause(model_->env(), events);
+        for (const auto& e : events) change(e);
+        const bool replans = std::any_of(events.begin(), events.end(), [](const auto& e) {
+            return e.kind != event_kind::query_rate;
+        });
         dirty_ = true;
         replan_decision d{.time_s = now_};
-        if (e.kind == event_kind::query_rate) {
+        if (!replans) {
             d.chosen = stale_candidate();
             d.window_s = window_for({&d.chosen, 1});
             score(d.chosen, d.window_s);
@@ -227,6 +202,41 @@ public:
 private:
     static double seconds_since(std::chrono::steady_clock::time_point t) {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+    }
+
+    void change(const session_event& e) {  // `e` (checked) changes the environment or a node
+        switch (e.kind) {
+        case event_kind::link_bandwidth:
+        case event_kind::link_latency:
+        case event_kind::node_speed: {
+            const bool worse = only_slows(model_->env(), e);
+            const evaluation before =
+                last_optimum_.empty() ? evaluation{} : eval_->evaluate(last_optimum_);
+            set_environment(with_event(model_->env(), initial_, device_, e));
+            for (auto& p : queue_) {
+                p.upload_s = upload_time(p.layers, p.node);
+                p.overhead_s = partition_overhead_s(model_->env(), device_, p.node);
+            }
+            // Every placement got slower or stayed: a proven optimum whose own delay did not
+            // change is still optimal (it did not use what changed).
+            if (!last_optimum_.empty()) {
+                const evaluation after = eval_->evaluate(last_optimum_);
+                if (!(worse && after.objective == before.objective &&
+                      after.violation == before.violation))
+                    last_optimum_.clear();
+            }
+            break;
+        }
+        case event_kind::node_down:
+            node_down(e.from);
+            last_optimum_.clear();
+            break;
+        case event_kind::node_up:
+            up_[e.from] = 1;
+            last_optimum_.clear();
+            break;
+        case event_kind::query_rate: rate_ = e.value; break;
+        }
     }
 
     node_id runs_on(layer_id j, node_id target, node_id fallback) const noexcept {

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <limits>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -86,7 +87,8 @@ struct session_result {
     double mean_latency_s = std::numeric_limits<double>::quiet_NaN();
     double p95_latency_s = std::numeric_limits<double>::quiet_NaN();  ///< see mean_latency_s
     double replan_wall_s = 0;  ///< measured wall time of every decision (not in the clock)
-    std::size_t replans = 0;   ///< events answered by a re-planning decision (not rate changes)
+    /// Re-planning decisions: one per event time with an event other than a rate change.
+    std::size_t replans = 0;
     /// Bytes sent over the uplinks: re-uploads after a node left and the part of a partition in
     /// flight to a node that left included.
     double bytes_uploaded = 0;
@@ -130,8 +132,9 @@ void record_change(session_result& r, const replanner<Model>& rp, const replan_d
 /// - a query runs with the state at its start (effective placement and environment) and
 ///   completes with those conditions whatever happens meanwhile: an event during a query, a
 ///   node leaving included, changes the queries issued after it, so no query is ever lost;
-/// - an event at the time a query is issued applies first; events apply in trace order and
-///   each is answered by options.replan.policy (replanner::apply);
+/// - an event at the time a query is issued applies first; events apply in trace order, and
+///   those at one time together, answered by one decision of options.replan.policy
+///   (replanner::apply);
 /// - events after duration_s are ignored; queries are issued until duration_s, and those
 ///   completed by then are counted (the last one may end after it; it is in `queries` but not
 ///   in the statistics).
@@ -169,12 +172,20 @@ simulate_session(const layer_graph& graph, const environment& env, const session
     std::size_t next = 0;
     while (true) {
         if (next < trace.size() && trace[next].time_s <= a && trace[next].time_s <= r.duration_s) {
-            const session_event& e = trace[next++];
-            const replan_decision d = rp.apply(e);
+            // The events at one time are one change of the environment: one decision.
+            std::size_t last = next + 1;
+            while (last < trace.size() && trace[last].time_s == trace[next].time_s) ++last;
+            const std::span<const session_event> now(trace.data() + next, last - next);
+            next = last;
+            const replan_decision d = rp.apply(now);
             r.replan_wall_s += d.replan_wall_s;
-            if (e.kind != event_kind::query_rate) ++r.replans;
+            if (std::any_of(now.begin(), now.end(),
+                            [](const auto& e) { return e.kind != event_kind::query_rate; }))
+                ++r.replans;
             if (d.changed) detail::replan::record_change(r, rp, d);
-            if (is_link_event(e.kind)) sample_uplinks(e.time_s);
+            if (std::any_of(now.begin(), now.end(),
+                            [](const auto& e) { return is_link_event(e.kind); }))
+                sample_uplinks(now.front().time_s);
             continue;
         }
         if (a >= r.duration_s) break;

@@ -52,6 +52,33 @@ inline void check_event(const environment& env, node_id device, const session_ev
                                            " is a local device, which never leaves or returns");
 }
 
+/// Checks `events` as replanner::apply() takes them: at least one, all at one time, each as
+/// check_event(). Throws eosdnn::error (validation) otherwise.
+inline void check_simultaneous(const environment& env, node_id device,
+                               std::span<const session_event> events) {
+    if (events.empty()) detail::fail_validation("re-planner", "apply: no event");
+    for (const auto& e : events) {
+        check_event(env, device, e);
+        if (e.time_s != events.front().time_s)
+            detail::fail_validation("re-planner", "apply: events at " +
+                                                      detail::format_number(events.front().time_s) +
+                                                      " s and " + detail::format_number(e.time_s) +
+                                                      " s are applied by separate calls");
+    }
+}
+
+/// "bandwidth node 0 ('phone') -> edge1; ...": what changed, each event named (kind, node and
+/// the link's other end).
+inline std::string events_cause(const environment& env, std::span<const session_event> events) {
+    std::string cause;
+    for (const auto& e : events) {
+        cause += (cause.empty() ? "" : "; ") + std::string(to_string(e.kind)) + " " +
+                 detail::node_label(e.from, env[e.from].name);
+        if (is_link_event(e.kind)) cause += " -> " + env[e.to].name;
+    }
+    return cause;
+}
+
 /// `env` with event `e` applied (a link_bandwidth, link_latency or node_speed event; any other
 /// kind returns `env` unchanged). A node_speed event sets the node's speed_factor to `value`
 /// and scales its flops_per_s by value / (its speed_factor in `initial`), so that both cost
