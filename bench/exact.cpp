@@ -2,7 +2,8 @@
 // optim/exact_dag.hpp) and, when eosdnn::milp is built, the integer program solved by CBC
 // (milp/cbc.hpp), each to a proven optimum, on the ResNet-50 profile with four nodes and on
 // random 200- and 1000-layer DAGs with six nodes; and the hybrid PSO-GA from a random start on
-// the 1000-layer DAGs: its time and its gap above the proven optimum.
+// the 1000-layer DAGs: its time and its gap above the proven optimum. native_reused_order: the
+// native solver handed the elimination order of its previous solve (as the re-planner does).
 //
 // Counters: layers; optimum_s (the proven optimum); proven (1 when the solver proved it);
 // search_nodes (branch-and-bound nodes, native) or cbc_nodes; gap_percent (PSO-GA above the
@@ -26,6 +27,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -73,6 +75,24 @@ void native(benchmark::State& state, Make make) {
         "search_nodes");
 }
 
+// The native solver given the elimination order of an earlier solve of the same graph, as the
+// re-planner does after an event (exact_options::elimination_order): the same optimum, without
+// computing the order.
+template <class Make>
+void native_reused_order(benchmark::State& state, Make make) {
+    std::vector<std::uint32_t> order;
+    to_optimum(
+        state, make,
+        [&](const layer_graph&, auto& p) {
+            exact_options o{.time_limit_s = 60};
+            o.elimination_order = order;
+            exact_result r = solve_exact(p, o);
+            order = r.elimination_order;
+            return r;
+        },
+        "search_nodes");
+}
+
 #if defined(EOSDNN_BENCH_WITH_MILP)
 template <class Make>
 void cbc(benchmark::State& state, Make make) {
@@ -113,8 +133,14 @@ auto mixed_1000_6 = [] { return random_six_nodes(1000, dag_shape::mixed); };
 auto layered_200_6 = [] { return random_six_nodes(200, dag_shape::layered); };
 
 BENCHMARK_CAPTURE(native, resnet50_csv_4_nodes, resnet50_csv_4)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(native_reused_order, resnet50_csv_4_nodes, resnet50_csv_4)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(native, mixed_200_6_nodes, mixed_200_6)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(native_reused_order, mixed_200_6_nodes, mixed_200_6)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(native, mixed_1000_6_nodes, mixed_1000_6)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(native_reused_order, mixed_1000_6_nodes, mixed_1000_6)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(native, layered_200_6_nodes, layered_200_6)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(3);

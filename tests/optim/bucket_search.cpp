@@ -97,6 +97,14 @@ TEST_CASE("solve_min_sum: equals brute force with exact tables and with mini-buc
             CHECK(r.lower_bound >= best - 1e-9 * std::abs(best));
             // Large tables never split; a tiny budget splits wherever a bucket joins two tables.
             if (budget > 1000) CHECK(r.exact_tables);
+            // Any elimination order gives the optimum: the reverse of the one used.
+            REQUIRE(r.order.size() == m.variables());
+            eosdnn::min_sum_options reversed{.table_entries = budget};
+            reversed.order.assign(r.order.rbegin(), r.order.rend());
+            const auto again = eosdnn::solve_min_sum(m, reversed);
+            CHECK(again.order == reversed.order);
+            CHECK(again.proven_optimal);
+            CHECK(again.value == doctest::Approx(best).epsilon(1e-12));
         }
     }
 }
@@ -164,4 +172,11 @@ TEST_CASE("min_sum_model: bad input is refused with a message") {
          "incumbent has 2 values for 1 variables");
     says(validation_message([&] { eosdnn::solve_min_sum(m, {.relative_gap = 1}); }),
          "relative_gap");
+    for (const auto& bad :
+         {std::vector<min_sum_model::variable>{0, 0}, std::vector<min_sum_model::variable>{1}}) {
+        eosdnn::min_sum_options o;
+        o.order = bad;
+        says(validation_message([&] { eosdnn::solve_min_sum(m, o); }),
+             "min_sum_options.order is not a permutation of the 1 variables");
+    }
 }

@@ -17,8 +17,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <random>
 #include <set>
 #include <string>
@@ -101,6 +103,21 @@ TEST_CASE("solve_exact equals enumeration on random DAGs of 3-6 nodes") {
         CHECK(split.proven_optimal == best.value.feasible());
         if (best.value.feasible())
             CHECK(relative(split.value.objective, best.value.objective) < 1e-9);
+        // Any elimination order gives the same optimum: the one the solve used, handed back as
+        // a re-planner does, and a random permutation.
+        CHECK(r.elimination_order.size() >= g.size());  // the layers, then receiver sets
+        std::vector<std::uint32_t> shuffled = r.elimination_order;
+        std::mt19937_64 order_rng(static_cast<std::uint64_t>(trial));
+        std::shuffle(shuffled.begin(), shuffled.end(), order_rng);
+        for (const auto& order : {r.elimination_order, shuffled}) {
+            exact_options with_order;
+            with_order.elimination_order = order;
+            const exact_result again = solve_exact(problem, with_order);
+            CHECK(again.elimination_order == order);
+            CHECK(again.proven_optimal == best.value.feasible());
+            if (best.value.feasible())
+                CHECK(relative(again.value.objective, best.value.objective) < 1e-9);
+        }
     }
     CHECK(cases >= 70);
 }
@@ -252,6 +269,16 @@ TEST_CASE("solve_exact: bad input is refused with a message") {
              solve_exact(p, {.incumbent = {0, 1}});
          }),
          "incumbent has 2 genes for 23 layers");
+    // An elimination order that does not fit the model is a hint ignored: the same optimum.
+    const exact_result plain = solve_exact(p);
+    for (const auto& misfit :
+         {std::vector<std::uint32_t>{0, 1, 2}, std::vector<std::uint32_t>(g.size(), 0)}) {
+        exact_options hint;
+        hint.elimination_order = misfit;
+        const exact_result r = solve_exact(p, hint);
+        CHECK(r.elimination_order == plain.elimination_order);
+        CHECK(r.value.objective == plain.value.objective);
+    }
     std::vector<std::vector<node_id>> domains(g.size(), std::vector<node_id>{0});
     domains[3] = {};
     says(test::validation_message(

@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <string>
@@ -51,6 +52,12 @@ struct exact_options {
     /// large moves (optim/large_moves.hpp) for up to a quarter of the time limit (2 s without
     /// one).
     bool improve_incumbent = true;
+    /// The native solver's elimination order from exact_result::elimination_order of an earlier
+    /// solve of the same graph (costs and allowed nodes may differ): the solve skips computing
+    /// one. A hint: it changes the time of the solve, never its result, and one that does not
+    /// fit the solver's model (its variables are the layers, then one per layer with several
+    /// consumers, and their number can change with the allowed nodes) is computed anew.
+    std::vector<std::uint32_t> elimination_order{};
 
     /// Throws eosdnn::error (validation) naming the field and value if one is out of range.
     void validate() const {
@@ -87,6 +94,9 @@ struct exact_result {
     std::string method{};             ///< "viterbi", "min-cut", "bucket-elimination", "cbc", ...
     std::size_t search_nodes = 0;     ///< branch-and-bound nodes expanded (0 for a pure DP)
     double seconds = 0;               ///< wall-clock time of the solve
+    /// The native solver's elimination order (bucket elimination; empty otherwise), for
+    /// exact_options::elimination_order of a later solve of the same model.
+    std::vector<std::uint32_t> elimination_order{};
 
     /// (objective - lower_bound) / objective, or 0 when both are 0; +inf with no finite plan.
     double gap() const noexcept {

@@ -49,6 +49,9 @@ struct min_sum_options {
     /// long): it may return a better assignment to start from, or an empty one. Branch and bound
     /// prunes by its best assignment, so a good one early saves most of the search.
     std::function<std::vector<min_sum_model::value_type>()> improve_incumbent{};
+    /// The elimination order (a permutation of the variables; empty: the greedy one), e.g. an
+    /// earlier solve's min_sum_result::order: it changes the time of a solve, not its result.
+    std::vector<min_sum_model::variable> order{};
 };
 
 /// What solve_min_sum() found.
@@ -62,6 +65,8 @@ struct min_sum_result {
     std::size_t search_nodes = 0;  ///< search nodes expanded
     std::size_t width = 0;         ///< largest scope of a table built (the induced width + 1)
     std::size_t entries = 0;       ///< table entries built in all
+    /// The elimination order used (empty if the solve ended before eliminating).
+    std::vector<min_sum_model::variable> order{};
 };
 
 namespace detail::bucket {
@@ -69,6 +74,14 @@ namespace detail::bucket {
 using variable = min_sum_model::variable;
 using value_type = min_sum_model::value_type;
 constexpr double inf = std::numeric_limits<double>::infinity();
+
+/// Whether `order` is a permutation of the variables 0..n-1.
+inline bool is_order_of(std::span<const variable> order, std::size_t n) {
+    std::vector<char> seen(n, 0);
+    return order.size() == n && std::none_of(order.begin(), order.end(), [&](variable v) {
+               return v >= n || std::exchange(seen[v], 1);
+           });
+}
 
 /// A greedy elimination order: repeatedly the variable whose elimination builds the smallest
 /// table (the product of its and its neighbours' domains), ties to the lower index; eliminating
@@ -398,7 +411,12 @@ inline min_sum_result solve_min_sum(const min_sum_model& model,
     }
 
     // The per-table limit: the budget asked for, lowered until all tables fit the total.
-    const std::vector<variable> order = elimination_order(model);
+    if (!options.order.empty() && !is_order_of(options.order, n))
+        throw error(error_kind::validation, "min_sum_options.order is not a permutation of the " +
+                                                std::to_string(n) + " variables");
+    const std::vector<variable> order =
+        options.order.empty() ? elimination_order(model) : options.order;
+    result.order = order;
     eliminator elim(model, order);
     std::size_t limit = std::max<std::size_t>(options.table_entries, 64);
     for (;;) {

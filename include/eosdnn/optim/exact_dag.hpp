@@ -82,6 +82,9 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
                        .relative_gap = options.relative_gap,
                        .table_entries = options.table_entries,
                        .total_entries = std::max(options.table_entries, std::size_t{1} << 25)};
+    // An earlier solve's order, where it fits this model (exact_options::elimination_order).
+    if (detail::bucket::is_order_of(options.elimination_order, relaxed.model.variables()))
+        mo.order = options.elimination_order;
     if (!options.incumbent.empty()) {
         if (options.incumbent.size() != problem.dimension())
             throw error(error_kind::validation,
@@ -231,7 +234,8 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
                                .stop = options.stop,
                                .relative_gap = options.relative_gap,
                                .table_entries = options.table_entries,
-                               .total_entries = mo.total_entries};
+                               .total_entries = mo.total_entries,
+                               .order = mo.order.empty() ? r.order : mo.order};
             const min_sum_result pr = solve_min_sum(priced, po);
             nodes += pr.search_nodes;
             if (pr.assignment.empty()) break;
@@ -300,6 +304,7 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
         out.constraints_honoured = true;
     }
     out.search_nodes = r.search_nodes;
+    out.elimination_order.assign(r.order.begin(), r.order.end());
     out.timed_out = r.timed_out;
     out.stopped_by_request = r.timed_out && stop_requested(options.stop);
     if (!found.empty()) {

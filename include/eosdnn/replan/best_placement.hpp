@@ -26,15 +26,22 @@ namespace eosdnn {
 /// would, ties included); when it proves nothing, PSO-GA (options.pso_population,
 /// pso_iterations, `seed`) started from the exact incumbent and from `in_force` (when it fits
 /// the domains), and the better of the two. `proven` says whether the plan is proven optimal.
+/// `elimination_order` is the exact solver's decomposition of the model: the solve uses it when
+/// it is not empty (exact_options::elimination_order) and leaves there the one it used, so the
+/// next solve of the same graph after an event (new costs, other allowed nodes) reuses it.
 template <class Model>
 std::vector<node_id> best_placement_within(delay_evaluator<Model>& problem,
                                            const std::vector<std::vector<node_id>>& domains,
                                            const replan_options& options,
                                            std::span<const node_id> in_force, std::uint64_t seed,
-                                           bool& proven) {
+                                           bool& proven,
+                                           std::vector<std::uint32_t>& elimination_order) {
     const std::span<const std::vector<node_id>> dom(domains);
-    const exact_options o{.time_limit_s = options.exact_time_limit_s};
+    exact_options o{.time_limit_s = options.exact_time_limit_s};
+    o.elimination_order = std::move(elimination_order);
     exact_result r = solve_exact_within(problem, dom, o);
+    elimination_order = r.elimination_order.empty() ? std::move(o.elimination_order)
+                                                    : std::move(r.elimination_order);
     proven = r.proven_optimal;
     if (proven) return std::move(r.placement);
     std::vector<std::vector<node_id>> seeds{r.placement};

@@ -394,8 +394,8 @@ private:
 
     // The best placement within `d` (best_placement_within()), warm-started from the target.
     std::vector<node_id> best_within(const std::vector<std::vector<node_id>>& d, bool& proven) {
-        return best_placement_within(*eval_, d, options_, target_, options_.seed + version_,
-                                     proven);
+        return best_placement_within(*eval_, d, options_, target_, options_.seed + version_, proven,
+                                     elimination_order_);
     }
 
     // The optimum; it keeps the partition in flight when that partition is its own.
@@ -579,10 +579,9 @@ private:
     std::vector<std::uint8_t> up_{}, resident_{};
     std::vector<node_id> target_{}, fallback_{};
     std::vector<upload_partition> queue_{};
-    std::size_t event_times_ = 0;  // distinct times of the events applied
+    std::size_t event_times_ = 0, version_ = 0;  // distinct event times; the plan's version
     double last_event_s_ = 0;
     double progress_ = 0, now_ = 0, bytes_uploaded_ = 0, bytes_lost_ = 0, rate_ = 0;
-    std::size_t version_ = 0;
     bool whole_fallback_ = false;  // see replan_candidate::whole_fallback
     bool repaired_ = false;        // a node left and the plan in force lost layers
     // The proven optimum of the environment in force, while known (cleared when an event may
@@ -590,6 +589,7 @@ private:
     std::vector<node_id> last_optimum_{};
     static constexpr std::size_t memo_size = 16;
     std::vector<std::pair<std::vector<double>, std::vector<node_id>>> memo_{};
+    std::vector<std::uint32_t> elimination_order_{};  // the exact solver's, reused
     mutable std::optional<upload_plan> lmu_cache_{};  // LMU's plan of the last target asked
     std::vector<double> sent_{};  // per layer and node: the fraction of it sent, not arrived
     bool dirty_ = true;
