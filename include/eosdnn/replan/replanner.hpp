@@ -46,9 +46,9 @@ namespace eosdnn {
 ///   fallback, on the fallback placement alone when that is faster.
 /// - A node that leaves loses its resident layers, their bytes and the partitions queued to it;
 ///   the plan in force runs its layers on the device until a re-plan moves them.
-/// Reuse: the cost tables are built once per environment (a delay_evaluator). The exact solver
-/// keeps nothing between calls (solve_exact_within() rebuilds its model and elimination order,
-/// and an event changes its tables), so instead: an event that can only slow placements down
+/// Reuse: the cost tables are built once per environment (a delay_evaluator). An event changes
+/// every table of the exact solver but not its elimination order, which is kept from one solve
+/// to the next (exact_options::elimination_order); an event that can only slow placements down
 /// and leaves the proven optimum's delay unchanged keeps it without a solve, and proven optima
 /// are memoised by environment (on/off links). PSO-GA, when the exact solver runs out of time,
 /// starts from the exact incumbent and the plan in force (pso_ga takes plans, not a swarm).
