@@ -54,9 +54,10 @@ struct exact_options {
     bool improve_incumbent = true;
     /// The native solver's elimination order from exact_result::elimination_order of an earlier
     /// solve of the same graph (costs and allowed nodes may differ): the solve skips computing
-    /// one. A hint: it changes the time of the solve, never its result, and one that does not
-    /// fit the solver's model (its variables are the layers, then one per layer with several
-    /// consumers, and their number can change with the allowed nodes) is computed anew.
+    /// one. A hint: it changes the time of the solve, not the optimum's value (a tie between
+    /// plans may resolve to another), and one that does not fit the solver's model (its
+    /// variables are the layers, then one per layer with several consumers, and their number
+    /// can change with the allowed nodes) is computed anew.
     std::vector<std::uint32_t> elimination_order{};
 
     /// Throws eosdnn::error (validation) naming the field and value if one is out of range.

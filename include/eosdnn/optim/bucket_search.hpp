@@ -50,7 +50,7 @@ struct min_sum_options {
     /// prunes by its best assignment, so a good one early saves most of the search.
     std::function<std::vector<min_sum_model::value_type>()> improve_incumbent{};
     /// The elimination order (a permutation of the variables; empty: the greedy one), e.g. an
-    /// earlier solve's min_sum_result::order: it changes the time of a solve, not its result.
+    /// earlier solve's min_sum_result::order: it changes the time of a solve, not its value.
     std::vector<min_sum_model::variable> order{};
 };
 

@@ -22,8 +22,8 @@
 namespace eosdnn {
 
 /// The best placement of `problem` with layer j on one of domains[j]: solve_exact_within()
-/// under options.exact_time_limit_s (no incumbent, so a proven solve returns what solve_exact()
-/// would, ties included); when it proves nothing, PSO-GA (options.pso_population,
+/// under options.exact_time_limit_s (no incumbent, so a proven solve returns an optimum of
+/// solve_exact()'s value; the elimination order settles ties); when it proves nothing, PSO-GA (options.pso_population,
 /// pso_iterations, `seed`) started from the exact incumbent and from `in_force` (when it fits
 /// the domains), and the better of the two. `proven` says whether the plan is proven optimal.
 /// `elimination_order` is the exact solver's decomposition of the model: the solve uses it when
