@@ -1,7 +1,8 @@
 // Evaluations per second of the sequential migration delay on DAGs, the three ways PSO-GA can
 // price a particle: in full (delay_evaluator), incrementally after a move (incremental_dag), and
 // a whole swarm as one batch (population_evaluator, the way PSO-GA prices an iteration), on one
-// and two threads, with the 2-thread speed-up measured side by side in one fixture.
+// and two threads, with the 2-thread speed-up measured side by side in one fixture; and the same
+// swarm priced in full by the layer-major batch kernel (sequential_batch_evaluator).
 //
 // One meaning for every rate: `evaluations_per_s` counts placements priced (one particle's value
 // computed), per second of CPU time for the single-threaded benchmarks and of wall time for the
@@ -9,6 +10,7 @@
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/incremental_dag.hpp>
+#include <eosdnn/cost/sequential_batch.hpp>
 #include <eosdnn/optim/detail/population_evaluator.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/operators/crossover.hpp>
@@ -172,6 +174,24 @@ void batched(benchmark::State& state, const char* name) {
     state.counters["layers"] = static_cast<double>(g.size());
 }
 
+// The same swarm priced in full as one batch by the layer-major kernel, on the caller's thread:
+// every particle after a one-gene move (a, then b, then a, ...), all rows priced each time.
+void batched_kernel(benchmark::State& state, const char* name) {
+    const layer_graph& g = graph(name);
+    sequential_batch_evaluator<model_type> kernel(g, model());
+    swarm s(space_of(kernel.full()), swarm_rows);
+    bool at_b = false;
+    for (auto _ : state) {
+        at_b = !at_b;
+        const auto& x = at_b ? s.b : s.a;
+        kernel.evaluate(std::span<const node_id>(x.data(), x.size()), s.values);
+        benchmark::DoNotOptimize(s.values.data());
+    }
+    state.counters["evaluations_per_s"] = benchmark::Counter(
+        static_cast<double>(state.iterations() * swarm_rows), benchmark::Counter::kIsRate);
+    state.counters["layers"] = static_cast<double>(g.size());
+}
+
 // The 2-thread speed-up, measured side by side: each iteration prices the swarm on one thread,
 // then on two (separate evaluators and states), timing each; the load of the machine changes
 // both alike. speedup = one-thread time / two-thread time.
@@ -209,15 +229,16 @@ void thread_scaling(benchmark::State& state, const char* name) {
     BENCHMARK_CAPTURE(incremental, m##_crossover, #m, move::crossover);
 EOSDNN_MODELS(EOSDNN_SINGLE)
 
-#define EOSDNN_BATCH(m)                        \
-    BENCHMARK_CAPTURE(batched, m, #m)          \
-        ->ArgNames({"threads", "incremental"}) \
-        ->ArgsProduct({{1, 2}, {0, 1}})        \
-        ->UseRealTime();                       \
-    BENCHMARK_CAPTURE(thread_scaling, m, #m)   \
-        ->ArgName("incremental")               \
-        ->Arg(0)                               \
-        ->Arg(1)                               \
+#define EOSDNN_BATCH(m)                                      \
+    BENCHMARK_CAPTURE(batched, m, #m)                        \
+        ->ArgNames({"threads", "incremental"})               \
+        ->ArgsProduct({{1, 2}, {0, 1}})                      \
+        ->UseRealTime();                                     \
+    BENCHMARK_CAPTURE(batched_kernel, m, #m)->UseRealTime(); \
+    BENCHMARK_CAPTURE(thread_scaling, m, #m)                 \
+        ->ArgName("incremental")                             \
+        ->Arg(0)                                             \
+        ->Arg(1)                                             \
         ->UseManualTime();
 EOSDNN_MODELS(EOSDNN_BATCH)
 

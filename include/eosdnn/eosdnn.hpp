@@ -32,6 +32,7 @@
 #include <eosdnn/cost/list_schedule.hpp>
 #include <eosdnn/cost/multi_task_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
+#include <eosdnn/cost/sequential_batch.hpp>
 #include <eosdnn/cost/sequential_delay.hpp>
 
 #include <eosdnn/optim/baselines/discrete_pso.hpp>

@@ -147,8 +147,21 @@ public:
     /// Prices `x`, which differs from the placement last priced with `state` only in genes
     /// [changed.first, changed.last), and updates the state.
     evaluation evaluate(incremental_state& state, std::span<const node_id> x, gene_range changed) {
-        if (state.x.size() != dimension() || x.size() != dimension())
-            return evaluate(state, x);  // an empty state (or a bad size, which throws)
+        if (!stage(state, x, changed)) state.value = full_.evaluate(x);
+        return state.value;
+    }
+
+    /// evaluate(state, x, changed) without its full pass: records the change in `state` and
+    /// prices `x` into state.value, returning true, unless the change is large enough for
+    /// evaluate() to price `x` by delay_evaluator's full pass; then it returns false and the
+    /// caller must store that value (delay_evaluator::evaluate(x), or the same double from
+    /// sequential_batch_evaluator) in state.value before the state is used again. PSO-GA's
+    /// population evaluator gathers those placements and prices them as one batch.
+    bool stage(incremental_state& state, std::span<const node_id> x, gene_range changed) {
+        if (state.x.size() != dimension() || x.size() != dimension()) {
+            evaluate(state, x);  // an empty state (or a bad size, which throws)
+            return true;
+        }
         const auto& layers = full_.layers();
         dirty_.clear();
         next_epoch();
@@ -171,7 +184,7 @@ public:
             touch(g);
             for (const layer_id p : layers.predecessors(static_cast<layer_id>(g))) touch(p);
         }
-        if (dirty_.empty()) return state.value;
+        if (dirty_.empty()) return true;
         if (capped_ && !exact_loads_) {
             std::fill(state.load.begin(), state.load.end(), 0.0);
             for (std::size_t g = 0; g < x.size(); ++g)
@@ -180,9 +193,8 @@ public:
         if (4 * dirty_.size() > x.size()) {
             // A large change (early in a run, a crossover with a distant pBest): the full pass
             // gives the same double for less, and the sums wait until a small change needs them.
-            state.value = full_.evaluate(x);
             state.sums_current = false;
-            return state.value;
+            return false;
         }
         if (!state.sums_current) {
             rebuild(state);
@@ -194,7 +206,7 @@ public:
             update(state.tree);
         }
         state.value = value(state);
-        return state.value;
+        return true;
     }
 
 private:

@@ -249,7 +249,8 @@ optimisation_result pso_ga<Mutation, Crossover, Inertia, Coefficients, Stop, Rng
     std::vector<gene_range> changed(pop);
     std::vector<double> dist(pop, 0.0);
 
-    detail::population_evaluator<P> eval(problem, pop, options_.threads, options_.incremental);
+    detail::population_evaluator<P> eval(problem, pop, options_.threads, options_.incremental,
+                                         true);
     eval.evaluate_all(x, value);
     pbest_value = value;
     std::size_t g = detail::best_index(value);
