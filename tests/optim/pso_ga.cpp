@@ -15,6 +15,7 @@
 #include <eosdnn/zoo/zoo.hpp>
 
 #include "fixtures.hpp"
+#include "hard_environments.hpp"
 
 #include <doctest/doctest.h>
 
@@ -157,6 +158,42 @@ TEST_CASE("the same seed gives the identical log and plan and another seed anoth
     const auto h1 = hybrid.solve(p, 42), h2 = hybrid.solve(p, 42);
     CHECK(h1.log == h2.log);
     CHECK(h1.placement == h2.placement);
+}
+
+TEST_CASE("keep_swarm returns one valid plan per particle, gBest included, for a warm start") {
+    // Random DAGs in the hard environments (3 to 6 nodes), the paper and the hybrid presets: the
+    // swarm has a plan per particle, each valid and no better than gBest, gBest first; a
+    // run started from it (another seed, as after an event) is never worse than gBest.
+    for (const auto& [name, env] : optim_test::hard_environments()) {
+        CAPTURE(name);
+        std::mt19937_64 rng(5);
+        const layer_graph g = optim_test::random_dag(40, rng);
+        const analytic_model model(env);
+        delay_evaluator<analytic_model> p(g, model);
+        pso_ga_options paper_options{.population = 20, .iterations = 40, .keep_swarm = true};
+        pso_ga_options hybrid = hybrid_options();
+        hybrid.population = 20;
+        hybrid.iterations = 40;
+        hybrid.keep_swarm = true;
+        for (const auto& options : {paper_options, hybrid}) {
+            const pso_ga<> engine(options);
+            const auto first = engine.solve(p, 7);
+            REQUIRE(first.swarm.size() == options.population);
+            for (const auto& x : first.swarm) {
+                REQUIRE(x.size() == g.size());
+                for (std::size_t j = 0; j < x.size(); ++j) {
+                    const auto c = p.choices(j);
+                    CHECK(std::find(c.begin(), c.end(), x[j]) != c.end());
+                }
+                CHECK_FALSE(better(p.evaluate(x), first.value));
+            }
+            CHECK(first.swarm.front() == first.placement);
+            const auto warm =
+                engine.solve(p, 8, std::span<const std::vector<node_id>>(first.swarm));
+            CHECK_FALSE(better(first.value, warm.value));
+            CHECK(pso_ga<>({.population = 20, .iterations = 5}).solve(p, 7).swarm.empty());
+        }
+    }
 }
 
 TEST_CASE("any uniform random bit generator drives the engine") {

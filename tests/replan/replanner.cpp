@@ -142,6 +142,47 @@ TEST_CASE("events at one time change the environment once: one decision, the exa
     MESSAGE(cases << " simultaneous changes");
 }
 
+TEST_CASE("the PSO-GA fallback starts from its last swarm and keeps to the allowed nodes") {
+    // An exact budget too short to prove anything (1 ns) on random DAGs in the hard
+    // environments: the fallback leaves a swarm of one plan per particle, its best first; the
+    // next fallback, started from it, is never worse than the first; with a node no longer
+    // allowed, every plan it returns keeps off it.
+    const replan_options o{.exact_time_limit_s = 1e-9, .pso_population = 12, .pso_iterations = 30};
+    int fallbacks = 0;
+    for (const auto& [name, env] : optim_test::hard_environments()) {
+        CAPTURE(name);
+        const layer_graph g = make_random_dag({.layers = 60, .seed = 11});
+        const analytic_model model(env);
+        delay_evaluator<analytic_model> p(g, model);
+        std::vector<std::vector<node_id>> all(g.size()), without_1(g.size());
+        for (layer_id j = 0; j < g.size(); ++j)
+            for (node_id s : p.choices(j)) {
+                all[j].push_back(s);
+                if (s != 1 || p.choices(j).size() == 1) without_1[j].push_back(s);
+            }
+        std::vector<std::uint32_t> order;
+        std::vector<std::vector<node_id>> swarm;
+        bool proven = true;
+        const auto first = best_placement_within(p, all, o, {}, 1, proven, order, swarm);
+        if (proven) continue;  // the solve finished inside 1 ns: no fallback to check
+        ++fallbacks;
+        REQUIRE(swarm.size() == o.pso_population);
+        CHECK_FALSE(better(p.evaluate(first), p.evaluate(swarm.front())));
+        const auto second = best_placement_within(p, all, o, {}, 2, proven, order, swarm);
+        CHECK_FALSE(better(p.evaluate(first), p.evaluate(second)));
+        const auto off = best_placement_within(p, without_1, o, {}, 3, proven, order, swarm);
+        for (layer_id j = 0; j < g.size(); ++j)
+            CHECK(std::find(without_1[j].begin(), without_1[j].end(), off[j]) !=
+                  without_1[j].end());
+        for (const auto& x : swarm)
+            for (layer_id j = 0; j < g.size(); ++j)
+                CHECK(std::find(without_1[j].begin(), without_1[j].end(), x[j]) !=
+                      without_1[j].end());
+    }
+    MESSAGE(fallbacks << " environments ran the fallback");
+    CHECK(fallbacks > 0);
+}
+
 namespace {
 
 // The reference simulation of one plan from a snapshot of the session, written apart from the

@@ -48,6 +48,10 @@ struct optimisation_result {
     /// the sample by half, whenever the sample is full). Every record is still shown to the
     /// observer: observe the run to keep them all.
     std::vector<iteration_record> log{};
+    /// With pso_ga_options::keep_swarm: as many plans as particles, ready to start a later run:
+    /// gBest first (`placement`, which the polish may have improved), then the other particles'
+    /// best placements (the best particle's is the one gBest replaces). Empty otherwise.
+    std::vector<std::vector<node_id>> swarm{};
 };
 
 /// The most records of optimisation_result::log that are neither the first, nor the last, nor an

@@ -29,6 +29,9 @@ struct pso_ga_options {
                                    ///< the result is bit-identical for any value
     bool incremental = true;       ///< re-price only changed genes when the problem allows it
     bool keep_log = true;          ///< keep the convergence log (bounded: optimisation_result::log)
+    /// Return the swarm's personal bests at the end (optimisation_result::swarm), to start a
+    /// later run from (a warm start after the problem changed, as the re-planner does).
+    bool keep_swarm = false;
     /// Wall-clock seconds of the run, 0: none. Checked after every iteration (so a run overshoots
     /// by at most one iteration) and inside the polish; a run it ends says so in
     /// optimisation_result::stopped_by_time_limit. A run it ends depends on the machine's speed.

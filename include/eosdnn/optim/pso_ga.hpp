@@ -347,6 +347,16 @@ optimisation_result pso_ga<Mutation, Crossover, Inertia, Coefficients, Stop, Rng
         swarm_similarity = measure();
     }
 
+    if (options_.keep_swarm) {
+        for (std::size_t i = 0; i < pop; ++i) {
+            const auto r = detail::row(std::as_const(pbest), i);
+            result.swarm.emplace_back(r.begin(), r.end());
+        }
+        // gBest (which the polish may have improved) first, in place of the best personal best.
+        const std::size_t b = detail::best_index(pbest_value);
+        result.swarm[b] = std::move(result.swarm[0]);
+        result.swarm[0] = gbest;
+    }
     result.placement = std::move(gbest);
     result.value = gbest_value;
     result.iterations = status.iteration;

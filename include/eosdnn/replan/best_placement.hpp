@@ -23,19 +23,22 @@ namespace eosdnn {
 
 /// The best placement of `problem` with layer j on one of domains[j]: solve_exact_within()
 /// under options.exact_time_limit_s (no incumbent, so a proven solve returns an optimum of
-/// solve_exact()'s value; the elimination order settles ties); when it proves nothing, PSO-GA (options.pso_population,
-/// pso_iterations, `seed`) started from the exact incumbent and from `in_force` (when it fits
-/// the domains), and the better of the two. `proven` says whether the plan is proven optimal.
-/// `elimination_order` is the exact solver's decomposition of the model: the solve uses it when
-/// it is not empty (exact_options::elimination_order) and leaves there the one it used, so the
-/// next solve of the same graph after an event (new costs, other allowed nodes) reuses it.
+/// solve_exact()'s value; the elimination order settles ties); when it proves nothing, PSO-GA
+/// (options.pso_population, pso_iterations, `seed`) started from the exact incumbent, from
+/// `in_force` and from the plans of `swarm` (the last fallback run's swarm), those that fit the
+/// domains, and the better of the two. `proven` says whether the plan is proven optimal. The two
+/// last arguments carry what a solve leaves for the next one of the same graph after an event
+/// (new costs, other allowed nodes): `elimination_order`, the exact solver's decomposition
+/// (exact_options::elimination_order), used when not empty and replaced by the one used; and
+/// `swarm`, replaced by the PSO-GA run's final swarm (pso_ga_options::keep_swarm) when it runs.
 template <class Model>
 std::vector<node_id> best_placement_within(delay_evaluator<Model>& problem,
                                            const std::vector<std::vector<node_id>>& domains,
                                            const replan_options& options,
                                            std::span<const node_id> in_force, std::uint64_t seed,
                                            bool& proven,
-                                           std::vector<std::uint32_t>& elimination_order) {
+                                           std::vector<std::uint32_t>& elimination_order,
+                                           std::vector<std::vector<node_id>>& swarm) {
     const std::span<const std::vector<node_id>> dom(domains);
     exact_options o{.time_limit_s = options.exact_time_limit_s};
     o.elimination_order = std::move(elimination_order);
@@ -44,16 +47,24 @@ std::vector<node_id> best_placement_within(delay_evaluator<Model>& problem,
                                                     : std::move(r.elimination_order);
     proven = r.proven_optimal;
     if (proven) return std::move(r.placement);
+    const auto fits = [&](std::span<const node_id> x) {
+        if (x.size() != domains.size()) return false;
+        for (std::size_t j = 0; j < x.size(); ++j)
+            if (std::find(domains[j].begin(), domains[j].end(), x[j]) == domains[j].end())
+                return false;
+        return true;
+    };
     std::vector<std::vector<node_id>> seeds{r.placement};
-    bool fits = in_force.size() == domains.size();
-    for (std::size_t j = 0; fits && j < domains.size(); ++j)
-        fits = std::find(domains[j].begin(), domains[j].end(), in_force[j]) != domains[j].end();
-    if (fits) seeds.emplace_back(in_force.begin(), in_force.end());
+    if (fits(in_force)) seeds.emplace_back(in_force.begin(), in_force.end());
+    for (auto& x : swarm)
+        if (seeds.size() < options.pso_population && fits(x)) seeds.push_back(std::move(x));
     domain_problem<delay_evaluator<Model>> p(problem, dom);
     const pso_ga<> ga(pso_ga_options{.population = options.pso_population,
                                      .iterations = options.pso_iterations,
-                                     .keep_log = false});
-    const auto g = ga.solve(p, seed, std::span<const std::vector<node_id>>(seeds));
+                                     .keep_log = false,
+                                     .keep_swarm = true});
+    auto g = ga.solve(p, seed, std::span<const std::vector<node_id>>(seeds));
+    swarm = std::move(g.swarm);
     return better(g.value, r.value) ? g.placement : std::move(r.placement);
 }
 

@@ -51,7 +51,7 @@ namespace eosdnn {
 /// to the next (exact_options::elimination_order); an event that can only slow placements down
 /// and leaves the proven optimum's delay unchanged keeps it without a solve, and proven optima
 /// are memoised by environment (on/off links). PSO-GA, when the exact solver runs out of time,
-/// starts from the exact incumbent and the plan in force (pso_ga takes plans, not a swarm).
+/// starts from the exact incumbent, the plan in force and its own last swarm.
 template <upload_cost_model Model>
 requires std::constructible_from<Model, environment>
 class replanner {
@@ -392,10 +392,9 @@ private:
         return d;
     }
 
-    // The best placement within `d` (best_placement_within()), warm-started from the target.
     std::vector<node_id> best_within(const std::vector<std::vector<node_id>>& d, bool& proven) {
         return best_placement_within(*eval_, d, options_, target_, options_.seed + version_, proven,
-                                     elimination_order_);
+                                     elimination_order_, swarm_);
     }
 
     // The optimum; it keeps the partition in flight when that partition is its own.
@@ -589,7 +588,8 @@ private:
     std::vector<node_id> last_optimum_{};
     static constexpr std::size_t memo_size = 16;
     std::vector<std::pair<std::vector<double>, std::vector<node_id>>> memo_{};
-    std::vector<std::uint32_t> elimination_order_{};  // the exact solver's, reused
+    std::vector<std::uint32_t> elimination_order_{};  // the exact solver's, for the next solve
+    std::vector<std::vector<node_id>> swarm_{};       // PSO-GA's last, for the next fallback
     mutable std::optional<upload_plan> lmu_cache_{};  // LMU's plan of the last target asked
     std::vector<double> sent_{};  // per layer and node: the fraction of it sent, not arrived
     bool dirty_ = true;
