@@ -23,6 +23,7 @@
 
 #include "../optim/fixtures.hpp"
 #include "../optim/hard_environments.hpp"
+#include "same_bits.hpp"
 
 #include <doctest/doctest.h>
 
@@ -39,34 +40,9 @@ using namespace eosdnn;
 
 namespace {
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-void require_same(const evaluation& a, const evaluation& b) {
-    REQUIRE(same_bits(a.delay_s, b.delay_s));
-    REQUIRE(same_bits(a.upload_s, b.upload_s));
-    REQUIRE(same_bits(a.energy_j, b.energy_j));
-    REQUIRE(same_bits(a.objective, b.objective));
-    REQUIRE(same_bits(a.violation, b.violation));
-}
-
-// `env` with memory capacities on the servers (a third of the model each) and a power profile
-// on node 0 (as tests/cost/incremental_dag.cpp).
-environment with_extras(const environment& env, double param_bytes) {
-    environment_builder b;
-    for (std::size_t s = 0; s < env.size(); ++s) {
-        node nd = env[static_cast<node_id>(s)];
-        if (nd.tier != tier::local) nd.memory_bytes = param_bytes / 3;
-        if (s == 0) nd.power = power_profile{.compute_w = 3, .transmit_w = 1.5, .idle_w = 0.4};
-        b.add_node(nd);
-    }
-    for (std::size_t a = 0; a < env.size(); ++a)
-        for (std::size_t c = 0; c < env.size(); ++c)
-            if (a != c)
-                if (const auto& l =
-                        env.link_between(static_cast<node_id>(a), static_cast<node_id>(c)))
-                    b.connect_one_way(static_cast<node_id>(a), static_cast<node_id>(c), *l);
-    return b.build();
-}
+using cost_test::require_same;
+using cost_test::same_bits;
+using cost_test::with_extras;
 
 // A population of `rows` random placements (some rows mostly on one node, so that consumers
 // share nodes and the sends are deduplicated), priced both ways.
