@@ -183,6 +183,28 @@ exact_plan viterbi_chain(const layer_graph& graph, const Model& model, node_id d
     return plan;
 }
 
+namespace detail::exact {
+
+// What min_cut_two_nodes() (and IONN's reused cut, upload/ionn.hpp) check of their inputs: a
+// local device, a remote that is an edge or cloud node other than it, and pins on those two.
+inline void check_two_nodes(const layer_graph& graph, const environment& env, node_id device,
+                            node_id remote, const std::vector<std::optional<node_id>>& pinned,
+                            std::string_view where) {
+    check_device(env, device, where);
+    check_node_index(env, remote, where, "remote");
+    if (remote == device)
+        fail(where, "remote " + node_label(env, remote) +
+                        " is the device itself; choose an edge or cloud node");
+    if (env[remote].tier == tier::local)
+        fail(where, "remote " + node_label(env, remote) +
+                        " is a local device; choose an edge or cloud node");
+    check_pins(
+        graph, env, pinned, where, [&](node_id s) { return s == device || s == remote; },
+        "the device " + node_label(env, device) + " or the remote " + node_label(env, remote));
+}
+
+}  // namespace detail::exact
+
 /// Exact optimum of the sequential migration delay of a DAG DNN when every layer runs either on
 /// `device` or on `remote`, as an s-t minimum cut (the construction of DADS, Hu et al.,
 /// INFOCOM'19, extended with auxiliary vertices so that an output is paid once per receiving
@@ -223,18 +245,7 @@ exact_plan min_cut_two_nodes(const layer_graph& graph, const Model& model, node_
                              const std::vector<std::optional<node_id>>& pinned = {}) {
     constexpr std::string_view where = "min_cut_two_nodes";
     const environment& env = model.env();
-    detail::exact::check_device(env, device, where);
-    detail::exact::check_node_index(env, remote, where, "remote");
-    if (remote == device)
-        detail::exact::fail(where, "remote " + detail::exact::node_label(env, remote) +
-                                       " is the device itself; choose an edge or cloud node");
-    if (env[remote].tier == tier::local)
-        detail::exact::fail(where, "remote " + detail::exact::node_label(env, remote) +
-                                       " is a local device; choose an edge or cloud node");
-    detail::exact::check_pins(
-        graph, env, pinned, where, [&](node_id s) { return s == device || s == remote; },
-        "the device " + detail::exact::node_label(env, device) + " or the remote " +
-            detail::exact::node_label(env, remote));
+    detail::exact::check_two_nodes(graph, env, device, remote, pinned, where);
 
     const std::size_t n = graph.size();
     const std::size_t source = n, sink = n + 1;

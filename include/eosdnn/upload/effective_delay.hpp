@@ -6,15 +6,18 @@
 /// score a candidate range of layers in time independent of its length.
 
 #include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/cost/detail/pairwise_sum.hpp>
 #include <eosdnn/cost/detail/tables.hpp>
 #include <eosdnn/cost/sequential_delay.hpp>
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -188,6 +191,105 @@ public:
         assert(acked.size() == size());
         return delay_of([&](layer_id j) { return acked[j] ? x_[j] : device_; });
     }
+
+    /// delay() of one acknowledged set after another, each re-priced from the one before: only
+    /// the per-layer terms of the layers whose flag changed and of their producers are priced
+    /// again, and their pairwise sum is kept as a tree of the same shape as the full pass's sum
+    /// (cost/detail/pairwise_sum.hpp), so every value is delay()'s to the last bit, in time
+    /// proportional to the change (and a scan of the flags). The effective_delay must outlive it.
+    class tracker {
+    public:
+        /// Starts at the empty acknowledged set (every layer on the device), priced in full.
+        explicit tracker(const effective_delay& q)
+            : q_(&q), acked_(q.size(), 0), dirty_(q.size(), 0), shape_(q.size(), 1),
+              tree_(shape_.doubles(), 0.0) {
+            for (layer_id g = 0; g < q.size(); ++g) *shape_.row(tree_, 0, g) = term(g);
+            shape_.build(tree_);
+        }
+
+        /// How many of the flags of `acked` (0 or 1 each) differ from the last set priced: what
+        /// delay(acked) would re-price.
+        std::size_t distance(std::span<const std::uint8_t> acked) const noexcept {
+            const std::size_t n = acked_.size();
+            std::size_t count = 0, j = 0;
+            for (; j + 8 <= n; j += 8) {
+                std::uint64_t a = 0, b = 0;
+                std::memcpy(&a, acked.data() + j, 8);
+                std::memcpy(&b, acked_.data() + j, 8);
+                count += static_cast<std::size_t>(std::popcount(a ^ b));
+            }
+            for (; j < n; ++j) count += (acked[j] != 0) != (acked_[j] != 0);
+            return count;
+        }
+
+        /// delay(acked), bit for bit.
+        double delay(std::span<const std::uint8_t> acked) {
+            assert(acked.size() == acked_.size());
+            changed_.clear();
+            const auto mark = [&](layer_id g) {
+                if (!dirty_[g]) {
+                    dirty_[g] = 1;
+                    changed_.push_back(g);
+                }
+            };
+            const std::size_t n = acked_.size();
+            for (layer_id j = 0; j < n; ++j) {
+                // Eight flags at a time while they match (the common case: a set differs from
+                // the last one in a few runs of layers).
+                if (j % 8 == 0) {
+                    while (j + 8 <= n) {
+                        std::uint64_t a = 0, b = 0;
+                        std::memcpy(&a, acked.data() + j, 8);
+                        std::memcpy(&b, acked_.data() + j, 8);
+                        if (a != b) break;
+                        j += 8;
+                    }
+                    if (j >= n) break;
+                }
+                if ((acked[j] != 0) == (acked_[j] != 0)) continue;
+                acked_[j] = acked[j] != 0;
+                // Layer j's node changes its own term and those of its producers (they may
+                // now send to another node).
+                if (q_->x_[j] == q_->device_) continue;
+                mark(j);
+                for (layer_id u : q_->layers_.predecessors(j)) mark(u);
+            }
+            if (changed_.empty()) return *shape_.root(tree_);
+            if (changed_.size() * 16 < n) {
+                std::sort(changed_.begin(), changed_.end());
+            } else {  // many: in order from the flags
+                changed_.clear();
+                for (layer_id g = 0; g < n; ++g)
+                    if (dirty_[g]) changed_.push_back(g);
+            }
+            for (layer_id g : changed_) {
+                *shape_.row(tree_, 0, g) = term(g);
+                dirty_[g] = 0;
+            }
+            shape_.update(tree_, changed_);
+            return *shape_.root(tree_);
+        }
+
+    private:
+        // Layer g's term of the full pass under acked_.
+        double term(layer_id g) const {
+            const effective_delay& q = *q_;
+            return detail::sequential_layer_parts(
+                       q.layers_, q.task_, g,
+                       [this](layer_id j) { return acked_[j] ? q_->x_[j] : q_->device_; },
+                       [&q](layer_id j, node_id s) {
+                           return s == q.device_ ? q.t_device_[j] : q.t_target_[j];
+                       },
+                       [&q](double b, node_id f, node_id t) { return q.transfer(b, f, t); })
+                .delay_s;
+        }
+
+        const effective_delay* q_;
+        std::vector<std::uint8_t> acked_, dirty_;
+        detail::pairwise_shape shape_;
+        std::vector<double> tree_;
+        std::vector<std::size_t> changed_;
+    };
 
     /// Number of layers that run away from the device under the acknowledged set `acked`.
     std::size_t remote_layers(std::span<const std::uint8_t> acked) const noexcept {
@@ -388,10 +490,11 @@ private:
             [this](double b, node_id f, node_id t) { return transfer(b, f, t); }, device_part);
     }
 
-    // Q for the effective placement `node`, by the one sequential-delay kernel.
+    // Q for the effective placement `node`, by the one sequential-delay kernel (its delay only:
+    // the device's shares are summed in columns of their own, which do not change it).
     template <class NodeOf>
     double delay_of(const NodeOf& node) const {
-        return detail::sequential_delay_parts(
+        return detail::sequential_delay_parts<false>(
                    layers_, task_, node,
                    [this](layer_id j, node_id s) {
                        return s == device_ ? t_device_[j] : t_target_[j];

@@ -160,16 +160,21 @@ public:
 private:
     static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
 
-    struct candidate {
-        std::size_t first = 0, last = 0;  // positions, inclusive, inside one block
-        double gain = 0, upload = 0;      // cached while no upload touches the candidate
-        bool dirty = true;
-    };
-
     // A sub-range of a gap and its value under the rule being applied.
     struct choice {
         std::size_t first = 0, last = 0;
         double value = -std::numeric_limits<double>::infinity();
+    };
+
+    struct candidate {
+        std::size_t first = 0, last = 0;  // positions, inclusive, inside one block
+        double gain = 0, upload = 0;      // cached while no upload touches the candidate
+        bool dirty = true;
+        // Its most efficient sub-range (candidate_rule::any_sub_range), kept under the same
+        // condition: no layer of the candidate touched by an upload, so no gain inside it
+        // changed (and, by time saved, no score).
+        choice best_sub{};
+        bool best_sub_valid = false;
     };
 
     // The measure from a candidate's gain and upload time; the rate measure also reads Q(U),
@@ -306,7 +311,10 @@ private:
         std::sort(touched_.begin(), touched_.end());
         for (auto& c : candidates) {
             const auto it = std::lower_bound(touched_.begin(), touched_.end(), c.first);
-            if (it != touched_.end() && *it <= c.last) c.dirty = true;
+            if (it != touched_.end() && *it <= c.last) {
+                c.dirty = true;
+                c.best_sub_valid = false;
+            }
         }
         for (std::size_t p : touched_) {
             // The cached single layers around p (see best_sub_range()).
@@ -419,10 +427,17 @@ private:
                 first_step_taken = true;
             } else if (options.candidate == candidate_rule::any_sub_range) {
                 // The most efficient sub-range of any gap.
+                // By time saved, a gap no upload touched keeps its best sub-range.
+                const bool keep = measure_ == efficiency_measure::time_saved;
                 for (std::size_t k = 0; k < gaps.size(); ++k) {
-                    const choice c = best_sub_range(
-                        gaps[k].first, gaps[k].last, false,
-                        [&](std::size_t a, std::size_t b) { return efficiency(a, b); });
+                    candidate& gap = gaps[k];
+                    if (!keep || !gap.best_sub_valid) {
+                        gap.best_sub = best_sub_range(
+                            gap.first, gap.last, false,
+                            [&](std::size_t a, std::size_t b) { return efficiency(a, b); });
+                        gap.best_sub_valid = keep;
+                    }
+                    const choice c = gap.best_sub;
                     if (k == 0 || c.value > pick.value) {
                         pick = c;
                         chosen = k;

@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -87,6 +88,22 @@ struct lmu_planner {
     /// Plans the upload of `problem`'s placement.
     template <upload_cost_model Model>
     upload_plan plan(const upload_problem<Model>& problem) const {
+        shared_work work;
+        return plan(problem, work);
+    }
+
+private:
+    // What LMU's run without per-partition overheads (plan()) takes from the run that starts
+    // it, for the same graph, model, placement and device: IONN's steps, which do not depend on
+    // the overheads, and the latencies priced so far, which do not either.
+    struct shared_work {
+        bool ionn_known = false;
+        std::optional<std::vector<upload_partition>> ionn_steps{};  // none: IONN has no plan
+        detail::upload::delay_cache delays{};
+    };
+
+    template <upload_cost_model Model>
+    upload_plan plan(const upload_problem<Model>& problem, shared_work& work) const {
         effective_delay<Model> q = problem.delay();
         const upload_units& units = problem.units();
         const layer_graph& graph = problem.graph();
@@ -112,7 +129,8 @@ struct lmu_planner {
         };
         // One local search object for every start and every kick: it keeps the latencies it
         // has priced, by prefix set, and also prices the candidates.
-        detail::upload::plan_polisher<Model> polisher(problem.delay(), units, simulation);
+        detail::upload::plan_polisher<Model> polisher(problem.delay(), units, simulation,
+                                                      &work.delays);
         std::vector<double> latency, upload, overhead;
         std::vector<std::size_t> remote;
         // simulate_queries(graph, model, p, simulation).metrics, to the last bit: the same
@@ -161,13 +179,16 @@ struct lmu_planner {
                 add(finish_plan(std::string(name()), q, units, steps_of(reading)));
             }
         if (graph.is_chain() || graph.size() <= ionn_seed_limit) {
-            try {
-                upload_plan ionn = ionn_planner{}.plan(problem);
-                ionn.planner = std::string(name());
-                add(std::move(ionn));
-            } catch (const error&) {
-                // A DAG placed on several servers: IONN has no plan.
+            if (!work.ionn_known) {
+                try {
+                    work.ionn_steps = ionn_planner{}.steps(problem);
+                } catch (const error&) {
+                    // A DAG placed on several servers: IONN has no plan.
+                }
+                work.ionn_known = true;
             }
+            if (work.ionn_steps)
+                add(finish_plan(std::string(name()), q, upload_units{}, *work.ionn_steps));
         }
         add(whole_model_planner{}.plan(problem));
         seeds.back().plan.planner = std::string(name());
@@ -198,7 +219,7 @@ struct lmu_planner {
                       std::any_of(units.free_blocks.begin(), units.free_blocks.end(), charged))) {
             const upload_problem<Model> without(graph, model, problem.placement(), problem.device(),
                                                 upload_cost_options{.partition_overhead = false});
-            upload_plan p = plan(without);  // no overhead there: no further recursion
+            upload_plan p = plan(without, work);  // no overhead there: no further recursion
             add(finish_plan(std::string(name()), q, units, std::move(p.partitions)));
             bare = seeds.size() - 1;
         }
@@ -224,6 +245,7 @@ struct lmu_planner {
                 finest);
         }
         std::vector<scored> polished;
+        std::vector<std::size_t> polished_seeds;  // indices into seeds
         std::size_t started = 0;
         const std::size_t starts = wide ? 1 : polish_seeds + 1;
         for (std::size_t i = 0; i < order.size() && started < starts; ++i) {
@@ -234,12 +256,20 @@ struct lmu_planner {
                 duplicate = same_partitions(seeds[order[k]].plan, seed.plan);
             if (duplicate) continue;
             ++started;
+            polished_seeds.push_back(order[i]);
             upload_plan result = polish(problem, seed.plan, polisher, polish_evaluations);
             const upload_metrics m = simulate(result);
             polished.push_back({std::move(result), m});
         }
+        // The overhead-free plan, unless it is a start polished above (often the finest plan):
+        // the local search is deterministic, so it would find the same plan again.
+        const auto polished_already = [&](std::size_t s) {
+            return std::any_of(polished_seeds.begin(), polished_seeds.end(), [&](std::size_t k) {
+                return same_partitions(seeds[k].plan, seeds[s].plan);
+            });
+        };
         if (bare < seeds.size() && !seeds[bare].plan.partitions.empty() &&
-            ranges_only(problem, seeds[bare].plan)) {
+            ranges_only(problem, seeds[bare].plan) && !polished_already(bare)) {
             upload_plan result = polish(problem, seeds[bare].plan, polisher, polish_evaluations);
             const upload_metrics m = simulate(result);
             polished.push_back({std::move(result), m});
@@ -276,7 +306,6 @@ struct lmu_planner {
         return std::move(winner->plan);
     }
 
-private:
     // True if each partition's layers, parameter-free blocks aside, are one run of one block.
     template <upload_cost_model Model>
     static bool ranges_only(const upload_problem<Model>& problem, const upload_plan& plan) {

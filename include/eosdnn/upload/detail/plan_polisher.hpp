@@ -4,12 +4,14 @@
 /// moves that split, merge, shift and reorder partitions and move parameter-free blocks, each
 /// priced by the query simulation's latency curve. Separate from lmu.hpp only for its size.
 
+#include <eosdnn/upload/detail/plan_value.hpp>
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/query_simulation.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
 #include <eosdnn/upload/upload_units.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -32,52 +34,10 @@ struct range_part {
     std::vector<std::size_t> extras{};
 };
 
-// Queries completed during the upload and area under the latency curve, in closed form per
-// partition, from the latency after each prefix and the upload times.
-struct plan_value {
-    std::size_t queries = 0;
-    double area = 0;
-    bool better_than(const plan_value& o) const noexcept {
-        if (queries != o.queries) return queries > o.queries;
-        return area < o.area * (1 - 1e-12);
-    }
-};
-
-// `window`: queries completed by then count (count_window::bytes_end with overheads); NaN for
-// the plan's own end, its last acknowledgement.
-inline plan_value value_of(std::span<const double> latency, std::span<const double> upload,
-                           const simulation_options& sim,
-                           double window = std::numeric_limits<double>::quiet_NaN()) {
-    plan_value v;
-    const std::size_t parts = upload.size();
-    double clock = 0, previous = 0, a = 0;
-    std::size_t started = 0;
-    double fastest = latency.empty() ? 0.0 : latency[0];  // the query's choice of prefix
-    for (std::size_t k = 0; k < parts; ++k) {
-        fastest = sim.choice == remote_choice::fastest_prefix ? std::min(fastest, latency[k])
-                                                              : latency[k];
-        clock += upload[k];
-        const double acked_at = clock + sim.ack_latency_s;
-        const double counted = std::isnan(window) ? acked_at : std::min(acked_at, window);
-        v.area += fastest * (counted - previous);
-        previous = counted;
-        if (k == 0 && sim.first_query == first_query_policy::wait) {
-            a = acked_at;
-            continue;
-        }
-        const double stop = std::isnan(window) ? acked_at : std::min(acked_at, window);
-        if (a < stop) {
-            const double q = fastest;
-            auto m = static_cast<std::size_t>(std::ceil((stop - a) / q));
-            while (m > 1 && a + static_cast<double>(m - 1) * q >= stop) --m;
-            while (a + static_cast<double>(m) * q < stop) ++m;
-            started += m;
-            a += static_cast<double>(m) * q;
-        }
-    }
-    v.queries = started - (started > 0 && a > previous ? 1 : 0);
-    return v;
-}
+// Latencies by set of positions (see plan_polisher): one per placement, which the polishers of
+// several problems with the same graph, model, placement and device may share (LMU's run with
+// and without per-partition overheads: Q does not depend on them).
+using delay_cache = std::unordered_map<std::uint64_t, std::pair<std::uint64_t, double>>;
 
 // Local search over a plan of ranges: split a partition in two (either half first), merge two
 // consecutive partitions that are adjacent in one block, swap two consecutive partitions. Each
@@ -89,9 +49,14 @@ inline plan_value value_of(std::span<const double> latency, std::span<const doub
 template <class Model>
 class plan_polisher {
 public:
+    // `shared`: the cache to use instead of the object's own (same graph, model, placement and
+    // device), or null.
     plan_polisher(const effective_delay<Model>& q, const upload_units& units,
-                  const simulation_options& sim)
-        : q_(q), units_(units), sim_(sim), acked_(q.size(), 0), key_prefix_(q.size() + 1) {
+                  const simulation_options& sim, delay_cache* shared = nullptr)
+        : q_(q), units_(units), sim_(sim), acked_(q.size(), 0), key_prefix_(q.size() + 1),
+          cache_(shared ? shared : &own_cache_), trackers_{
+                                                     typename effective_delay<Model>::tracker(q),
+                                                     typename effective_delay<Model>::tracker(q)} {
         // Under count_window::bytes_end with overheads, every plan's queries are counted until
         // its layers' upload time (the same for all) plus the acknowledgement latency.
         bool overhead = false;
@@ -159,7 +124,10 @@ public:
                 // Swap k and k + 1.
                 if (k + 1 < plan_.size()) {
                     ++evaluations;
-                    moved = try_move(k, {plan_[k + 1], plan_[k]}, 2);
+                    moves_.resize(2);
+                    moves_[0] = plan_[k + 1];
+                    moves_[1] = plan_[k];
+                    moved = try_move(k, moves_, 2);
                 }
                 // Merge k and k + 1 when they touch in one block.
                 if (!moved && k + 1 < plan_.size() && plan_[k].node == plan_[k + 1].node) {
@@ -168,36 +136,46 @@ public:
                     if (same_block(a.first, b.first) &&
                         (a.last + 1 == b.first || b.last + 1 == a.first)) {
                         ++evaluations;
-                        range_part merged{.node = a.node,
-                                          .first = std::min(a.first, b.first),
-                                          .last = std::max(a.last, b.last),
-                                          .extras = a.extras};
+                        moves_.resize(1);
+                        range_part& merged = moves_[0];
+                        merged.node = a.node;
+                        merged.first = std::min(a.first, b.first);
+                        merged.last = std::max(a.last, b.last);
+                        merged.extras.assign(a.extras.begin(), a.extras.end());
                         merged.extras.insert(merged.extras.end(), b.extras.begin(), b.extras.end());
-                        moved = try_move(k, {merged}, 2);
+                        moved = try_move(k, moves_, 2);
                     }
                 }
                 // Split k at a parameter layer (the free run before it going either way).
-                const range_part part = plan_[std::min(k, plan_.size() - 1)];
-                const auto lo = std::upper_bound(params_.begin(), params_.end(), part.first);
-                const auto hi = std::upper_bound(params_.begin(), params_.end(), part.last);
+                // (Its extras are read from plan_, which no rejected move changes.)
+                const std::size_t at = std::min(k, plan_.size() - 1);
+                const node_id part_node = plan_[at].node;
+                const std::size_t part_first = plan_[at].first, part_last = plan_[at].last;
+                const auto lo = std::upper_bound(params_.begin(), params_.end(), part_first);
+                const auto hi = std::upper_bound(params_.begin(), params_.end(), part_last);
                 for (auto it = lo; it != hi && !moved && evaluations < budget; ++it) {
                     if (it == params_.begin()) continue;
                     const std::size_t prev = *(it - 1);
-                    if (prev < part.first) continue;
+                    if (prev < part_first) continue;
                     const std::size_t cuts[2] = {*it, prev + 1};
                     for (std::size_t c = 0; c < (*it == prev + 1 ? 1u : 2u) && !moved; ++c) {
                         // The parameter-free blocks travel with the half uploaded first.
-                        const range_part left{.node = part.node,
-                                              .first = part.first,
-                                              .last = cuts[c] - 1,
-                                              .extras = {}};
-                        const range_part right{
-                            .node = part.node, .first = cuts[c], .last = part.last, .extras = {}};
-                        range_part left_first = left, right_first = right;
-                        left_first.extras = right_first.extras = part.extras;
+                        const std::size_t left_last = cuts[c] - 1, right_first = cuts[c];
                         evaluations += 2;
-                        moved = try_move(k, {left_first, right}, 1) ||
-                                try_move(k, {right_first, left}, 1);
+                        moves_.resize(2);
+                        for (int side = 0; side < 2 && !moved; ++side) {
+                            range_part& first_half = moves_[0];
+                            range_part& second_half = moves_[1];
+                            first_half.node = second_half.node = part_node;
+                            first_half.first = side == 0 ? part_first : right_first;
+                            first_half.last = side == 0 ? left_last : part_last;
+                            second_half.first = side == 0 ? right_first : part_first;
+                            second_half.last = side == 0 ? part_last : left_last;
+                            first_half.extras.assign(plan_[at].extras.begin(),
+                                                     plan_[at].extras.end());
+                            second_half.extras.clear();
+                            moved = try_move(k, moves_, 1);
+                        }
                     }
                 }
                 // Hand the parameter-free run at an end of k to the partition next to it in
@@ -209,24 +187,26 @@ public:
                      other < plan_.size() && !moved && evaluations < budget; other = plan_.size()) {
                     if (k >= plan_.size() || other == k || plan_[other].node != plan_[k].node)
                         continue;
-                    const range_part a = plan_[k], b = plan_[other];
+                    const range_part& a = plan_[k];
+                    const range_part& b = plan_[other];
                     if (a.last + 1 != b.first || !same_block(a.first, b.first)) continue;
                     // a's trailing run to b, or b's leading run to a.
                     const std::size_t a_param = last_param(a), b_param = first_param(b);
-                    std::vector<range_part> next = plan_;
+                    const std::size_t a_last = a.last, b_first = b.first;
                     const std::size_t lo = std::min(k, other), hi = std::max(k, other);
-                    if (a_param < a.last) {
-                        next[k].last = a_param;
-                        next[other].first = a_param + 1;
+                    if (a_param < a_last) {
+                        next_ = plan_;
+                        next_[k].last = a_param;
+                        next_[other].first = a_param + 1;
                         evaluations += plan_.size();
-                        if ((moved = try_plan_range(std::move(next), lo, hi))) break;
-                        next = plan_;
+                        if ((moved = try_plan_range(next_, lo, hi))) break;
                     }
-                    if (b_param > b.first) {
-                        next[k].last = b_param - 1;
-                        next[other].first = b_param;
+                    if (b_param > b_first) {
+                        next_ = plan_;
+                        next_[k].last = b_param - 1;
+                        next_[other].first = b_param;
                         evaluations += plan_.size();
-                        if ((moved = try_plan_range(std::move(next), lo, hi))) break;
+                        if ((moved = try_plan_range(next_, lo, hi))) break;
                     }
                 }
                 // Move a parameter-free block elsewhere: a part of its own to any other place in
@@ -265,36 +245,57 @@ private:
     // Moves partition k to index `to`; keeps it if the value improves. Only the prefixes
     // between the two places change.
     bool try_relocate(std::size_t k, std::size_t to) {
-        std::vector<range_part> next = plan_;
-        const range_part part = next[k];
-        next.erase(next.begin() + static_cast<std::ptrdiff_t>(k));
-        next.insert(next.begin() + static_cast<std::ptrdiff_t>(to), part);
-        return try_range(std::move(next), std::min(k, to), std::max(k, to));
+        relocated(k, to);
+        return try_range(next_, std::min(k, to), std::max(k, to));
+    }
+
+    // next_ = plan_ with partition k moved to index `to`.
+    void relocated(std::size_t k, std::size_t to) {
+        next_ = plan_;
+        const auto at = next_.begin();
+        if (to < k)
+            std::rotate(at + static_cast<std::ptrdiff_t>(to), at + static_cast<std::ptrdiff_t>(k),
+                        at + static_cast<std::ptrdiff_t>(k) + 1);
+        else
+            std::rotate(at + static_cast<std::ptrdiff_t>(k),
+                        at + static_cast<std::ptrdiff_t>(k) + 1,
+                        at + static_cast<std::ptrdiff_t>(to) + 1);
     }
 
     // Replaces plan_ by `next`, which has as many partitions and differs only in partitions
     // lo..hi, which together hold the same layers: only the prefixes ending in lo..hi - 1
     // change. Keeps it if the value improves.
-    bool try_range(std::vector<range_part> next, std::size_t lo, std::size_t hi) {
-        std::vector<double> latency = latency_, upload = upload_;
+    bool try_range(std::vector<range_part>& next, std::size_t lo, std::size_t hi) {
+        std::vector<double>& latency = try_latency_;
+        std::vector<double>& upload = try_upload_;
+        latency = latency_;
+        upload = upload_;
         price_prefixes([&](std::size_t i) -> const range_part& { return next[i]; }, lo, hi,
                        latency);
         for (std::size_t i = lo; i <= hi; ++i) upload[i] = upload_of(next[i]);
-        const plan_value v = value_of(latency, upload, sim_, window_);
+        // The partitions before lo, their latencies and upload times are plan_'s.
+        const plan_value v = value_from(states_[lo], lo, latency, upload, sim_, window_);
         if (!v.better_than(value_)) return false;
-        plan_ = std::move(next);
-        latency_ = std::move(latency);
-        upload_ = std::move(upload);
-        value_ = v;
-        changed();
+        plan_.swap(next);
+        latency_.swap(latency);
+        upload_.swap(upload);
+        accepted(v, lo);
         return true;
+    }
+
+    // plan_, latency_ and upload_ are a new plan that differs from the last from partition
+    // `from` on, and `v` its value: value_ and the states before each partition follow.
+    void accepted(const plan_value& v, std::size_t from) {
+        value_ = v;
+        value_from(states_[from], from, latency_, upload_, sim_, window_, &states_);
+        changed();
     }
 
     // try_plan() for a `next` as try_range() takes it: the same answer (refresh() prices every
     // prefix afresh, and the unchanged ones are the same sets), in time for the changed ones
     // only, while every latency of plan_ is a full evaluation of its prefix set.
-    bool try_plan_range(std::vector<range_part> next, std::size_t lo, std::size_t hi) {
-        if (exact_ && full_evaluation(next.size())) return try_range(std::move(next), lo, hi);
+    bool try_plan_range(std::vector<range_part>& next, std::size_t lo, std::size_t hi) {
+        if (exact_ && full_evaluation(next.size())) return try_range(next, lo, hi);
         return try_plan(std::move(next));
     }
 
@@ -307,12 +308,9 @@ private:
         if (!in_block(plan_[k].first)) {
             for (std::size_t to = 0; to < plan_.size() && evaluations < budget; ++to) {
                 if (to == k) continue;
-                std::vector<range_part> next = plan_;
-                const range_part part = next[k];
-                next.erase(next.begin() + static_cast<std::ptrdiff_t>(k));
-                next.insert(next.begin() + static_cast<std::ptrdiff_t>(to), part);
+                relocated(k, to);
                 evaluations += plan_.size();
-                if (try_plan_range(std::move(next), std::min(k, to), std::max(k, to))) return true;
+                if (try_plan_range(next_, std::min(k, to), std::max(k, to))) return true;
             }
             return false;
         }
@@ -320,11 +318,11 @@ private:
             for (std::size_t to = 0; to < plan_.size() && evaluations < budget; ++to) {
                 if (to == k || plan_[to].node != plan_[k].node || !in_block(plan_[to].first))
                     continue;
-                std::vector<range_part> next = plan_;
-                next[to].extras.push_back(next[k].extras[e]);
-                next[k].extras.erase(next[k].extras.begin() + static_cast<std::ptrdiff_t>(e));
+                next_ = plan_;
+                next_[to].extras.push_back(next_[k].extras[e]);
+                next_[k].extras.erase(next_[k].extras.begin() + static_cast<std::ptrdiff_t>(e));
                 evaluations += plan_.size();
-                if (try_plan_range(std::move(next), std::min(k, to), std::max(k, to))) return true;
+                if (try_plan_range(next_, std::min(k, to), std::max(k, to))) return true;
             }
         return false;
     }
@@ -359,6 +357,7 @@ private:
     bool try_plan(std::vector<range_part> next) {
         std::vector<range_part> saved = std::move(plan_);
         std::vector<double> latency = std::move(latency_), upload = std::move(upload_);
+        std::vector<value_state> states = std::move(states_);
         const plan_value before = value_;
         const bool exact = exact_;
         plan_ = std::move(next);
@@ -371,6 +370,7 @@ private:
         plan_ = std::move(saved);
         latency_ = std::move(latency);
         upload_ = std::move(upload);
+        states_ = std::move(states);
         value_ = before;
         exact_ = exact;
         return false;
@@ -412,7 +412,7 @@ private:
                 latency_.push_back(q.current());
                 upload_.push_back(upload_of(part));
             }
-            value_ = value_of(latency_, upload_, sim_, window_);
+            value_ = value_of(latency_, upload_, sim_, window_, &states_);
             return;
         }
         set_key key{};
@@ -422,7 +422,7 @@ private:
             latency_.push_back(delay_of_set(key, [] {}));
             upload_.push_back(upload_of(part));
         }
-        value_ = value_of(latency_, upload_, sim_, window_);
+        value_ = value_of(latency_, upload_, sim_, window_, &states_);
     }
 
     // The set of positions of a part, by its key (see the constructor).
@@ -451,16 +451,21 @@ private:
     }
 
     // Q of the set known by `key`: from the cache, or `mark_set()` fills acked_ with it and it
-    // is evaluated in full. The value is that of q_.delay() on the set, to the last bit, so the
-    // cache changes no decision; a second 64-bit key guards against a collision of the first.
+    // is priced by tracker_. The value is that of q_.delay() on the set, to the last bit, so
+    // neither the cache nor the tracker changes a decision; a second 64-bit key guards against a collision of the first.
     template <class MarkSet>
     double delay_of_set(set_key key, const MarkSet& mark_set) {
-        const auto it = cache_.find(key.a);
-        if (it != cache_.end() && it->second.first == key.b) return it->second.second;
+        const auto it = cache_->find(key.a);
+        if (it != cache_->end() && it->second.first == key.b) return it->second.second;
         mark_set();
-        const double d = q_.delay(acked_);
-        if (it == cache_.end() && cache_.size() < max_cached)
-            cache_.emplace(key.a, std::pair{key.b, d});
+        // The tracker whose last set is nearer re-prices fewer layers; the other keeps its set
+        // (the searches alternate between a few neighbourhoods).
+        auto& tracker = trackers_[1].distance(acked_) < trackers_[0].distance(acked_)
+                            ? trackers_[1]
+                            : trackers_[0];
+        const double d = tracker.delay(acked_);
+        if (it == cache_->end() && cache_->size() < max_cached)
+            cache_->emplace(key.a, std::pair{key.b, d});
         return d;
     }
 
@@ -486,9 +491,11 @@ private:
     }
 
     // Replaces `removed` partitions from k on by `inserted`; keeps it if the value improves.
-    bool try_move(std::size_t k, std::vector<range_part> inserted, std::size_t removed) {
+    bool try_move(std::size_t k, std::span<const range_part> inserted, std::size_t removed) {
         const std::size_t count = inserted.size();
-        std::vector<double> latency(k + count + 1 + (latency_.size() - (k + removed + 1)));
+        std::vector<double>& latency = try_latency_;
+        std::vector<double>& upload = try_upload_;
+        latency.resize(k + count + 1 + (latency_.size() - (k + removed + 1)));
         std::copy(latency_.begin(), latency_.begin() + static_cast<std::ptrdiff_t>(k) + 1,
                   latency.begin());
         // The last inserted prefix equals the old prefix after the removed ones.
@@ -498,21 +505,20 @@ private:
         latency[k + count] = latency_[k + removed];
         std::copy(latency_.begin() + static_cast<std::ptrdiff_t>(k + removed) + 1, latency_.end(),
                   latency.begin() + static_cast<std::ptrdiff_t>(k + count) + 1);
-        std::vector<double> upload(upload_.begin(),
-                                   upload_.begin() + static_cast<std::ptrdiff_t>(k));
+        upload.assign(upload_.begin(), upload_.begin() + static_cast<std::ptrdiff_t>(k));
         for (const range_part& part : inserted) upload.push_back(upload_of(part));
         upload.insert(upload.end(), upload_.begin() + static_cast<std::ptrdiff_t>(k + removed),
                       upload_.end());
-        const plan_value v = value_of(latency, upload, sim_, window_);
+        // The partitions before k, their latencies and upload times are plan_'s.
+        const plan_value v = value_from(states_[k], k, latency, upload, sim_, window_);
         if (!v.better_than(value_)) return false;
         plan_.erase(plan_.begin() + static_cast<std::ptrdiff_t>(k),
                     plan_.begin() + static_cast<std::ptrdiff_t>(k + removed));
         plan_.insert(plan_.begin() + static_cast<std::ptrdiff_t>(k), inserted.begin(),
                      inserted.end());
-        latency_ = std::move(latency);
-        upload_ = std::move(upload);
-        value_ = v;
-        changed();
+        latency_.swap(latency);
+        upload_.swap(upload);
+        accepted(v, k);
         return true;
     }
 
@@ -523,6 +529,9 @@ private:
     std::vector<std::size_t> params_;  // parameter positions of all blocks, ascending
     std::vector<range_part> plan_;
     std::vector<double> latency_, upload_;
+    std::vector<value_state> states_;               // value_from()'s state before each part
+    std::vector<double> try_latency_, try_upload_;  // a move's, before it is kept
+    std::vector<range_part> moves_, next_;          // a move's parts, a move's whole plan
     std::vector<std::uint8_t> acked_;
     plan_value value_;
     std::vector<std::size_t> start_;  // partition index by first position (starting_at())
@@ -536,7 +545,11 @@ private:
     // run price the same sets again and again (a move tried, refused, tried again after a
     // move elsewhere; several starts that converge).
     static constexpr std::size_t max_cached = std::size_t{1} << 18;
-    std::unordered_map<std::uint64_t, std::pair<std::uint64_t, double>> cache_;
+    delay_cache own_cache_;
+    delay_cache* cache_;  // own_cache_ or a shared one
+    // q_.delay() of the sets missing from the cache, each re-priced from the nearer of the
+    // trackers' last sets.
+    std::array<typename effective_delay<Model>::tracker, 2> trackers_;
 };
 
 }  // namespace detail::upload

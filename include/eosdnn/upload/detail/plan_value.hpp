@@ -1,0 +1,106 @@
+#pragma once
+/// \file plan_value.hpp
+/// What LMU's local search (detail/plan_polisher.hpp) scores a plan by: the queries completed
+/// during its upload and the area under its latency curve, in closed form per partition, from
+/// the latency after each prefix and the partitions' upload times; and the same from any
+/// partition on, so that a move re-prices only what it changes.
+
+#include <eosdnn/upload/query_simulation.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace eosdnn::detail::upload {
+
+// Queries completed during the upload and area under the latency curve, in closed form per
+// partition, from the latency after each prefix and the upload times.
+struct plan_value {
+    std::size_t queries = 0;
+    double area = 0;
+    bool better_than(const plan_value& o) const noexcept {
+        if (queries != o.queries) return queries > o.queries;
+        return area < o.area * (1 - 1e-12);
+    }
+};
+
+// value_of()'s running state before a partition: what the partitions before it left.
+struct value_state {
+    double clock = 0, previous = 0, a = 0, area = 0;
+    double fastest = 0;  // the query's choice of prefix so far
+    std::size_t started = 0;
+};
+
+// value_of() from partition `from` on, given `state`, the state before it (what the partitions
+// before it left: value_of() stores it in `states`, one per partition, if not null). The same
+// operations in the same order as value_of() from the start, so the same value to the last bit.
+inline plan_value value_from(value_state state, std::size_t from, std::span<const double> latency,
+                             std::span<const double> upload, const simulation_options& sim,
+                             double window, std::vector<value_state>* states = nullptr) {
+    const std::size_t parts = upload.size();
+    if (states) states->resize(parts);
+    double clock = state.clock, previous = state.previous, a = state.a, area = state.area;
+    double fastest = state.fastest;
+    std::size_t started = state.started;
+    const bool open = std::isnan(window);
+    for (std::size_t k = from; k < parts; ++k) {
+        if (states)
+            (*states)[k] = {.clock = clock,
+                            .previous = previous,
+                            .a = a,
+                            .area = area,
+                            .fastest = fastest,
+                            .started = started};
+        fastest = sim.choice == remote_choice::fastest_prefix ? std::min(fastest, latency[k])
+                                                              : latency[k];
+        clock += upload[k];
+        const double acked_at = clock + sim.ack_latency_s;
+        const double counted = open ? acked_at : std::min(acked_at, window);
+        area += fastest * (counted - previous);
+        previous = counted;
+        if (k == 0 && sim.first_query == first_query_policy::wait) {
+            a = acked_at;
+            continue;
+        }
+        const double stop = open ? acked_at : std::min(acked_at, window);
+        if (a < stop) {
+            // m: the fewest queries (at least one) that reach `stop`, i.e. the least m >= 1 with
+            // a + m * q >= stop, which is monotone in m: counted up while few, else from the
+            // quotient.
+            // (A latency that is not a positive finite number takes the quotient's path.)
+            const double q = fastest;
+            std::size_t m = 1;
+            const bool finite = q > 0 && q <= std::numeric_limits<double>::max();
+            while (finite && m < 4 && a + static_cast<double>(m) * q < stop) ++m;
+            if (!finite || a + static_cast<double>(m) * q < stop) {
+                m = static_cast<std::size_t>(std::ceil((stop - a) / q));
+                while (m > 1 && a + static_cast<double>(m - 1) * q >= stop) --m;
+                while (a + static_cast<double>(m) * q < stop) ++m;
+            }
+            started += m;
+            a += static_cast<double>(m) * q;
+        }
+    }
+    plan_value v;
+    v.area = area;
+    v.queries = started - (started > 0 && a > previous ? 1 : 0);
+    return v;
+}
+
+// Queries completed during the upload and area under the latency curve of a plan, from the
+// latency after each of its prefixes and its partitions' upload times. `window`: queries
+// completed by then count (count_window::bytes_end with overheads); NaN for the plan's own end,
+// its last acknowledgement.
+inline plan_value value_of(std::span<const double> latency, std::span<const double> upload,
+                           const simulation_options& sim,
+                           double window = std::numeric_limits<double>::quiet_NaN(),
+                           std::vector<value_state>* states = nullptr) {
+    value_state start;
+    start.fastest = latency.empty() ? 0.0 : latency[0];
+    return value_from(start, 0, latency, upload, sim, window, states);
+}
+
+}  // namespace eosdnn::detail::upload
