@@ -182,7 +182,7 @@ inline std::string session_text(const task_input& task, const environment& env,
     const double duration = results.empty() ? 0 : results.front().duration_s;
     char line[256];
     std::snprintf(line, sizeof line,
-                  "%.1f s of closed-loop queries; at each event the policy re-plans the "
+                  "%.1f s of closed-loop queries; at each event time the policy re-plans the "
                   "migration and the upload:\n",
                   duration);
     s += line;
