@@ -139,7 +139,7 @@ public:
         if (t > last_event_s_ || event_times_ == 0) ++event_times_;
         last_event_s_ = t;
         const std::string cause = events_cause(model_->env(), events);
-        for (const auto& e : events) change(e);
+        change(events);
         const bool replans = std::any_of(events.begin(), events.end(), [](const auto& e) {
             return e.kind != event_kind::query_rate;
         });
@@ -204,38 +204,33 @@ private:
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
     }
 
-    void change(const session_event& e) {  // `e` (checked) changes the environment or a node
-        switch (e.kind) {
-        case event_kind::link_bandwidth:
-        case event_kind::link_latency:
-        case event_kind::node_speed: {
-            const bool worse = only_slows(model_->env(), e);
-            const evaluation before =
-                last_optimum_.empty() ? evaluation{} : eval_->evaluate(last_optimum_);
-            set_environment(with_event(model_->env(), initial_, device_, e));
-            for (auto& p : queue_) {
-                p.upload_s = upload_time(p.layers, p.node);
-                p.overhead_s = partition_overhead_s(model_->env(), device_, p.node);
-            }
-            // Every placement got slower or stayed: a proven optimum whose own delay did not
-            // change is still optimal (it did not use what changed).
-            if (!last_optimum_.empty()) {
-                const evaluation after = eval_->evaluate(last_optimum_);
-                if (!(worse && after.objective == before.objective &&
-                      after.violation == before.violation))
-                    last_optimum_.clear();
-            }
-            break;
+    // `events` (checked) applied to the state: nodes leave or return, the rate changes, and the
+    // environment is rebuilt once with every link and speed change (one set of tables).
+    void change(std::span<const session_event> events) {
+        for (const auto& e : events) {
+            if (e.kind == event_kind::node_down) node_down(e.from);
+            if (e.kind == event_kind::node_up) up_[e.from] = 1;
+            if (e.kind == event_kind::node_down || e.kind == event_kind::node_up)
+                last_optimum_.clear();
+            if (e.kind == event_kind::query_rate) rate_ = e.value;
         }
-        case event_kind::node_down:
-            node_down(e.from);
-            last_optimum_.clear();
-            break;
-        case event_kind::node_up:
-            up_[e.from] = 1;
-            last_optimum_.clear();
-            break;
-        case event_kind::query_rate: rate_ = e.value; break;
+        bool worse = true;
+        auto env = with_events(model_->env(), initial_, device_, events, worse);
+        if (!env) return;
+        const evaluation before =
+            last_optimum_.empty() ? evaluation{} : eval_->evaluate(last_optimum_);
+        set_environment(std::move(*env));
+        for (auto& p : queue_) {
+            p.upload_s = upload_time(p.layers, p.node);
+            p.overhead_s = partition_overhead_s(model_->env(), device_, p.node);
+        }
+        // Every placement got slower or stayed: a proven optimum whose own delay did not change
+        // is still optimal (it did not use what changed).
+        if (!last_optimum_.empty()) {
+            const evaluation after = eval_->evaluate(last_optimum_);
+            if (!(worse && after.objective == before.objective &&
+                  after.violation == before.violation))
+                last_optimum_.clear();
         }
     }
 

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -129,6 +130,25 @@ inline bool only_slows(const environment& env, const session_event& e) {
     case event_kind::node_speed: return e.value <= env[e.from].speed_factor;
     default: return false;
     }
+}
+
+/// `env` with the link and speed changes among `events` applied in order (with_event()), or
+/// nothing if there are none (the other kinds change no environment). `only_slower` is set to
+/// whether every one of them can only slow placements down (only_slows()).
+inline std::optional<environment> with_events(environment env, const environment& initial,
+                                              node_id device, std::span<const session_event> events,
+                                              bool& only_slower) {
+    bool changed = false;
+    only_slower = true;
+    for (const auto& e : events)
+        if (e.kind == event_kind::link_bandwidth || e.kind == event_kind::link_latency ||
+            e.kind == event_kind::node_speed) {
+            only_slower = only_slower && only_slows(env, e);
+            env = with_event(env, initial, device, e);
+            changed = true;
+        }
+    if (!changed) return std::nullopt;
+    return env;
 }
 
 /// Every figure of `env` that an event can change (each node's rate and speed factor, each
