@@ -353,8 +353,7 @@ optimisation_result pso_ga<Mutation, Crossover, Inertia, Coefficients, Stop, Rng
             result.swarm.emplace_back(r.begin(), r.end());
         }
         // gBest (which the polish may have improved) first, in place of the best personal best.
-        const std::size_t b = detail::best_index(pbest_value);
-        result.swarm[b] = std::move(result.swarm[0]);
+        std::swap(result.swarm[0], result.swarm[detail::best_index(pbest_value)]);
         result.swarm[0] = gbest;
     }
     result.placement = std::move(gbest);
