@@ -291,6 +291,40 @@ public:
         std::vector<std::size_t> changed_;
     };
 
+    /// The transfers out of the device (to any node) of one query under the acknowledged set
+    /// `acked`, in the order they occur: `sink(offset_s, duration_s)` for each. The query runs
+    /// its layers one after another in topological order, as the sequential delay prices them:
+    /// the model input is sent to its first layer's node first, then each layer computes, sends
+    /// its output once to each other node hosting a consumer, and the output layer returns the
+    /// result; the offset of a transfer is the sum of the times before it. O(n + E).
+    template <class Sink>
+    void uplink_sends(std::span<const std::uint8_t> acked, Sink&& sink) const {
+        assert(acked.size() == size());
+        const auto node = [&](layer_id j) { return acked[j] ? x_[j] : device_; };
+        double clock = 0;
+        std::vector<node_id> served;
+        for (const layer_id g : order_) {
+            const node_id here = node(g);
+            if (g == task_.input) {
+                const double in = transfer(task_.input_bytes, device_, here);
+                if (here != device_) sink(clock, in);
+                clock += in;
+            }
+            clock += here == device_ ? t_device_[g] : t_target_[g];
+            served.clear();
+            for (const layer_id c : layers_.successors(g)) {
+                const node_id to = node(c);
+                if (to == here || std::find(served.begin(), served.end(), to) != served.end())
+                    continue;
+                served.push_back(to);
+                const double t = transfer(layers_.output_bytes[g], here, to);
+                if (here == device_) sink(clock, t);
+                clock += t;
+            }
+            if (g == task_.output) clock += transfer(layers_.output_bytes[g], here, device_);
+        }
+    }
+
     /// Number of layers that run away from the device under the acknowledged set `acked`.
     std::size_t remote_layers(std::span<const std::uint8_t> acked) const noexcept {
         std::size_t count = 0;

@@ -85,6 +85,15 @@ struct lmu_planner {
         return rule.strategy == merge_strategy::top_down ? "lmu-rule" : "lmu-bottom-up";
     }
 
+    /// What plan() compares its candidates by (and picks the plan it returns by): the metrics
+    /// of simulate_queries(graph, model, p, simulation), to the last bit, under every option,
+    /// uplink_sharing::queries_first included.
+    template <upload_cost_model Model>
+    upload_metrics score(const upload_problem<Model>& problem, const upload_plan& p) const {
+        detail::upload::plan_polisher<Model> polisher(problem.delay(), problem.units(), simulation);
+        return metrics_of(problem, polisher, p);
+    }
+
     /// Plans the upload of `problem`'s placement.
     template <upload_cost_model Model>
     upload_plan plan(const upload_problem<Model>& problem) const {
@@ -131,23 +140,7 @@ private:
         // has priced, by prefix set, and also prices the candidates.
         detail::upload::plan_polisher<Model> polisher(problem.delay(), units, simulation,
                                                       &work.delays);
-        std::vector<double> latency, upload, overhead;
-        std::vector<std::size_t> remote;
-        // simulate_queries(graph, model, p, simulation).metrics, to the last bit: the same
-        // latencies (full evaluations, or the cache's copies of them) and the same simulation.
-        auto simulate = [&](const upload_plan& p) {
-            if (p.partitions.size() * graph.size() > std::size_t{1} << 22)
-                return simulate_queries(graph, model, p, simulation).metrics;
-            check_upload_plan(graph, model.env(), p);
-            polisher.plan_latencies(p, latency, remote);
-            upload.clear();
-            overhead.clear();
-            for (const auto& part : p.partitions) {
-                upload.push_back(part.upload_s);
-                overhead.push_back(part.overhead_s);
-            }
-            return simulate_steps(upload, latency, remote, simulation, overhead).metrics;
-        };
+        auto simulate = [&](const upload_plan& p) { return metrics_of(problem, polisher, p); };
         std::vector<scored> seeds;
         auto add = [&](upload_plan candidate) {
             const upload_metrics m = simulate(candidate);
@@ -304,6 +297,31 @@ private:
             if (found) return std::move(best_kick.plan);
         }
         return std::move(winner->plan);
+    }
+
+    // simulate_queries(graph, model, p, simulation).metrics, to the last bit: the same
+    // latencies (full evaluations, or the polisher's cached copies of them), the same uplink
+    // transfers when queries share the uplink, and the same simulation.
+    template <upload_cost_model Model>
+    upload_metrics metrics_of(const upload_problem<Model>& problem,
+                              detail::upload::plan_polisher<Model>& polisher,
+                              const upload_plan& p) const {
+        const layer_graph& graph = problem.graph();
+        const Model& model = problem.model();
+        if (p.partitions.size() * graph.size() > std::size_t{1} << 22)
+            return simulate_queries(graph, model, p, simulation).metrics;
+        check_upload_plan(graph, model.env(), p);
+        std::vector<double> latency, upload, overhead;
+        std::vector<std::size_t> remote;
+        polisher.plan_latencies(p, latency, remote);
+        for (const auto& part : p.partitions) {
+            upload.push_back(part.upload_s);
+            overhead.push_back(part.overhead_s);
+        }
+        std::vector<std::vector<uplink_interval>> sends;
+        if (simulation.uplink == uplink_sharing::queries_first)
+            step_uplink_sends(graph, model, p, sends);
+        return simulate_steps(upload, latency, remote, simulation, overhead, sends).metrics;
     }
 
     // True if each partition's layers, parameter-free blocks aside, are one run of one block.

@@ -52,6 +52,27 @@ enum class count_window {
     upload_end,
 };
 
+/// Whether the upload and the queries' own transfers share the device's uplink (docs/uploading.md,
+/// "Shared uplink").
+enum class uplink_sharing {
+    /// Independent: the partitions go out back to back whatever the queries send (the model
+    /// before issue 11, the default).
+    separate,
+    /// One uplink: every transfer of a query that leaves the device (to any node: the input sent
+    /// to a remote layer, a device layer's output sent to a remote consumer) takes the uplink
+    /// for its whole transfer time, the upload pauses meanwhile, and the partition in progress
+    /// advances only while no query transfer is on the uplink. Queries are never delayed by the
+    /// upload.
+    queries_first,
+};
+
+/// One transfer of a query on the device's uplink: it occupies [start + offset_s, start +
+/// offset_s + duration_s) for a query issued at `start`.
+struct uplink_interval {
+    double offset_s = 0;    ///< from the query's start to the transfer's start
+    double duration_s = 0;  ///< the transfer's time, tr(bytes, device, node)
+};
+
 /// Options of simulate_queries().
 struct simulation_options {
     /// Whether the first query runs locally at time 0 (the default) or waits for the first
@@ -66,6 +87,8 @@ struct simulation_options {
     remote_choice choice = remote_choice::fastest_prefix;
     /// Until when queries_during_upload counts (the default: the bytes' end).
     count_window window = count_window::bytes_end;
+    /// Whether the queries' transfers out of the device pause the upload (the default: no).
+    uplink_sharing uplink = uplink_sharing::separate;
     /// Safety limit on the length of the timeline; exceeding it throws.
     std::size_t max_queries = 1'000'000;
 };
@@ -137,6 +160,50 @@ struct simulation_result {
     upload_metrics metrics{};
 };
 
+namespace detail::upload {
+// The metrics of a timeline whose uploads and queries are filled in (the counting window from
+// the last acknowledgement and the overheads).
+inline void fill_metrics(simulation_result& r, const simulation_options& options,
+                         std::span<const double> upload_s, std::span<const double> overhead_s) {
+    const std::size_t parts = upload_s.size();
+    const double end = parts ? r.uploads.back().acknowledged_s : 0.0;
+    // Queries completed by `window` count: the upload's end, or, under bytes_end with some
+    // overhead, when the upload would end without the overheads (summed as the clock is, so
+    // that without overheads it is the end to the last bit).
+    double window = end;
+    if (options.window == count_window::bytes_end &&
+        std::any_of(overhead_s.begin(), overhead_s.end(), [](double o) { return o > 0; })) {
+        double bytes = 0;
+        for (std::size_t k = 0; k < parts; ++k) bytes += upload_s[k] - overhead_s[k];
+        window = std::min(bytes + options.ack_latency_s, end);
+    }
+
+    upload_metrics& m = r.metrics;
+    m.partitions = parts;
+    m.upload_s = end;
+    m.initial_latency_s = r.step_latency_s.front();
+    m.final_latency_s = r.step_latency_s.back();
+    double sum = 0;
+    std::size_t issued = 0;
+    for (const auto& query : r.queries) {
+        if (query.end_s <= window && query.start_s < window) ++m.queries_during_upload;
+        if (query.start_s < window) {
+            sum += query.latency_s;
+            ++issued;
+        }
+        if (query.remote_layers > 0 && std::isnan(m.first_offloaded_s))
+            m.first_offloaded_s = query.start_s;
+    }
+    if (issued) m.mean_latency_during_upload_s = sum / static_cast<double>(issued);
+    double previous = 0;
+    for (std::size_t k = 0; k < parts; ++k) {
+        const double until = std::min(r.uploads[k].acknowledged_s, window);
+        m.latency_area_s2 += r.step_latency_s[k] * (until - previous);
+        previous = until;
+    }
+}
+}  // namespace detail::upload
+
 /// The model-free core of the simulation: partition k takes upload_s[k] seconds on the uplink
 /// (transmissions back to back); a query issued with k partitions acknowledged takes
 /// latency_after[k] seconds (latency_after has one entry more than upload_s) and runs
@@ -158,6 +225,17 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
     return simulate_steps(upload_s, latency_after, remote_after, options, {});
 }
 
+/// The core with the uplink transfers of the queries: `uplink_after[k]` lists, in time order,
+/// the transfers out of the device of a query that runs with the placement of the first k
+/// partitions (one list per prefix, like latency_after; empty: no query ever uses the uplink).
+/// Read only under uplink_sharing::queries_first, where each of them pauses the upload.
+inline simulation_result simulate_steps(std::span<const double> upload_s,
+                                        std::span<const double> latency_after,
+                                        std::span<const std::size_t> remote_after,
+                                        const simulation_options& options,
+                                        std::span<const double> overhead_s,
+                                        std::span<const std::vector<uplink_interval>> uplink_after);
+
 /// The core with `overhead_s[k]`, the part of upload_s[k] that is partition k's overhead
 /// (empty: none), which count_window::bytes_end leaves out of the counting window.
 inline simulation_result simulate_steps(std::span<const double> upload_s,
@@ -165,6 +243,65 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
                                         std::span<const std::size_t> remote_after,
                                         const simulation_options& options,
                                         std::span<const double> overhead_s) {
+    return simulate_steps(upload_s, latency_after, remote_after, options, overhead_s, {});
+}
+
+namespace detail::upload {
+// The upload under uplink_sharing::queries_first, advanced as the query transfers arrive (in
+// time order): partition k is sent from `sent` and would be loaded at `finish` if no further
+// query transfer came; a transfer that overlaps it pushes `finish` back by its length. With no
+// transfer at all it computes the times with the same operations as the separate uplink
+// (sent = the previous end, finish = sent + upload_s), hence the same values to the last bit.
+class shared_upload {
+public:
+    shared_upload(std::span<const double> upload_s, double ack_latency_s,
+                  std::vector<upload_event>& events)
+        : upload_(upload_s), ack_(ack_latency_s), events_(events) {
+        if (!upload_.empty()) finish_ = upload_[0];
+    }
+    bool done() const noexcept { return next_ == upload_.size(); }
+    // Loads every partition whose transmission ends by `t`: no query transfer starts before t
+    // that has not been applied.
+    void complete_until(double t) {
+        while (next_ < upload_.size() && finish_ <= t) {
+            events_.push_back(
+                {.sent_s = sent_, .loaded_s = finish_, .acknowledged_s = finish_ + ack_});
+            if (++next_ < upload_.size()) {
+                sent_ = finish_;
+                finish_ = sent_ + upload_[next_];
+            }
+        }
+    }
+    // A query transfer holds the uplink during [from, to).
+    void busy(double from, double to) {
+        from = std::max(from, last_busy_);  // in time order, never counted twice
+        if (!(to > from)) return;
+        last_busy_ = to;
+        complete_until(from);
+        if (done()) return;
+        if (sent_ >= from) {
+            // Its transmission has not begun: it begins when the uplink is free again.
+            sent_ = to;
+            finish_ = to + upload_[next_];
+        } else {
+            finish_ += to - from;
+        }
+    }
+
+private:
+    std::span<const double> upload_;
+    double ack_;
+    std::vector<upload_event>& events_;
+    std::size_t next_ = 0;  // the partition on the uplink
+    double sent_ = 0, finish_ = 0, last_busy_ = 0;
+};
+}  // namespace detail::upload
+
+inline simulation_result simulate_steps(
+    std::span<const double> upload_s, std::span<const double> latency_after,
+    std::span<const std::size_t> remote_after, const simulation_options& options,
+    std::span<const double> overhead_s,
+    std::span<const std::vector<uplink_interval>> uplink_after) {
     constexpr std::string_view where = "simulate_queries";
     const std::size_t parts = upload_s.size();
     if (latency_after.size() != parts + 1 || remote_after.size() != parts + 1)
@@ -195,10 +332,64 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
                                             std::to_string(latency_after[k]) +
                                             " (must be finite and > 0)");
 
+    const bool shared = options.uplink == uplink_sharing::queries_first;
+    if (shared && !uplink_after.empty() && uplink_after.size() != parts + 1)
+        detail::upload::fail(where, "expected " + std::to_string(parts + 1) +
+                                        " lists of uplink transfers, got " +
+                                        std::to_string(uplink_after.size()));
+    if (shared)
+        for (const auto& list : uplink_after)
+            for (const uplink_interval& t : list)
+                if (!(t.offset_s >= 0) || !(t.duration_s >= 0) || !std::isfinite(t.offset_s) ||
+                    !std::isfinite(t.duration_s))
+                    detail::upload::fail(where, "an uplink transfer at " +
+                                                    std::to_string(t.offset_s) + " s lasts " +
+                                                    std::to_string(t.duration_s) +
+                                                    " s (both must be finite and >= 0)");
+
     simulation_result r;
     r.step_latency_s.assign(latency_after.begin(), latency_after.end());
     std::vector<std::size_t> chosen(parts + 1);
     detail::upload::apply_remote_choice(options.choice, r.step_latency_s, chosen);
+    if (shared) {
+        // The walk over queries: before a query starts, every transfer of the queries before it
+        // has been applied to the upload, so the acknowledgements it can use are known.
+        detail::upload::shared_upload uplink(upload_s, options.ack_latency_s, r.uploads);
+        const auto end = [&] {
+            if (!uplink.done()) return std::numeric_limits<double>::infinity();
+            return parts ? r.uploads.back().acknowledged_s : 0.0;
+        };
+        double a = 0;
+        if (options.first_query == first_query_policy::wait && parts) {
+            uplink.complete_until(upload_s[0]);
+            a = r.uploads.front().acknowledged_s;
+        }
+        std::size_t acked = 0, after_end = 0;
+        for (;;) {
+            uplink.complete_until(a);
+            if (!(a < end() || after_end < options.horizon_queries)) break;
+            if (r.queries.size() == options.max_queries)
+                detail::upload::fail(
+                    where, "more than max_queries = " + std::to_string(options.max_queries) +
+                               " queries; raise the limit or shorten the horizon (or the "
+                               "queries' uplink transfers leave the upload no time)");
+            while (acked < r.uploads.size() && r.uploads[acked].acknowledged_s <= a) ++acked;
+            const double q = r.step_latency_s[acked];
+            r.queries.push_back({.start_s = a,
+                                 .end_s = a + q,
+                                 .latency_s = q,
+                                 .remote_layers = remote_after[chosen[acked]],
+                                 .acknowledged = acked});
+            if (a >= end()) ++after_end;
+            if (!uplink_after.empty())
+                for (const uplink_interval& t : uplink_after[chosen[acked]])
+                    uplink.busy(a + std::min(t.offset_s, q),
+                                a + std::min(t.offset_s + t.duration_s, q));
+            a += q;
+        }
+        detail::upload::fill_metrics(r, options, upload_s, overhead_s);
+        return r;
+    }
     double clock = 0;
     for (std::size_t k = 0; k < parts; ++k) {
         upload_event e{.sent_s = clock};
@@ -208,17 +399,6 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
         r.uploads.push_back(e);
     }
     const double end = parts ? r.uploads.back().acknowledged_s : 0.0;
-    // Queries completed by `window` count: the upload's end, or, under bytes_end with some
-    // overhead, when the upload would end without the overheads (summed as the clock is, so
-    // that without overheads it is the end to the last bit).
-    double window = end;
-    if (options.window == count_window::bytes_end &&
-        std::any_of(overhead_s.begin(), overhead_s.end(), [](double o) { return o > 0; })) {
-        double bytes = 0;
-        for (std::size_t k = 0; k < parts; ++k) bytes += upload_s[k] - overhead_s[k];
-        window = std::min(bytes + options.ack_latency_s, end);
-    }
-
     double a = (options.first_query == first_query_policy::wait && parts)
                    ? r.uploads.front().acknowledged_s
                    : 0.0;
@@ -239,29 +419,7 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
         a += q;
     }
 
-    upload_metrics& m = r.metrics;
-    m.partitions = parts;
-    m.upload_s = end;
-    m.initial_latency_s = r.step_latency_s.front();
-    m.final_latency_s = r.step_latency_s.back();
-    double sum = 0;
-    std::size_t issued = 0;
-    for (const auto& query : r.queries) {
-        if (query.end_s <= window && query.start_s < window) ++m.queries_during_upload;
-        if (query.start_s < window) {
-            sum += query.latency_s;
-            ++issued;
-        }
-        if (query.remote_layers > 0 && std::isnan(m.first_offloaded_s))
-            m.first_offloaded_s = query.start_s;
-    }
-    if (issued) m.mean_latency_during_upload_s = sum / static_cast<double>(issued);
-    double previous = 0;
-    for (std::size_t k = 0; k < parts; ++k) {
-        const double until = std::min(r.uploads[k].acknowledged_s, window);
-        m.latency_area_s2 += r.step_latency_s[k] * (until - previous);
-        previous = until;
-    }
+    detail::upload::fill_metrics(r, options, upload_s, overhead_s);
     return r;
 }
 
@@ -306,6 +464,25 @@ void step_latencies(const layer_graph& graph, const Model& model, const upload_p
     }
 }
 
+/// The transfers out of the device of a query after each prefix of `plan` is acknowledged
+/// (plan.partitions.size() + 1 lists; effective_delay::uplink_sends()): what
+/// uplink_sharing::queries_first pauses the upload for. One O(n + E) pass per prefix.
+template <upload_cost_model Model>
+void step_uplink_sends(const layer_graph& graph, const Model& model, const upload_plan& plan,
+                       std::vector<std::vector<uplink_interval>>& sends) {
+    check_upload_plan(graph, model.env(), plan);
+    const effective_delay<Model> q(graph, model, plan.placement, plan.device);
+    std::vector<std::uint8_t> acked(graph.size(), 0);
+    sends.assign(plan.partitions.size() + 1, {});
+    for (std::size_t k = 0; k <= plan.partitions.size(); ++k) {
+        if (k > 0)
+            for (layer_id j : plan.partitions[k - 1].layers) acked[j] = 1;
+        q.uplink_sends(acked, [&](double offset, double duration) {
+            sends[k].push_back({.offset_s = offset, .duration_s = duration});
+        });
+    }
+}
+
 /// Simulates `plan` for `graph` priced by `model`. Throws eosdnn::error (validation) if the plan
 /// is not valid for the graph (check_upload_plan()) or an option is out of range.
 template <upload_cost_model Model>
@@ -320,7 +497,10 @@ simulation_result simulate_queries(const layer_graph& graph, const Model& model,
         upload.push_back(part.upload_s);
         overhead.push_back(part.overhead_s);
     }
-    return simulate_steps(upload, latency, remote, options, overhead);
+    std::vector<std::vector<uplink_interval>> sends;
+    if (options.uplink == uplink_sharing::queries_first)
+        step_uplink_sends(graph, model, plan, sends);
+    return simulate_steps(upload, latency, remote, options, overhead, sends);
 }
 
 }  // namespace eosdnn

@@ -274,7 +274,10 @@ private:
                        latency);
         for (std::size_t i = lo; i <= hi; ++i) upload[i] = upload_of(next[i]);
         // The partitions before lo, their latencies and upload times are plan_'s.
-        const plan_value v = value_from(states_[lo], lo, latency, upload, sim_, window_);
+        const plan_value v =
+            shared_ ? simulated_value([&](std::size_t i) -> const range_part& { return next[i]; },
+                                      latency, upload)
+                    : value_from(states_[lo], lo, latency, upload, sim_, window_);
         if (!v.better_than(value_)) return false;
         plan_.swap(next);
         latency_.swap(latency);
@@ -287,7 +290,7 @@ private:
     // `from` on, and `v` its value: value_ and the states before each partition follow.
     void accepted(const plan_value& v, std::size_t from) {
         value_ = v;
-        value_from(states_[from], from, latency_, upload_, sim_, window_, &states_);
+        if (!shared_) value_from(states_[from], from, latency_, upload_, sim_, window_, &states_);
         changed();
     }
 
@@ -412,7 +415,7 @@ private:
                 latency_.push_back(q.current());
                 upload_.push_back(upload_of(part));
             }
-            value_ = value_of(latency_, upload_, sim_, window_, &states_);
+            value_ = value_of_plan();
             return;
         }
         set_key key{};
@@ -422,7 +425,37 @@ private:
             latency_.push_back(delay_of_set(key, [] {}));
             upload_.push_back(upload_of(part));
         }
-        value_ = value_of(latency_, upload_, sim_, window_, &states_);
+        value_ = value_of_plan();
+    }
+
+    // value_ of plan_, whose latency_ and upload_ are filled in.
+    plan_value value_of_plan() {
+        if (shared_)
+            return simulated_value([&](std::size_t i) -> const range_part& { return plan_[i]; },
+                                   latency_, upload_);
+        return value_of(latency_, upload_, sim_, window_, &states_);
+    }
+
+    // Under uplink_sharing::queries_first: the plan part(0), part(1), ... valued by the simulation
+    // (shared_value()), each prefix's uplink transfers cached by set, else found in O(n + E).
+    template <class PartAt>
+    plan_value simulated_value(const PartAt& part, std::span<const double> latency,
+                               std::span<const double> upload) {
+        sends_.resize(upload.size() + 1);
+        overhead_.resize(upload.size());
+        std::fill(acked_.begin(), acked_.end(), std::uint8_t{0});
+        set_key key{};
+        for (std::size_t i = 0; i < sends_.size(); ++i) {
+            if (i > 0) {
+                mark(part(i - 1));
+                key = key ^ key_of(part(i - 1));
+                overhead_[i - 1] = q_.partition_overhead(part(i - 1).node);
+            }
+            sends_[i] = sends_cache_.get(key.a, key.b, [&](std::vector<uplink_interval>& out) {
+                q_.uplink_sends(acked_, [&](double o, double d) { out.push_back({o, d}); });
+            });
+        }
+        return shared_value(latency, upload, overhead_, sends_, sim_);
     }
 
     // The set of positions of a part, by its key (see the constructor).
@@ -510,7 +543,11 @@ private:
         upload.insert(upload.end(), upload_.begin() + static_cast<std::ptrdiff_t>(k + removed),
                       upload_.end());
         // The partitions before k, their latencies and upload times are plan_'s.
-        const plan_value v = value_from(states_[k], k, latency, upload, sim_, window_);
+        const auto part = [&](std::size_t i) -> const range_part& {
+            return i < k ? plan_[i] : i < k + count ? inserted[i - k] : plan_[i - count + removed];
+        };
+        const plan_value v = shared_ ? simulated_value(part, latency, upload)
+                                     : value_from(states_[k], k, latency, upload, sim_, window_);
         if (!v.better_than(value_)) return false;
         plan_.erase(plan_.begin() + static_cast<std::ptrdiff_t>(k),
                     plan_.begin() + static_cast<std::ptrdiff_t>(k + removed));
@@ -525,6 +562,10 @@ private:
     const effective_delay<Model>& q_;
     const upload_units& units_;
     simulation_options sim_;
+    bool shared_ = sim_.uplink == uplink_sharing::queries_first;  // valued by simulated_value()
+    std::vector<std::vector<uplink_interval>> sends_;             // simulated_value()'s scratch
+    std::vector<double> overhead_;
+    sends_cache sends_cache_;
     double window_ = std::numeric_limits<double>::quiet_NaN();  // value_of()'s window
     std::vector<std::size_t> params_;  // parameter positions of all blocks, ascending
     std::vector<range_part> plan_;

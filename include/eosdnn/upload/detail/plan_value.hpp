@@ -10,8 +10,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <span>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace eosdnn::detail::upload {
@@ -102,5 +105,43 @@ inline plan_value value_of(std::span<const double> latency, std::span<const doub
     start.fastest = latency.empty() ? 0.0 : latency[0];
     return value_from(start, 0, latency, upload, sim, window, states);
 }
+
+// The value under uplink_sharing::queries_first, where value_of()'s closed form does not hold:
+// the upload pauses while a query sends from the device, so when each partition is acknowledged
+// depends on which prefix each query runs. So it is the simulation's count and area themselves
+// (simulate_steps() with each prefix's uplink transfers `sends` and the overheads).
+inline plan_value shared_value(std::span<const double> latency, std::span<const double> upload,
+                               std::span<const double> overhead,
+                               std::span<const std::vector<uplink_interval>> sends,
+                               const simulation_options& sim) {
+    const std::vector<std::size_t> remote(latency.size(), 0);  // neither value reads them
+    const upload_metrics m = simulate_steps(upload, latency, remote, sim, overhead, sends).metrics;
+    return {.queries = m.queries_during_upload, .area = m.latency_area_s2};
+}
+
+// The uplink transfers of a query (effective_delay::uplink_sends()) by acknowledged set, known
+// by two 64-bit keys (plan_polisher's): a local search prices the same sets again and again.
+class sends_cache {
+public:
+    // The transfers of the set keyed (a, b): the cached copy, or `find(out)` fills `out`.
+    template <class Find>
+    const std::vector<uplink_interval>& get(std::uint64_t a, std::uint64_t b, const Find& find) {
+        auto it = map_.find(a);
+        if (it != map_.end() && it->second.first == b) return it->second.second;
+        if (it == map_.end() && map_.size() < max_cached) {
+            it = map_.emplace(a, std::pair{b, std::vector<uplink_interval>{}}).first;
+            find(it->second.second);
+            return it->second.second;
+        }
+        scratch_.clear();  // a collision of the first key, or full: priced, not kept
+        find(scratch_);
+        return scratch_;
+    }
+
+private:
+    static constexpr std::size_t max_cached = std::size_t{1} << 16;
+    std::unordered_map<std::uint64_t, std::pair<std::uint64_t, std::vector<uplink_interval>>> map_;
+    std::vector<uplink_interval> scratch_;
+};
 
 }  // namespace eosdnn::detail::upload
