@@ -62,6 +62,7 @@
 #include <eosdnn/upload/lmu.hpp>
 #include <eosdnn/upload/query_simulation.hpp>
 #include <eosdnn/upload/reference_placement.hpp>
+#include <eosdnn/upload/task_simulation.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
 #include <eosdnn/upload/upload_problem.hpp>
 #include <eosdnn/upload/upload_units.hpp>
