@@ -239,7 +239,7 @@ TEST_CASE("shared uplink off gives the separate uplink's results bit for bit") {
     }
 }
 
-TEST_CASE("shared uplink: no query is slower, no acknowledgement earlier; no traffic, no change") {
+TEST_CASE("shared uplink: no query is slower, no acknowledgement earlier, no traffic no change") {
     std::mt19937 rng(5);
     for (int trial = 0; trial < 24; ++trial) {
         CAPTURE(trial);
