@@ -13,7 +13,6 @@
 #include <eosdnn/upload/upload_plan.hpp>
 
 #include <algorithm>
-#include <bit>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
@@ -202,7 +201,7 @@ public:
         /// Starts at the empty acknowledged set (every layer on the device), priced in full.
         explicit tracker(const effective_delay& q)
             : q_(&q), acked_(q.size(), 0), dirty_(q.size(), 0), shape_(q.size(), 1),
-              tree_(shape_.doubles(), 0.0) {
+              tree_(shape_.doubles(), 0.0), marked_(q.size()) {
             for (layer_id g = 0; g < q.size(); ++g) *shape_.row(tree_, 0, g) = term(g);
             shape_.build(tree_);
         }
@@ -216,7 +215,7 @@ public:
                 std::uint64_t a = 0, b = 0;
                 std::memcpy(&a, acked.data() + j, 8);
                 std::memcpy(&b, acked_.data() + j, 8);
-                count += static_cast<std::size_t>(std::popcount(a ^ b));
+                count += differing_bytes(a ^ b);
             }
             for (; j < n; ++j) count += (acked[j] != 0) != (acked_[j] != 0);
             return count;
@@ -225,11 +224,11 @@ public:
         /// delay(acked), bit for bit.
         double delay(std::span<const std::uint8_t> acked) {
             assert(acked.size() == acked_.size());
-            changed_.clear();
+            std::size_t marked = 0;  // into marked_, which holds every layer at most once
             const auto mark = [&](layer_id g) {
                 if (!dirty_[g]) {
                     dirty_[g] = 1;
-                    changed_.push_back(g);
+                    marked_[marked++] = g;
                 }
             };
             const std::size_t n = acked_.size();
@@ -254,7 +253,8 @@ public:
                 mark(j);
                 for (layer_id u : q_->layers_.predecessors(j)) mark(u);
             }
-            if (changed_.empty()) return *shape_.root(tree_);
+            if (marked == 0) return *shape_.root(tree_);
+            changed_.assign(marked_.begin(), marked_.begin() + static_cast<std::ptrdiff_t>(marked));
             if (changed_.size() * 16 < n) {
                 std::sort(changed_.begin(), changed_.end());
             } else {  // many: in order from the flags
@@ -271,6 +271,15 @@ public:
         }
 
     private:
+        // How many of the eight bytes of x are not 0, without a popcount instruction (which
+        // -march=x86-64 turns into a libgcc call): each byte's high bit set iff it is not 0,
+        // then the bits summed by one multiplication.
+        static std::size_t differing_bytes(std::uint64_t x) noexcept {
+            constexpr std::uint64_t low7 = 0x7f7f7f7f7f7f7f7fULL;
+            const std::uint64_t nonzero = (((x & low7) + low7) | x) & ~low7;
+            return static_cast<std::size_t>(((nonzero >> 7) * 0x0101010101010101ULL) >> 56);
+        }
+
         // Layer g's term of the full pass under acked_.
         double term(layer_id g) const {
             const effective_delay& q = *q_;
@@ -288,7 +297,7 @@ public:
         std::vector<std::uint8_t> acked_, dirty_;
         detail::pairwise_shape shape_;
         std::vector<double> tree_;
-        std::vector<std::size_t> changed_;
+        std::vector<std::size_t> changed_, marked_;
     };
 
     /// The transfers out of the device (to any node) of one query under the acknowledged set

@@ -116,8 +116,11 @@ namespace detail::upload {
 template <class Model>
 class efficiency_engine {
 public:
-    efficiency_engine(effective_delay<Model>& q, const upload_units& units)
-        : q_(q), units_(units), block_of_position_(q.size(), none), singles_(q.size()) {
+    // `memo`: gains to share with other engines on the same graph, model, placement and device.
+    efficiency_engine(effective_delay<Model>& q, const upload_units& units,
+                      gain_memo* memo = nullptr)
+        : q_(q), units_(units), block_of_position_(q.size(), none), singles_(q.size()), memo_(memo),
+          acked_key_(memo ? memo->acked_key(q) : gain_memo::set_key{}) {
         for (std::size_t b = 0; b < units.blocks.size(); ++b) {
             for (std::size_t p = units.blocks[b].first; p <= units.blocks[b].last; ++p)
                 block_of_position_[p] = b;
@@ -143,7 +146,7 @@ public:
         // Blocks that never helped: last, with the last partition to their node or alone.
         for (std::size_t b : pending_free_) {
             const upload_block& block = units_.free_blocks[b];
-            q_.upload(block.first, block.last);
+            upload_range(block.first, block.last);
             auto it = std::find_if(steps_.rbegin(), steps_.rend(),
                                    [&](const upload_partition& p) { return p.node == block.node; });
             if (it == steps_.rend()) {
@@ -196,12 +199,21 @@ private:
         }
         return g;
     }
+    // q_.gain(first, last), remembered by memo_ if there is one.
+    double gain_of(std::size_t first, std::size_t last) const {
+        if (!memo_) return q_.gain(first, last);
+        return memo_->get(acked_key_, first, last, [&] { return q_.gain(first, last); });
+    }
+    void upload_range(std::size_t first, std::size_t last) {  // q_.upload(), acked_key_ kept
+        q_.upload(first, last);
+        if (memo_) acked_key_ = acked_key_ ^ memo_->key_of(first, last);
+    }
     double efficiency(std::size_t first, std::size_t last) const {
-        return score(q_.gain(first, last), q_.partition_upload_time(first, last));
+        return score(gain_of(first, last), q_.partition_upload_time(first, last));
     }
     double rescore(candidate& c) {
         if (c.dirty) {
-            c.gain = q_.gain(c.first, c.last);
+            c.gain = gain_of(c.first, c.last);
             c.upload = q_.partition_upload_time(c.first, c.last);
             c.dirty = false;
         }
@@ -254,7 +266,7 @@ private:
             const std::size_t last = i + 1 == r ? g2 : at(i + 1) - 1;
             single& c = singles_[at(i)];
             if (!c.valid || c.first != first || c.last != last)
-                c = {first, last, q_.gain(first, last), true};
+                c = {first, last, gain_of(first, last), true};
             const double e = score(c.gain, q_.partition_upload_time(first, last));
             if (top.size() < seeds || e > top.back().first) {
                 if (top.size() == seeds) top.pop_back();
@@ -279,7 +291,7 @@ private:
             for (layer_id pr : q_.graph().predecessors(q_.layer_at(p)))
                 producers_.push_back({pr, q_.consumer_nodes_version(pr)});
         std::sort(producers_.begin(), producers_.end());
-        q_.upload(first, last);
+        upload_range(first, last);
         if (attach) {
             for (std::size_t p = first; p <= last; ++p)
                 steps_.back().layers.push_back(q_.layer_at(p));
@@ -338,7 +350,7 @@ private:
                 const upload_block& block = units_.free_blocks[pending_free_[i]];
                 const bool alone = !has_parameters(block.node);
                 if (!alone && (steps_.empty() || steps_.back().node != block.node)) continue;
-                if (!(q_.gain(block.first, block.last) > 0)) continue;
+                if (!(gain_of(block.first, block.last) > 0)) continue;
                 pending_free_.erase(pending_free_.begin() + static_cast<std::ptrdiff_t>(i));
                 upload(block.first, block.last, candidates, !alone);
                 again = true;
@@ -373,7 +385,7 @@ private:
             const double whole = q_.partition_upload_time(pick.first, pick.last);
             const choice inner =
                 best_sub_range(pick.first, pick.last, true, [&](std::size_t a, std::size_t b) {
-                    return head_start(q_.gain(a, b)) * (whole - q_.upload_time(a, b));
+                    return head_start(gain_of(a, b)) * (whole - q_.upload_time(a, b));
                 });
             if (inner.value > 0) pick = inner;
         } else {
@@ -413,7 +425,7 @@ private:
                 for (std::size_t k = 0; k < gaps.size(); ++k) {
                     const choice c = best_sub_range(
                         gaps[k].first, gaps[k].last, false, [&](std::size_t a, std::size_t b) {
-                            return q_.gain(a, b) - q_.partition_upload_time(a, b);
+                            return gain_of(a, b) - q_.partition_upload_time(a, b);
                         });
                     if (c.value > pick.value) {
                         pick = c;
@@ -567,6 +579,8 @@ private:
     std::unordered_map<std::size_t, double> efficiency_memo_;  // refine()'s loop, by range
     efficiency_measure measure_ = efficiency_measure::time_saved;
     std::size_t exhaustive_limit_ = 64, window_ = 8;
+    gain_memo* memo_ = nullptr;
+    gain_memo::set_key acked_key_{};  // of q_'s acknowledged set, while memo_ is set
 };
 
 }  // namespace detail::upload

@@ -104,11 +104,12 @@ struct lmu_planner {
 private:
     // What LMU's run without per-partition overheads (plan()) takes from the run that starts
     // it, for the same graph, model, placement and device: IONN's steps, which do not depend on
-    // the overheads, and the latencies priced so far, which do not either.
+    // the overheads, and the latencies and the rule's gains priced so far, which do not either.
     struct shared_work {
         bool ionn_known = false;
         std::optional<std::vector<upload_partition>> ionn_steps{};  // none: IONN has no plan
         detail::upload::delay_cache delays{};
+        detail::upload::gain_memo gains{};
     };
 
     template <upload_cost_model Model>
@@ -117,9 +118,12 @@ private:
         const upload_units& units = problem.units();
         const layer_graph& graph = problem.graph();
         const Model& model = problem.model();
+        // The rule's gains are remembered across readings and runs where they cost more than a
+        // lookup: on a chain a gain is O(1).
+        detail::upload::gain_memo* const gains = graph.is_chain() ? nullptr : &work.gains;
         auto steps_of = [&](const efficiency_options& options) {
             q.reset();
-            return detail::upload::efficiency_engine<Model>(q, units).run(options);
+            return detail::upload::efficiency_engine<Model>(q, units, gains).run(options);
         };
         upload_plan first = finish_plan(std::string(name()), q, units, steps_of(rule));
         if (!portfolio) return first;

@@ -157,4 +157,86 @@ upload_partition range_step(const effective_delay<Model>& q, node_id node, std::
     return part;
 }
 
+namespace detail::upload {
+
+// Gains (effective_delay::gain()) by acknowledged set and range, for efficiency_engine runs on one
+// graph, model, placement and device (LMU's readings, with and without per-partition overheads,
+// price the same ranges under the same sets again and again). gain() is a function of the set
+// and the range alone, so a remembered gain is the computed one, bit for bit. A set is known by
+// two 64-bit keys, the XOR of random keys of its positions (as in plan_polisher).
+class gain_memo {
+public:
+    struct set_key {
+        std::uint64_t a = 0, b = 0;
+        friend set_key operator^(set_key x, set_key y) noexcept { return {x.a ^ y.a, x.b ^ y.b}; }
+    };
+    // Sizes the keys for `n` positions (once; the same n every time).
+    void prepare(std::size_t n) {
+        if (prefix_.size() == n + 1) return;
+        prefix_.assign(n + 1, set_key{});
+        for (std::size_t p = 0; p < n; ++p) {
+            const std::uint64_t z = static_cast<std::uint64_t>(p + 1) * 0x9e3779b97f4a7c15ULL;
+            prefix_[p + 1] = prefix_[p] ^ set_key { mix(z), mix(z ^ 0x5bd1e9955bd1e995ULL) };
+        }
+    }
+    // The key of q's acknowledged set (prepare()s for q's size).
+    template <class Model>
+    set_key acked_key(const effective_delay<Model>& q) {
+        prepare(q.size());
+        set_key k{};
+        for (std::size_t p = 0; p < q.size(); ++p)
+            if (q.acknowledged(q.layer_at(p))) k = k ^ key_of(p, p);
+        return k;
+    }
+    // The key of positions first..last.
+    set_key key_of(std::size_t first, std::size_t last) const noexcept {
+        return prefix_[last + 1] ^ prefix_[first];
+    }
+    // The gain of first..last under the set `u`: remembered, or `compute()` (then remembered).
+    template <class Compute>
+    double get(set_key u, std::size_t first, std::size_t last, const Compute& compute) {
+        if (2 * (size_ + 1) > slots_.size() && !grow()) return compute();
+        std::size_t i = mix(u.a ^ (first * 0xff51afd7ed558ccdULL) ^ (last << 32 ^ last)) & mask_;
+        for (;; i = (i + 1) & mask_) {
+            entry& e = slots_[i];
+            if (!e.used) break;
+            if (e.a == u.a && e.b == u.b && e.first == first && e.last == last) return e.gain;
+        }
+        const double g = compute();
+        slots_[i] = {.a = u.a, .b = u.b, .first = first, .last = last, .gain = g, .used = true};
+        ++size_;
+        return g;
+    }
+
+private:
+    struct entry {
+        std::uint64_t a = 0, b = 0;
+        std::size_t first = 0, last = 0;
+        double gain = 0;
+        bool used = false;
+    };
+    static std::uint64_t mix(std::uint64_t z) noexcept {
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    // Doubles the table (at most max_slots); false when full.
+    bool grow() {
+        if (slots_.size() >= max_slots) return false;
+        std::vector<entry> old(std::max<std::size_t>(4096, 2 * slots_.size()));
+        old.swap(slots_);
+        mask_ = slots_.size() - 1;
+        size_ = 0;
+        for (const entry& e : old)
+            if (e.used) get({e.a, e.b}, e.first, e.last, [&] { return e.gain; });
+        return true;
+    }
+    static constexpr std::size_t max_slots = std::size_t{1} << 18;
+    std::vector<set_key> prefix_;
+    std::vector<entry> slots_;
+    std::size_t mask_ = 0, size_ = 0;
+};
+
+}  // namespace detail::upload
+
 }  // namespace eosdnn

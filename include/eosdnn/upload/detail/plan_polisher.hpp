@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <limits>
 #include <span>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -33,11 +32,6 @@ struct range_part {
     std::size_t first = 0, last = 0;
     std::vector<std::size_t> extras{};
 };
-
-// Latencies by set of positions (see plan_polisher): one per placement, which the polishers of
-// several problems with the same graph, model, placement and device may share (LMU's run with
-// and without per-partition overheads: Q does not depend on them).
-using delay_cache = std::unordered_map<std::uint64_t, std::pair<std::uint64_t, double>>;
 
 // Local search over a plan of ranges: split a partition in two (either half first), merge two
 // consecutive partitions that are adjacent in one block, swap two consecutive partitions. Each
@@ -291,7 +285,7 @@ private:
     void accepted(const plan_value& v, std::size_t from) {
         value_ = v;
         if (!shared_) value_from(states_[from], from, latency_, upload_, sim_, window_, &states_);
-        changed();
+        changed(from);
     }
 
     // try_plan() for a `next` as try_range() takes it: the same answer (refresh() prices every
@@ -472,15 +466,17 @@ private:
             k = k ^ key_of(units_.free_blocks[b].first, units_.free_blocks[b].last);
         return k;
     }
-    // prefix_key_[i]: the key of the first i partitions of plan_.
-    void rehash() {
-        prefix_key_.assign(1, set_key{});
-        for (const auto& part : plan_) prefix_key_.push_back(prefix_key_.back() ^ key_of(part));
+    // prefix_key_[i]: the key of the first i partitions of plan_ (those up to `from` kept).
+    void rehash(std::size_t from = 0) {
+        prefix_key_.resize(plan_.size() + 1);
+        prefix_key_[0] = set_key{};
+        for (std::size_t i = from; i < plan_.size(); ++i)
+            prefix_key_[i + 1] = prefix_key_[i] ^ key_of(plan_[i]);
     }
-    // plan_ was replaced: the caches that depend on it are stale.
-    void changed() {
+    // plan_ was replaced (from partition `from` on): the caches that depend on it are stale.
+    void changed(std::size_t from = 0) {
         ++version_;
-        rehash();
+        rehash(from);
     }
 
     // Q of the set known by `key`: from the cache, or `mark_set()` fills acked_ with it and it
@@ -488,8 +484,8 @@ private:
     // neither the cache nor the tracker changes a decision; a second 64-bit key guards against a collision of the first.
     template <class MarkSet>
     double delay_of_set(set_key key, const MarkSet& mark_set) {
-        const auto it = cache_->find(key.a);
-        if (it != cache_->end() && it->second.first == key.b) return it->second.second;
+        const auto* hit = cache_->find(key.a);
+        if (hit && hit->b == key.b) return hit->d;
         mark_set();
         // The tracker whose last set is nearer re-prices fewer layers; the other keeps its set
         // (the searches alternate between a few neighbourhoods).
@@ -497,8 +493,7 @@ private:
                             ? trackers_[1]
                             : trackers_[0];
         const double d = tracker.delay(acked_);
-        if (it == cache_->end() && cache_->size() < max_cached)
-            cache_->emplace(key.a, std::pair{key.b, d});
+        if (!hit && cache_->size() < max_cached) cache_->insert(key.a, key.b, d);
         return d;
     }
 

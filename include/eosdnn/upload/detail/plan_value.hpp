@@ -119,6 +119,51 @@ inline plan_value shared_value(std::span<const double> latency, std::span<const 
     return {.queries = m.queries_during_upload, .area = m.latency_area_s2};
 }
 
+// Latencies by set of positions, known by two 64-bit keys (plan_polisher's): one per placement,
+// which the polishers of several problems with the same graph, model, placement and device may
+// share (LMU's run with and without per-partition overheads: Q does not depend on them). An
+// open-addressing table (linear probing) on the first key, which is already uniformly mixed.
+class delay_cache {
+public:
+    struct entry {
+        std::uint64_t a = 0, b = 0;  // the keys
+        double d = 0;                // the latency
+        bool used = false;
+    };
+    // The entry of first key `a`, or null.
+    const entry* find(std::uint64_t a) const noexcept {
+        if (slots_.empty()) return nullptr;
+        for (std::size_t i = a & mask_;; i = (i + 1) & mask_) {
+            const entry& e = slots_[i];
+            if (!e.used) return nullptr;
+            if (e.a == a) return &e;
+        }
+    }
+    std::size_t size() const noexcept { return size_; }
+    // Adds an entry whose first key is not in the table.
+    void insert(std::uint64_t a, std::uint64_t b, double d) {
+        if (2 * (size_ + 1) > slots_.size()) grow();
+        place({.a = a, .b = b, .d = d, .used = true});
+        ++size_;
+    }
+
+private:
+    void place(const entry& e) noexcept {
+        std::size_t i = e.a & mask_;
+        while (slots_[i].used) i = (i + 1) & mask_;
+        slots_[i] = e;
+    }
+    void grow() {
+        std::vector<entry> old(std::max<std::size_t>(1024, 2 * slots_.size()));
+        old.swap(slots_);
+        mask_ = slots_.size() - 1;
+        for (const entry& e : old)
+            if (e.used) place(e);
+    }
+    std::vector<entry> slots_;
+    std::size_t mask_ = 0, size_ = 0;
+};
+
 // The uplink transfers of a query (effective_delay::uplink_sends()) by acknowledged set, known
 // by two 64-bit keys (plan_polisher's): a local search prices the same sets again and again.
 class sends_cache {
