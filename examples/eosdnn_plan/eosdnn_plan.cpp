@@ -6,6 +6,7 @@
 //                                               exact solver proves the optimum on any DAG
 //   eosdnn-plan --env env.json --json           an environment file; one JSON document on stdout
 //   eosdnn-plan --tasks resnet18,alexnet        several devices, each running its own model
+//   eosdnn-plan --uplink shared                 queries' transfers pause the upload
 //   eosdnn-plan --out results/                  convergence, placement and query timeline as CSV
 //   eosdnn-plan --evaluate results/plan.json    re-price a saved plan (same report or --json)
 //   eosdnn-plan --trace trace.csv               a session through the events of a trace,
@@ -71,6 +72,12 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--upload", opt.upload, "uploading planner")
         ->check(CLI::IsMember(eosdnn::cli::upload_names()))
+        ->capture_default_str();
+    app.add_option("--uplink", opt.uplink,
+                   "the device's uplink in the upload's simulation: 'separate' (the queries' "
+                   "transfers do not slow the upload) or 'shared' (they pause it; LMU plans for "
+                   "it and every compared planner is simulated under it)")
+        ->check(CLI::IsMember(eosdnn::cli::uplink_names()))
         ->capture_default_str();
     auto* tasks = app.add_option("--tasks", opt.tasks,
                                  "several tasks: MODEL[@DEVICE],MODEL[@DEVICE],... one per local "
@@ -170,8 +177,8 @@ int main(int argc, char** argv) {
     // LMU's rule): the options of the one-off planner do not apply to it.
     for (auto* session : {trace, trace_kind})
         for (const char* other :
-             {"--tasks", "--evaluate", "--algo", "--upload", "--particles", "--iterations",
-              "--stall", "--start", "--exact-solver", "--time-limit", "--threads"})
+             {"--tasks", "--evaluate", "--algo", "--upload", "--uplink", "--particles",
+              "--iterations", "--stall", "--start", "--exact-solver", "--time-limit", "--threads"})
             session->excludes(app.get_option(other));
     try {
         app.parse(argc, argv);
@@ -203,6 +210,7 @@ int main(int argc, char** argv) {
     opt.model_given = app.count("--model") > 0;
     opt.env_given = app.count("--env") > 0;
     opt.upload_given = app.count("--upload") > 0;
+    opt.uplink_given = app.count("--uplink") > 0;
     try {
 #if defined(EOSDNN_HAS_ONNX_IMPORTER)
         for (const std::string& text : input_shapes)

@@ -3,8 +3,9 @@
 // load the inputs (io/load_model.hpp, io/default_environment.hpp) or a saved plan document
 // (io/plan_document.hpp, --evaluate), plan the migration with the chosen optimiser, compare it
 // (report/comparison.hpp), plan and simulate the uploads (upload_outcomes, the one place that
-// calls the uploading planners), then print (report/report_text.hpp) or write the document and
-// the tables (report/plan_report.hpp, io/atomic_file.hpp). eosdnn_plan.cpp parses the arguments.
+// calls the uploading planners; with several tasks also together, simulate_together), then print
+// (report/report_text.hpp) or write the document and the tables (report/plan_report.hpp,
+// io/atomic_file.hpp). eosdnn_plan.cpp parses the arguments.
 #include "progress_line.hpp"
 #include "run_budget.hpp"
 
@@ -44,6 +45,9 @@ struct options {
     std::string env = "default";
     std::string algo = "pso-ga";
     std::string upload = "lmu";
+    /// Whether the queries' transfers share the device's uplink with the upload and pause it
+    /// ("shared": simulation_options::uplink = queries_first) or not ("separate").
+    std::string uplink = "separate";
     std::vector<std::string> tasks{};
     std::uint64_t seed = 1;
     std::size_t particles = 50;
@@ -67,7 +71,7 @@ struct options {
     std::string trace_kind{};
     std::string trace_link{};
     double duration = 0;
-    bool model_given = false, env_given = false, upload_given = false;
+    bool model_given = false, env_given = false, upload_given = false, uplink_given = false;
     /// Set by SIGINT or SIGTERM (main installs io/stop_on_signals.hpp): the searches end with
     /// their best plan, which is then reported and written marked as interrupted.
     const stop_request* stop = nullptr;
@@ -83,6 +87,8 @@ inline std::vector<std::string> exact_solver_names() { return {"native", "cbc"};
 inline std::vector<std::string> upload_names() {
     return {"lmu", "emdl", "ionn", "layer-by-layer", "whole"};
 }
+/// The uplink models of --uplink, by the names report/upload_comparison.hpp's uplink_name() gives.
+inline std::vector<std::string> uplink_names() { return {"separate", "shared"}; }
 
 /// A message on one line: every line break becomes "; ".
 inline std::string one_line(std::string text) {
@@ -307,6 +313,11 @@ inline inputs load_document(options& opt, const plan_document& doc) {
     opt.time_limit = doc.search.time_limit_s;
     opt.exact_solver = doc.search.exact_solver;
     if (!opt.upload_given) opt.upload = doc.upload_planner;
+    // A document from before --uplink says nothing: it was simulated with a separate uplink.
+    if (!opt.uplink_given && !doc.uplink.empty()) {
+        uplink_from_name(doc.uplink, "--evaluate: the document's upload uplink");
+        opt.uplink = doc.uplink;
+    }
     if (opt.model_given && doc.tasks.size() > 1)
         fail("--model: the document has " + std::to_string(doc.tasks.size()) +
              " tasks; --evaluate reads their models from it");
@@ -484,12 +495,13 @@ plan_comparison plan_and_compare(Problem& problem, const environment& env, const
 }
 
 /// Every uploading planner's plan for one task: the chosen one first, then lmu, ionn and whole
-/// for comparison. The only place that calls the uploading planners.
+/// for comparison. The only place that calls the uploading planners. Every planner is simulated
+/// under `uplink`, and LMU, which plans for the simulation it is judged by, is given it too.
 template <class Model>
 std::vector<upload_outcome> upload_outcomes(const std::string& chosen, const layer_graph& g,
                                             const Model& model, std::span<const node_id> x,
-                                            node_id device) {
-    const simulation_options sim = upload_simulation_options(model.env(), x, device);
+                                            node_id device, uplink_sharing uplink) {
+    const simulation_options sim = upload_simulation_options(model.env(), x, device, uplink);
     std::vector<upload_outcome> out;
     std::vector<std::string> planners{chosen};
     for (std::string other : {"lmu", "ionn", "whole"})
@@ -505,6 +517,58 @@ std::vector<upload_outcome> upload_outcomes(const std::string& chosen, const lay
             fail("--upload '" + p + "' is unknown (known: lmu, emdl, ionn, layer-by-layer, whole)");
         }));
     return out;
+}
+
+/// Several tasks: each planner's plans of every task simulated together (simulate_tasks(): the
+/// tasks' queries list-scheduled on the nodes they share), into each outcome's `together`. One
+/// simulation_options serves every task there, so the acknowledgement latency is the largest of
+/// the tasks' own (upload_simulation_options()); the rest is what each task alone was simulated
+/// with. A planner that could not plan some task, and a shared uplink (which simulate_tasks does
+/// not model across tasks), leave `together` unsimulated with the reason.
+template <class Model>
+void simulate_together(plan_report& r, const Model& model) {
+    const std::size_t planners = r.tasks.front().uploads.size();
+    simulation_options sim{};
+    for (const task_report& t : r.tasks) {
+        const simulation_options own =
+            upload_simulation_options(model.env(), t.placement, t.device, r.uplink);
+        sim.horizon_queries = own.horizon_queries;
+        sim.uplink = own.uplink;
+        sim.ack_latency_s = std::max(sim.ack_latency_s, own.ack_latency_s);
+    }
+    const auto set_all = [&](std::size_t p, const contention_outcome& c) {
+        for (task_report& t : r.tasks) t.uploads[p].together = c;
+    };
+    for (std::size_t p = 0; p < planners; ++p) {
+        if (r.uplink != uplink_sharing::separate) {
+            set_all(p, {.why_not = "the tasks are simulated together only with --uplink separate "
+                                   "(a shared uplink is not modelled across tasks)"});
+            continue;
+        }
+        std::vector<upload_task> tasks;
+        std::string refused;
+        for (std::size_t k = 0; k < r.tasks.size(); ++k) {
+            const upload_outcome& u = r.tasks[k].uploads[p];
+            if (!u.available && refused.empty())
+                refused = u.planner + " could not plan task " + std::to_string(k + 1);
+            if (u.available) tasks.push_back({.graph = *r.tasks[k].graph, .plan = u.plan});
+        }
+        if (!refused.empty()) {
+            set_all(p, {.why_not = refused});
+            continue;
+        }
+        try {
+            const task_simulation_result together =
+                simulate_tasks(std::span<const upload_task>(tasks), model, sim);
+            for (std::size_t k = 0; k < r.tasks.size(); ++k)
+                r.tasks[k].uploads[p].together = {.simulated = true,
+                                                  .tasks = tasks.size(),
+                                                  .alone = together.alone[k],
+                                                  .shared = together.tasks[k].metrics};
+        } catch (const error& e) {  // reported as not simulated, as a planner's refusal is
+            set_all(p, {.why_not = one_line(e.what())});
+        }
+    }
 }
 
 /// Refuses a model that costs nothing on its device (the documented 4-column CSV, an ONNX file
@@ -566,6 +630,7 @@ inline int run(options opt) {
     if (opt.algo == "ga" && opt.particles < 2)
         fail("--particles " + std::to_string(opt.particles) +
              ": --algo ga needs a population of at least 2 (it crosses two parents)");
+    const uplink_sharing uplink = uplink_from_name(opt.uplink, "--uplink");
     // One model for every task: it holds a copy of the environment.
     const profiled_model model(in.env);
     for (const auto& t : in.tasks) require_cost(t, model, opt);
@@ -585,7 +650,8 @@ inline int run(options opt) {
                              .exact_solver = opt.exact_solver},
                   .upload_planner = opt.upload,
                   .comparison = {},
-                  .tasks = {}};
+                  .tasks = {},
+                  .uplink = uplink};
     if (doc) r.search = doc->search;  // how the saved plan was found
     for (const auto& t : in.tasks)
         r.tasks.push_back({.graph = &t.model.graph,
@@ -607,7 +673,7 @@ inline int run(options opt) {
             reference.begin(),
             reference.begin() + static_cast<std::ptrdiff_t>(first.model.graph.size()));
         estimated_uploads = upload_outcomes(opt.upload, first.model.graph, model,
-                                            estimated_placement, first.device);
+                                            estimated_placement, first.device, uplink);
         return budget.upload_reserve_s(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
             in.tasks.size());
@@ -659,10 +725,11 @@ inline int run(options opt) {
         if (k == 0 && !estimated_uploads.empty() && t.placement == estimated_placement)
             t.uploads = std::move(estimated_uploads);
         else
-            t.uploads = upload_outcomes(opt.upload, *t.graph, model, t.placement, t.device);
+            t.uploads = upload_outcomes(opt.upload, *t.graph, model, t.placement, t.device, uplink);
         if (!t.uploads.front().available)
             fail("--upload " + opt.upload + ": " + t.uploads.front().why_not);
     }
+    if (r.several()) simulate_together(r, model);
     progress.end();
 
     // Everything is computed: only now write, so a failure above leaves no file behind.

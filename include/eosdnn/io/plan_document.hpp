@@ -128,6 +128,9 @@ struct plan_document {
     nlohmann::json references = nlohmann::json::object();
     std::string upload_planner{};             ///< the uploading planner asked for
     std::vector<plan_document_task> tasks{};  ///< one or more
+    /// The uplink model the uploading plans were simulated under: "separate", "shared", or ""
+    /// (a document that does not say: written before the option, i.e. separate).
+    std::string uplink{};
 };
 
 namespace detail::plan_doc {
@@ -199,6 +202,7 @@ inline nlohmann::json to_json(const plan_document& doc) {
     j["references"] = doc.references;
     if (several) {
         j["upload"] = {{"planner", doc.upload_planner}};
+        if (!doc.uplink.empty()) j["upload"]["uplink"] = doc.uplink;
         nlohmann::json tasks = nlohmann::json::array();
         for (const auto& t : doc.tasks) {
             nlohmann::json o = nlohmann::json::object();
@@ -361,8 +365,9 @@ inline plan_document plan_document_from_json(const nlohmann::json& j) {
         for (std::size_t k = 0; k < list.size(); ++k)
             doc.tasks.push_back(p::read_task(r, list[k], d::child("/tasks", k), false));
         if (const json* u = r.optional(root, "upload")) {
-            const json& o = r.object(*u, "/upload", {"planner"});
+            const json& o = r.object(*u, "/upload", {"planner", "uplink"});
             doc.upload_planner = p::text(r, o, "planner", "/upload");
+            doc.uplink = p::text(r, o, "uplink", "/upload");
         }
     } else {
         doc.tasks.push_back(p::read_task(r, root, "", true));
@@ -370,6 +375,8 @@ inline plan_document plan_document_from_json(const nlohmann::json& j) {
         const json& upload = doc.tasks.front().upload;
         if (const auto v = upload.find("planner"); v != upload.end())
             doc.upload_planner = r.string(*v, "/upload/planner");
+        if (const auto v = upload.find("uplink"); v != upload.end())
+            doc.uplink = r.string(*v, "/upload/uplink");
     }
     for (std::size_t k = 0; k < doc.tasks.size(); ++k)
         if (!doc.env.find(doc.tasks[k].device))

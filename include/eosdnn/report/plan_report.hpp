@@ -39,6 +39,8 @@ struct plan_report {
     std::string upload_planner{};      ///< the chosen uploading planner's name
     plan_comparison comparison{};      ///< the plan (all tasks) against the references
     std::vector<task_report> tasks{};  ///< one per task
+    /// The uplink model every uploading plan was simulated under (and LMU planned for).
+    uplink_sharing uplink = uplink_sharing::separate;
 
     /// True for a run of several tasks.
     bool several() const noexcept { return tasks.size() > 1; }
@@ -64,7 +66,8 @@ inline plan_document to_document(const plan_report& r) {
                       .violation = r.comparison.value.violation,
                       .references = references_json(r.comparison),
                       .upload_planner = r.upload_planner,
-                      .tasks = {}};
+                      .tasks = {},
+                      .uplink = uplink_name(r.uplink)};
     for (const task_report& t : r.tasks) {
         migration_plan plan{.model = t.graph->name(),
                             .algorithm = r.search.algorithm,
@@ -77,7 +80,7 @@ inline plan_document to_document(const plan_report& r) {
         plan_document_task d =
             make_document_task(plan, *t.graph, *r.env, t.device, t.model_spec, t.model_source);
         d.completion_s = t.delay_s;
-        d.upload = upload_json(*t.graph, *r.env, t.uploads);
+        d.upload = upload_json(*t.graph, *r.env, t.uploads, r.uplink);
         doc.tasks.push_back(std::move(d));
     }
     return doc;

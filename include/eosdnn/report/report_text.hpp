@@ -133,8 +133,10 @@ inline std::string placement_text(const layer_graph& g, const environment& env,
     return printable_lines(out);
 }
 
-/// A task's uploading plan (partitions in order) and the query table of every compared planner.
-inline std::string upload_text(const layer_graph& g, const environment& env, const task_report& t) {
+/// A task's uploading plan (partitions in order) and the query table of every compared planner,
+/// simulated under `uplink`.
+inline std::string upload_text(const layer_graph& g, const environment& env, const task_report& t,
+                               uplink_sharing uplink = uplink_sharing::separate) {
     using namespace detail::text;
     std::string out;
     const upload_outcome& chosen = t.uploads.front();
@@ -142,10 +144,12 @@ inline std::string upload_text(const layer_graph& g, const environment& env, con
     double bytes = 0;
     for (const auto& p : plan.partitions) bytes += p.param_bytes;
     appendf(out,
-            "\nuploading plan (%s): %zu partition(s), %s MB, %s s over %s's uplink, in this "
+            "\nuploading plan (%s): %zu partition(s), %s MB, %s s over %s's uplink%s, in this "
             "order:\n",
             chosen.planner.c_str(), plan.partitions.size(), number(bytes, -6, 2).c_str(),
-            number(plan.upload_s(), 0, 2).c_str(), env[t.device].name.c_str());
+            number(plan.upload_s(), 0, 2).c_str(), env[t.device].name.c_str(),
+            // The acknowledgements below, and the upload s of the query table, include the pauses.
+            uplink == uplink_sharing::queries_first ? " (without the queries' pauses)" : "");
     appendf(out, "  %4s %-8s %6s %9s %9s %9s   %s\n", "#", "to", "layers", "MB", "upload s",
             "acked s", "layers");
     for (std::size_t i = 0; i < plan.partitions.size(); ++i) {
@@ -161,8 +165,11 @@ inline std::string upload_text(const layer_graph& g, const environment& env, con
     appendf(
         out,
         "\nqueries while uploading (closed loop: the first runs on %s, the next starts when one "
-        "ends; 5 after the upload):\n",
-        env[t.device].name.c_str());
+        "ends; 5 after the upload; %s):\n",
+        env[t.device].name.c_str(),
+        uplink == uplink_sharing::queries_first
+            ? "shared uplink: the queries' transfers out of the device pause the upload"
+            : "separate uplink: the queries' transfers do not slow the upload");
     appendf(out, "  %-14s %10s %9s %15s %18s %16s %12s\n", "planner", "partitions", "upload s",
             "queries during", "mean latency (ms)", "first offload s", "final (ms)");
     for (const auto& u : t.uploads) {
@@ -180,6 +187,58 @@ inline std::string upload_text(const layer_graph& g, const environment& env, con
         appendf(out, "  %-14s %10zu %s %15zu %18s %16s %s\n", u.planner.c_str(), m.partitions,
                 right(number(m.upload_s, 0, 2), 9).c_str(), m.queries_during_upload, mean.c_str(),
                 first.c_str(), right(number(m.final_latency_s, 3, 2), 12).c_str());
+    }
+    return printable_lines(out);
+}
+
+/// With several tasks: each task's queries during the upload, alone and with the other tasks'
+/// queries on the shared nodes (simulate_tasks()), for every compared planner; "" with one task.
+/// A task with nothing to upload has no line (its queries stay on its device).
+inline std::string together_text(const plan_report& r) {
+    using namespace detail::text;
+    if (!r.several()) return {};
+    const environment& env = *r.env;
+    const auto uploads = [](const task_report& t) {
+        return std::any_of(t.placement.begin(), t.placement.end(),
+                           [&](node_id s) { return s != t.device; });
+    };
+    std::string why_not;
+    bool any = false;
+    for (const auto& t : r.tasks)
+        for (const auto& u : t.uploads) {
+            if (!uploads(t)) continue;
+            any = any || u.together.simulated;
+            if (why_not.empty()) why_not = u.together.why_not;
+        }
+    if (!any) {
+        if (why_not.empty()) return {};
+        return printable_lines("\nall tasks together: not simulated: " + why_not + "\n");
+    }
+    std::string out =
+        "\nqueries while uploading, all tasks together (their queries list-scheduled on the "
+        "nodes they share, links not shared; alone: the same simulation without the other "
+        "tasks):\n";
+    appendf(out, "  %-24s %-14s %26s %36s\n", "task", "planner", "queries alone -> together",
+            "mean latency (ms) alone -> together");
+    const auto ms = [](double v) { return std::isnan(v) ? std::string("-") : number(v, 3, 2); };
+    for (const auto& t : r.tasks) {
+        if (!uploads(t)) continue;
+        const std::string task = t.graph->name() + " on " + env[t.device].name;
+        for (const auto& u : t.uploads) {
+            const contention_outcome& c = u.together;
+            if (!c.simulated) {
+                if (c.why_not.empty()) continue;
+                appendf(out, "  %-24s %-14s n/a: ", task.c_str(), u.planner.c_str());
+                out += c.why_not + "\n";
+                continue;
+            }
+            const std::string queries = std::to_string(c.alone.queries_during_upload) + " -> " +
+                                        std::to_string(c.shared.queries_during_upload);
+            const std::string latency = ms(c.alone.mean_latency_during_upload_s) + " -> " +
+                                        ms(c.shared.mean_latency_during_upload_s);
+            appendf(out, "  %-24s %-14s %s %s\n", task.c_str(), u.planner.c_str(),
+                    right(queries, 26).c_str(), right(latency, 36).c_str());
+        }
     }
     return printable_lines(out);
 }
@@ -303,8 +362,9 @@ inline std::string report_text(const plan_report& r) {
                    env[t.device].name + ")\n";
             continue;
         }
-        out += upload_text(*t.graph, env, t);
+        out += upload_text(*t.graph, env, t, r.uplink);
     }
+    out += together_text(r);
     return printable_lines(out);
 }
 

@@ -22,6 +22,17 @@
 
 namespace eosdnn {
 
+/// One task's side of a simulation of several tasks together (simulate_tasks(), upload/
+/// task_simulation.hpp): its metrics with the other tasks' queries on the shared nodes, and alone
+/// in the same simulation (the baseline the contention is measured against).
+struct contention_outcome {
+    bool simulated = false;   ///< false with one task, or when it could not be simulated
+    std::string why_not{};    ///< why not, when several tasks were not simulated together
+    std::size_t tasks = 0;    ///< how many tasks were simulated together
+    upload_metrics alone{};   ///< this task alone (simulate_tasks' query model)
+    upload_metrics shared{};  ///< this task together with the others
+};
+
 /// One uploading planner's plan for one task and its simulated queries.
 struct upload_outcome {
     std::string planner{};    ///< the planner's name ("lmu", "layer-by-layer", ...)
@@ -29,18 +40,37 @@ struct upload_outcome {
     std::string why_not{};    ///< its message, when not available
     upload_plan plan{};       ///< the uploading plan
     simulation_result sim{};  ///< its queries during the upload
+    /// With several tasks: every task's plan by this planner simulated together.
+    contention_outcome together{};
 };
+
+/// The name of an uplink model as eosdnn-plan's --uplink, the report and the plan document spell
+/// it: "separate" or "shared" (uplink_sharing::queries_first).
+inline std::string uplink_name(uplink_sharing u) {
+    return u == uplink_sharing::queries_first ? "shared" : "separate";
+}
+
+/// The uplink model of a name uplink_name() writes; throws eosdnn::error (validation) naming
+/// `what` (the option or the document key it came from) for any other text.
+inline uplink_sharing uplink_from_name(const std::string& name, const std::string& what) {
+    if (name == "separate") return uplink_sharing::separate;
+    if (name == "shared") return uplink_sharing::queries_first;
+    throw error(error_kind::validation,
+                what + " '" + name + "' is not an uplink model (separate or shared)");
+}
 
 /// The query simulation eosdnn-plan uses: the first query runs on the device, 5 more after the
 /// upload, and acknowledgements travel back over the slowest-latency link from a node the
-/// placement uses to `device` (the "CR" message).
-inline simulation_options upload_simulation_options(const environment& env,
-                                                    std::span<const node_id> x, node_id device) {
+/// placement uses to `device` (the "CR" message); `uplink` says whether the queries' transfers
+/// pause the upload (eosdnn-plan --uplink).
+inline simulation_options upload_simulation_options(
+    const environment& env, std::span<const node_id> x, node_id device,
+    uplink_sharing uplink = uplink_sharing::separate) {
     double ack = 0;
     for (node_id s : x)
         if (s != device)
             if (const auto& l = env.link_between(s, device)) ack = std::max(ack, l->latency_s);
-    return {.horizon_queries = 5, .ack_latency_s = ack};
+    return {.horizon_queries = 5, .ack_latency_s = ack, .uplink = uplink};
 }
 
 /// Runs `plan()` (which returns an upload_plan) and simulates its queries under `options`: an
@@ -78,11 +108,25 @@ inline nlohmann::json upload_metrics_json(const upload_metrics& m) {
             {"final_latency_s", number(m.final_latency_s)}};
 }
 
+/// One outcome's "together" object: {"tasks", "metrics", "alone"}, or {"unavailable": why};
+/// null when it was not simulated with other tasks (one task).
+inline nlohmann::json together_json(const contention_outcome& c) {
+    if (c.simulated)
+        return {{"tasks", c.tasks},
+                {"metrics", upload_metrics_json(c.shared)},
+                {"alone", upload_metrics_json(c.alone)}};
+    if (!c.why_not.empty()) return {{"unavailable", c.why_not}};
+    return nullptr;
+}
+
 /// A task's "upload" section of the plan document: the first outcome is the chosen planner's:
-/// {"planner", "partitions": [{"node", "layers": [names], "param_bytes", "upload_s"}],
-/// "metrics", "compared": {planner: metrics or {"unavailable": why}}}. {} for no outcome.
+/// {"planner", "uplink", "partitions": [{"node", "layers": [names], "param_bytes", "upload_s"}],
+/// "metrics", "compared": {planner: metrics or {"unavailable": why}}}, and with several tasks
+/// "together" (the chosen planner's, together_json()) and "compared_together" ({planner:
+/// together_json()}). {} for no outcome. `uplink` is the model every outcome was simulated under.
 inline nlohmann::json upload_json(const layer_graph& g, const environment& env,
-                                  std::span<const upload_outcome> uploads) {
+                                  std::span<const upload_outcome> uploads,
+                                  uplink_sharing uplink = uplink_sharing::separate) {
     if (uploads.empty()) return nlohmann::json::object();
     const upload_outcome& chosen = uploads.front();
     nlohmann::json parts = nlohmann::json::array();
@@ -95,13 +139,24 @@ inline nlohmann::json upload_json(const layer_graph& g, const environment& env,
                          {"upload_s", p.upload_s}});
     }
     nlohmann::json compared = nlohmann::json::object();
-    for (const auto& u : uploads)
+    nlohmann::json compared_together = nlohmann::json::object();
+    for (const auto& u : uploads) {
         compared[u.planner] = u.available ? upload_metrics_json(u.sim.metrics)
                                           : nlohmann::json{{"unavailable", u.why_not}};
-    return {{"planner", chosen.planner},
-            {"partitions", std::move(parts)},
-            {"metrics", upload_metrics_json(chosen.sim.metrics)},
-            {"compared", std::move(compared)}};
+        if (const nlohmann::json t = together_json(u.together); !t.is_null())
+            compared_together[u.planner] = t;
+    }
+    nlohmann::json out = {{"planner", chosen.planner},
+                          {"uplink", uplink_name(uplink)},
+                          {"partitions", std::move(parts)},
+                          {"metrics", upload_metrics_json(chosen.sim.metrics)},
+                          {"compared", std::move(compared)}};
+    // Only with several tasks: a one-task document keeps its keys.
+    if (const nlohmann::json t = together_json(chosen.together); !t.is_null()) {
+        out["together"] = t;
+        out["compared_together"] = std::move(compared_together);
+    }
+    return out;
 }
 
 }  // namespace eosdnn
