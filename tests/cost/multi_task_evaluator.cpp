@@ -52,7 +52,7 @@ layer_graph two_layers(const std::string& prefix, double first_flops, double sec
 }
 
 // Same three nodes as the delay_evaluator tests: phone, edge, cloud.
-environment three_nodes(std::optional<double> edge_memory = {}) {
+environment shared_three_nodes(std::optional<double> edge_memory = {}) {
     environment_builder b;
     b.add_node({.name = "phone",
                 .tier = tier::local,
@@ -249,7 +249,8 @@ TEST_CASE("multi_task_evaluator: one task equals delay_evaluator's list schedule
     for (int trial = 0; trial < 100; ++trial) {
         CAPTURE(trial);
         const layer_graph g = random_dag(rng, 1 + static_cast<std::size_t>(trial % 15));
-        analytic_model model(three_nodes(trial % 2 ? std::optional<double>(400) : std::nullopt));
+        analytic_model model(
+            shared_three_nodes(trial % 2 ? std::optional<double>(400) : std::nullopt));
         const std::optional<double> deadline = trial % 3 ? std::optional<double>(5) : std::nullopt;
         std::vector<std::optional<node_id>> pinned;
         if (trial % 4 == 0) {

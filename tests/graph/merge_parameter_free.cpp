@@ -20,7 +20,7 @@ using eosdnn::test::make_layer;
 
 namespace {
 
-layer input_layer() {
+layer model_input() {
     return {.name = "input",
             .kind = "input",
             .macs = 0,
@@ -161,7 +161,7 @@ void check_merge(const layer_graph& g, const merged_graph& m) {
 
 TEST_CASE("merge_parameter_free: conv -> relu -> pool becomes one conv layer") {
     layer_graph_builder b("cnn");
-    const auto in = b.add_layer(input_layer());
+    const auto in = b.add_layer(model_input());
     layer conv{.name = "conv",
                .kind = "conv",
                .macs = 100,
@@ -255,7 +255,7 @@ TEST_CASE("merge_parameter_free: conv -> relu -> pool becomes one conv layer") {
 
 TEST_CASE("merge_parameter_free: parameter-free layers after the input merge forward") {
     layer_graph_builder b("m");
-    const auto in = b.add_layer(input_layer());
+    const auto in = b.add_layer(model_input());
     const auto norm = b.add_layer(make_layer("normalize"), {in});
     const auto crop = b.add_layer(make_layer("crop"), {norm});
     const auto conv = b.add_layer(make_layer("conv", 8, "conv"), {crop});
@@ -272,7 +272,7 @@ TEST_CASE("merge_parameter_free: a residual fork and join") {
     // input -> conv0 -> relu0 (fork) -> a -> relu_a -> b -> add (join) -> relu -> fc,
     // with the skip relu0 -> add.
     layer_graph_builder b("res");
-    const auto in = b.add_layer(input_layer());
+    const auto in = b.add_layer(model_input());
     const auto conv0 = b.add_layer(make_layer("conv0", 10), {in});
     const auto relu0 = b.add_layer(make_layer("relu0"), {conv0});
     const auto a = b.add_layer(make_layer("a", 10), {relu0});
@@ -302,7 +302,7 @@ TEST_CASE("merge_parameter_free: layers between a fork and a join stay") {
     // parameters, fork) -> p, q -> out (join). x, j's run and out have no chain edge to a
     // parameter layer.
     layer_graph_builder b("fj");
-    const auto in = b.add_layer(input_layer());
+    const auto in = b.add_layer(model_input());
     const auto conv = b.add_layer(make_layer("conv", 10), {in});
     const auto x = b.add_layer(make_layer("x"), {conv});
     const auto y = b.add_layer(make_layer("y", 10), {conv});

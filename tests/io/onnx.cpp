@@ -8,6 +8,7 @@
 #include <eosdnn/zoo/zoo.hpp>
 
 #include "../error_message.hpp"
+#include "onnx_fixtures.hpp"
 #include "onnx_model_maker.hpp"
 
 #include <doctest/doctest.h>
@@ -32,9 +33,10 @@ using eosdnn::onnx_import_options;
 using eosdnn::onnx_import_result;
 using eosdnn::test::error_message;
 using eosdnn::test::model_maker;
+using eosdnn::test::onnx_fixtures;
+using eosdnn::test::onnx_reference;
+using eosdnn::test::phone_and_edge;
 using eosdnn::test::validation_message;
-
-const fs::path fixtures = EOSDNN_ONNX_FIXTURES;
 
 const eosdnn::layer& layer_named(const eosdnn::layer_graph& g, const std::string& name) {
     const auto id = g.find(name);
@@ -61,17 +63,9 @@ model_maker conv_net() {
     return m;
 }
 
-eosdnn::environment two_nodes() {
-    eosdnn::environment_builder env;
-    auto phone = env.add_node({.name = "phone", .tier = eosdnn::tier::local, .flops_per_s = 20e9});
-    auto edge = env.add_node({.name = "edge", .tier = eosdnn::tier::edge, .flops_per_s = 1e12});
-    env.connect(phone, edge, {.bandwidth_Bps = eosdnn::mbps(40), .latency_s = 0.005});
-    return env.build();
-}
-
 // Plans the graph on phone + edge exactly, and checks the evaluator agrees with the solver.
 void plans_end_to_end(const eosdnn::layer_graph& g) {
-    const eosdnn::analytic_model cost(two_nodes());
+    const eosdnn::analytic_model cost(phone_and_edge());
     const auto cut = eosdnn::min_cut_two_nodes(g, cost, 0, 1);
     REQUIRE(cut.placement.size() == g.size());
     eosdnn::delay_evaluator evaluator(g, cost);
@@ -79,12 +73,6 @@ void plans_end_to_end(const eosdnn::layer_graph& g) {
     CHECK(std::isfinite(cut.delay_s));
     CHECK(cut.delay_s <= all_local * (1 + 1e-9));
     CHECK(evaluator.evaluate(cut.placement).delay_s == doctest::Approx(cut.delay_s).epsilon(1e-9));
-}
-
-nlohmann::json reference() {
-    std::ifstream in(fixtures / "reference.json");
-    REQUIRE_MESSAGE(in, "cannot open " << (fixtures / "reference.json"));
-    return nlohmann::json::parse(in);
 }
 
 }  // namespace
@@ -303,7 +291,7 @@ TEST_CASE("onnx: files that cannot be read") {
     }
     {
         // A model whose external-data file is missing.
-        fs::copy_file(fixtures / "tiny_cnn_external.onnx", dir / "tiny.onnx");
+        fs::copy_file(onnx_fixtures / "tiny_cnn_external.onnx", dir / "tiny.onnx");
         const auto message = error_message(error_kind::io, [&] { import_onnx(dir / "tiny.onnx"); });
         CHECK(message.find("tiny.onnx: initializer '") != std::string::npos);
         CHECK(message.find("cannot open its external data file 'tiny_cnn_external.onnx.data'") !=
@@ -315,7 +303,7 @@ TEST_CASE("onnx: files that cannot be read") {
     }
     {
         // A file cut short in the middle of a weight.
-        std::ifstream in(fixtures / "attention_block.onnx", std::ios::binary);
+        std::ifstream in(onnx_fixtures / "attention_block.onnx", std::ios::binary);
         const std::string bytes{std::istreambuf_iterator<char>(in),
                                 std::istreambuf_iterator<char>()};
         std::ofstream(dir / "cut.onnx", std::ios::binary) << bytes.substr(0, bytes.size() / 2);
@@ -339,11 +327,11 @@ TEST_CASE("onnx: files that cannot be read") {
 
 TEST_CASE("onnx: reading a file skips the weights and gives the graph of the parsed model") {
     // attention_block.onnx holds weights larger than the 4 KB the reader keeps.
-    std::ifstream in(fixtures / "attention_block.onnx", std::ios::binary);
+    std::ifstream in(onnx_fixtures / "attention_block.onnx", std::ios::binary);
     onnx::ModelProto parsed;
     REQUIRE(parsed.ParseFromIstream(&in));
     const auto from_memory = import_onnx(parsed, {}, "attention_block.onnx");
-    const auto from_file = import_onnx(fixtures / "attention_block.onnx");
+    const auto from_file = import_onnx(onnx_fixtures / "attention_block.onnx");
     const auto& a = from_memory.graph;
     const auto& b = from_file.graph;
     REQUIRE(a.size() == b.size());
@@ -476,7 +464,7 @@ TEST_CASE("onnx: layer names are unique even when nodes have none or share one")
 }
 
 TEST_CASE("onnx: torchvision models exported without weights match the canonical totals") {
-    const auto ref = reference();
+    const auto ref = onnx_reference();
     struct expected {
         const char* name;
         double canonical_macs;  // the zoo's (docs/zoo.md), or torch's own count for DenseNet-121
@@ -490,7 +478,7 @@ TEST_CASE("onnx: torchvision models exported without weights match the canonical
     };
     for (const auto& m : models) {
         CAPTURE(m.name);
-        const auto r = import_onnx(fixtures / (std::string(m.name) + ".onnx"));
+        const auto r = import_onnx(onnx_fixtures / (std::string(m.name) + ".onnx"));
         const auto& g = r.graph;
         CHECK(r.warnings.empty());
         CHECK(g.name() == m.name);
@@ -502,8 +490,8 @@ TEST_CASE("onnx: torchvision models exported without weights match the canonical
         CHECK(g[g.output()].output_shape == std::vector<std::size_t>{1000});
         plans_end_to_end(g);
 
-        const auto folded =
-            import_onnx(fixtures / (std::string(m.name) + ".onnx"), {.fold_parameter_free = true});
+        const auto folded = import_onnx(onnx_fixtures / (std::string(m.name) + ".onnx"),
+                                        {.fold_parameter_free = true});
         CHECK(folded.graph.size() < g.size());
         CHECK(folded.graph.total_macs() == g.total_macs());
         CHECK(folded.graph.total_param_bytes() == g.total_param_bytes());
@@ -512,14 +500,14 @@ TEST_CASE("onnx: torchvision models exported without weights match the canonical
 }
 
 TEST_CASE("onnx: external data, a dynamic batch and an attention block") {
-    const auto ref = reference();
+    const auto ref = onnx_reference();
     {
         const auto& tiny = ref.at("tiny_cnn_external");
-        const auto one = import_onnx(fixtures / "tiny_cnn_external.onnx");
+        const auto one = import_onnx(onnx_fixtures / "tiny_cnn_external.onnx");
         CHECK(one.graph.total_param_bytes() == tiny.at("param_bytes").get<double>());
         CHECK(one.graph.total_macs() == tiny.at("macs_batch1").get<double>());
         CHECK(one.graph.input_bytes() == 3 * 16 * 16 * 4);
-        const auto four = import_onnx(fixtures / "tiny_cnn_external.onnx", {.batch_size = 4});
+        const auto four = import_onnx(onnx_fixtures / "tiny_cnn_external.onnx", {.batch_size = 4});
         CHECK(four.graph.total_macs() == tiny.at("macs_batch4").get<double>());
         CHECK(four.graph.total_param_bytes() == one.graph.total_param_bytes());
         CHECK(four.graph[four.graph.output()].output_shape == std::vector<std::size_t>{10});
@@ -529,7 +517,7 @@ TEST_CASE("onnx: external data, a dynamic batch and an attention block") {
         // torch computes the head size with Shape -> Gather -> Div -> Slice, which ONNX's own
         // data propagation does not follow: the importer folds that arithmetic.
         const auto& attention = ref.at("attention_block");
-        const auto r = import_onnx(fixtures / "attention_block.onnx");
+        const auto r = import_onnx(onnx_fixtures / "attention_block.onnx");
         CHECK(r.unknown_ops.empty());
         CHECK(r.graph.total_param_bytes() == attention.at("param_bytes").get<double>());
         CHECK(r.graph.total_macs() == attention.at("macs").get<double>());
@@ -540,7 +528,7 @@ TEST_CASE("onnx: external data, a dynamic batch and an attention block") {
 TEST_CASE("onnx: corrupted files throw eosdnn::error, never crash") {
     // Random byte changes and truncations of a real export: each import either succeeds (a
     // change in a name or a value that keeps the model consistent) or throws eosdnn::error.
-    std::ifstream in(fixtures / "attention_block.onnx", std::ios::binary);
+    std::ifstream in(onnx_fixtures / "attention_block.onnx", std::ios::binary);
     const std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     const fs::path file = fs::temp_directory_path() / "eosdnn_onnx_corrupted.onnx";
     std::mt19937 rng(7);  // mt19937's sequence is fixed by the standard

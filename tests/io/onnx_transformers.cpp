@@ -9,6 +9,7 @@
 #include <eosdnn/zoo/zoo.hpp>
 
 #include "../error_message.hpp"
+#include "onnx_fixtures.hpp"
 #include "onnx_model_maker.hpp"
 #include "onnx_swin_counts.hpp"
 
@@ -29,15 +30,10 @@ namespace fs = std::filesystem;
 using eosdnn::import_onnx;
 using eosdnn::onnx_import_options;
 using eosdnn::test::model_maker;
+using eosdnn::test::onnx_fixtures;
+using eosdnn::test::onnx_reference;
+using eosdnn::test::phone_and_edge;
 using eosdnn::test::validation_message;
-
-const fs::path fixtures = EOSDNN_ONNX_FIXTURES;
-
-nlohmann::json reference() {
-    std::ifstream in(fixtures / "reference.json");
-    REQUIRE_MESSAGE(in, "cannot open " << (fixtures / "reference.json"));
-    return nlohmann::json::parse(in);
-}
 
 // ViT-B/16 (Dosovitskiy et al., torchvision's vit_b_16): 16x16 patches of a 224x224 image, so
 // 196 patches and a class token, L = 197 tokens of d = 768; 12 layers of 12 heads; MLP 3072;
@@ -104,16 +100,8 @@ constexpr double recurrent_parameters(double directions, double gates, double in
     return directions * gates * hidden * (input + hidden + 2);  // W, R and two biases
 }
 
-eosdnn::environment two_nodes() {
-    eosdnn::environment_builder env;
-    auto phone = env.add_node({.name = "phone", .tier = eosdnn::tier::local, .flops_per_s = 20e9});
-    auto edge = env.add_node({.name = "edge", .tier = eosdnn::tier::edge, .flops_per_s = 1e12});
-    env.connect(phone, edge, {.bandwidth_Bps = eosdnn::mbps(40), .latency_s = 0.005});
-    return env.build();
-}
-
 void plans(const eosdnn::layer_graph& g) {
-    const eosdnn::analytic_model cost(two_nodes());
+    const eosdnn::analytic_model cost(phone_and_edge());
     const auto cut = eosdnn::min_cut_two_nodes(g, cost, 0, 1);
     CHECK(cut.placement.size() == g.size());
     CHECK(std::isfinite(cut.delay_s));
@@ -122,7 +110,7 @@ void plans(const eosdnn::layer_graph& g) {
 // An image classifier's fixture imported without options: no warning, no unknown operator, a
 // 3 x 224 x 224 fp32 input and 1000 classes out. Returns its graph.
 eosdnn::layer_graph import_classifier(const std::string& name) {
-    const auto r = import_onnx(fixtures / (name + ".onnx"));
+    const auto r = import_onnx(onnx_fixtures / (name + ".onnx"));
     CHECK(r.warnings.empty());
     CHECK(r.unknown_ops.empty());
     CHECK(r.graph.input_bytes() == 3 * 224 * 224 * 4);
@@ -139,7 +127,8 @@ bool has_softmax_of(const eosdnn::layer_graph& g, double bytes) {
 
 // Folding the parameter-free layers keeps every MAC and parameter of `g`, imported from `name`.
 void check_folding(const std::string& name, const eosdnn::layer_graph& g) {
-    const auto folded = import_onnx(fixtures / (name + ".onnx"), {.fold_parameter_free = true});
+    const auto folded =
+        import_onnx(onnx_fixtures / (name + ".onnx"), {.fold_parameter_free = true});
     CHECK(folded.graph.size() < g.size());
     CHECK(folded.graph.total_macs() == g.total_macs());
     CHECK(folded.graph.total_param_bytes() == g.total_param_bytes());
@@ -148,7 +137,7 @@ void check_folding(const std::string& name, const eosdnn::layer_graph& g) {
 }  // namespace
 
 TEST_CASE("onnx: torchvision's ViT-B/16 imports at opsets 11, 13 and 17 without options") {
-    const auto ref = reference();
+    const auto ref = onnx_reference();
     for (const char* name : {"vit_b_16_opset11", "vit_b_16_opset13", "vit_b_16_opset17"}) {
         CAPTURE(name);
         const auto g = import_classifier(name);
@@ -165,7 +154,7 @@ TEST_CASE("onnx: torchvision's ViT-B/16 imports at opsets 11, 13 and 17 without 
 
 TEST_CASE("onnx: the zoo's vit_b_16 has the parameter bytes and MACs of the ONNX export") {
     const auto zoo = eosdnn::zoo_model("vit_b_16");
-    const auto onnx = import_onnx(fixtures / "vit_b_16_opset17.onnx").graph;
+    const auto onnx = import_onnx(onnx_fixtures / "vit_b_16_opset17.onnx").graph;
     CHECK(zoo.total_param_bytes() == onnx.total_param_bytes());
     CHECK(zoo.total_macs() == onnx.total_macs());
     CHECK(zoo.input_bytes() == onnx.input_bytes());
@@ -173,11 +162,11 @@ TEST_CASE("onnx: the zoo's vit_b_16 has the parameter bytes and MACs of the ONNX
 }
 
 TEST_CASE("onnx: a BERT-style encoder with a named sequence dimension, at opsets 11, 13, 17") {
-    const auto ref = reference();
+    const auto ref = onnx_reference();
     for (const char* name : {"bert_style_encoder_opset11", "bert_style_encoder_opset13",
                              "bert_style_encoder_opset17"}) {
         CAPTURE(name);
-        const fs::path file = fixtures / (std::string(name) + ".onnx");
+        const fs::path file = onnx_fixtures / (std::string(name) + ".onnx");
         CHECK(validation_message([&] { import_onnx(file); }) ==
               file.string() +
                   ": data input 'input_ids' dimension 1 ('sequence') is not fixed; give its size "
@@ -213,7 +202,8 @@ TEST_CASE("onnx: the zoo's BERT encoder with two layers equals the BERT-style fi
         const auto zoo = eosdnn::bert_encoder({.sequence = sequence, .layers = 2}, "bert_2");
         onnx_import_options options;
         options.dim_values["sequence"] = static_cast<std::int64_t>(sequence);
-        const auto onnx = import_onnx(fixtures / "bert_style_encoder_opset17.onnx", options).graph;
+        const auto onnx =
+            import_onnx(onnx_fixtures / "bert_style_encoder_opset17.onnx", options).graph;
         CHECK(zoo.total_param_bytes() == onnx.total_param_bytes());
         CHECK(zoo.total_param_bytes() == 4 * bert_counts::parameters());
         CHECK(zoo.total_macs() == onnx.total_macs());
@@ -232,7 +222,7 @@ TEST_CASE("onnx: the zoo's BERT encoder with two layers equals the BERT-style fi
 }
 
 TEST_CASE("onnx: a reduced Swin imports at opsets 11 13 and 17 without options") {
-    const auto ref = reference();
+    const auto ref = onnx_reference();
     for (const char* name :
          {"swin_reduced_opset11", "swin_reduced_opset13", "swin_reduced_opset17"}) {
         CAPTURE(name);
@@ -249,7 +239,7 @@ TEST_CASE("onnx: a reduced Swin imports at opsets 11 13 and 17 without options")
 }
 
 TEST_CASE("onnx: LSTM, GRU and RNN cost their closed form") {
-    const auto ref = reference();
+    const auto ref = onnx_reference();
     // torch's exports: batch 1, sequence 20, input 32, and a dense layer to 10 on the last step.
     struct recurrent {
         const char* name;
@@ -272,7 +262,7 @@ TEST_CASE("onnx: LSTM, GRU and RNN cost their closed form") {
         // more than 64 elements.
         if (n.directions * n.hidden > 64)
             parameters += n.layers * n.directions * n.hidden * (n.gates == 4 ? 2 : 1);
-        const auto r = import_onnx(fixtures / (std::string(n.name) + ".onnx"));
+        const auto r = import_onnx(onnx_fixtures / (std::string(n.name) + ".onnx"));
         CHECK(r.unknown_ops.empty());
         CHECK(r.graph.total_macs() == macs);
         CHECK(r.graph.total_param_bytes() == 4 * parameters);

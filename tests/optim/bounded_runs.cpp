@@ -41,7 +41,7 @@ struct small_chain {
 constexpr std::size_t long_run = 10'000'000;
 
 // Records every iteration_record the optimiser reports: the unbounded log.
-struct recorder {
+struct log_recorder {
     std::vector<iteration_record>* all;
     void operator()(const iteration_record& r, std::span<const node_id>) const {
         all->push_back(r);
@@ -134,7 +134,7 @@ TEST_CASE("a long run keeps a bounded log and shows every record to the observer
     small_chain f;
     const genetic_algorithm<> ga({.population = 2, .generations = 50'000});
     std::vector<iteration_record> all;
-    const optimisation_result r = ga.solve(f.problem, 5, recorder{&all});
+    const optimisation_result r = ga.solve(f.problem, 5, log_recorder{&all});
     REQUIRE(all.size() == 50'001);
     CHECK(r.iterations == 50'000);
     std::size_t improvements = 0;

@@ -26,7 +26,7 @@ namespace {
 
 using chain_problem = incremental_chain<analytic_model>;
 
-struct fixture {
+struct policy_fixture {
     std::mt19937_64 rng{61};
     layer_graph graph = optim_test::random_chain(30, rng);
     analytic_model model{optim_test::three_tier(link_speed::medium)};
@@ -108,7 +108,7 @@ bool same_run(const optimisation_result& a, const optimisation_result& b) {
 }  // namespace
 
 TEST_CASE("rebinding one policy keeps the others and runs as the spelled-out engine") {
-    fixture f;
+    policy_fixture f;
     const pso_ga_options options{.population = 12, .iterations = 40};
     // A base engine whose every policy differs from its default, so a lost value would show.
     const auto base =
@@ -213,7 +213,7 @@ TEST_CASE("rebinding one policy keeps the others and runs as the spelled-out eng
 }
 
 TEST_CASE("the short forms build the presets' engines") {
-    fixture f;
+    policy_fixture f;
     // The brief forms of docs/optimiser.md against the positional ones they replace.
     const auto stop = max_iterations{} || stall_iterations{.count = 7};
     const auto a = with_stop(hybrid_pso_ga(hybrid_options()), stop).solve(f.problem, 3);
@@ -231,7 +231,7 @@ TEST_CASE("the short forms build the presets' engines") {
 }
 
 TEST_CASE("policies without validate() are accepted and used") {
-    fixture f;
+    policy_fixture f;
     const auto engine = pso_ga({.population = 8, .iterations = 50},
                                pso_ga_policies{.mutation = first_free_to_last_choice{},
                                                .inertia = half_inertia{},
@@ -249,7 +249,7 @@ TEST_CASE("policies without validate() are accepted and used") {
 }
 
 TEST_CASE("a stop condition given to solve() replaces the engine's own for that run") {
-    fixture f;
+    policy_fixture f;
     const auto engine = paper_pso_ga({.population = 10, .iterations = 100});
     std::vector<std::size_t> seen;
     auto watch = [&](const iteration_record& r, std::span<const node_id>) {

@@ -29,7 +29,7 @@ using problem_type = delay_evaluator<analytic_model>;
 
 namespace {
 
-constexpr std::size_t long_run = 10'000'000;
+constexpr std::size_t endless_run = 10'000'000;
 constexpr std::size_t stop_at = 5;  // the iteration whose record makes the request
 
 // Requests a stop when it sees the record of iteration `at`.
@@ -46,7 +46,7 @@ template <class Make>
 void check_stops_like_a_short_run(problem_type& problem, Make make, std::uint64_t seed) {
     stop_request request;
     const optimisation_result stopped =
-        make(long_run, &request).solve(problem, seed, request_at{&request, stop_at});
+        make(endless_run, &request).solve(problem, seed, request_at{&request, stop_at});
     CHECK(stopped.stopped_by_request);
     CHECK(!stopped.stopped_by_time_limit);
     CHECK(!stopped.stopped_by_observer);
@@ -57,7 +57,7 @@ void check_stops_like_a_short_run(problem_type& problem, Make make, std::uint64_
     // The same run ended by a stop condition at that iteration ends in the same plan: the
     // request cut the run, it did not change it.
     const optimisation_result short_run =
-        make(long_run, nullptr).solve(problem, seed, no_observer{}, max_iterations{stop_at});
+        make(endless_run, nullptr).solve(problem, seed, no_observer{}, max_iterations{stop_at});
     CHECK(!short_run.stopped_by_request);
     CHECK(short_run.placement == stopped.placement);
     CHECK(short_run.value.objective == stopped.value.objective);
@@ -65,7 +65,7 @@ void check_stops_like_a_short_run(problem_type& problem, Make make, std::uint64_
     // A request made before the run: it ends after its initialisation.
     stop_request early;
     early.request();
-    const optimisation_result at_once = make(long_run, &early).solve(problem, seed);
+    const optimisation_result at_once = make(endless_run, &early).solve(problem, seed);
     CHECK(at_once.stopped_by_request);
     CHECK(at_once.iterations == 0);
     CHECK(gene_space(problem).contains(at_once.placement));

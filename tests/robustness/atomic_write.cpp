@@ -7,6 +7,7 @@
 #include <eosdnn/io/json.hpp>
 
 #include "../error_message.hpp"
+#include "scratch_directory.hpp"
 
 #include <doctest/doctest.h>
 
@@ -25,29 +26,8 @@ using test::error_message;
 
 namespace {
 
-struct scratch_directory {
-    std::filesystem::path path;
-    scratch_directory() {
-        std::random_device random;
-        path = std::filesystem::temp_directory_path() /
-               ("eosdnn-atomic-" + std::to_string(random()) + std::to_string(random()));
-        std::filesystem::create_directories(path);
-    }
-    ~scratch_directory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    std::size_t entries() const {
-        std::size_t n = 0;
-        for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(path)) ++n;
-        return n;
-    }
-};
-
-std::string contents_of(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using robustness_test::contents_of;
+using robustness_test::scratch_directory;
 
 }  // namespace
 

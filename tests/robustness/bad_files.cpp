@@ -10,6 +10,7 @@
 #include <eosdnn/io/profile_csv.hpp>
 
 #include "../error_message.hpp"
+#include "scratch_directory.hpp"
 
 #include <doctest/doctest.h>
 
@@ -27,33 +28,10 @@ using test::error_message;
 
 namespace {
 
+using robustness_test::contents_of;
+using robustness_test::scratch_directory;
+
 const std::filesystem::path profiles = std::filesystem::path(EOSDNN_DATA_DIR) / "ionn-profiles";
-
-// A directory of its own under the system's temporary directory, removed at the end of a test.
-struct scratch_directory {
-    std::filesystem::path path;
-    scratch_directory() {
-        std::random_device random;
-        path = std::filesystem::temp_directory_path() /
-               ("eosdnn-robustness-" + std::to_string(random()) + std::to_string(random()));
-        std::filesystem::create_directories(path);
-    }
-    ~scratch_directory() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    std::filesystem::path file(const std::string& name, std::string_view bytes) const {
-        const auto p = path / name;
-        std::ofstream(p, std::ios::binary)
-            .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        return p;
-    }
-};
-
-std::string contents_of(const std::filesystem::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // The kinds of JSON readers, for loops over all three documents.
 void read_any_json(const std::filesystem::path& file) {

@@ -51,7 +51,7 @@ struct inside_scratch_directory {
     }
 };
 
-json environment_document() {
+json two_node_environment() {
     return json::parse(R"({
       "nodes": [{"name": "phone", "tier": "local", "flops_per_s": 1e10},
                 {"name": "edge", "tier": "edge", "flops_per_s": 1e12}],
@@ -106,7 +106,7 @@ TEST_CASE("error contract: the validation examples of docs/errors.md") {
                       "1,conv1,Convolution,conv0,64x112x112,3211264,37632,118013952") ==
           "resnet50.csv:3: column 4 ('inputs'): unknown predecessor 'conv0': no layer of that name "
           "on an earlier row");
-    json env = environment_document();
+    json env = two_node_environment();
     env["links"][0]["bandwidth_mbps"] = 0;
     CHECK(error_message(error_kind::validation, [&] { environment_from_json(env); }) ==
           "environment JSON /links/0/bandwidth_mbps = 0: environment: link 'phone' -> 'edge': "
@@ -125,7 +125,7 @@ TEST_CASE("error contract: the validation examples of docs/errors.md") {
     const auto c0 = chain.add_layer({.name = "in", .kind = "input", .output_bytes = 4});
     chain.add_layer({.name = "conv1", .flops = 100, .output_bytes = 4}, {c0});
     const layer_graph g = chain.build();
-    const analytic_model model(environment_from_json(environment_document()));
+    const analytic_model model(environment_from_json(two_node_environment()));
     delay_evaluator ev(g, model);
     CHECK(error_message(error_kind::validation,
                         [&] {

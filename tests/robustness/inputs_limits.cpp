@@ -19,6 +19,7 @@
 #include <eosdnn/report/report_text.hpp>
 
 #include "../error_message.hpp"
+#include "scratch_directory.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
@@ -42,26 +43,9 @@ using test::validation_message;
 
 namespace {
 
-namespace fs = std::filesystem;
+using robustness_test::scratch_directory;
 
-// A directory of its own under the system's temporary directory, removed at the end of a test.
-struct scratch_directory {
-    fs::path path;
-    scratch_directory() {
-        std::random_device random;
-        path = fs::temp_directory_path() /
-               ("eosdnn-limits-" + std::to_string(random()) + std::to_string(random()));
-        fs::create_directories(path);
-    }
-    ~scratch_directory() {
-        std::error_code ignored;
-        fs::remove_all(path, ignored);
-    }
-    fs::path file(const std::string& name, const std::string& text) const {
-        std::ofstream(path / name, std::ios::binary) << text;
-        return path / name;
-    }
-};
+namespace fs = std::filesystem;
 
 // A stream that never ends, as /dev/zero: every read gets more "a,".
 class endless_buffer : public std::streambuf {

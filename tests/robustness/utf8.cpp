@@ -30,7 +30,8 @@ using test::error_message;
 
 namespace {
 
-const std::string header = "index,name,type,inputs,output_shape,output_bytes,param_bytes,macs\n";
+const std::string csv_header =
+    "index,name,type,inputs,output_shape,output_bytes,param_bytes,macs\n";
 
 std::string csv_error(const std::string& text, const std::string& source = "t.csv") {
     std::istringstream in(text);
@@ -74,13 +75,13 @@ TEST_CASE("utf8: the validator follows RFC 3629") {
 
 TEST_CASE("utf8: the profile CSV reader refuses a name or kind that is not UTF-8") {
     const std::string input_row = "0,in,Input,,,12,0,0\n";
-    CHECK(csv_error(header + input_row + "1,b\xFFx,Conv,in,,8,0,1\n") ==
+    CHECK(csv_error(csv_header + input_row + "1,b\xFFx,Conv,in,,8,0,1\n") ==
           "t.csv:3: column 2 ('name'): 'b\\xFFx' is not UTF-8 text: invalid byte 0xff at byte 2 "
           "of the field");
-    CHECK(csv_error(header + input_row + "1,conv,C\xC3,in,,8,0,1\n") ==
+    CHECK(csv_error(csv_header + input_row + "1,conv,C\xC3,in,,8,0,1\n") ==
           "t.csv:3: column 3 ('type'): 'C\\xC3' is not UTF-8 text: invalid byte 0xc3 at byte 2 "
           "of the field");
-    CHECK(csv_error(header + input_row + "1,conv,Conv,i\xFEn,,8,0,1\n") ==
+    CHECK(csv_error(csv_header + input_row + "1,conv,Conv,i\xFEn,,8,0,1\n") ==
           "t.csv:3: column 4 ('inputs'): 'i\\xFEn' is not UTF-8 text: invalid byte 0xfe at byte 2 "
           "of the field");
     // In the header, before the columns are known.
@@ -90,13 +91,13 @@ TEST_CASE("utf8: the profile CSV reader refuses a name or kind that is not UTF-8
 }
 
 TEST_CASE("utf8: a source name that is not UTF-8 is escaped in messages and the model name") {
-    const std::string message = csv_error(header + "0,in,Input,,,x,0,0\n",
+    const std::string message = csv_error(csv_header + "0,in,Input,,,x,0,0\n",
                                           "dir/b\xFF"
                                           "d.csv");
     CHECK(is_utf8(message));
     CHECK(message.starts_with("dir/b\\xFFd.csv:2: column 6 ('output_bytes')"));
 
-    std::istringstream in(header + "0,in,Input,,,12,0,0\n1,out,Dense,in,,4,0,1\n");
+    std::istringstream in(csv_header + "0,in,Input,,,12,0,0\n1,out,Dense,in,,4,0,1\n");
     const layer_graph g = read_profile_csv(in,
                                            "dir/b\xFF"
                                            "d.csv");

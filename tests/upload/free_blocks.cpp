@@ -55,10 +55,7 @@ profiled_model chain01_environment() {
 // slowest link's latency.
 constexpr simulation_options chain01_simulation{.horizon_queries = 5, .ack_latency_s = 0.030};
 
-std::size_t queries(const layer_graph& g, const auto& model, const upload_plan& plan,
-                    const simulation_options& sim = {}) {
-    return simulate_queries(g, model, plan, sim).metrics.queries_during_upload;
-}
+using upload_test::queries;
 
 }  // namespace
 

@@ -21,7 +21,7 @@ using namespace eosdnn;
 
 namespace {
 
-constexpr simulation_options plain{.ack_latency_s = 0.002};
+using upload_test::plain;
 
 struct hard_result {
     std::vector<double> ratios{};  // models whose best plan completes at least 10 queries

@@ -20,7 +20,7 @@ using namespace eosdnn;
 
 namespace {
 
-constexpr simulation_options plain{.ack_latency_s = 0.002};
+using upload_test::plain;
 
 // Every layer but the input remote, the topological order cut into `servers` runs at random
 // points, run k on remote node k.

@@ -45,10 +45,7 @@ layer_graph resnet50() {
     return read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/resnet50.csv");
 }
 
-std::size_t queries(const layer_graph& g, const auto& model, const upload_plan& plan,
-                    const simulation_options& sim = {}) {
-    return simulate_queries(g, model, plan, sim).metrics.queries_during_upload;
-}
+using upload_test::queries;
 
 }  // namespace
 

@@ -3,8 +3,11 @@
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/builder.hpp>
+#include <eosdnn/upload/query_simulation.hpp>
+#include <eosdnn/upload/upload_plan.hpp>
 
 #include <cmath>
+#include <cstddef>
 #include <random>
 #include <string>
 
@@ -116,6 +119,16 @@ inline eosdnn::layer_graph random_model(std::mt19937& rng, int params, bool dag)
         }
     }
     return b.build();
+}
+
+// The simulation of the exhaustive comparisons: the defaults and a 2 ms acknowledgement.
+inline constexpr eosdnn::simulation_options plain{.ack_latency_s = 0.002};
+
+// Queries a plan completes during its upload under `sim`.
+inline std::size_t queries(const eosdnn::layer_graph& g, const auto& model,
+                           const eosdnn::upload_plan& plan,
+                           const eosdnn::simulation_options& sim = {}) {
+    return eosdnn::simulate_queries(g, model, plan, sim).metrics.queries_during_upload;
 }
 
 }  // namespace upload_test
