@@ -247,11 +247,11 @@ inline simulation_result simulate_steps(std::span<const double> upload_s,
 }
 
 namespace detail::upload {
-// The upload under uplink_sharing::queries_first, advanced as the query transfers arrive (in
+// The upload, advanced as the query transfers arrive under uplink_sharing::queries_first (in
 // time order): partition k is sent from `sent` and would be loaded at `finish` if no further
 // query transfer came; a transfer that overlaps it pushes `finish` back by its length. With no
-// transfer at all it computes the times with the same operations as the separate uplink
-// (sent = the previous end, finish = sent + upload_s), hence the same values to the last bit.
+// transfer at all (the separate uplink) the times are a plain running sum: sent = the previous
+// end, finish = sent + upload_s.
 class shared_upload {
 public:
     shared_upload(std::span<const double> upload_s, double ack_latency_s,
@@ -351,74 +351,47 @@ inline simulation_result simulate_steps(
     r.step_latency_s.assign(latency_after.begin(), latency_after.end());
     std::vector<std::size_t> chosen(parts + 1);
     detail::upload::apply_remote_choice(options.choice, r.step_latency_s, chosen);
-    if (shared) {
-        // The walk over queries: before a query starts, every transfer of the queries before it
-        // has been applied to the upload, so the acknowledgements it can use are known.
-        detail::upload::shared_upload uplink(upload_s, options.ack_latency_s, r.uploads);
-        const auto end = [&] {
-            if (!uplink.done()) return std::numeric_limits<double>::infinity();
-            return parts ? r.uploads.back().acknowledged_s : 0.0;
-        };
-        double a = 0;
-        if (options.first_query == first_query_policy::wait && parts) {
-            uplink.complete_until(upload_s[0]);
-            a = r.uploads.front().acknowledged_s;
-        }
-        std::size_t acked = 0, after_end = 0;
-        for (;;) {
-            uplink.complete_until(a);
-            if (!(a < end() || after_end < options.horizon_queries)) break;
-            if (r.queries.size() == options.max_queries)
-                detail::upload::fail(
-                    where, "more than max_queries = " + std::to_string(options.max_queries) +
-                               " queries; raise the limit or shorten the horizon (or the "
-                               "queries' uplink transfers leave the upload no time)");
-            while (acked < r.uploads.size() && r.uploads[acked].acknowledged_s <= a) ++acked;
-            const double q = r.step_latency_s[acked];
-            r.queries.push_back({.start_s = a,
-                                 .end_s = a + q,
-                                 .latency_s = q,
-                                 .remote_layers = remote_after[chosen[acked]],
-                                 .acknowledged = acked});
-            if (a >= end()) ++after_end;
-            if (!uplink_after.empty())
-                for (const uplink_interval& t : uplink_after[chosen[acked]])
-                    uplink.busy(a + std::min(t.offset_s, q),
-                                a + std::min(t.offset_s + t.duration_s, q));
-            a += q;
-        }
-        detail::upload::fill_metrics(r, options, upload_s, overhead_s);
-        return r;
+    // The walk over queries: before a query starts, every transfer of the queries before it
+    // has been applied to the upload, so the acknowledgements it can use are known. With a
+    // separate uplink no transfer is applied, and shared_upload computes the times with the
+    // same operations as a plain running sum (tested: the same bits).
+    const std::span<const std::vector<uplink_interval>> sends =
+        shared ? uplink_after : std::span<const std::vector<uplink_interval>>{};
+    detail::upload::shared_upload uplink(upload_s, options.ack_latency_s, r.uploads);
+    const auto end = [&] {
+        if (!uplink.done()) return std::numeric_limits<double>::infinity();
+        return parts ? r.uploads.back().acknowledged_s : 0.0;
+    };
+    double a = 0;
+    if (options.first_query == first_query_policy::wait && parts) {
+        uplink.complete_until(upload_s[0]);
+        a = r.uploads.front().acknowledged_s;
     }
-    double clock = 0;
-    for (std::size_t k = 0; k < parts; ++k) {
-        upload_event e{.sent_s = clock};
-        clock += upload_s[k];
-        e.loaded_s = clock;
-        e.acknowledged_s = clock + options.ack_latency_s;
-        r.uploads.push_back(e);
-    }
-    const double end = parts ? r.uploads.back().acknowledged_s : 0.0;
-    double a = (options.first_query == first_query_policy::wait && parts)
-                   ? r.uploads.front().acknowledged_s
-                   : 0.0;
     std::size_t acked = 0, after_end = 0;
-    while (a < end || after_end < options.horizon_queries) {
+    for (;;) {
+        uplink.complete_until(a);
+        if (!(a < end() || after_end < options.horizon_queries)) break;
         if (r.queries.size() == options.max_queries)
             detail::upload::fail(where,
                                  "more than max_queries = " + std::to_string(options.max_queries) +
-                                     " queries; raise the limit or shorten the horizon");
-        while (acked < parts && r.uploads[acked].acknowledged_s <= a) ++acked;
+                                     " queries; raise the limit or shorten the horizon" +
+                                     (shared ? " (or the queries' uplink transfers leave the "
+                                               "upload no time)"
+                                             : ""));
+        while (acked < r.uploads.size() && r.uploads[acked].acknowledged_s <= a) ++acked;
         const double q = r.step_latency_s[acked];
         r.queries.push_back({.start_s = a,
                              .end_s = a + q,
                              .latency_s = q,
                              .remote_layers = remote_after[chosen[acked]],
                              .acknowledged = acked});
-        if (a >= end) ++after_end;
+        if (a >= end()) ++after_end;
+        if (!sends.empty())
+            for (const uplink_interval& t : sends[chosen[acked]])
+                uplink.busy(a + std::min(t.offset_s, q),
+                            a + std::min(t.offset_s + t.duration_s, q));
         a += q;
     }
-
     detail::upload::fill_metrics(r, options, upload_s, overhead_s);
     return r;
 }
