@@ -21,6 +21,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace eosdnn;
@@ -63,6 +64,22 @@ std::vector<node_id> random_placement(std::mt19937& rng, const layer_graph& g, i
     for (layer_id j = 0; j < g.size(); ++j)
         x[j] = j == g.input() ? 0 : static_cast<node_id>(pick(rng));
     return x;
+}
+
+// One random case of the tests below: 1 to 3 servers by `trial`, a random model of 4 to
+// 3 + spread parameter layers (a DAG on odd trials) and a random placement.
+struct random_case {
+    analytic_model model;
+    layer_graph g;
+    std::vector<node_id> x;
+};
+
+random_case draw_case(std::mt19937& rng, int trial, int spread) {
+    const int servers = 1 + trial % 3;
+    analytic_model model = upload_test::phone_and_servers(servers);
+    layer_graph g = upload_test::random_model(rng, 4 + trial % spread, trial % 2 == 1);
+    std::vector<node_id> x = random_placement(rng, g, servers);
+    return {std::move(model), std::move(g), std::move(x)};
 }
 
 // A chain of `params` parameter layers drawn like upload_test::random_model()'s, and nothing
@@ -209,10 +226,7 @@ TEST_CASE("shared uplink off gives the separate uplink's results bit for bit") {
     std::mt19937 rng(11);
     for (int trial = 0; trial < 24; ++trial) {
         CAPTURE(trial);
-        const int servers = 1 + trial % 3;
-        const analytic_model model = upload_test::phone_and_servers(servers);
-        const layer_graph g = upload_test::random_model(rng, 4 + trial % 5, trial % 2 == 1);
-        const std::vector<node_id> x = random_placement(rng, g, servers);
+        const auto [model, g, x] = draw_case(rng, trial, 5);
         const upload_problem problem(g, model, x);
         for (const upload_plan& plan :
              {layer_by_layer_planner{}.plan(problem), whole_model_planner{}.plan(problem)}) {
@@ -243,10 +257,7 @@ TEST_CASE("shared uplink: no query is slower, no acknowledgement earlier, no tra
     std::mt19937 rng(5);
     for (int trial = 0; trial < 24; ++trial) {
         CAPTURE(trial);
-        const int servers = 1 + trial % 3;
-        const analytic_model model = upload_test::phone_and_servers(servers);
-        const layer_graph g = upload_test::random_model(rng, 4 + trial % 5, trial % 2 == 1);
-        const std::vector<node_id> x = random_placement(rng, g, servers);
+        const auto [model, g, x] = draw_case(rng, trial, 5);
         const upload_problem problem(g, model, x);
         for (const auto choice : {remote_choice::fastest_prefix, remote_choice::forced}) {
             const upload_plan plan = layer_by_layer_planner{}.plan(problem);
@@ -297,10 +308,7 @@ TEST_CASE("shared uplink: LMU's score of its plan is the simulation's") {
     std::mt19937 rng(7);
     for (int trial = 0; trial < 12; ++trial) {
         CAPTURE(trial);
-        const int servers = 1 + trial % 3;
-        const analytic_model model = upload_test::phone_and_servers(servers);
-        const layer_graph g = upload_test::random_model(rng, 4 + trial % 4, trial % 2 == 1);
-        const std::vector<node_id> x = random_placement(rng, g, servers);
+        const auto [model, g, x] = draw_case(rng, trial, 4);
         const upload_problem problem(g, model, x);
         lmu_planner lmu;
         lmu.simulation = shared;
