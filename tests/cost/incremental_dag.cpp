@@ -3,7 +3,8 @@
 // DAGs of every shape (make_random_dag, seeds 1-3, 2 to 300 layers) and the fixtures' random
 // DAGs (seed 31), in the four hard environments and in the three-tier environment with every
 // optional term on (upload, energy, memory capacities, pins, deadline); every zoo model (seed 32).
-// The pairwise sums themselves are checked against each other (seed 30).
+// The pairwise sums themselves are checked against each other (seed 30). A large block move
+// taken back, whole or in two steps, is priced from the sums kept before it (seed 7).
 #include <eosdnn/cost/incremental_dag.hpp>
 
 #include <eosdnn/core/error.hpp>
@@ -197,4 +198,72 @@ TEST_CASE("incremental dag reports no change as the cached value and refuses bad
         error);
     CHECK_THROWS_AS(
         incremental_dag<analytic_model>(g, model, {.schedule = dag_schedule::unbounded}), error);
+}
+
+namespace {
+
+// A block move over [a, b) (often large, so priced by the full pass), then taken back whole or
+// in two parts: incremental_dag prices the take-back from the sums it kept, without a pass.
+void take_back_walk(const layer_graph& g, const analytic_model& model, objective_options o,
+                    constraints l, std::mt19937_64& rng) {
+    incremental_dag<analytic_model> inc(g, model, o, l);
+    delay_evaluator<analytic_model> full(g, model, o, l);
+    const std::size_t n = g.size();
+    const auto c = inc.choices(0);
+    std::vector<node_id> x(n);
+    for (auto& v : x) v = c[rng() % c.size()];
+    auto state = inc.make_state();
+    cost_test::require_same(inc.evaluate(state, x), full.evaluate(x));
+    for (int step = 0; step < 80; ++step) {
+        const std::vector<node_id> saved = x;
+        // A block move over [a, b) (often large), priced, then taken back whole or in two parts,
+        // then sometimes kept and followed by a small move.
+        std::size_t a = rng() % n, b = rng() % n;
+        if (a > b) std::swap(a, b);
+        ++b;
+        const node_id v = c[rng() % c.size()];
+        for (std::size_t k = a; k < b; ++k) x[k] = v;
+        cost_test::require_same(inc.evaluate(state, x, gene_range{a, b}), full.evaluate(x));
+        const int how = static_cast<int>(rng() % 3);
+        if (how == 0) {
+            x = saved;
+            cost_test::require_same(inc.evaluate(state, x, gene_range{a, b}), full.evaluate(x));
+        } else if (how == 1) {
+            const std::size_t m = a + (b - a) / 2;
+            for (std::size_t k = a; k < m; ++k) x[k] = saved[k];
+            cost_test::require_same(inc.evaluate(state, x, gene_range{a, m}), full.evaluate(x));
+            for (std::size_t k = m; k < b; ++k) x[k] = saved[k];
+            cost_test::require_same(inc.evaluate(state, x, gene_range{m, b}), full.evaluate(x));
+        }
+        const std::size_t s = rng() % n;
+        x[s] = c[rng() % c.size()];
+        cost_test::require_same(inc.evaluate(state, x, gene_range{s, s + 1}), full.evaluate(x));
+        auto fresh = inc.make_state();
+        cost_test::require_same(inc.evaluate(fresh, x), full.evaluate(x));
+    }
+}
+}  // namespace
+
+TEST_CASE("a large change taken back is priced from the kept sums, bit for bit") {
+    std::mt19937_64 rng(7);
+    const auto envs = optim_test::hard_environments();
+    for (const dag_shape shape : {dag_shape::chain, dag_shape::residual, dag_shape::inception,
+                                  dag_shape::mixed, dag_shape::layered})
+        for (std::uint64_t seed : {1, 2})
+            for (std::size_t layers : {3, 40, 250}) {
+                const layer_graph g =
+                    make_random_dag({.layers = layers, .shape = shape, .seed = seed});
+                const auto& env = envs[seed % envs.size()].env;
+                take_back_walk(g, analytic_model(env), {}, {}, rng);
+                const analytic_model extras(cost_test::with_extras(env, g.total_param_bytes()));
+                constraints limits{.memory = true};
+                limits.pinned.assign(g.size(), std::nullopt);
+                limits.pinned[rng() % g.size()] = node_id{0};
+                take_back_walk(g, extras, {.include_upload = true, .energy_weight = 0.25}, limits,
+                               rng);
+            }
+    for (const char* name : {"resnet50", "googlenet", "vit_b_16"})
+        take_back_walk(zoo_model(name),
+                       analytic_model(optim_test::three_tier(optim_test::link_speed::medium)), {},
+                       {}, rng);
 }

@@ -45,9 +45,12 @@ namespace eosdnn {
 /// producer with a huge fan-out (thousands of consumers) costs its whole out-degree each time
 /// one of its consumers moves. When the terms to re-price exceed a quarter of the layers (a
 /// crossover with a distant pBest), the full pass prices the placement instead (the same double)
-/// and the sums are rebuilt when a small change next needs them. The value is a function of the placement alone, never of the
-/// history of changes, and equals delay_evaluator::evaluate() to the last bit (the same terms,
-/// the same pairwise order, the same composition by delay_evaluator::compose()).
+/// and the sums are rebuilt when a small change next needs them. They are kept, with the
+/// placement they sum, until then: a change that takes the large one back (a block move the
+/// local search refused) is priced from them, without a pass. The value is a function of the
+/// placement alone, never of the history of changes, and equals delay_evaluator::evaluate() to
+/// the last bit (the same terms, the same pairwise order, the same composition by
+/// delay_evaluator::compose()).
 ///
 /// The memory loads are sums of parameter bytes: when every layer's are whole numbers whose
 /// total stays below 2^53 (every real model), every order of adding them gives the same double,
@@ -64,12 +67,14 @@ class incremental_dag {
 public:
     /// The cached terms and sums of one placement.
     struct incremental_state {
-        std::vector<node_id> x{};    ///< the placement last priced
-        std::vector<double> tree{};  ///< the pairwise sums (detail::pairwise_shape)
-        std::vector<double> load{};  ///< parameter bytes per node (capped nodes only are read)
-        std::size_t misplaced = 0;   ///< pinned layers off their node
-        evaluation value{};          ///< the value of x
-        bool sums_current = false;   ///< whether tree holds the sums of x (see evaluate())
+        std::vector<node_id> x{};       ///< the placement last priced
+        std::vector<double> tree{};     ///< the pairwise sums (detail::pairwise_shape)
+        std::vector<double> load{};     ///< parameter bytes per node (capped nodes only are read)
+        std::size_t misplaced = 0;      ///< pinned layers off their node
+        evaluation value{};             ///< the value of x
+        bool sums_current = false;      ///< whether tree holds the sums of `summed`
+        std::vector<node_id> summed{};  ///< the placement whose sums tree holds
+        std::size_t behind = 0;         ///< genes where x differs from summed
     };
 
     /// Builds a delay_evaluator with the same arguments (and its validation) and the layout of
@@ -163,9 +168,12 @@ public:
             return true;
         }
         const auto& layers = full_.layers();
-        dirty_.clear();
-        next_epoch();
-        for (std::size_t g = changed.first; g < changed.last && g < x.size(); ++g) {
+        // The sums follow x unless a large change left them behind (below).
+        const bool follows = state.sums_current && state.behind == 0;
+        const std::size_t last = std::min(changed.last, x.size());
+        if (moved_.size() != x.size()) moved_.resize(x.size());
+        std::size_t moved_count = 0;
+        for (std::size_t g = changed.first; g < last; ++g) {
             const node_id to = x[g], from = state.x[g];
             if (to == from) continue;
             if (!allows(to)) {
@@ -173,6 +181,11 @@ public:
                 full_.evaluate(x);  // throws, naming the gene
             }
             state.x[g] = to;
+            moved_[moved_count++] = g;
+            if (state.sums_current) {
+                state.behind -= from != state.summed[g] ? 1 : 0;
+                state.behind += to != state.summed[g] ? 1 : 0;
+            }
             if (capped_ && exact_loads_) {
                 state.load[from] -= layers.param_bytes[g];
                 state.load[to] += layers.param_bytes[g];
@@ -181,29 +194,45 @@ public:
                 state.misplaced -= from != *pinned_[g] ? 1 : 0;
                 state.misplaced += to != *pinned_[g] ? 1 : 0;
             }
-            touch(g);
-            for (const layer_id p : layers.predecessors(static_cast<layer_id>(g))) touch(p);
         }
-        if (dirty_.empty()) return true;
+        if (moved_count == 0) return true;
         if (capped_ && !exact_loads_) {
             std::fill(state.load.begin(), state.load.end(), 0.0);
             for (std::size_t g = 0; g < x.size(); ++g)
                 state.load[state.x[g]] += layers.param_bytes[g];
         }
-        if (4 * dirty_.size() > x.size()) {
+        if (state.sums_current && state.behind == 0) {
+            // The change took back the genes that a large change moved (a block move the
+            // local search refused): the sums, kept, are those of x again.
+            state.value = value(state);
+            return true;
+        }
+        // The terms to re-price: the moved genes' and their producers'. Counting stops once
+        // they pass a quarter of the layers, where the full pass is cheaper than the update.
+        next_epoch();
+        const std::size_t large = x.size() / 4;
+        for (std::size_t k = 0; k < moved_count && dirty_count_ <= large; ++k) {
+            const std::size_t g = moved_[k];
+            touch(g);
+            for (const layer_id p : layers.predecessors(static_cast<layer_id>(g))) touch(p);
+        }
+        if (dirty_count_ > large) {
             // A large change (early in a run, a crossover with a distant pBest): the full pass
             // gives the same double for less, and the sums wait until a small change needs them.
-            state.sums_current = false;
             return false;
         }
-        if (!state.sums_current) {
+        if (!follows) {
             rebuild(state);
         } else {
             full_.visit_tables([&](const auto& links, const auto& compute) {
-                for (const std::size_t j : dirty_)
-                    term(state, static_cast<layer_id>(j), links, compute);
+                for (std::size_t k = 0; k < dirty_count_; ++k)
+                    term(state, static_cast<layer_id>(dirty_[k]), links, compute);
             });
             update(state.tree);
+            std::copy(state.x.begin() + static_cast<std::ptrdiff_t>(changed.first),
+                      state.x.begin() + static_cast<std::ptrdiff_t>(last),
+                      state.summed.begin() + static_cast<std::ptrdiff_t>(changed.first));
+            state.behind = 0;
         }
         state.value = value(state);
         return true;
@@ -218,14 +247,22 @@ private:
             for (layer_id j = 0; j < state.x.size(); ++j) term(state, j, links, compute);
         });
         shape_.build(state.tree);
+        state.summed.assign(state.x.begin(), state.x.end());
+        state.behind = 0;
         state.sums_current = true;
     }
 
     // The tree nodes marked in this evaluation carry the current epoch: each term and each
     // ancestor is re-priced once, without sorting the list of those touched.
     void next_epoch() {
-        if (mark_.size() != shape_.doubles() / shape_.columns())
+        dirty_count_ = 0;
+        if (mark_.size() != shape_.doubles() / shape_.columns()) {
             mark_.assign(shape_.doubles() / shape_.columns(), 0);
+            // A term or an ancestor enters a level's list once: a level holds at most its width,
+            // the terms' the most. Written by index, not push_back, which GCC leaves as a call.
+            dirty_.assign(dimension() + 1, 0);
+            parents_.assign(dimension() + 1, 0);
+        }
         if (++epoch_ == 0) {
             std::fill(mark_.begin(), mark_.end(), 0);
             epoch_ = 1;
@@ -237,22 +274,25 @@ private:
         return true;
     }
     void touch(std::size_t j) {
-        if (mark(j)) dirty_.push_back(j);  // the terms are the first nodes
+        if (mark(j)) dirty_[dirty_count_++] = j;  // the terms are the first nodes
     }
 
     // Re-adds the ancestors of the terms in dirty_, level by level (a level is complete before
     // the next one reads it); dirty_ is overwritten.
     void update(std::vector<double>& tree) {
-        for (std::size_t k = 1; k < shape_.levels() && !dirty_.empty(); ++k) {
-            parents_.clear();
+        for (std::size_t k = 1; k < shape_.levels() && dirty_count_ > 0; ++k) {
             const auto first = static_cast<std::size_t>(shape_.row(tree, k, 0) - tree.data()) /
                                shape_.columns();  // the level's first node
-            for (const std::size_t i : dirty_)
+            std::size_t count = 0;
+            for (std::size_t d = 0; d < dirty_count_; ++d) {
+                const std::size_t i = dirty_[d];
                 if (mark(first + (i >> 1))) {
                     shape_.combine(tree, k, i >> 1);
-                    parents_.push_back(i >> 1);
+                    parents_[count++] = i >> 1;
                 }
+            }
             dirty_.swap(parents_);
+            dirty_count_ = count;
         }
     }
 
@@ -293,6 +333,8 @@ private:
     bool upload_ = false, energy_ = false, capped_ = false, exact_loads_ = false;
     std::vector<std::optional<node_id>> pinned_{};
     std::vector<std::size_t> dirty_{}, parents_{};  // scratch: terms to re-price, ancestors
+    std::size_t dirty_count_ = 0;                   // entries of dirty_ in use
+    std::vector<std::size_t> moved_{};              // scratch: the genes a change moved
     std::vector<std::uint32_t> mark_{};  // scratch: per tree node, the epoch it was last touched
     std::uint32_t epoch_ = 0;
 };

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -94,6 +95,14 @@ public:
         return position(g, value) < choice_count(g);
     }
 
+    /// is_free(g) && allows(g, value): whether a block move may set gene `g` to `value`. With
+    /// node ids below 64 (every environment of a few tiers) one bit test, not a search of the
+    /// choices: block moves (segment mutation, the local search) ask it for every gene they span.
+    bool movable(std::size_t g, node_id value) const noexcept {
+        if (!movable_.empty()) return value < 64 && ((movable_[g] >> value) & 1U) != 0;
+        return is_free(g) && allows(g, value);
+    }
+
     /// True if `x` has dimension() genes, each one of its choices.
     bool contains(std::span<const node_id> x) const noexcept {
         if (x.size() != dimension()) return false;
@@ -123,11 +132,21 @@ private:
         values_.insert(values_.end(), c.begin(), c.end());
         begin_.push_back(values_.size());
         if (c.size() > 1) free_.push_back(g);
+        std::uint64_t bits = 0;
+        for (const node_id v : c) masked_ = masked_ && v < 64;
+        if (masked_ && c.size() > 1)
+            for (const node_id v : c) bits |= std::uint64_t{1} << v;
+        if (masked_)
+            movable_.push_back(bits);
+        else
+            movable_.clear();
     }
 
     std::vector<node_id> values_{};
     std::vector<std::size_t> begin_{};
     std::vector<std::size_t> free_{};
+    std::vector<std::uint64_t> movable_{};  // per gene, bit v: movable(g, v); empty: ids >= 64
+    bool masked_ = true;                    // whether movable_ is kept (every id so far < 64)
 };
 
 }  // namespace eosdnn

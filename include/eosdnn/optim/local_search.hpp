@@ -186,9 +186,7 @@ private:
         return costs_.transfer(p_.layers().output_bytes[producer], from, to);
     }
     // The gene j after a block move to v: v if the gene may take it, else unchanged.
-    node_id take(std::size_t j, node_id v) const {
-        return space_.is_free(j) && space_.allows(j, v) ? v : x_[j];
-    }
+    node_id take(std::size_t j, node_id v) const { return space_.movable(j, v) ? v : x_[j]; }
     // Term j of a prefix move: layer j and the transfer that reaches it, both ends moved.
     double prefix_term(node_id v, std::size_t j) const {
         const node_id y = take(j, v);
@@ -281,7 +279,7 @@ std::size_t local_search(P& problem, const gene_space& space, std::vector<node_i
                   saved.begin() + static_cast<std::ptrdiff_t>(first));
         gene_range moved{};
         for (std::size_t g = first; g < last; ++g)
-            if (x[g] != v && space.is_free(g) && space.allows(g, v)) {
+            if (x[g] != v && space.movable(g, v)) {
                 x[g] = v;
                 if (moved.empty()) moved.first = g;
                 moved.last = g + 1;

@@ -265,16 +265,19 @@ optimisation_result pso_ga<Mutation, Crossover, Inertia, Coefficients, Stop, Rng
                       .stall = 0,
                       .best = gbest_value};
 
-    // Distances to gBest feed both the log's diversity and the next iteration's inertia.
-    auto measure = [&] {
+    // Distances to gBest feed both the log's diversity and the next iteration's inertia. A
+    // particle that did not move keeps its distance while gBest stays: late in a run most do,
+    // and this count over every gene was a tenth of the run.
+    auto measure = [&](bool gbest_moved) {
         double similarity = 0;
         for (std::size_t i = 0; i < pop; ++i) {
-            dist[i] = detail::distance(detail::row(x, i), gbest, space);
+            if (gbest_moved || !changed[i].empty())
+                dist[i] = detail::distance(detail::row(x, i), gbest, space);
             similarity += 1 - dist[i];
         }
         return similarity / static_cast<double>(pop);
     };
-    double swarm_similarity = measure();
+    double swarm_similarity = measure(true);
 
     detail::run_report<O> report(result, obs, options_.keep_log, options_.time_limit_s,
                                  options_.stop);
@@ -321,9 +324,11 @@ optimisation_result pso_ga<Mutation, Crossover, Inertia, Coefficients, Stop, Rng
         }
         ++status.iteration;
         status.stall = improved ? 0 : status.stall + 1;
+        bool gbest_moved = improved;
         // A polish is long next to an iteration: not after a stop request or past the limit.
         if (options_.polish_after_stall && status.stall == options_.polish_after_stall &&
             !report.must_end()) {
+            gbest_moved = true;  // the polish may move gBest
             // The hybrid: a swarm that has stalled usually sits next to a block move that
             // single-gene mutations cannot find; try them all once on gBest.
             // Within the run's time limit: the polish must not outlast the run.
@@ -344,7 +349,7 @@ optimisation_result pso_ga<Mutation, Crossover, Inertia, Coefficients, Stop, Rng
         }
         status.evaluations = eval.evaluations() + polish_evaluations;
         status.best = gbest_value;
-        swarm_similarity = measure();
+        swarm_similarity = measure(gbest_moved);
     }
 
     if (options_.keep_swarm) {

@@ -26,7 +26,14 @@ inline double distance(std::span<const node_id> x, std::span<const node_id> best
     const auto free = space.free_genes();
     if (free.empty()) return 0;
     std::size_t differ = 0;
-    for (std::size_t g : free) differ += x[g] != best[g] ? 1 : 0;
+    if (free.size() == x.size()) {
+        // Every gene free (no pins, the usual case): one pass over contiguous genes, which the
+        // compiler can vectorise, instead of an indexed load per gene. PSO-GA measures every
+        // particle after every iteration, so this loop is a tenth of a run on small models.
+        for (std::size_t g = 0; g < x.size(); ++g) differ += x[g] != best[g] ? 1 : 0;
+    } else {
+        for (std::size_t g : free) differ += x[g] != best[g] ? 1 : 0;
+    }
     return static_cast<double>(differ) / static_cast<double>(free.size());
 }
 

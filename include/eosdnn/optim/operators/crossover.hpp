@@ -11,6 +11,7 @@
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/operators/policy.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -37,14 +38,15 @@ namespace detail {
 /// Copies guide[first, last) into child and returns the hull of the genes that differed.
 inline gene_range copy_segment(std::span<node_id> child, std::span<const node_id> guide,
                                std::size_t first, std::size_t last) noexcept {
-    gene_range changed{};
-    for (std::size_t g = first; g < last; ++g)
-        if (child[g] != guide[g]) {
-            if (changed.empty()) changed.first = g;
-            changed.last = g + 1;
-            child[g] = guide[g];
-        }
-    return changed;
+    // The first and the last gene that differ bound the change; between them one straight
+    // copy (equal genes copied again are unchanged) replaces a branch and a store per gene.
+    while (first < last && child[first] == guide[first]) ++first;
+    if (first == last) return {};
+    while (child[last - 1] == guide[last - 1]) --last;
+    std::copy(guide.begin() + static_cast<std::ptrdiff_t>(first),
+              guide.begin() + static_cast<std::ptrdiff_t>(last),
+              child.begin() + static_cast<std::ptrdiff_t>(first));
+    return {first, last};
 }
 
 }  // namespace detail

@@ -143,7 +143,7 @@ struct segment_reset_mutation {
         if (p > q) std::swap(p, q);
         gene_range changed{};
         for (std::size_t g = p; g <= q && g < x.size(); ++g) {
-            if (x[g] == value || !space.is_free(g) || !space.allows(g, value)) continue;
+            if (x[g] == value || !space.movable(g, value)) continue;
             x[g] = value;
             if (changed.empty()) changed.first = g;
             changed.last = g + 1;
