@@ -523,8 +523,9 @@ std::vector<upload_outcome> upload_outcomes(const std::string& chosen, const lay
 /// tasks' queries list-scheduled on the nodes they share), into each outcome's `together`. One
 /// simulation_options serves every task there, so the acknowledgement latency is the largest of
 /// the tasks' own (upload_simulation_options()); the rest is what each task alone was simulated
-/// with. A planner that could not plan some task, and a shared uplink (which simulate_tasks does
-/// not model across tasks), leave `together` unsimulated with the reason.
+/// with, the uplink model included (--uplink shared: each task's queries pause its own upload,
+/// timed by the joint schedule). A planner that could not plan some task leaves `together`
+/// unsimulated with the reason.
 template <class Model>
 void simulate_together(plan_report& r, const Model& model) {
     const std::size_t planners = r.tasks.front().uploads.size();
@@ -540,11 +541,6 @@ void simulate_together(plan_report& r, const Model& model) {
         for (task_report& t : r.tasks) t.uploads[p].together = c;
     };
     for (std::size_t p = 0; p < planners; ++p) {
-        if (r.uplink != uplink_sharing::separate) {
-            set_all(p, {.why_not = "the tasks are simulated together only with --uplink separate "
-                                   "(a shared uplink is not modelled across tasks)"});
-            continue;
-        }
         std::vector<upload_task> tasks;
         std::string refused;
         for (std::size_t k = 0; k < r.tasks.size(); ++k) {

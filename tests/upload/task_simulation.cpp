@@ -412,7 +412,5 @@ TEST_CASE("bad inputs to simulate_tasks throw errors that name the task") {
     contains(message({{emptied, good}}), "task 0: its model has no layers");
     contains(message({{upload_test::three_layers(), good}}), "task 0: ");
     contains(message({{g, good}}, {.ack_latency_s = -1}), "ack_latency_s");
-    contains(message({{g, good}}, {.uplink = uplink_sharing::queries_first}),
-             "uplink must be uplink_sharing::separate");
     contains(message({{g, good}}, {.horizon_queries = 5, .max_queries = 3}), "max_queries");
 }

@@ -216,8 +216,11 @@ inline std::string together_text(const plan_report& r) {
     }
     std::string out =
         "\nqueries while uploading, all tasks together (their queries list-scheduled on the "
-        "nodes they share, links not shared; alone: the same simulation without the other "
-        "tasks):\n";
+        "nodes they share, links not shared between tasks";
+    // Under the shared uplink each task's own queries pause its upload, as scheduled together.
+    if (r.uplink == uplink_sharing::queries_first)
+        out += "; each device's uplink shared by its upload and its own queries' transfers";
+    out += "; alone: the same simulation without the other tasks):\n";
     appendf(out, "  %-24s %-14s %26s %36s\n", "task", "planner", "queries alone -> together",
             "mean latency (ms) alone -> together");
     const auto ms = [](double v) { return std::isnan(v) ? std::string("-") : number(v, 3, 2); };

@@ -5,7 +5,8 @@
 /// all tasks are list-scheduled together on the nodes they share (docs/uploading.md, "Several
 /// tasks"). With one task, or tasks that share no node, each task's timeline is that of
 /// simulate_queries() on a chain (on a DAG the two differ by their query model: see
-/// simulate_tasks()).
+/// simulate_tasks()). With the shared uplink (uplink_sharing::queries_first) each task's queries
+/// pause its own upload, at the times the joint schedule gives their transfers.
 
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/core/messages.hpp>
@@ -18,6 +19,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,8 +51,9 @@ struct task_set_metrics {
 
 /// The output of simulate_tasks().
 struct task_simulation_result {
-    /// Per task, in input order, its timeline together with the others: its uploads (as alone:
-    /// uploads never contend), its queries (contended), its step latencies alone (what the
+    /// Per task, in input order, its timeline together with the others: its uploads (as alone
+    /// with the separate uplink; paused by its own queries' transfers, as scheduled together,
+    /// with the shared one), its queries (contended), its step latencies alone (what the
     /// remote choice is made by) and its metrics (see simulate_tasks() for which of them the
     /// contention changes).
     std::vector<simulation_result> tasks{};
@@ -82,7 +85,21 @@ struct task_state {
     double issued = 0, ready = 0;  // its issue time; when the next layer's inputs are there
     std::size_t acked = 0, after_end = 0;
     bool active = false;
+    // Under uplink_sharing::queries_first: the task's upload as its queries' transfers pause it
+    // (filling timeline.uploads as partitions load), and the transfers out of the device of its
+    // query in flight, [from, to), applied when it completes: its next query is issued only
+    // then, so every transfer that starts before that issue has been applied.
+    std::optional<shared_upload> uplink{};
+    std::vector<std::pair<double, double>> sends{};
+    std::vector<node_id> served{};  // scratch of record_sends()
 };
+
+/// When task `t`'s upload ends: its last acknowledgement (0 without partitions); with a shared
+/// uplink, infinity while a partition is still on its way.
+inline double upload_end(const task_state& t) noexcept {
+    if (t.uplink && !t.uplink->done()) return std::numeric_limits<double>::infinity();
+    return t.timeline.uploads.empty() ? 0.0 : t.timeline.uploads.back().acknowledged_s;
+}
 
 /// Seconds to move `bytes` between two nodes: 0 on one node, else the model's transfer time
 /// (effective_delay's rule, so that one task prices exactly as simulate_queries() does).
@@ -110,15 +127,21 @@ double layer_ready(const task_state& t, const Model& model, layer_id j) {
 template <cost_model Model>
 void issue_query(task_state& t, const Model& model, const simulation_options& options, double a,
                  std::size_t index) {
+    // The acknowledgements by `a`: every transfer of the task's earlier queries (all of those
+    // that start before `a`) has been applied to its upload.
+    if (t.uplink) t.uplink->complete_until(a);
     const std::vector<upload_event>& uploads = t.timeline.uploads;
-    const double end = t.timeline.metrics.upload_s;
+    const double end = upload_end(t);
     t.active = a < end || t.after_end < options.horizon_queries;
     if (!t.active) return;
     if (t.timeline.queries.size() == options.max_queries)
         detail::fail_validation(
             "simulate_tasks", "task " + std::to_string(index) + " issues more than max_queries = " +
                                   std::to_string(options.max_queries) +
-                                  " queries; raise the limit or shorten the horizon");
+                                  " queries; raise the limit or shorten the horizon" +
+                                  (t.uplink ? " (or the queries' uplink transfers leave the "
+                                              "upload no time)"
+                                            : ""));
     while (t.acked < uploads.size() && uploads[t.acked].acknowledged_s <= a) ++t.acked;
     const std::size_t prefix = t.chosen[t.acked];
     for (layer_id j = 0; j < t.at.size(); ++j)
@@ -129,6 +152,39 @@ void issue_query(task_state& t, const Model& model, const simulation_options& op
     t.issued = a;
     t.next = 0;
     t.ready = layer_ready(t, model, t.graph->topological_order()[0]);
+    const layer_id in = t.graph->input();
+    if (t.uplink && t.at[in] != t.device)  // the model input leaves the device at the issue
+        t.sends.emplace_back(a,
+                             a + task_transfer(model, t.graph->input_bytes(), t.device, t.at[in]));
+}
+
+/// Under a shared uplink: layer `j` of task `t`'s query has just been dispatched; if it ran on
+/// the device, its output leaves over the uplink at its finish, once to each other node hosting
+/// a consumer (effective_delay::uplink_sends()' transfers; all at once, as links are not
+/// contended in the list schedule, so they pause the upload for the longest of them).
+template <cost_model Model>
+void record_sends(task_state& t, const Model& model, layer_id j) {
+    if (!t.uplink || t.at[j] != t.device) return;
+    const layer_graph& g = *t.graph;
+    t.served.clear();
+    for (layer_id c : g.successors(j)) {
+        const node_id to = t.at[c];
+        if (to == t.device || std::find(t.served.begin(), t.served.end(), to) != t.served.end())
+            continue;
+        t.served.push_back(to);
+        t.sends.emplace_back(t.finish[j],
+                             t.finish[j] + task_transfer(model, g[j].output_bytes, t.device, to));
+    }
+}
+
+/// Under a shared uplink: task `t`'s query ended at `end`; its transfers pause its upload, in
+/// the order they start (each clipped to the query, as simulate_steps() clips them).
+inline void apply_sends(task_state& t, double end) {
+    if (!t.uplink) return;
+    std::stable_sort(t.sends.begin(), t.sends.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [from, to] : t.sends) t.uplink->busy(std::min(from, end), std::min(to, end));
+    t.sends.clear();
 }
 
 }  // namespace detail::upload
@@ -137,9 +193,18 @@ void issue_query(task_state& t, const Model& model, const simulation_options& op
 ///
 /// Each task uploads its plan's partitions one after another over its own device's links,
 /// timed exactly as simulate_queries() times them (per-partition overhead, acknowledgement
-/// latency): uploads do not contend with each other nor with queries, even when two tasks name
-/// the same device. Each task runs its own closed loop of queries from time 0 (or from its first
-/// acknowledgement under first_query_policy::wait), the next issued when the previous one's
+/// latency). With uplink_sharing::separate uploads do not contend with each other nor with
+/// queries, even when two tasks name the same device. With uplink_sharing::queries_first each
+/// task's uplink carries its upload and its own queries' transfers out of its device, queries
+/// first, as in simulate_queries() (docs/uploading.md, "Shared uplink across tasks"): the model
+/// input when a query is issued, if its input layer is remote, and the output of each layer run
+/// on the device when it finishes in the joint schedule, once to each other node hosting a
+/// consumer (at once: they pause the upload for the longest). A query's transfers are applied to
+/// its task's upload when it completes, before the next query is issued, so the
+/// acknowledgements a query may use are exact. Two tasks on one device have one uplink each (as
+/// with the separate uplink, and as links are never contended here). Each task runs its own
+/// closed loop of queries from time 0 (or from its first acknowledgement under
+/// first_query_policy::wait), the next issued when the previous one's
 /// result is back on its device, until its own upload ends and then horizon_queries more. A query
 /// runs with the placement of the prefix of its plan that simulation_options::choice picks among
 /// those acknowledged when it is issued, judged by the task's latencies alone (step_latencies(),
@@ -165,9 +230,11 @@ void issue_query(task_state& t, const Model& model, const simulation_options& op
 ///
 /// Metrics per task: queries_during_upload, mean_latency_during_upload_s and first_offloaded_s
 /// come from its contended queries, over simulate_queries()' counting window; partitions,
-/// upload_s, latency_area_s2, initial_latency_s and final_latency_s are its own alone (the upload
-/// and the step curve do not depend on the other tasks). Cost: O(tasks) per layer dispatched,
-/// and once more each task alone for task_simulation_result::alone.
+/// initial_latency_s and final_latency_s are its own alone (the step curve does not depend on
+/// the other tasks), and so are upload_s and latency_area_s2 with the separate uplink (with the
+/// shared one they follow the upload as its queries, scheduled together, paused it). Cost:
+/// O(tasks) per layer dispatched (plus the transfers with the shared uplink), and once more each
+/// task alone for task_simulation_result::alone.
 ///
 /// Throws eosdnn::error (validation), naming the task, when there are no tasks, a task's model
 /// has no layers, a plan does not fit its task (check_upload_plan(): a device out of range or
@@ -178,10 +245,12 @@ task_simulation_result simulate_tasks(std::span<const upload_task> tasks, const 
                                       const simulation_options& options = {}) {
     constexpr std::string_view where = "simulate_tasks";
     if (tasks.empty()) detail::fail_validation(where, "there are no tasks");
-    if (options.uplink != uplink_sharing::separate)
-        detail::fail_validation(where,
-                                "a shared uplink is not simulated across tasks: "
-                                "simulation_options.uplink must be uplink_sharing::separate");
+    const bool shared = options.uplink == uplink_sharing::queries_first;
+    // What each task is checked and its step latencies computed with: its own simulation with
+    // the separate uplink, whose uploads are the task's under that uplink (under the shared one
+    // they are simulated below, as the queries' transfers happen).
+    simulation_options own = options;
+    own.uplink = uplink_sharing::separate;
     std::vector<detail::upload::task_state> state(tasks.size());
     task_simulation_result result;
     for (std::size_t i = 0; i < tasks.size(); ++i) {
@@ -193,7 +262,7 @@ task_simulation_result simulate_tasks(std::span<const upload_task> tasks, const 
         try {
             // The single-task simulation's own steps: the same upload timeline and the same
             // step latencies (it checks the plan against the task's model).
-            t.timeline = simulate_queries(g, model, plan, options);
+            t.timeline = simulate_queries(g, model, plan, own);
         } catch (const error& e) {  // the same error, told which task it is about
             throw error(e.kind(), std::string(where) + ": " + task + ": " + e.what());
         }
@@ -226,12 +295,17 @@ task_simulation_result simulate_tasks(std::span<const upload_task> tasks, const 
         t.at.assign(g.size(), t.device);
         t.finish.assign(g.size(), 0.0);
         t.timeline.queries.clear();  // from here on: the queries together
+        if (shared) {
+            t.timeline.uploads.clear();
+            t.uplink.emplace(t.upload, options.ack_latency_s, t.timeline.uploads);
+        }
     }
 
     for (std::size_t i = 0; i < state.size(); ++i) {
         detail::upload::task_state& t = state[i];
-        const bool wait =
-            options.first_query == first_query_policy::wait && !t.timeline.uploads.empty();
+        const bool wait = options.first_query == first_query_policy::wait && !t.upload.empty();
+        // No query before the first acknowledgement: nothing pauses the first partition.
+        if (wait && t.uplink) t.uplink->complete_until(t.upload.front());
         detail::upload::issue_query(t, model, options,
                                     wait ? t.timeline.uploads.front().acknowledged_s : 0.0, i);
     }
@@ -257,6 +331,7 @@ task_simulation_result simulate_tasks(std::span<const upload_task> tasks, const 
         const node_id s = t.at[j];
         t.finish[j] = best_start + (s == t.device ? t.t_device[j] : t.t_target[j]);
         free_at[s] = t.finish[j];
+        detail::upload::record_sends(t, model, j);
         if (++t.next < g.size()) {
             t.ready = detail::upload::layer_ready(t, model, g.topological_order()[t.next]);
             continue;
@@ -266,6 +341,7 @@ task_simulation_result simulate_tasks(std::span<const upload_task> tasks, const 
         q.end_s = t.finish[out] +
                   detail::upload::task_transfer(model, g[out].output_bytes, t.at[out], t.device);
         q.latency_s = q.end_s - q.start_s;
+        detail::upload::apply_sends(t, q.end_s);
         detail::upload::issue_query(t, model, options, q.end_s, best);
     }
 
