@@ -32,7 +32,7 @@ struct hard_result {
 // Seeds `from`..`to` of one environment and shape: a random model of 5 to 9 parameter layers,
 // its exact placement there, LMU's plan against the exhaustive search.
 hard_result run_environment(const optim_test::named_environment& named, std::size_t index, bool dag,
-                            int from, int to) {
+                            int from, int to, const simulation_options& sim) {
     const analytic_model model(named.env);
     hard_result out;
     for (int seed = from; seed <= to; ++seed) {
@@ -50,10 +50,9 @@ hard_result run_environment(const optim_test::named_environment& named, std::siz
         }
         ++out.models;
         const upload_problem problem(g, model, x);
-        const upload_plan plan = lmu_planner{.simulation = plain}.plan(problem);
-        const std::size_t lmu =
-            simulate_queries(g, model, plan, plain).metrics.queries_during_upload;
-        const upload_order_search best = best_upload_order(problem, plain, {.incumbent = lmu});
+        const upload_plan plan = lmu_planner{.simulation = sim}.plan(problem);
+        const std::size_t lmu = simulate_queries(g, model, plan, sim).metrics.queries_during_upload;
+        const upload_order_search best = best_upload_order(problem, sim, {.incumbent = lmu});
         CAPTURE(named.name);
         CAPTURE(seed);
         REQUIRE(best.complete);
@@ -67,18 +66,20 @@ hard_result run_environment(const optim_test::named_environment& named, std::siz
     return out;
 }
 
-void check_hard_environments(int from, int to) {
+void check_hard_environments(int from, int to, const simulation_options& sim = plain) {
     const auto all = optim_test::hard_environments();
     for (std::size_t i = 0; i < all.size(); ++i)
         for (const bool dag : {false, true}) {
-            const hard_result r = run_environment(all[i], i, dag, from, to);
+            const hard_result r = run_environment(all[i], i, dag, from, to, sim);
             double sum = 0, worst = 1;
             for (double v : r.ratios) {
                 sum += v;
                 worst = std::min(worst, v);
             }
             const double mean = r.ratios.empty() ? 1.0 : sum / static_cast<double>(r.ratios.size());
-            const std::string name = all[i].name + (dag ? " DAGs" : " chains");
+            const std::string name =
+                all[i].name + (dag ? " DAGs" : " chains") +
+                (sim.uplink == uplink_sharing::queries_first ? ", shared uplink" : "");
             MESSAGE(name << ": mean " << mean << " worst " << worst << " over " << r.ratios.size()
                          << " of " << r.models << " models with remote layers; seed:lmu/best"
                          << "(remote nodes)" << r.seeds);
@@ -95,6 +96,15 @@ TEST_CASE("LMU against the best plan on the hard environments") { check_hard_env
 TEST_CASE("LMU against the best plan on the hard environments on more seeds" *
           doctest::test_suite("slow")) {
     check_hard_environments(1, 20);
+}
+
+TEST_CASE("LMU against the best plan on the hard environments under the shared uplink" *
+          doctest::test_suite("slow")) {
+    // The same models and seeds with the queries' transfers pausing the upload: LMU plans for
+    // that simulation and is judged by it, against best_upload_order() under it.
+    simulation_options shared_uplink = plain;
+    shared_uplink.uplink = uplink_sharing::queries_first;
+    check_hard_environments(1, 20, shared_uplink);
 }
 
 TEST_CASE("kicks never make LMU's plan worse") {

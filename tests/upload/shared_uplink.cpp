@@ -3,6 +3,7 @@
 // simulation, LMU against every order of contiguous partitions, and the invariants.
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/upload/baselines.hpp>
+#include <eosdnn/upload/best_upload_order.hpp>
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/emdl.hpp>
 #include <eosdnn/upload/ionn.hpp>
@@ -328,64 +329,45 @@ TEST_CASE("shared uplink: LMU's score of its plan is the simulation's") {
 
 TEST_CASE("shared uplink: LMU reaches 0.9 of the best order of contiguous partitions" *
           doctest::test_suite("slow")) {
-    // Every plan whose partitions are contiguous runs of units of one block, in every order,
-    // simulated with the option on: 4 to 6 parameter layers, one or two servers.
+    // The best plan whose partitions are contiguous runs of units of one block, in every order
+    // and grouping, simulated with the option on. What changed: this test used to enumerate
+    // those plans itself and simulate each (30 models of 4 to 6 parameter layers on one or two
+    // servers); best_upload_order() under the option now finds that best count (the same
+    // space on the parameter chains, checked against a brute force in best_upload_order.cpp; on
+    // the random models its space also moves each parameter-free run between two parameter
+    // layers to the layer after it, as LMU may, so the reference there can only be higher), with
+    // LMU's count as the incumbent, which prunes. So the test covers 60 models of 4 to 8
+    // parameter layers on one to three servers in a few seconds.
     std::mt19937 rng(31);
     std::vector<double> ratios, chain_ratios;
-    for (int trial = 0; trial < 30; ++trial) {
+    std::size_t nodes = 0;
+    for (int trial = 0; trial < 60; ++trial) {
         CAPTURE(trial);
-        const int servers = 1 + trial % 2;
+        const int servers = 1 + trial % 3;
         const analytic_model model = upload_test::phone_and_servers(servers);
-        // Half of them chains of parameter layers only, where LMU's plans (contiguous ranges)
-        // all lie in the enumerated space; the rest the tests' random models (parameter-free
-        // layers between, residual joins on every third), where LMU may also move those.
+        // Half of them chains of parameter layers only, the rest the tests' random models
+        // (parameter-free layers between, residual joins on every third).
+        const int params = 4 + trial % 5;
         const layer_graph g = trial % 2 == 0
-                                  ? parameter_chain(rng, 4 + trial % 3)
-                                  : upload_test::random_model(rng, 4 + trial % 3, trial % 3 == 2);
+                                  ? parameter_chain(rng, params)
+                                  : upload_test::random_model(rng, params, trial % 3 == 2);
         std::vector<node_id> x(g.size(), 1);
         x[g.input()] = 0;
-        if (servers == 2)  // the second half on the cloud
-            for (layer_id j = static_cast<layer_id>(g.size() / 2); j < g.size(); ++j) x[j] = 2;
+        if (servers > 1)  // the second half on the cloud
+            for (layer_id j = static_cast<layer_id>(g.size() / 2); j < g.size(); ++j)
+                x[j] = static_cast<node_id>(servers);
         const upload_problem problem(g, model, x);
-        const upload_units& units = problem.units();
-        const effective_delay<analytic_model>& q = problem.delay();
-        const std::size_t n = units.units.size();
-        REQUIRE(n <= 8);
-        std::size_t best = 0;
-        // Cuts between consecutive units of one block: each subset of them is a grouping.
-        std::vector<std::size_t> optional_cuts;
-        for (std::size_t u = 0; u + 1 < n; ++u)
-            if (units.units[u].block == units.units[u + 1].block) optional_cuts.push_back(u);
-        for (std::size_t mask = 0; mask < (std::size_t{1} << optional_cuts.size()); ++mask) {
-            std::vector<upload_partition> groups;
-            std::size_t start = 0;
-            for (std::size_t u = 0; u < n; ++u) {
-                const auto at = std::find(optional_cuts.begin(), optional_cuts.end(), u);
-                const bool cut = u + 1 == n || at == optional_cuts.end() ||
-                                 ((mask >> (at - optional_cuts.begin())) & 1);
-                if (!cut) continue;
-                groups.push_back(range_step(q, units.blocks[units.units[start].block].node,
-                                            units.units[start].first, units.units[u].last));
-                start = u + 1;
-            }
-            std::vector<std::size_t> order(groups.size());
-            std::iota(order.begin(), order.end(), std::size_t{0});
-            do {
-                std::vector<upload_partition> steps;
-                for (std::size_t i : order) steps.push_back(groups[i]);
-                const upload_plan plan = finish_plan("order", q, units, std::move(steps));
-                best = std::max(
-                    best, simulate_queries(g, model, plan, shared).metrics.queries_during_upload);
-            } while (std::next_permutation(order.begin(), order.end()));
-        }
         lmu_planner lmu;
         lmu.simulation = shared;
         const std::size_t got =
             simulate_queries(g, model, lmu.plan(problem), shared).metrics.queries_during_upload;
+        const upload_order_search search = best_upload_order(problem, shared, {.incumbent = got});
+        REQUIRE(search.complete);
+        nodes += search.nodes_visited;
+        const std::size_t best = search.queries_during_upload;
         CAPTURE(best);
         CAPTURE(got);
-        if (trial % 2 == 0) CHECK(got <= best);  // LMU's plan is one of those enumerated
-        if (best < 5) continue;                  // too short an upload to compare ratios
+        if (best < 5) continue;  // too short an upload to compare ratios
         const double ratio = static_cast<double>(got) / static_cast<double>(best);
         CHECK(ratio >= 0.9);
         ratios.push_back(ratio);
@@ -399,5 +381,5 @@ TEST_CASE("shared uplink: LMU reaches 0.9 of the best order of contiguous partit
             << mean(ratios) << ", worst " << *std::min_element(ratios.begin(), ratios.end())
             << " over " << ratios.size() << " models; parameter chains: mean " << mean(chain_ratios)
             << ", worst " << *std::min_element(chain_ratios.begin(), chain_ratios.end()) << " over "
-            << chain_ratios.size());
+            << chain_ratios.size() << "; " << nodes << " search nodes");
 }

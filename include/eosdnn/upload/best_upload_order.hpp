@@ -5,6 +5,7 @@
 /// parameter layers.
 
 #include <eosdnn/cost/cost_model.hpp>
+#include <eosdnn/upload/detail/order_search.hpp>
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/query_simulation.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
@@ -15,7 +16,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <span>
 #include <string>
@@ -58,8 +58,13 @@ struct upload_order_search {
 /// latency any superset of the uploaded layers allows could not beat the best plan so far.
 /// Queries are counted in closed form per partition (how many fit before the next
 /// acknowledgement), which can differ from the step-by-step simulation by floating-point
-/// rounding only. Throws eosdnn::error (validation) for a model with more parameter layers than
-/// options.max_parameter_layers.
+/// rounding only. Under simulation.uplink = uplink_sharing::queries_first a partition's
+/// acknowledgement depends on the queries before it, so each branch is simulated query by query
+/// with simulate_steps()'s operations instead (the count is the simulation's, to the bit), and
+/// the bound is one that the pauses cannot break (detail/order_search.hpp). Throws
+/// eosdnn::error (validation) for a model with more parameter layers than
+/// options.max_parameter_layers, and, under the shared uplink, for a plan whose queries exceed
+/// simulation.max_queries during its upload.
 template <upload_cost_model Model>
 upload_order_search best_upload_order(const upload_problem<Model>& problem,
                                       const simulation_options& simulation = {},
@@ -91,12 +96,6 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
         return out;
     }
     const std::size_t full = (std::size_t{1} << items) - 1;
-    const std::size_t unit_mask = (std::size_t{1} << n) - 1;
-    auto free_node = [&](std::size_t f) { return base.free_blocks[f].node; };
-    auto node_has_units = [&](node_id s) {
-        return std::any_of(base.blocks.begin(), base.blocks.end(),
-                           [&](const upload_block& b) { return b.node == s; });
-    };
 
     // Parameter positions, and the interior free runs whose side is a choice.
     std::vector<std::size_t> param_position(n);
@@ -140,7 +139,7 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
         overhead_sum(full + 1);
     std::vector<std::uint8_t> acked(graph.size());
     std::vector<std::size_t> groups;
-    std::vector<double> step_time, step_latency, step_integral;
+    detail::upload::rate_steps latency_by_time;
     for (std::size_t config = 0; config < (std::size_t{1} << free_runs.size()); ++config) {
         // Units of this configuration: a chosen run joins the unit after it.
         upload_units units = base;
@@ -182,6 +181,21 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
             for (std::size_t mask = full + 1; mask-- > 0;)
                 if (!(mask >> b & 1))
                     fastest[mask] = std::min(fastest[mask], fastest[mask | std::size_t{1} << b]);
+        if (simulation.uplink == uplink_sharing::queries_first) {
+            // The shared uplink: each branch simulated exactly (detail/order_search.hpp).
+            const detail::upload::order_tables tables{.latency = latency,
+                                                      .fastest = fastest,
+                                                      .group_upload = group_upload,
+                                                      .overhead_sum = overhead_sum};
+            detail::upload::shared_order_search<Model> search(q, units, item_overhead, tables,
+                                                              simulation, options.max_nodes);
+            search.run(best, out.improved, options.incumbent > 0, out.nodes_visited, out.complete,
+                       [&](const std::vector<std::size_t>& found) {
+                           best_units = units;
+                           best_groups = found;
+                       });
+            continue;
+        }
         // The fastest latency any plan can have at time t: the layers acknowledged by then
         // cost at most t - ack to upload (their bytes; the overheads only add to it). A step
         // function, non-increasing in t, with its running integral of 1 / latency for the
@@ -189,38 +203,7 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
         std::vector<std::pair<double, double>> by_size;
         for (std::size_t mask = 0; mask <= full; ++mask)
             by_size.emplace_back(mask ? group_upload[mask] + ack : 0.0, latency[mask]);
-        std::sort(by_size.begin(), by_size.end());
-        step_time.clear();
-        step_latency.clear();
-        for (const auto& [t, lat] : by_size)
-            if (step_latency.empty() || lat < step_latency.back()) {
-                if (!step_time.empty() && step_time.back() == t) {
-                    step_latency.back() = lat;
-                } else {
-                    step_time.push_back(t);
-                    step_latency.push_back(lat);
-                }
-            }
-        step_integral.assign(step_time.size(), 0.0);
-        for (std::size_t i = 1; i < step_time.size(); ++i)
-            step_integral[i] =
-                step_integral[i - 1] + (step_time[i] - step_time[i - 1]) / step_latency[i - 1];
-        // Integral over [0, t] of 1 / max(fastest latency at time, floor).
-        auto rate_integral = [&](double t, double floor) {
-            // First step faster than the floor: from there on the floor binds.
-            const auto cut = std::lower_bound(step_latency.begin(), step_latency.end(), floor,
-                                              std::greater<double>());
-            const std::size_t c = static_cast<std::size_t>(cut - step_latency.begin());
-            const double switch_at =
-                c < step_time.size() ? step_time[c] : std::numeric_limits<double>::infinity();
-            const double x = std::min(t, switch_at);
-            const std::size_t k = static_cast<std::size_t>(
-                std::upper_bound(step_time.begin(), step_time.end(), x) - step_time.begin() - 1);
-            double value = step_integral[k] + (x - step_time[k]) / step_latency[k];
-            if (t > switch_at) value += (t - switch_at) / floor;
-            return value;
-        };
-
+        latency_by_time.build(by_size);
         // `current`: the latency a query has now, under the simulation's remote_choice (the
         // fastest prefix so far, or the last one).
         auto dfs = [&](auto&& self, std::size_t mask, double clock, double a, std::size_t started,
@@ -253,7 +236,8 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
             // up at least 1 of the integral of 1 / L over its own run.)
             const bool has_best = out.improved || options.incumbent > 0;
             if (has_best && a < end &&
-                static_cast<double>(started) + rate_integral(end, floor) - rate_integral(a, floor) <
+                static_cast<double>(started) + latency_by_time.integral(end, floor) -
+                        latency_by_time.integral(a, floor) <
                     static_cast<double>(best) + 1 - 1e-7)
                 return;
             // When no superset is faster than the prefix the queries already run, every
@@ -269,32 +253,8 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
                 for (std::size_t group = rest; group; group = (group - 1) & rest) {
                     const bool single = (group & (group - 1)) == 0;
                     if (single != (pass == 0)) continue;
-                    // A contiguous run of units of one block (a range, as planners make) with
-                    // any parameter-free blocks of its node, or one parameter-free block of a
-                    // node that receives no parameter layer.
-                    const std::size_t unit_group = group & unit_mask;
-                    const std::size_t free_group = group >> n;
                     node_id node = 0;
-                    if (unit_group) {
-                        std::size_t low = 0;
-                        while (!(unit_group >> low & 1)) ++low;
-                        const std::size_t run = unit_group >> low;
-                        if ((run & (run + 1)) != 0) continue;
-                        std::size_t high = low;
-                        while (unit_group >> (high + 1) & 1) ++high;
-                        if (base.units[low].block != base.units[high].block) continue;
-                        node = base.blocks[base.units[low].block].node;
-                        bool same = true;
-                        for (std::size_t f = 0; f < free_count; ++f)
-                            if ((free_group >> f & 1) && free_node(f) != node) same = false;
-                        if (!same) continue;
-                    } else {
-                        if (!single) continue;
-                        std::size_t f = 0;
-                        while (!(free_group >> f & 1)) ++f;
-                        node = free_node(f);
-                        if (node_has_units(node)) continue;
-                    }
+                    if (!detail::upload::order_group_node(base, group, node)) continue;
                     const double cost = group_upload[group] + q.partition_overhead(node);
                     const double acked_at = clock + cost + ack;
                     std::size_t s = started;
