@@ -11,6 +11,8 @@
 #include <eosdnn/upload/upload_problem.hpp>
 #include <eosdnn/upload/upload_units.hpp>
 
+#include <boost/graph/compressed_sparse_row_graph.hpp>
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -18,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace eosdnn {
@@ -192,17 +195,33 @@ public:
             same = arcs_[i].from == built_arcs_[i].from && arcs_[i].to == built_arcs_[i].to &&
                    arcs_[i].infinite == built_arcs_[i].infinite;
         if (!same) {
-            network_ = flow_graph(vertex_count);
-            reverse_.clear();
-            reverse_.reserve(2 * arcs_.size());
+            // Edge 2i is arc i, 2i + 1 its reverse; each vertex's out-edges in the order
+            // min_cut_two_nodes adds them (a stable sort by source), which is the order in
+            // which Boykov-Kolmogorov walks them.
+            const std::size_t edges = 2 * arcs_.size();
+            std::vector<std::size_t> start(vertex_count + 1, 0);
+            for (const arc& a : arcs_) {
+                ++start[a.from + 1];
+                ++start[a.to + 1];
+            }
+            for (std::size_t v = 0; v < vertex_count; ++v) start[v + 1] += start[v];
+            slot_.resize(edges);
+            std::vector<std::pair<std::size_t, std::size_t>> sorted(edges);
             for (std::size_t i = 0; i < arcs_.size(); ++i) {
                 const arc& a = arcs_[i];
-                const edge_descriptor forward =
-                    boost::add_edge(a.from, a.to, 2 * i, network_).first;
-                const edge_descriptor backward =
-                    boost::add_edge(a.to, a.from, 2 * i + 1, network_).first;
-                reverse_.push_back(backward);
-                reverse_.push_back(forward);
+                slot_[2 * i] = start[a.from]++;
+                sorted[slot_[2 * i]] = {a.from, a.to};
+                slot_[2 * i + 1] = start[a.to]++;
+                sorted[slot_[2 * i + 1]] = {a.to, a.from};
+            }
+            network_ =
+                flow_graph(boost::edges_are_sorted, sorted.begin(), sorted.end(), vertex_count);
+            reverse_.resize(edges);
+            for (std::size_t i = 0; i < arcs_.size(); ++i) {
+                const edge_descriptor forward(arcs_[i].from, slot_[2 * i]);
+                const edge_descriptor backward(arcs_[i].to, slot_[2 * i + 1]);
+                reverse_[slot_[2 * i]] = backward;
+                reverse_[slot_[2 * i + 1]] = forward;
             }
             built_arcs_ = arcs_;
             vertex_count_ = vertex_count;
@@ -210,8 +229,8 @@ public:
         }
         capacity_.resize(2 * arcs_.size());
         for (std::size_t i = 0; i < arcs_.size(); ++i) {
-            capacity_[2 * i] = arcs_[i].infinite ? infinite_capacity : arcs_[i].capacity;
-            capacity_[2 * i + 1] = 0;
+            capacity_[slot_[2 * i]] = arcs_[i].infinite ? infinite_capacity : arcs_[i].capacity;
+            capacity_[slot_[2 * i + 1]] = 0;
         }
         residual_.assign(capacity_.size(), 0);
         const auto edge_index = boost::get(boost::edge_index, network_);
@@ -231,7 +250,7 @@ public:
             for (auto [it, end] = boost::out_edges(v, network_); it != end; ++it) {
                 const std::size_t u = boost::target(*it, network_);
                 if (reaches_sink_[u]) continue;
-                if (residual_[edge_index[reverse_[edge_index[*it]]]] > 0) {
+                if (residual_[get(edge_index, reverse_[get(edge_index, *it)])] > 0) {
                     reaches_sink_[u] = 1;
                     stack_.push_back(u);
                 }
@@ -264,9 +283,9 @@ private:
         double capacity;
         bool infinite;
     };
-    using flow_graph =
-        boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, boost::no_property,
-                              boost::property<boost::edge_index_t, std::size_t>>;
+    // Compressed rows rather than min_cut_two_nodes' adjacency list: the same out-edges in the
+    // same order (so the same flow and cut, bit for bit), stored contiguously, and built once.
+    using flow_graph = boost::compressed_sparse_row_graph<boost::directedS>;
     using edge_descriptor = typename boost::graph_traits<flow_graph>::edge_descriptor;
 
     const layer_graph& graph_;
@@ -281,6 +300,7 @@ private:
     std::size_t vertex_count_ = 0;
     flow_graph network_;
     std::vector<edge_descriptor> reverse_;
+    std::vector<std::size_t> slot_;  // edge index in network_ of edge 2i (arc i), 2i + 1
     std::vector<double> capacity_, residual_;
     std::vector<char> reaches_sink_;
     std::vector<std::size_t> stack_;
