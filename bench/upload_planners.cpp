@@ -143,6 +143,8 @@ EOSDNN_CHAIN(emdl, emdl_planner{});
 EOSDNN_CHAIN(emdl_paper_text, emdl_planner{.reading = emdl_reading::paper_text});
 EOSDNN_CHAIN(ionn, ionn_planner{});
 EOSDNN_PROFILE(lmu, lmu_planner{});
+// Without the last pass (partitions of several runs), for its cost side by side.
+EOSDNN_PROFILE(lmu_without_run_merges, lmu_planner{.merge_evaluations = 0});
 EOSDNN_PROFILE(lmu_rule_only, lmu_planner{.portfolio = false});
 EOSDNN_PROFILE(emdl, emdl_planner{});
 EOSDNN_PROFILE(emdl_paper_text, emdl_planner{.reading = emdl_reading::paper_text});

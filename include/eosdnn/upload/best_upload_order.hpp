@@ -31,6 +31,10 @@ struct upload_search_options {
     /// strictly better plans are explored, which prunes far more. 0 for none.
     std::size_t incumbent = 0;
     std::size_t max_nodes = 2'000'000'000;  ///< search-tree nodes before giving up
+    /// True: a partition is a contiguous run of units of one block (the space of LMU's local
+    /// search). False: any set of units of one node, so every ordered set partition of each
+    /// node's units (IONN's steps and LMU's last pass make partitions of several runs).
+    bool runs_only = true;
 };
 
 /// What best_upload_order() found.
@@ -48,9 +52,12 @@ struct upload_order_search {
 /// whose partitions are contiguous runs of parameter layers of one block (see upload_units.hpp),
 /// in any order and any grouping, with each run of parameter-free layers between two parameter
 /// layers travelling with the layer before or the one after it (both tried; runs at a block's
-/// ends go with their only neighbour). The plans of lmu_planner, emdl_planner and
-/// layer_by_layer_planner lie in this space, and whole_model_planner's when each node has a
-/// single block; IONN's steps may hold several runs and need not. Each partition costs its
+/// ends go with their only neighbour). The plans of emdl_planner and layer_by_layer_planner lie
+/// in this space, lmu_planner's when its last pass makes no partition of several runs, and
+/// whole_model_planner's when each node has a single block; IONN's steps may hold several runs
+/// and need not. With options.runs_only off, a partition is any set of units of one node: every
+/// ordered set partition of each node's units (a Fubini number of plans: 4,683 for six units of
+/// one node). Each partition costs its
 /// bytes plus its node's overhead (the problem's upload_cost_options), and queries follow the
 /// simulation's remote_choice, as in simulate_queries().
 ///
@@ -186,7 +193,8 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
             const detail::upload::order_tables tables{.latency = latency,
                                                       .fastest = fastest,
                                                       .group_upload = group_upload,
-                                                      .overhead_sum = overhead_sum};
+                                                      .overhead_sum = overhead_sum,
+                                                      .runs_only = options.runs_only};
             detail::upload::shared_order_search<Model> search(q, units, item_overhead, tables,
                                                               simulation, options.max_nodes);
             search.run(best, out.improved, options.incumbent > 0, out.nodes_visited, out.complete,
@@ -254,7 +262,8 @@ upload_order_search best_upload_order(const upload_problem<Model>& problem,
                     const bool single = (group & (group - 1)) == 0;
                     if (single != (pass == 0)) continue;
                     node_id node = 0;
-                    if (!detail::upload::order_group_node(base, group, node)) continue;
+                    if (!detail::upload::order_group_node(base, group, node, options.runs_only))
+                        continue;
                     const double cost = group_upload[group] + q.partition_overhead(node);
                     const double acked_at = clock + cost + ack;
                     std::size_t s = started;

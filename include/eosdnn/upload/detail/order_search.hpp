@@ -84,21 +84,29 @@ private:
 
 // Whether the items of `group` (bit u: unit u of `base` for u < n, then its parameter-free
 // blocks) form one partition of best_upload_order()'s space, and its node: a contiguous run of
-// units of one block (a range, as planners make) with any parameter-free blocks of its node, or
-// one parameter-free block of a node that receives no parameter layer.
-inline bool order_group_node(const upload_units& base, std::size_t group, node_id& node) noexcept {
+// units of one block (a range, as planners make; with `runs_only` off, any units of one node)
+// with any parameter-free blocks of its node, or one parameter-free block of a node that
+// receives no parameter layer.
+inline bool order_group_node(const upload_units& base, std::size_t group, node_id& node,
+                             bool runs_only = true) noexcept {
     const std::size_t n = base.units.size();
     const std::size_t unit_group = group & ((std::size_t{1} << n) - 1);
     const std::size_t free_group = group >> n;
     if (unit_group) {
         std::size_t low = 0;
         while (!(unit_group >> low & 1)) ++low;
-        const std::size_t run = unit_group >> low;
-        if ((run & (run + 1)) != 0) return false;
-        std::size_t high = low;
-        while (unit_group >> (high + 1) & 1) ++high;
-        if (base.units[low].block != base.units[high].block) return false;
         node = base.blocks[base.units[low].block].node;
+        if (runs_only) {
+            const std::size_t run = unit_group >> low;
+            if ((run & (run + 1)) != 0) return false;
+            std::size_t high = low;
+            while (unit_group >> (high + 1) & 1) ++high;
+            if (base.units[low].block != base.units[high].block) return false;
+        } else {
+            for (std::size_t u = low + 1; u < n; ++u)
+                if ((unit_group >> u & 1) && base.blocks[base.units[u].block].node != node)
+                    return false;
+        }
         for (std::size_t f = 0; f < base.free_blocks.size(); ++f)
             if ((free_group >> f & 1) && base.free_blocks[f].node != node) return false;
         return true;
@@ -173,6 +181,7 @@ private:
 // (without overheads) and the sum of the items' overheads.
 struct order_tables {
     std::span<const double> latency, fastest, group_upload, overhead_sum;
+    bool runs_only = true;  // upload_search_options::runs_only
 };
 
 // The search under uplink_sharing::queries_first. A node of the search is a sequence of
@@ -487,7 +496,8 @@ private:
             for (std::size_t group = rest; group; group = (group - 1) & rest) {
                 const bool single = (group & (group - 1)) == 0;
                 node_id node = 0;
-                if (single != (pass == 0) || !order_group_node(units_, group, node)) continue;
+                if (single != (pass == 0) || !order_group_node(units_, group, node, t_.runs_only))
+                    continue;
                 const double overhead = q_.partition_overhead(node);
                 const double upload = partition_upload(group, overhead);
                 const std::size_t next = mask | group;
