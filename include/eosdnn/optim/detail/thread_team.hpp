@@ -1,9 +1,12 @@
 #pragma once
 /// \file thread_team.hpp
 /// A small persistent team of threads for evaluating a swarm. The items of a job are split into
-/// contiguous chunks that the threads claim in turn, the caller included: a thread the system
-/// schedules late (a shared machine) finds the work done instead of holding the others back,
-/// and contiguous chunks keep two threads off one cache line of the results. Which thread runs
+/// one contiguous slice per thread, and each slice into chunks. A thread claims the chunks of its
+/// own slice first, then those left in the other slices: a thread the system schedules late (a
+/// shared machine) finds the work done instead of holding the others back, contiguous chunks keep
+/// two threads off one cache line of the results, and a row's state (an incremental evaluation
+/// keeps several kB per particle) stays in the cache of the core that priced it last time, when
+/// the team is balanced, instead of moving between cores on every batch. Which thread runs
 /// an item depends on timing; what it computes must not (the population evaluator gives each
 /// thread its own problem copy and each item its own state), and the exception a job rethrows
 /// is the one of its lowest item, so a job's outcome does not depend on timing either.
@@ -84,7 +87,9 @@ public:
             error_item_ = std::numeric_limits<std::size_t>::max();
             remaining_.store(count, std::memory_order_relaxed);
             ++generation_;
-            next_.store(ticket(generation_, 0), std::memory_order_release);
+            for (std::size_t s = 0; s < size_; ++s)
+                slices_[s].next.store(ticket(generation_, slice_begin(s, count)),
+                                      std::memory_order_release);
             posted_.store(generation_, std::memory_order_release);
         }
         start_.notify_all();
@@ -97,7 +102,7 @@ public:
     }
 
 private:
-    // The claim counter holds the job's generation (high 32 bits) and the next item (low 32), so
+    // A claim counter holds the job's generation (high 32 bits) and the next item (low 32), so
     // a thread that wakes after its job ended can never claim items of the next one.
     static std::uint64_t ticket(std::size_t generation, std::size_t item) noexcept {
         return (static_cast<std::uint64_t>(generation & 0xffffffffu) << 32) | item;
@@ -114,38 +119,55 @@ private:
         if (first) std::rethrow_exception(first);
     }
 
-    // Claims and runs chunks of job `generation` until none is left.
+    // Slice s of a job of `count` items: [slice_begin(s), slice_begin(s + 1)).
+    std::size_t slice_begin(std::size_t s, std::size_t count) const noexcept {
+        return count / size_ * s + std::min(s, count % size_);
+    }
+
+    // Claims and runs chunks of job `generation`, from slice t first, then from the slices after
+    // it in turn, until none is left.
     void work_on(std::size_t t, std::size_t generation, void* job,
                  void (*call)(void*, std::size_t, std::size_t, std::size_t), std::size_t count,
                  std::size_t chunk) {
-        for (;;) {
-            std::uint64_t seen = next_.load(std::memory_order_acquire);
-            std::size_t first = 0;
+        for (std::size_t k = 0; k < size_; ++k) {
+            const std::size_t s = (t + k) % size_;
+            const std::size_t end = slice_begin(s + 1, count);
+            std::atomic<std::uint64_t>& next = slices_[s].next;
             for (;;) {
-                if ((seen >> 32) != (generation & 0xffffffffu)) return;  // a later job
-                first = static_cast<std::size_t>(seen & 0xffffffffu);
-                if (first >= count) return;
-                const std::size_t last = std::min(count, first + chunk);
-                if (next_.compare_exchange_weak(seen, ticket(generation, last),
-                                                std::memory_order_acq_rel))
-                    break;
+                std::uint64_t seen = next.load(std::memory_order_acquire);
+                std::size_t first = 0;
+                for (;;) {
+                    if ((seen >> 32) != (generation & 0xffffffffu)) return;  // a later job
+                    first = static_cast<std::size_t>(seen & 0xffffffffu);
+                    if (first >= end) break;
+                    if (next.compare_exchange_weak(seen,
+                                                   ticket(generation, std::min(end, first + chunk)),
+                                                   std::memory_order_acq_rel))
+                        break;
+                }
+                if (first >= end) break;  // this slice is done: on to the next one
+                run_chunk(t, job, call, first, std::min(end, first + chunk));
             }
-            const std::size_t last = std::min(count, first + chunk);
-            for (std::size_t i = first; i < last; ++i) {
-                try {
-                    call(job, t, i, i + 1);
-                } catch (...) {
-                    std::lock_guard lock(mutex_);
-                    if (i < error_item_) {
-                        error_item_ = i;
-                        error_ = std::current_exception();
-                    }
+        }
+    }
+
+    void run_chunk(std::size_t t, void* job,
+                   void (*call)(void*, std::size_t, std::size_t, std::size_t), std::size_t first,
+                   std::size_t last) {
+        for (std::size_t i = first; i < last; ++i) {
+            try {
+                call(job, t, i, i + 1);
+            } catch (...) {
+                std::lock_guard lock(mutex_);
+                if (i < error_item_) {
+                    error_item_ = i;
+                    error_ = std::current_exception();
                 }
             }
-            if (remaining_.fetch_sub(last - first, std::memory_order_acq_rel) == last - first) {
-                std::lock_guard lock(mutex_);
-                done_.notify_all();
-            }
+        }
+        if (remaining_.fetch_sub(last - first, std::memory_order_acq_rel) == last - first) {
+            std::lock_guard lock(mutex_);
+            done_.notify_all();
         }
     }
 
@@ -207,7 +229,12 @@ private:
     std::mutex mutex_{};
     std::condition_variable start_{}, done_{};
     std::size_t generation_ = 0, count_ = 0, chunk_ = 1;
-    std::atomic<std::uint64_t> next_{0};
+    // One claim counter per slice, each on its own cache line: the threads claim mostly from
+    // their own slice, and a shared line would bounce between the cores on every claim.
+    struct alignas(64) slice_counter {
+        std::atomic<std::uint64_t> next{0};
+    };
+    std::vector<slice_counter> slices_ = std::vector<slice_counter>(size_);
     std::atomic<std::size_t> remaining_{0};
     std::atomic<std::size_t> posted_{0};  // generation_, readable without the mutex (spin_until)
     std::atomic<bool> stopping_flag_{false};  // stopping_, likewise
