@@ -22,23 +22,6 @@ namespace {
 
 using upload_test::plain;
 
-// Every layer but the input remote, the topological order cut into `servers` runs at random
-// points, run k on remote node k.
-std::vector<node_id> all_remote(const layer_graph& g, int servers, std::mt19937& rng) {
-    const auto order = g.topological_order();
-    std::vector<std::size_t> cuts;
-    std::uniform_int_distribution<std::size_t> at(1, g.size() - 1);
-    for (int k = 1; k < servers; ++k) cuts.push_back(at(rng));
-    std::sort(cuts.begin(), cuts.end());
-    std::vector<node_id> x(g.size(), 0);
-    for (std::size_t p = 1; p < order.size(); ++p) {
-        node_id s = 1;
-        for (std::size_t c : cuts) s += p >= c ? 1 : 0;
-        x[order[p]] = s;
-    }
-    return x;
-}
-
 struct group_result {
     std::vector<double> ratios{};
     std::string seeds{};  // "lmu/best" per seed
@@ -54,8 +37,8 @@ group_result run_group(bool dag, int servers, bool remote, int seeds,
     for (int seed = 1; seed <= seeds; ++seed) {
         std::mt19937 rng(static_cast<unsigned>(1000 * seed + 100 * servers + 10 * dag + remote));
         const layer_graph g = upload_test::random_model(rng, 5 + (seed - 1) % 5, dag);
-        const std::vector<node_id> x =
-            remote ? all_remote(g, servers, rng) : reference_placement(g, model).placement;
+        const std::vector<node_id> x = remote ? upload_test::all_remote(g, servers, rng)
+                                              : reference_placement(g, model).placement;
         const upload_problem problem(g, model, x);
         const upload_plan plan = lmu_planner{.simulation = sim}.plan(problem);
         const std::size_t lmu = simulate_queries(g, model, plan, sim).metrics.queries_during_upload;
@@ -128,7 +111,7 @@ TEST_CASE("LMU is never worse than uploading to one server after another") {
         int multi = 0;
         for (int trial = 0; trial < 16; ++trial) {
             const layer_graph g = upload_test::random_model(rng, 4 + trial % 8, trial % 2 == 1);
-            const std::vector<node_id> x = trial % 4 < 2 ? all_remote(g, servers, rng)
+            const std::vector<node_id> x = trial % 4 < 2 ? upload_test::all_remote(g, servers, rng)
                                                          : reference_placement(g, model).placement;
             std::vector<node_id> nodes;
             for (node_id s : x)

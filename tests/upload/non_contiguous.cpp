@@ -23,23 +23,6 @@ namespace {
 
 using upload_test::plain;
 
-// Every layer but the input remote, the topological order cut into `servers` runs at random
-// points, run k on remote node k (as in multi_server.cpp).
-std::vector<node_id> nc_all_remote(const layer_graph& g, int servers, std::mt19937& rng) {
-    const auto order = g.topological_order();
-    std::vector<std::size_t> cuts;
-    std::uniform_int_distribution<std::size_t> at(1, g.size() - 1);
-    for (int k = 1; k < servers; ++k) cuts.push_back(at(rng));
-    std::sort(cuts.begin(), cuts.end());
-    std::vector<node_id> x(g.size(), 0);
-    for (std::size_t p = 1; p < order.size(); ++p) {
-        node_id s = 1;
-        for (std::size_t c : cuts) s += p >= c ? 1 : 0;
-        x[order[p]] = s;
-    }
-    return x;
-}
-
 // Queries completed during the upload: LMU, LMU without its last pass, the best plan of
 // contiguous runs and the best over every ordered set partition of each node's units.
 struct nc_counts {
@@ -107,23 +90,23 @@ void nc_report(const nc_group& r) {
     CHECK(nc_worst(r.after) >= 0.9);
 }
 
-}  // namespace
-
-TEST_CASE("LMU against every ordered set partition of small random models") {
-    // Seed s draws random_model(mt19937(9000 + 100 s + 10 servers + 2 dag + remote), 4 + (s - 1)
-    // % 3, dag): 4 to 6 parameter layers, so that the set partitions stay few.
+// The random groups: chains and DAGs on one, two and three servers, exact and all-remote
+// placements, seeds 1-10, with a request cost of `request_s` per partition. Seed s draws
+// random_model(mt19937(9000 + 100 s + 10 servers + 2 dag + remote), 4 + (s - 1) % 3, dag): 4 to
+// 6 parameter layers, so that the set partitions stay few.
+void nc_random_groups(double request_s, const std::string& suffix) {
     for (const bool dag : {false, true})
         for (const int servers : {1, 2, 3}) {
-            const analytic_model model = upload_test::phone_and_servers(servers);
+            const analytic_model model = upload_test::phone_and_servers(servers, request_s);
             for (const bool remote : {false, true}) {
                 nc_group r{.name = std::string(dag ? "DAGs" : "chains") + ", " +
                                    std::to_string(servers) + " server(s), " +
-                                   (remote ? "all remote" : "exact placement")};
+                                   (remote ? "all remote" : "exact placement") + suffix};
                 for (int seed = 1; seed <= 10; ++seed) {
                     std::mt19937 rng(
                         static_cast<unsigned>(9000 + 100 * seed + 10 * servers + 2 * dag + remote));
                     const layer_graph g = upload_test::random_model(rng, 4 + (seed - 1) % 3, dag);
-                    const std::vector<node_id> x = remote ? nc_all_remote(g, servers, rng)
+                    const std::vector<node_id> x = remote ? upload_test::all_remote(g, servers, rng)
                                                           : reference_placement(g, model).placement;
                     if (std::all_of(x.begin(), x.end(), [](node_id s) { return s == 0; })) continue;
                     r.add(seed, nc_compare(g, model, x));
@@ -131,6 +114,12 @@ TEST_CASE("LMU against every ordered set partition of small random models") {
                 nc_report(r);
             }
         }
+}
+
+}  // namespace
+
+TEST_CASE("LMU against every ordered set partition of small random models") {
+    nc_random_groups(0, "");
 }
 
 TEST_CASE("LMU against every ordered set partition on the hard environments") {
@@ -156,26 +145,7 @@ TEST_CASE("LMU against every ordered set partition on the hard environments") {
 TEST_CASE("LMU with and without its last pass: other overheads") {
     // A request cost of 0.2 s per partition on top of the links' latencies (as in
     // partition_overhead.cpp), where a partition fewer is worth more.
-    for (const bool dag : {false, true})
-        for (const int servers : {1, 2, 3}) {
-            const analytic_model model = upload_test::phone_and_servers(servers, 0.2);
-            for (const bool remote : {false, true}) {
-                nc_group r{.name = std::string(dag ? "DAGs" : "chains") + ", " +
-                                   std::to_string(servers) + " server(s), " +
-                                   (remote ? "all remote" : "exact placement") +
-                                   ", request cost 0.2 s"};
-                for (int seed = 1; seed <= 10; ++seed) {
-                    std::mt19937 rng(
-                        static_cast<unsigned>(9000 + 100 * seed + 10 * servers + 2 * dag + remote));
-                    const layer_graph g = upload_test::random_model(rng, 4 + (seed - 1) % 3, dag);
-                    const std::vector<node_id> x = remote ? nc_all_remote(g, servers, rng)
-                                                          : reference_placement(g, model).placement;
-                    if (std::all_of(x.begin(), x.end(), [](node_id s) { return s == 0; })) continue;
-                    r.add(seed, nc_compare(g, model, x));
-                }
-                nc_report(r);
-            }
-        }
+    nc_random_groups(0.2, ", request cost 0.2 s");
 }
 
 namespace {

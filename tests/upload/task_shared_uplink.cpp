@@ -209,18 +209,6 @@ environment twin_environment(const environment& env) {
     return b.build();
 }
 
-// Two phones (nodes 0 and 1), one server (node 2, 2 GFLOP/s), each phone linked to it at 1 MB/s
-// without latency: a transfer of b bytes takes b / 1e6 s and a partition has no overhead.
-analytic_model shared_uplink_two_phones() {
-    environment_builder env;
-    auto p0 = env.add_node({.name = "phone0", .tier = tier::local, .flops_per_s = 1e9});
-    auto p1 = env.add_node({.name = "phone1", .tier = tier::local, .flops_per_s = 1e9});
-    auto s = env.add_node({.name = "server", .tier = tier::edge, .flops_per_s = 2e9});
-    env.connect(p0, s, {.bandwidth_Bps = 1e6});
-    env.connect(p1, s, {.bandwidth_Bps = 1e6});
-    return analytic_model(env.build());
-}
-
 // LMU's plan (for the separate uplink) of the exact placement of `g` on `device`.
 upload_task planned_task(const layer_graph& g, const analytic_model& model, node_id device) {
     const auto x = reference_placement(g, model, device).placement;
@@ -411,7 +399,7 @@ TEST_CASE("shared uplink across tasks: two phones and one server, computed by ha
     // input 10 kB: 0.01 s. Both layers on the server, uploaded one by one, no acknowledgement
     // latency, one horizon query. The only transfer out of a phone is the input, once X1 runs
     // on the server: it pauses that phone's upload for 0.01 s.
-    const analytic_model model = shared_uplink_two_phones();
+    const analytic_model model = upload_test::two_phones_one_server();
     layer_graph_builder b("two");
     auto x1 = b.add_layer(
         {.name = "X1", .kind = "conv", .flops = 4e8, .param_bytes = 2e5, .output_bytes = 1e4});

@@ -95,18 +95,6 @@ void check_same(const simulation_result& together, const simulation_result& alon
     CHECK(a.final_latency_s == b.final_latency_s);
 }
 
-// Two phones (nodes 0 and 1) and one server (node 2, 2 GFLOP/s), each phone linked to it at
-// 1 MB/s without latency: a transfer of b bytes takes b / 1e6 s, a partition has no overhead.
-analytic_model two_phones_one_server() {
-    environment_builder env;
-    auto p0 = env.add_node({.name = "phone0", .tier = tier::local, .flops_per_s = 1e9});
-    auto p1 = env.add_node({.name = "phone1", .tier = tier::local, .flops_per_s = 1e9});
-    auto s = env.add_node({.name = "server", .tier = tier::edge, .flops_per_s = 2e9});
-    env.connect(p0, s, {.bandwidth_Bps = 1e6});
-    env.connect(p1, s, {.bandwidth_Bps = 1e6});
-    return analytic_model(env.build());
-}
-
 // X1 (4e8 FLOPs: 0.4 s on a phone, 0.2 s on the server; 200 kB: 0.2 s to upload; output
 // 10 kB: 0.01 s) then X2 (1e8 FLOPs: 0.1 s, 0.05 s; 1 MB: 1 s; output 1 kB: 0.001 s); input
 // 10 kB: 0.01 s.
@@ -123,7 +111,7 @@ layer_graph two_layers() {
 }  // namespace
 
 TEST_CASE("two phones sharing one server: the timeline computed by hand") {
-    const analytic_model model = two_phones_one_server();
+    const analytic_model model = upload_test::two_phones_one_server();
     const layer_graph g = two_layers();
     const std::vector<node_id> x = {2, 2};
     std::vector<upload_task> tasks;
@@ -346,7 +334,7 @@ TEST_CASE("the simulation is deterministic") {
 
 TEST_CASE("two tasks on one device contend for it") {
     // Both tasks own phone 0 and upload nothing: their queries run on it one layer at a time.
-    const analytic_model model = two_phones_one_server();
+    const analytic_model model = upload_test::two_phones_one_server();
     const layer_graph g = two_layers();
     const std::vector<node_id> local = {0, 0};
     const upload_plan plan = whole_model_planner{}.plan(upload_problem(g, model, local));
@@ -361,7 +349,7 @@ TEST_CASE("two tasks on one device contend for it") {
 
 TEST_CASE("tasks that upload nothing and issue no query have no mean latency") {
     // Plans without partitions end their upload at 0: without a horizon no query is issued.
-    const analytic_model model = two_phones_one_server();
+    const analytic_model model = upload_test::two_phones_one_server();
     const layer_graph g = two_layers();
     const std::vector<node_id> local = {1, 1};
     const upload_plan plan = whole_model_planner{}.plan(upload_problem(g, model, local, 1));
@@ -373,7 +361,7 @@ TEST_CASE("tasks that upload nothing and issue no query have no mean latency") {
 }
 
 TEST_CASE("bad inputs to simulate_tasks throw errors that name the task") {
-    const analytic_model model = two_phones_one_server();
+    const analytic_model model = upload_test::two_phones_one_server();
     const layer_graph g = two_layers();
     const std::vector<node_id> x = {2, 2};
     const upload_plan good = layer_by_layer_planner{}.plan(upload_problem(g, model, x));

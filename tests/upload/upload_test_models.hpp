@@ -6,10 +6,12 @@
 #include <eosdnn/upload/query_simulation.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace upload_test {
 
@@ -119,6 +121,36 @@ inline eosdnn::layer_graph random_model(std::mt19937& rng, int params, bool dag)
         }
     }
     return b.build();
+}
+
+// Every layer but the input remote, the topological order cut into `servers` runs at random
+// points, run k on remote node k.
+inline std::vector<eosdnn::node_id> all_remote(const eosdnn::layer_graph& g, int servers,
+                                               std::mt19937& rng) {
+    const auto order = g.topological_order();
+    std::vector<std::size_t> cuts;
+    std::uniform_int_distribution<std::size_t> at(1, g.size() - 1);
+    for (int k = 1; k < servers; ++k) cuts.push_back(at(rng));
+    std::sort(cuts.begin(), cuts.end());
+    std::vector<eosdnn::node_id> x(g.size(), 0);
+    for (std::size_t p = 1; p < order.size(); ++p) {
+        eosdnn::node_id s = 1;
+        for (std::size_t c : cuts) s += p >= c ? 1 : 0;
+        x[order[p]] = s;
+    }
+    return x;
+}
+
+// Two phones (nodes 0 and 1) and one server (node 2, 2 GFLOP/s), each phone linked to it at
+// 1 MB/s without latency: a transfer of b bytes takes b / 1e6 s, a partition has no overhead.
+inline eosdnn::analytic_model two_phones_one_server() {
+    eosdnn::environment_builder env;
+    auto p0 = env.add_node({.name = "phone0", .tier = eosdnn::tier::local, .flops_per_s = 1e9});
+    auto p1 = env.add_node({.name = "phone1", .tier = eosdnn::tier::local, .flops_per_s = 1e9});
+    auto s = env.add_node({.name = "server", .tier = eosdnn::tier::edge, .flops_per_s = 2e9});
+    env.connect(p0, s, {.bandwidth_Bps = 1e6});
+    env.connect(p1, s, {.bandwidth_Bps = 1e6});
+    return eosdnn::analytic_model(env.build());
 }
 
 // The simulation of the exhaustive comparisons: the defaults and a 2 ms acknowledgement.
