@@ -146,19 +146,10 @@ private:
         };
         upload_plan first = finish_plan(std::string(name()), q, units, steps_of(rule));
         if (!portfolio) return first;
-        // Candidates with their simulated metrics; better(): more queries completed during the
-        // upload, then the smaller latency area, then fewer partitions.
-        struct scored {
-            upload_plan plan;
-            upload_metrics metrics;
-        };
-        auto better = [](const upload_metrics& m, const upload_metrics& o) {
-            if (m.queries_during_upload != o.queries_during_upload)
-                return m.queries_during_upload > o.queries_during_upload;
-            if (m.latency_area_s2 != o.latency_area_s2)
-                return m.latency_area_s2 < o.latency_area_s2;
-            return m.partitions < o.partitions;
-        };
+        // Candidates with their simulated metrics, ordered by LMU's order of plans (more queries
+        // completed during the upload, then the smaller latency area, then fewer partitions).
+        using scored = detail::upload::scored_plan;
+        const auto better = detail::upload::better_metrics;
         // One local search object for every start and every kick: it keeps the latencies it
         // has priced, by prefix set, and also prices the candidates.
         detail::upload::plan_polisher<Model> polisher(problem.delay(), units, simulation,
