@@ -147,7 +147,8 @@ private:
         upload_plan first = finish_plan(std::string(name()), q, units, steps_of(rule));
         if (!portfolio) return first;
         // Candidates with their simulated metrics, ordered by LMU's order of plans (more queries
-        // completed during the upload, then the smaller latency area, then fewer partitions).
+        // completed during the upload, then the smaller latency area, then fewer partitions;
+        // areas within rounding of each other are equal: detail::upload::better_metrics).
         using scored = detail::upload::scored_plan;
         const auto better = detail::upload::better_metrics;
         // One local search object for every start and every kick: it keeps the latencies it
