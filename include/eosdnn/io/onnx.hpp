@@ -40,6 +40,7 @@
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace eosdnn {
 
@@ -96,8 +97,10 @@ inline onnx_import_result import_onnx(const std::filesystem::path& path,
                                            "weights in external data)");
     }
     onnx::ModelProto model;
+    std::vector<std::int64_t> skipped_raw;
     using detail::onnx_import::read_status;
-    const read_status read = detail::onnx_import::read_model_structure(fd, status.st_size, model);
+    const read_status read =
+        detail::onnx_import::read_model_structure(fd, status.st_size, model, skipped_raw);
     ::close(fd);
     if (read == read_status::truncated)
         throw error(error_kind::parse,
@@ -107,7 +110,13 @@ inline onnx_import_result import_onnx(const std::filesystem::path& path,
     if (read != read_status::parsed)
         throw error(error_kind::parse,
                     source + ": not an ONNX model (the protobuf message cannot be parsed)");
-    return import_onnx(model, options, source, path.parent_path());
+    // The importer itself, not import_onnx(model, ...): the lengths of the values left out
+    // are checked against the tensors' dims.
+    detail::onnx_import::importer importer(
+        model, options, source,
+        path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path(),
+        std::move(skipped_raw));
+    return importer.run();
 }
 
 }  // namespace eosdnn

@@ -81,10 +81,12 @@ inline std::string show_shape(const shape& s) {
 /// The importer of one model; `source_` is what messages start with (the file name).
 class importer {
 public:
+    /// `skipped_raw`: per initializer, the length of the raw_data the file reader left out (-1:
+    /// none; empty for a model parsed whole), checked against the tensor's dims.
     importer(const onnx::ModelProto& model, const onnx_import_options& options, std::string source,
-             std::filesystem::path external_dir)
-        : model_(model), options_(options), source_(std::move(source)),
-          external_dir_(std::move(external_dir)) {}
+             std::filesystem::path external_dir, std::vector<std::int64_t> skipped_raw = {})
+        : model_(model), skipped_raw_(std::move(skipped_raw)), options_(options),
+          source_(std::move(source)), external_dir_(std::move(external_dir)) {}
 
     onnx_import_result run() {
         check_options();
@@ -144,6 +146,13 @@ private:
     // Bytes of every initializer, checked against its external-data file when it has one.
     void read_initializers();
 
+    // Values stored in the file (raw_data or a typed field) must be as many as the tensor's
+    // dims and type say: shape inference and folding read them, and a tensor that holds fewer
+    // bytes than its dims is a malformed file whatever it is used for. `count` is its elements;
+    // `skipped_raw` the length of raw_data the reader left out (-1: none).
+    void check_values(const onnx::TensorProto& t, const std::string& what, double count,
+                      std::int64_t skipped_raw = -1) const;
+
     // The external file must exist and hold the tensor. Returns its bytes when `read` (small
     // integer tensors, whose values shape inference needs); weights are never read.
     std::string check_external(const onnx::TensorProto& t, const std::string& what, double bytes,
@@ -158,13 +167,14 @@ private:
         };
         std::unordered_set<std::string> indices;
         std::unordered_map<std::string, origin> computed_from;
+        std::unordered_set<std::string> outputs;  // the graph's outputs
     };
 
     // Each use of a tensor, following operators that pass a tensor through unchanged in
-    // meaning, reaches a node at its first input (data) or only elsewhere (a weight). The
-    // table of a Gather whose indices are computed from integer inputs is a weight; so is an
-    // operand of an element-wise operation or a Concat whose other operands are computed from
-    // other inputs.
+    // meaning, reaches a node at its first input or a graph output (data) or only elsewhere (a
+    // weight). The table of a Gather whose indices are computed from integer inputs is a weight;
+    // so is an operand of an element-wise operation or a Concat whose other operands are
+    // computed from other inputs.
     bool reaches_first_input(const std::string& name, const input_evidence& evidence) const;
 
     void classify_inputs();
@@ -241,7 +251,8 @@ private:
                std::set<std::string>& unknown_seen) const;
 
     const onnx::ModelProto& model_;
-    onnx::ModelProto shapes_;  // what shape inference runs on (make_shape_model)
+    std::vector<std::int64_t> skipped_raw_;  // per initializer: raw_data left out by the reader
+    onnx::ModelProto shapes_;                // what shape inference runs on (make_shape_model)
     std::vector<onnx::TensorProto> small_integers_;          // initializers shape inference needs
     std::unordered_map<std::string, tensor_info> declared_;  // the file's own value_info
     const onnx_import_options& options_;

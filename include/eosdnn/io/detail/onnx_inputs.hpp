@@ -47,7 +47,8 @@ inline void importer::check_options() const {
 }
 
 inline void importer::read_initializers() {
-    for (const auto& t : graph_->initializer()) {
+    for (int index = 0; index < graph_->initializer_size(); ++index) {
+        const onnx::TensorProto& t = graph_->initializer(index);
         const std::string what = "initializer '" + t.name() + "'";
         if (t.name().empty()) fail(error_kind::validation, "an initializer has no name");
         if (parameters_.count(t.name())) fail(error_kind::validation, what + " is defined twice");
@@ -80,6 +81,11 @@ inline void importer::read_initializers() {
         std::string raw;
         if (t.data_location() == onnx::TensorProto::EXTERNAL)
             raw = check_external(t, what, bytes, integer && bytes <= 4096);
+        else
+            check_values(t, what, count,
+                         static_cast<std::size_t>(index) < skipped_raw_.size()
+                             ? skipped_raw_[static_cast<std::size_t>(index)]
+                             : -1);
         if (integer && bytes <= 4096) {
             // Shapes, axes and indices: shape inference needs their values.
             onnx::TensorProto& copy = small_integers_.emplace_back(t);
@@ -95,6 +101,17 @@ inline void importer::read_initializers() {
         parameters_[t.name()] = {literal ? 0.0 : bytes, false};
         types_[t.name()] = {t.data_type(), shape(t.dims().begin(), t.dims().end())};
         sources_[t.name()] = {t.name()};
+    }
+    // Shape inference and the folding of shape arithmetic read Constant values as they read
+    // initializers: they are checked the same way.
+    for (int i = 0; i < graph_->node_size(); ++i) {
+        const onnx::NodeProto& node = graph_->node(i);
+        if (!default_domain(node) || node.op_type() != "Constant") continue;
+        const auto* a = find_attribute(node, "value");
+        if (!a || !a->has_t()) continue;
+        double count = 1;
+        for (std::int64_t d : a->t().dims()) count *= static_cast<double>(d);
+        if (count >= 0) check_values(a->t(), node_label(node, i) + ": its value", count);
     }
     // A sparse initializer holds its values and their indices.
     for (const auto& t : graph_->sparse_initializer()) {
@@ -115,6 +132,54 @@ inline void importer::read_initializers() {
         types_[values.name()] = {values.data_type(), dims};
         sources_[values.name()] = {values.name()};
     }
+}
+
+inline void importer::check_values(const onnx::TensorProto& t, const std::string& what,
+                                   double count, std::int64_t skipped_raw) const {
+    using T = onnx::TensorProto;
+    const auto element_type = [&] {
+        return T::DataType_IsValid(t.data_type())
+                   ? T::DataType_Name(static_cast<T::DataType>(t.data_type()))
+                   : "type " + std::to_string(t.data_type());
+    };
+    const auto whole = [](double v) {
+        return v < 1e18 ? std::to_string(static_cast<long long>(v)) : format_number(v);
+    };
+    const std::string dims = show_shape(shape(t.dims().begin(), t.dims().end()));
+    if (t.has_raw_data() || skipped_raw >= 0) {
+        const double needed = count * static_cast<double>(element_bytes(t.data_type()));
+        const std::int64_t held =
+            t.has_raw_data() ? static_cast<std::int64_t>(t.raw_data().size()) : skipped_raw;
+        if (t.data_type() != T::STRING && static_cast<double>(held) != needed)
+            fail(error_kind::validation, what + ": raw_data holds " + std::to_string(held) +
+                                             " bytes, but its dims " + dims + " of " +
+                                             element_type() + " need " + whole(needed));
+        return;
+    }
+    // The typed field of each element type (onnx.proto); complex numbers take two values each.
+    double values = 0, per_element = 1;
+    switch (t.data_type()) {
+    case T::FLOAT: values = t.float_data_size(); break;
+    case T::COMPLEX64:
+        values = t.float_data_size();
+        per_element = 2;
+        break;
+    case T::DOUBLE: values = t.double_data_size(); break;
+    case T::COMPLEX128:
+        values = t.double_data_size();
+        per_element = 2;
+        break;
+    case T::INT64: values = t.int64_data_size(); break;
+    case T::UINT32:
+    case T::UINT64: values = t.uint64_data_size(); break;
+    case T::STRING: values = t.string_data_size(); break;
+    default: values = t.int32_data_size(); break;  // the smaller integers, bool, float16
+    }
+    // No values at all is a tensor described without them (the weights import_onnx(path) skips).
+    if (values != 0 && values != count * per_element)
+        fail(error_kind::validation, what + ": holds " + whole(values) + " values, but its dims " +
+                                         dims + " of " + element_type() + " need " +
+                                         whole(count * per_element));
 }
 
 inline std::string importer::check_external(const onnx::TensorProto& t, const std::string& what,
@@ -178,6 +243,8 @@ inline bool importer::reaches_first_input(const std::string& name,
     while (!stack.empty()) {
         const std::string tensor = std::move(stack.back());
         stack.pop_back();
+        // What the model gives back, unchanged or reshaped, is data (a model of one Identity).
+        if (evidence.outputs.count(tensor)) return true;
         auto it = uses_.find(tensor);
         if (it == uses_.end()) continue;
         for (const auto& [index, position] : it->second) {
@@ -228,6 +295,7 @@ inline void importer::classify_inputs() {
                t == onnx::TensorProto::BOOL;
     };
     input_evidence evidence;
+    for (const auto& out : graph_->output()) evidence.outputs.insert(out.name());
     std::vector<std::string> stack;
     for (const auto& in : graph_->input())
         if (!parameters_.count(in.name()) && index_type(in) &&
@@ -288,10 +356,25 @@ inline void importer::classify_inputs() {
         types_[in.name()] = info;
         sources_[in.name()] = {in.name()};
     }
-    if (data_inputs_.empty())
+    if (data_inputs_.empty()) {
+        std::unordered_set<std::string> initializers;
+        for (const auto& t : graph_->initializer()) initializers.insert(t.name());
+        std::string weights;
+        int count = 0;
+        for (const auto& in : graph_->input()) {
+            if (initializers.count(in.name())) continue;
+            ++count;
+            weights += (weights.empty() ? "'" : ", '") + in.name() + "'";
+        }
         fail(error_kind::validation,
-             "no graph input carries data: every input is an initializer or "
-             "a weight (name the data inputs in onnx_import_options::data_inputs)");
+             "no graph input carries data: " +
+                 (count == 0 ? std::string("the graph has no input besides its initializers")
+                             : (count == 1 ? "input " + weights + " reaches"
+                                           : "inputs " + weights + " reach") +
+                                   " nodes only in other positions than the first, as weights "
+                                   "do, and no graph output") +
+                 " (name the data inputs in onnx_import_options::data_inputs)");
+    }
     for (const auto& entry : options_.input_shapes) {
         // Not a structured binding: clang before 16 cannot capture one in a lambda.
         const std::string& name = entry.first;
@@ -300,6 +383,24 @@ inline void importer::classify_inputs() {
         if (!found)
             fail(error_kind::validation, "onnx_import_options::input_shapes names '" + name +
                                              "', which is not a data input of the model");
+    }
+    // A size for a dimension the model does not name (a typo: "btach") would otherwise be
+    // ignored without a word, as an unknown input name is not.
+    std::set<std::string> named;
+    for (int i : data_inputs_) {
+        const auto& type = graph_->input(i).type();
+        if (!type.has_tensor_type() || !type.tensor_type().has_shape()) continue;
+        for (const auto& d : type.tensor_type().shape().dim())
+            if (d.has_dim_param() && !d.dim_param().empty()) named.insert(d.dim_param());
+    }
+    for (const auto& entry : options_.dim_values) {
+        if (named.count(entry.first)) continue;
+        std::string list;
+        for (const auto& n : named) list += (list.empty() ? "'" : ", '") + n + "'";
+        fail(error_kind::validation,
+             "onnx_import_options::dim_values names '" + entry.first +
+                 "', which is not a symbolic dimension of the model's data inputs (" +
+                 (named.empty() ? std::string("they have none") : "they have " + list) + ")");
     }
 }
 

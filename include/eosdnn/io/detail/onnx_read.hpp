@@ -13,6 +13,7 @@
 #include <climits>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace eosdnn::detail::onnx_import {
 
@@ -52,9 +53,12 @@ inline field_action action_in_tensor(int field, std::uint32_t length) {
 /// Copies the fields of one message from `in` to `out` in wire format, dropping or descending
 /// into fields as `level` (0 model, 1 graph, 2 tensor) says. False if the stream is malformed or
 /// a field runs past `file_size` (a skip is a seek, which would not notice a truncated file);
-/// `truncated` then tells whether the file ended inside a field.
+/// `truncated` then tells whether the file ended inside a field. `skipped_raw` gets, per
+/// initializer of the graph, the length of the raw_data left out (-1: none left out), so that
+/// the importer can still check it against the tensor's dims.
 inline bool filter_message(google::protobuf::io::CodedInputStream& in, std::string& out, int level,
-                           std::int64_t file_size, bool& truncated) {
+                           std::int64_t file_size, bool& truncated,
+                           std::vector<std::int64_t>& skipped_raw) {
     // A read that fails within a varint's length of the end ran out of file.
     const auto ran_out = [&] {
         truncated = truncated || in.CurrentPosition() + 10 >= file_size;
@@ -99,6 +103,7 @@ inline bool filter_message(google::protobuf::io::CodedInputStream& in, std::stri
                                                      : action_in_tensor(field, length);
             if (action == field_action::skip) {
                 if (!in.Skip(static_cast<int>(length))) return false;
+                if (field == 9 && !skipped_raw.empty()) skipped_raw.back() = length;  // raw_data
             } else if (action == field_action::copy) {
                 std::string bytes;
                 if (!in.ReadString(&bytes, static_cast<int>(length))) return false;
@@ -106,9 +111,11 @@ inline bool filter_message(google::protobuf::io::CodedInputStream& in, std::stri
                 put_varint(out, length);
                 out += bytes;
             } else {
+                if (action == field_action::graph_initializer) skipped_raw.push_back(-1);
                 const auto limit = in.PushLimit(static_cast<int>(length));
                 std::string inner;
-                const bool ok = filter_message(in, inner, level + 1, file_size, truncated);
+                const bool ok =
+                    filter_message(in, inner, level + 1, file_size, truncated, skipped_raw);
                 in.PopLimit(limit);
                 if (!ok) return false;
                 put_varint(out, tag);
@@ -128,10 +135,12 @@ enum class read_status { parsed, malformed, truncated };
 /// Parses the model read from `file_descriptor` (a file of `file_size` bytes) into `model`,
 /// leaving out tensor values longer than kept_value_bytes. `malformed` if the bytes are not a
 /// protobuf ModelProto, `truncated` if the file ends inside a field (an interrupted download).
+/// `skipped_raw` gets, per initializer, the length of the raw_data left out (-1: none).
 /// Protobuf limits a message to 2 GB; larger models keep their weights in external-data files,
 /// as ONNX requires.
 inline read_status read_model_structure(int file_descriptor, std::int64_t file_size,
-                                        onnx::ModelProto& model) {
+                                        onnx::ModelProto& model,
+                                        std::vector<std::int64_t>& skipped_raw) {
     if (file_size > INT_MAX) return read_status::malformed;
     google::protobuf::io::FileInputStream file(file_descriptor);
     std::string structure;
@@ -139,7 +148,7 @@ inline read_status read_model_structure(int file_descriptor, std::int64_t file_s
     {
         google::protobuf::io::CodedInputStream in(&file);
         in.SetTotalBytesLimit(INT_MAX);
-        if (!filter_message(in, structure, 0, file_size, truncated))
+        if (!filter_message(in, structure, 0, file_size, truncated, skipped_raw))
             return truncated ? read_status::truncated : read_status::malformed;
     }
     if (file.GetErrno() != 0) return read_status::malformed;

@@ -34,10 +34,19 @@ inline void importer::make_shape_model() {
     g.set_name(graph_->name());
     *g.mutable_node() = graph_->node();
     *g.mutable_input() = graph_->input();
-    *g.mutable_output() = graph_->output();
     *g.mutable_sparse_initializer() = graph_->sparse_initializer();
-    for (auto& v : *g.mutable_output())
-        if (v.type().has_tensor_type()) v.mutable_type()->mutable_tensor_type()->clear_shape();
+    // A graph output that is also a graph input or an initializer is left out: ONNX's inference
+    // takes the type of an output over the input's of the same name, so the output's cleared
+    // shape would hide the input's and every node after it would be uninferred (the declared
+    // shapes of the outputs then won unchecked). Its shape is the input's or initializer's.
+    std::unordered_set<std::string> defined;
+    for (const auto& v : graph_->input()) defined.insert(v.name());
+    for (const auto& t : graph_->initializer()) defined.insert(t.name());
+    for (const auto& v : graph_->output()) {
+        if (defined.count(v.name())) continue;
+        onnx::ValueInfoProto& out = *g.add_output() = v;
+        if (out.type().has_tensor_type()) out.mutable_type()->mutable_tensor_type()->clear_shape();
+    }
     std::unordered_set<std::string> small;
     for (const auto& t : small_integers_) {
         *g.add_initializer() = t;
