@@ -11,6 +11,7 @@
 #include <eosdnn/zoo/zoo.hpp>
 
 #include "../optim/hard_environments.hpp"
+#include "../test_scale.hpp"
 
 #include <doctest/doctest.h>
 
@@ -51,9 +52,15 @@ TEST_CASE(
         models.emplace_back(
             std::string(csv) + ".csv",
             read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv"));
-    for (const auto& named_env : optim_test::hard_environments()) {
+    const auto envs = optim_test::hard_environments();
+    for (std::size_t e = 0; e < envs.size(); ++e) {
+        const auto& named_env = envs[e];
         const profiled_model model(named_env.env);
-        for (const auto& named : models) {
+        for (std::size_t m = 0; m < models.size(); ++m) {
+            // Under the sanitizers model m runs in environment m mod 4 only: every model and
+            // every environment still runs (test_scale.hpp).
+            if (eosdnn::test::reduced_tests && m % envs.size() != e) continue;
+            const auto& named = models[m];
             const std::string& env_name = named_env.name;  // clang 14 cannot capture bindings
             const std::string& name = named.first;
             CAPTURE(env_name);
@@ -70,9 +77,11 @@ TEST_CASE(
     doctest::test_suite("slow")) {
     const auto envs = optim_test::hard_environments();
     int instance = 0;
+    // Under the sanitizers the largest DAGs have 150 layers (test_scale.hpp).
     for (dag_shape shape :
          {dag_shape::residual, dag_shape::inception, dag_shape::mixed, dag_shape::layered})
-        for (std::size_t layers : {20, 80, 300}) {
+        for (std::size_t layers :
+             {std::size_t{20}, std::size_t{80}, eosdnn::test::size_here(300, 150)}) {
             const auto& named_env = envs[static_cast<std::size_t>(instance) % envs.size()];
             const std::uint64_t seed = 100 + static_cast<std::uint64_t>(instance++);
             const layer_graph g = make_random_dag({.layers = layers, .shape = shape, .seed = seed});

@@ -15,6 +15,7 @@
 #include <eosdnn/optim/local_search.hpp>
 #include <eosdnn/optim/pso_ga.hpp>
 
+#include "../test_scale.hpp"
 #include "fixtures.hpp"
 
 #include <doctest/doctest.h>
@@ -284,7 +285,8 @@ TEST_CASE("local search on a chain of a device among many reaches the full searc
 TEST_CASE("local search on a 10^4-layer chain reaches the local optimum of the full search" *
           doctest::test_suite("slow")) {
     std::mt19937_64 rng{13};
-    const layer_graph graph = optim_test::random_chain(10'000, rng);
+    // 4000 layers under the sanitizers (test_scale.hpp).
+    const layer_graph graph = optim_test::random_chain(eosdnn::test::size_here(10'000, 4'000), rng);
     analytic_model model{optim_test::two_node(optim_test::link_speed::medium)};
     problem_type problem(graph, model);
     matches_full_search(problem, rng, 1);

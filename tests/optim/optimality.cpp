@@ -9,6 +9,7 @@
 #include <eosdnn/optim/pso_ga.hpp>
 #include <eosdnn/zoo/zoo.hpp>
 
+#include "../test_scale.hpp"
 #include "hard_environments.hpp"
 
 #include <doctest/doctest.h>
@@ -75,7 +76,8 @@ TEST_CASE(
                   1e-12 * best.value.delay_s);
             split_here += split(g, best.placement, 0) ? 1 : 0;
             ++cells;
-            for (unsigned seed = 0; seed < 10; ++seed) {
+            // One seed under the sanitizers (test_scale.hpp).
+            for (unsigned seed = 0; seed < eosdnn::test::seeds_here(10, 1); ++seed) {
                 CAPTURE(seed);
                 const auto r = hybrid_pso_ga(hybrid_options()).solve(p, seed);  // no initial plans
                 CHECK(r.value.objective <= best.value.objective * (1 + 1e-9));

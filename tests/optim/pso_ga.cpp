@@ -14,6 +14,7 @@
 #include <eosdnn/optim/seeding.hpp>
 #include <eosdnn/zoo/zoo.hpp>
 
+#include "../test_scale.hpp"
 #include "fixtures.hpp"
 #include "hard_environments.hpp"
 
@@ -431,6 +432,7 @@ TEST_CASE(
         models.push_back(
             {std::string(csv) + ".csv",
              read_profile_csv(std::string(EOSDNN_DATA_DIR) + "/ionn-profiles/" + csv + ".csv")});
+    const unsigned seeds = eosdnn::test::seeds_here(10, 2);  // 2 under the sanitizers
     for (const named& m : models)
         for (link_speed speed : speeds) {
             // Plain references, not structured bindings: clang 14 cannot capture those.
@@ -442,7 +444,7 @@ TEST_CASE(
                 profiled_model model(optim_test::three_tier(speed));
                 const double optimum = viterbi_chain(g, model).delay_s;
                 incremental_chain<profiled_model> p(g, model);
-                for (unsigned seed = 0; seed < 10; ++seed) {
+                for (unsigned seed = 0; seed < seeds; ++seed) {
                     CAPTURE(seed);
                     const auto r = hybrid_pso_ga(hybrid_options()).solve(p, seed);
                     CHECK(within(r.value.objective, optimum));
@@ -453,7 +455,7 @@ TEST_CASE(
                 profiled_model model(optim_test::two_node(speed));
                 const double optimum = min_cut_two_nodes(g, model, 0, 1).delay_s;
                 delay_evaluator<profiled_model> p(g, model);
-                for (unsigned seed = 0; seed < 10; ++seed) {
+                for (unsigned seed = 0; seed < seeds; ++seed) {
                     CAPTURE(seed);
                     const auto r = hybrid_pso_ga(hybrid_options()).solve(p, seed);
                     CHECK(within(r.value.objective, optimum));

@@ -4,6 +4,7 @@
 // window as the stale plan, the from-scratch plan and every placement (each with LMU's upload of
 // what is missing), all simulated by an independent reference below.
 #include "../optim/hard_environments.hpp"
+#include "../test_scale.hpp"
 #include "../upload/upload_test_models.hpp"
 
 #include <eosdnn/cost/analytic_model.hpp>
@@ -293,9 +294,10 @@ TEST_CASE(
     "placement") {
     // Small models (4 to 6 layers: input, 2 or 3 weighted layers, parameter-free ones), a
     // phone, an edge and a cloud behind slow uplinks; the upload stops halfway and an uplink
-    // steps (edge x0.1, cloud x10, edge x10). Seeds 1..12, chains and DAGs.
+    // steps (edge x0.1, cloud x10, edge x10). Seeds 1..12, chains and DAGs; under the
+    // sanitizers seeds 1..3: chains of both sizes and a DAG (test_scale.hpp).
     int cases = 0, differs = 0, beats_stale = 0, beats_scratch = 0, default_best = 0;
-    for (std::uint32_t seed = 1; seed <= 12; ++seed)
+    for (std::uint32_t seed = 1; seed <= eosdnn::test::seeds_here(12, 3); ++seed)
         for (auto [to, factor] : {std::pair<node_id, double>{1, 0.1}, {2, 10.0}, {1, 10.0}}) {
             std::mt19937 rng(seed);
             const layer_graph g = upload_test::random_model(rng, 2 + seed % 2, seed % 3 == 0);

@@ -6,6 +6,7 @@
 #include <eosdnn/upload/reference_placement.hpp>
 
 #include "../optim/hard_environments.hpp"
+#include "../test_scale.hpp"
 #include "upload_test_models.hpp"
 
 #include <doctest/doctest.h>
@@ -95,16 +96,18 @@ TEST_CASE("LMU against the best plan on the hard environments") { check_hard_env
 
 TEST_CASE("LMU against the best plan on the hard environments on more seeds" *
           doctest::test_suite("slow")) {
-    check_hard_environments(1, 20);
+    // Seeds 1 and 2 under the sanitizers (test_scale.hpp).
+    check_hard_environments(1, static_cast<int>(eosdnn::test::seeds_here(20, 2)));
 }
 
 TEST_CASE("LMU against the best plan on the hard environments under the shared uplink" *
           doctest::test_suite("slow")) {
     // The same models and seeds with the queries' transfers pausing the upload: LMU plans for
-    // that simulation and is judged by it, against best_upload_order() under it.
+    // that simulation and is judged by it, against best_upload_order() under it. Seeds 1 to 3
+    // (models of 5 to 7 parameter layers) under the sanitizers (test_scale.hpp).
     simulation_options shared_uplink = plain;
     shared_uplink.uplink = uplink_sharing::queries_first;
-    check_hard_environments(1, 20, shared_uplink);
+    check_hard_environments(1, static_cast<int>(eosdnn::test::seeds_here(20, 3)), shared_uplink);
 }
 
 TEST_CASE("kicks never make LMU's plan worse") {

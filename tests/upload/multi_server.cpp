@@ -5,6 +5,7 @@
 #include <eosdnn/upload/query_simulation.hpp>
 #include <eosdnn/upload/reference_placement.hpp>
 
+#include "../test_scale.hpp"
 #include "upload_test_models.hpp"
 
 #include <doctest/doctest.h>
@@ -98,7 +99,8 @@ TEST_CASE("LMU against the best plan, by shape, number of servers and placement"
 }
 
 TEST_CASE("LMU against the best plan on more seeds" * doctest::test_suite("slow")) {
-    check_groups(30);
+    // Seeds 1 to 3 under the sanitizers (test_scale.hpp).
+    check_groups(static_cast<int>(eosdnn::test::seeds_here(30, 3)));
 }
 
 TEST_CASE("LMU is never worse than uploading to one server after another") {

@@ -12,6 +12,7 @@
 #include <eosdnn/upload/lmu.hpp>
 #include <eosdnn/upload/query_simulation.hpp>
 
+#include "../test_scale.hpp"
 #include "upload_test_models.hpp"
 
 #include <doctest/doctest.h>
@@ -216,7 +217,8 @@ TEST_CASE("every planner on a fan of 10^4 branches" * doctest::test_suite("slow"
 
 TEST_CASE("every planner on a fan of 10^4 chains of 3 layers" * doctest::test_suite("slow")) {
     const analytic_model model = upload_test::phone_and_server();
-    const layer_graph g = fan(10'000, 3);
+    // 2000 chains under the sanitizers (test_scale.hpp): the same wide-mode code.
+    const layer_graph g = fan(eosdnn::test::size_here(10'000, 2'000), 3);
     for (bool concat_local : {false, true}) {
         const std::vector<node_id> x = all_remote(g, concat_local);
         check_planners(g, model, x, emdl_reading::paper_text);
