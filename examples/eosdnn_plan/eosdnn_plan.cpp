@@ -173,6 +173,11 @@ int main(int argc, char** argv) {
 #endif
     app.get_option("--model")->excludes(tasks);
     evaluate->excludes(tasks);
+    // --evaluate re-prices the saved plan as it was found: the search settings are the
+    // document's, so these options would be ignored; refused instead of ignored in silence.
+    for (const char* search : {"--algo", "--seed", "--particles", "--iterations", "--stall",
+                               "--start", "--exact-solver", "--time-limit", "--threads"})
+        evaluate->excludes(app.get_option(search));
     // A session plans with the re-planner (the exact solver, PSO-GA when it runs out of time,
     // LMU's rule): the options of the one-off planner do not apply to it.
     for (auto* session : {trace, trace_kind})

@@ -111,6 +111,12 @@ inline std::string quoted(const std::string& text) {
            " characters)";
 }
 
+/// A file name as a message quotes it: control characters escaped, never cut (quoted() cuts
+/// after 40 bytes, and a path cut short names no file).
+inline std::string file_quoted(const std::string& path) {
+    return "'" + detail::printable(path) + "'";
+}
+
 /// Why `text`, the value of an integer option, is not a decimal integer from `low` to `high`
 /// ("" if it is). CLI11 read "-1", "18446744073709551616" and a 100,000-digit number as the
 /// largest unsigned value, and called 50.5 "not in range" instead of not an integer.
@@ -247,13 +253,16 @@ inline inputs load_inputs(const options& opt,
                          " local device(s) (one task per device)");
                 device = locals[next];
             } else {
+                // --evaluate --env names the document's devices, not a --tasks the user gave.
+                const std::string task = opt.evaluate.empty()
+                                             ? "--tasks '" + model + "@" + device_name + "'"
+                                             : "--evaluate: the document's device '" + device_name +
+                                                   "' (model '" + model + "') in --env " +
+                                                   file_quoted(opt.env);
                 const auto found = in.env.find(device_name);
-                if (!found)
-                    fail("--tasks '" + model + "@" + device_name +
-                         "': the environment has no node '" + device_name + "'");
+                if (!found) fail(task + ": the environment has no node '" + device_name + "'");
                 if (in.env[*found].tier != tier::local)
-                    fail("--tasks '" + model + "@" + device_name + "': '" + device_name +
-                         "' is not a local device");
+                    fail(task + ": '" + device_name + "' is not a local device");
                 device = *found;
             }
             if (taken[device])
@@ -341,6 +350,61 @@ inline inputs load_document(options& opt, const plan_document& doc) {
         in.tasks.push_back(
             {specs[k].first, load(specs[k].first, "--evaluate: model"), device_of(doc, k)});
     return in;
+}
+
+/// The files --out writes for `tasks` tasks, a plan's (run()) or a session's (run_session()).
+/// The writers name them too (plan_tables(), session_files()); run() checks what it writes again.
+inline std::vector<std::string> out_file_names(const options& opt, std::size_t tasks) {
+    if (!opt.trace.empty() || !opt.trace_kind.empty())
+        return {"session.json",      "trace.csv",          "session_queries.csv",
+                "session_plans.csv", "session_uplink.csv", "session.svg"};
+    std::vector<std::string> names{"plan.json", "convergence.csv", "placement.csv", "uploads.csv",
+                                   "timeline.csv"};
+    for (std::size_t k = 0; k < tasks; ++k)
+        names.push_back(tasks == 1 ? "model.json" : "model-" + std::to_string(k + 1) + ".json");
+    return names;
+}
+
+/// An input file of the run: the option that named it and its path (a zoo name or "default" is
+/// no file and never matches one).
+struct input_file {
+    std::string option, path;
+};
+
+/// The input files the command line names: the models of --model / --tasks, --env, --evaluate
+/// and --trace.
+inline std::vector<input_file> named_inputs(const options& opt) {
+    std::vector<input_file> files;
+    const std::string model_option = opt.tasks.empty() ? "--model" : "--tasks";
+    if (opt.evaluate.empty() || opt.model_given)
+        for (const auto& [model, device] : task_specs(opt)) files.push_back({model_option, model});
+    if (opt.env != "default") files.push_back({"--env", opt.env});
+    if (!opt.evaluate.empty()) files.push_back({"--evaluate", opt.evaluate});
+    if (!opt.trace.empty()) files.push_back({"--trace", opt.trace});
+    return files;
+}
+
+/// Refuses an --out that would replace one of `inputs` with one of the files `names`:
+/// `--model DIR/model.json --out DIR` replaced the user's model with the model as planned.
+/// Compared as files (std::filesystem::equivalent: the same file under another name, through
+/// "..", a symbolic link or a hard link), not as strings. A file --out has not written yet
+/// cannot be an input, which exists.
+inline void refuse_out_over_inputs(const options& opt, std::span<const std::string> names,
+                                   std::span<const input_file> inputs) {
+    if (opt.out.empty()) return;
+    for (const std::string& name : names) {
+        const std::filesystem::path target = std::filesystem::path(opt.out) / name;
+        for (const input_file& in : inputs) {
+            std::error_code ec;
+            if (in.path.empty() || !std::filesystem::exists(target, ec) ||
+                !std::filesystem::exists(in.path, ec) ||
+                !std::filesystem::equivalent(target, in.path, ec) || ec)
+                continue;
+            fail("--out " + file_quoted(opt.out) + " would overwrite " + name +
+                 ", which is the file " + file_quoted(in.path) + " of " + in.option +
+                 "; nothing was written: give --out another directory");
+        }
+    }
 }
 
 /// Why the search of `r` ended before its planned iterations, for the search record
@@ -593,7 +657,7 @@ inline bool searches(const std::string& algo) {
 }
 
 /// Throws error_kind::infeasible naming each node whose memory the plan exceeds.
-inline void require_feasible(const plan_report& r) {
+inline void require_feasible(const plan_report& r, const options& opt) {
     if (r.comparison.value.feasible()) return;
     const environment& env = *r.env;
     std::vector<double> load(env.size(), 0.0);
@@ -608,16 +672,37 @@ inline void require_feasible(const plan_report& r) {
                       detail::format_bytes(load[s] - *capacity) + " over its memory_bytes " +
                       detail::format_bytes(*capacity);
     if (broken.empty()) broken = "violation " + std::to_string(r.comparison.value.violation);
-    throw error(error_kind::infeasible,
-                "--algo " + r.search.algorithm +
-                    ": the best plan found breaks the memory capacities: " + broken);
+    // --evaluate searched nothing: the saved plan breaks the capacities of its environment.
+    const std::string what =
+        opt.evaluate.empty()
+            ? "--algo " + r.search.algorithm + ": the best plan found"
+            : "--evaluate " + file_quoted(opt.evaluate) + ": the saved plan, in " +
+                  (opt.env_given ? "--env " + file_quoted(opt.env) : "the document's environment") +
+                  ",";
+    throw error(error_kind::infeasible, what + " breaks the memory capacities: " + broken);
 }
 
 inline int run(options opt) {
     const run_budget budget(opt.time_limit);
+    // Before any work: an --out over an input file is refused, not found out after the plan.
+    std::vector<input_file> input_files = named_inputs(opt);
+    refuse_out_over_inputs(opt, out_file_names(opt, opt.tasks.empty() ? 1 : task_specs(opt).size()),
+                           input_files);
     std::optional<plan_document> doc;  // --evaluate: the saved plans
-    if (!opt.evaluate.empty()) doc = plan_document_from_json(read_json_file(opt.evaluate));
+    // The reader's messages say which key ("plan document JSON /device: ..."), not which file.
+    if (!opt.evaluate.empty()) {
+        try {
+            doc = plan_document_from_json(read_json_file(opt.evaluate));
+        } catch (const error& e) {
+            const std::string what = e.what();
+            if (what.find(opt.evaluate) != std::string::npos) throw;
+            throw error(e.kind(), "--evaluate " + file_quoted(opt.evaluate) + ": " + what);
+        }
+    }
     const inputs in = doc ? load_document(opt, *doc) : load_inputs(opt, task_specs(opt));
+    // --evaluate's models: the document names them (or a model.json beside it).
+    for (const task_input& t : in.tasks) input_files.push_back({"--evaluate: model", t.spec});
+    refuse_out_over_inputs(opt, out_file_names(opt, in.tasks.size()), input_files);
     std::vector<node_id> x;  // --evaluate: the saved placements, one task after the other
     for (std::size_t k = 0; doc && k < in.tasks.size(); ++k) {
         const auto placement = plan_of(*doc, k, in.tasks[k].model.graph, in.env).placement;
@@ -674,12 +759,15 @@ inline int run(options opt) {
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
             in.tasks.size());
     };
-    // The optimiser sees the options with its share of the budget as its time limit.
+    // The optimiser sees the options with its share of the budget as its time limit; the exact
+    // reference gets at most half of the budget when an optimiser runs after it
+    // (run_budget::exact_limit_s).
     options search_opt = opt;
+    const bool optimiser_follows = x.empty() && searches(opt.algo);
     if (in.tasks.size() == 1) {
         const task_input& t = in.tasks.front();
         delay_evaluator problem(t.model.graph, model, {}, {}, t.device);
-        const double exact_limit = budget.left_s();
+        const double exact_limit = budget.exact_limit_s(optimiser_follows, 1);
         progress.begin("solving exactly (bound and reference)", 0, exact_limit);
         exact_reference exact =
             exact_reference_for(t.model.graph, problem, env, opt, exact_limit, progress);
@@ -693,9 +781,8 @@ inline int run(options opt) {
         for (const auto& t : in.tasks)
             tasks.push_back({.graph = t.model.graph, .device = t.device});
         multi_task_evaluator problem(tasks, model);
-        // Each task's exact solve gets an equal share of what is left.
-        const double exact_limit =
-            budget.limited() ? budget.left_s() / static_cast<double>(tasks.size()) : 0.0;
+        // Each task's exact solve gets an equal share of the exact reference's.
+        const double exact_limit = budget.exact_limit_s(optimiser_follows, tasks.size());
         progress.begin("solving each task exactly (reference)", 0,
                        exact_limit * static_cast<double>(tasks.size()));
         exact_reference exact =
@@ -713,7 +800,7 @@ inline int run(options opt) {
             r.tasks[k].delay_s = completion[k];
         }
     }
-    require_feasible(r);
+    require_feasible(r, opt);
 
     progress.begin("planning the upload (" + opt.upload + ", with ionn and whole for comparison)");
     for (std::size_t k = 0; k < r.tasks.size(); ++k) {
@@ -738,6 +825,10 @@ inline int run(options opt) {
             files.push_back(
                 {r.tasks.size() == 1 ? "model.json" : "model-" + std::to_string(k + 1) + ".json",
                  to_json(*r.tasks[k].graph).dump(2) + "\n"});
+        // The names written, whatever out_file_names() says (checked before the work).
+        std::vector<std::string> names;
+        for (const file_text& f : files) names.push_back(f.name);
+        refuse_out_over_inputs(opt, names, input_files);
         try {
             write_files_atomically(opt.out, files);
         } catch (const error& e) {

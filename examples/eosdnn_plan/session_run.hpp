@@ -240,6 +240,7 @@ inline std::vector<file_text> session_files(const task_input& task, const enviro
 
 /// eosdnn-plan --trace / --trace-kind: one model on its device, three policies.
 inline int run_session(const options& opt) {
+    refuse_out_over_inputs(opt, out_file_names(opt, 1), named_inputs(opt));
     const inputs in = load_inputs(opt, task_specs(opt));
     const task_input& task = in.tasks.front();
     const profiled_model model(in.env);

@@ -63,3 +63,35 @@ TEST_CASE("relative_gap and tier_references without a tier") {
     CHECK(std::isnan(tiers[2].delay_s));
     CHECK(references_json(plan_comparison{.tiers = tiers})["all-cloud"].is_null());
 }
+
+TEST_CASE("tier_references: a one-tier plan over a memory capacity carries its violation") {
+    // The diamond's 12.1 kB of parameters on an edge server that holds 10 kB: all-edge breaks
+    // it (and is faster than all-local), all-local and all-cloud do not.
+    environment_builder b;
+    const auto phone = b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9});
+    const auto edge = b.add_node(
+        {.name = "edge", .tier = tier::edge, .flops_per_s = 1e10, .memory_bytes = 10000});
+    const auto cloud = b.add_node({.name = "cloud", .tier = tier::cloud, .flops_per_s = 1e11});
+    b.connect(phone, edge, {.bandwidth_Bps = 1e6, .latency_s = 0.01});
+    b.connect(phone, cloud, {.bandwidth_Bps = 5e5, .latency_s = 0.05});
+    b.connect(edge, cloud, {.bandwidth_Bps = 1e7, .latency_s = 0.02});
+    const environment env = b.build();
+    const layer_graph g = test::report_model();
+    delay_evaluator problem(g, analytic_model(env));
+    const auto tiers = tier_references(problem, env);
+    REQUIRE(tiers.size() == 3);
+    CHECK(tiers[0].feasible());
+    CHECK(!tiers[1].feasible());
+    CHECK(tiers[1].violation == problem.evaluate(std::vector<node_id>(g.size(), edge)).violation);
+    CHECK(tiers[1].delay_s < tiers[0].delay_s);
+    CHECK(tiers[2].feasible());
+    const nlohmann::json refs = references_json(plan_comparison{.tiers = tiers});
+    CHECK(refs["all-edge"].get<double>() == tiers[1].delay_s);  // the delay stays a number
+    CHECK(refs["violations"]["all-edge"].get<double>() == tiers[1].violation);
+    CHECK(refs["violations"]["all-local"].get<double>() == 0);
+    // Without the capacity the same plan is feasible.
+    const environment unlimited = test::report_environment();
+    delay_evaluator free_problem(g, analytic_model(unlimited));
+    CHECK(references_json(plan_comparison{
+              .tiers = tier_references(free_problem, unlimited)})["violations"]["all-edge"] == 0.0);
+}

@@ -82,3 +82,43 @@ TEST_CASE("report_text, plan_tables and to_document of a hand-made run") {
     CHECK(doc.tasks[0].upload["compared"]["refused"]["unavailable"] == "one server only");
     CHECK(plan_of(doc, 0, g).placement == x);
 }
+
+TEST_CASE("report_text marks a one-tier plan over a memory capacity as infeasible") {
+    // The edge server holds 10 kB of the diamond's 12.1 kB: all-edge is faster than the plan
+    // (all-local) but breaks the capacity, so it must not read as a better plan.
+    environment_builder b;
+    const auto phone = b.add_node({.name = "phone", .tier = tier::local, .flops_per_s = 1e9});
+    const auto edge = b.add_node(
+        {.name = "edge", .tier = tier::edge, .flops_per_s = 1e10, .memory_bytes = 10000});
+    b.connect(phone, edge, {.bandwidth_Bps = 1e6, .latency_s = 0.01});
+    const environment env = b.build();
+    const layer_graph g = test::report_model();
+    const profiled_model model(env);
+    delay_evaluator problem(g, model);
+    const std::vector<node_id> x(g.size(), phone);
+    plan_report r{.env = &env,
+                  .environment_source = "lab.json",
+                  .search = {.algorithm = "all-local", .evaluations = 1},
+                  .upload_planner = "whole",
+                  .comparison = compare_plan(problem, env, std::span<const node_id>(x),
+                                             exact_reference_of(solve_exact(problem), 2, 10)),
+                  .tasks = {}};
+    r.tasks.push_back({.graph = &g,
+                       .model_spec = "diamond.json",
+                       .model_source = "model JSON diamond.json",
+                       .device = phone,
+                       .placement = x,
+                       .delay_s = r.comparison.value.delay_s});
+    REQUIRE(r.comparison.tiers[1].delay_s < r.comparison.value.delay_s);
+    const std::string text = report_text(r);
+    const auto line = [&](const std::string& name) {
+        const auto at = text.find("\n  " + name + " ");
+        REQUIRE(at != std::string::npos);
+        return text.substr(at + 1, text.find('\n', at + 1) - at - 1);
+    };
+    INFO(text);
+    CHECK(line("all-edge").find("x this plan, INFEASIBLE (breaks a memory capacity") !=
+          std::string::npos);
+    CHECK(line("all-local").find("INFEASIBLE") == std::string::npos);
+    CHECK(to_json(to_document(r))["references"]["violations"]["all-edge"].get<double>() > 0);
+}

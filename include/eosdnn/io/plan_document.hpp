@@ -378,11 +378,20 @@ inline plan_document plan_document_from_json(const nlohmann::json& j) {
         if (const auto v = upload.find("uplink"); v != upload.end())
             doc.uplink = r.string(*v, "/upload/uplink");
     }
-    for (std::size_t k = 0; k < doc.tasks.size(); ++k)
-        if (!doc.env.find(doc.tasks[k].device))
-            r.fail(error_kind::validation,
-                   (doc.tasks.size() > 1 ? d::child("/tasks", k) : std::string()) + "/device",
+    for (std::size_t k = 0; k < doc.tasks.size(); ++k) {
+        const std::string path =
+            (doc.tasks.size() > 1 ? d::child("/tasks", k) : std::string()) + "/device";
+        const auto device = doc.env.find(doc.tasks[k].device);
+        if (!device)
+            r.fail(error_kind::validation, path,
                    "the environment has no node '" + doc.tasks[k].device + "'");
+        // The device owns the model and runs what is not offloaded: a local node, as the
+        // planners require (checked here, where the message can name the JSON path).
+        if (doc.env[*device].tier != tier::local)
+            r.fail(error_kind::validation, path,
+                   "'" + doc.tasks[k].device + "' is not a local node (its tier is " +
+                       std::string(to_string(doc.env[*device].tier)) + ")");
+    }
     return doc;
 }
 

@@ -34,6 +34,12 @@ struct tier_reference {
     std::string name{};  ///< "all-local", "all-edge", "all-cloud"
     /// The delay of that plan, seconds (NaN if no node of the tier can run it).
     double delay_s = std::numeric_limits<double>::quiet_NaN();
+    /// Its constraint violation (evaluation::violation; 0: feasible). A plan that breaks a
+    /// memory capacity can be faster than every feasible one, so it must not read as better.
+    double violation = 0;
+
+    /// Whether the plan keeps every constraint (its violation is 0).
+    bool feasible() const noexcept { return violation == 0; }
 };
 
 /// The exact reference a plan is compared with.
@@ -47,6 +53,9 @@ struct exact_reference {
         std::numeric_limits<double>::quiet_NaN();  ///< its value under the plan's objective
     double lower_bound_s = 0;  ///< proven lower bound on the optimum; 0 when none is known
     double seconds = 0;        ///< time the exact solver took
+    /// The time limit it was given (per task, for several tasks); 0: none. Says how much of a
+    /// run's budget the reference had, whatever the clock shows.
+    double time_limit_s = 0;
 };
 
 /// A plan compared.
@@ -73,10 +82,15 @@ template <placement_problem Problem>
 std::vector<tier_reference> tier_references(Problem& problem, const environment& env) {
     std::vector<tier_reference> out;
     for (auto [name, t] : {std::pair{"all-local", tier::local}, std::pair{"all-edge", tier::edge},
-                           std::pair{"all-cloud", tier::cloud}})
-        out.push_back({name, env.nodes_of(t).empty()
-                                 ? std::numeric_limits<double>::quiet_NaN()
-                                 : tier_baseline(env, t).solve(problem).value.delay_s});
+                           std::pair{"all-cloud", tier::cloud}}) {
+        tier_reference r{.name = name};
+        if (!env.nodes_of(t).empty()) {
+            const evaluation v = tier_baseline(env, t).solve(problem).value;
+            r.delay_s = v.delay_s;
+            r.violation = v.violation;
+        }
+        out.push_back(r);
+    }
     return out;
 }
 
@@ -90,7 +104,8 @@ inline exact_reference exact_reference_of(const exact_result& e, std::size_t nod
                       .placement = e.placement,
                       .delay_s = e.value.delay_s,
                       .lower_bound_s = e.lower_bound,
-                      .seconds = e.seconds};
+                      .seconds = e.seconds,
+                      .time_limit_s = time_limit_s};
     // Sized to the text: a fixed buffer cut "%.3f" of a 1e306 s bound to a wrong number.
     const auto format = [](const char* f, auto... args) {
         std::string text(static_cast<std::size_t>(std::snprintf(nullptr, 0, f, args...)), '\0');
@@ -124,7 +139,8 @@ exact_reference per_task_reference(Problem& problem, std::span<const Task> tasks
         .note =
             "each task's own optimum, ignoring the contention between tasks (no exact "
             "reference exists for several tasks)",
-        .placement = exact_tasks_plan(tasks, model, options)};
+        .placement = exact_tasks_plan(tasks, model, options),
+        .time_limit_s = options.time_limit_s};
     r.delay_s = problem.evaluate(std::span<const node_id>(r.placement)).delay_s;
     return r;
 }
@@ -149,18 +165,29 @@ plan_comparison compare_plan(Problem& problem, const environment& env, std::span
 }
 
 /// The references as the plan document stores them: each tier's delay (null when the tier has
-/// no node) and "exact": {method, exact, delay_s, lower_bound_s, seconds, note}.
+/// no node), "violations": each tier's constraint violation (0: feasible; null when the tier has
+/// no node), and "exact": {method, exact, delay_s, lower_bound_s, seconds, time_limit_s, note}.
 inline nlohmann::json references_json(const plan_comparison& c) {
     const auto number = [](double v) -> nlohmann::json {
         if (!std::isfinite(v)) return nullptr;
         return v;
     };
     nlohmann::json refs = nlohmann::json::object();
-    for (const auto& t : c.tiers) refs[t.name] = number(t.delay_s);
-    refs["exact"] = {
-        {"method", c.exact.method},           {"exact", c.exact.exact},
-        {"delay_s", number(c.exact.delay_s)}, {"lower_bound_s", number(c.exact.lower_bound_s)},
-        {"seconds", c.exact.seconds},         {"note", c.exact.note}};
+    nlohmann::json violations = nlohmann::json::object();
+    for (const auto& t : c.tiers) {
+        refs[t.name] = number(t.delay_s);
+        violations[t.name] =
+            std::isnan(t.delay_s) ? nlohmann::json(nullptr) : nlohmann::json(t.violation);
+    }
+    // Beside the delays, not instead of them: readers of the tier keys still get numbers.
+    refs["violations"] = violations;
+    refs["exact"] = {{"method", c.exact.method},
+                     {"exact", c.exact.exact},
+                     {"delay_s", number(c.exact.delay_s)},
+                     {"lower_bound_s", number(c.exact.lower_bound_s)},
+                     {"seconds", c.exact.seconds},
+                     {"time_limit_s", c.exact.time_limit_s},
+                     {"note", c.exact.note}};
     return refs;
 }
 

@@ -346,9 +346,11 @@ inline std::string report_text(const plan_report& r) {
         if (std::isnan(t.delay_s))
             appendf(out, "  %-14s %15s   the environment has no such node\n", t.name.c_str(),
                     "n/a");
-        else
-            appendf(out, "  %-14s %s ms   %s\n", t.name.c_str(),
-                    right(number(t.delay_s, 3), 12).c_str(), ratio_text(t.delay_s, mine).c_str());
+        else  // an infeasible one-tier plan may be faster than this plan, but is no plan to use
+            appendf(out, "  %-14s %s ms   %s%s\n", t.name.c_str(),
+                    right(number(t.delay_s, 3), 12).c_str(), ratio_text(t.delay_s, mine).c_str(),
+                    t.feasible() ? ""
+                                 : ", INFEASIBLE (breaks a memory capacity or another constraint)");
     }
     appendf(out, "  %-14s %s ms   ", c.exact.exact ? "exact" : "reference",
             right(number(c.exact.delay_s, 3), 12).c_str());

@@ -60,9 +60,11 @@ inline uplink_sharing uplink_from_name(const std::string& name, const std::strin
 }
 
 /// The query simulation eosdnn-plan uses: the first query runs on the device, 5 more after the
-/// upload, and acknowledgements travel back over the slowest-latency link from a node the
-/// placement uses to `device` (the "CR" message); `uplink` says whether the queries' transfers
-/// pause the upload (eosdnn-plan --uplink).
+/// upload, and one acknowledgement latency (the "CR" message) for every partition: the largest
+/// latency of a link back from a node the placement uses to `device`. The simulation has one
+/// such latency, so a placement over several nodes gets the conservative one, whichever node a
+/// partition goes to. `uplink` says whether the queries' transfers pause the upload
+/// (eosdnn-plan --uplink).
 inline simulation_options upload_simulation_options(
     const environment& env, std::span<const node_id> x, node_id device,
     uplink_sharing uplink = uplink_sharing::separate) {
