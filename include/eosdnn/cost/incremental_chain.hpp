@@ -95,7 +95,7 @@ public:
                     capped_.push_back(static_cast<node_id>(s));
                     capacity_.push_back(*cap);
                 }
-        columns_ = columns();
+        columns_ = 3 + capped_.size();
     }
 
     /// One gene per layer (layer_id order).
@@ -122,8 +122,8 @@ public:
     /// Prices `x` in full and caches its terms in `state`.
     evaluation evaluate(incremental_state& state, std::span<const node_id> x) const {
         const std::size_t n = order_.size();
-        if (state.tree.shape(0) != 2 * n || state.tree.shape(1) != columns())
-            state.tree = detail::matrix<double>(std::array<std::size_t, 2>{2 * n, columns()}, 0.0);
+        if (state.tree.shape(0) != 2 * n || state.tree.shape(1) != columns_)
+            state.tree = detail::matrix<double>(std::array<std::size_t, 2>{2 * n, columns_}, 0.0);
         leaves(state, x, 0, n - 1);
         double* tree = state.tree.data();
         for (std::size_t i = n; i-- > 1;) combine(tree, i);
@@ -159,8 +159,6 @@ public:
     }
 
 private:
-    std::size_t columns() const noexcept { return 3 + capped_.size(); }
-
     // Writes the leaves of positions first..last from x. The tables' views are taken once for
     // the range (delay_evaluator::visit_tables), not once per transfer; the terms are the same
     // doubles as delay_evaluator's compute_time() and transfer_time() give (no two distinct
@@ -238,7 +236,7 @@ private:
     std::optional<double> deadline_{};
     std::vector<node_id> capped_{};
     std::vector<double> capacity_{};
-    std::size_t columns_ = 3;  // of the tree: columns()
+    std::size_t columns_ = 3;  // of the tree: delay, upload, pins, then each capped node
 };
 
 }  // namespace eosdnn

@@ -52,7 +52,6 @@ inline onnx_import_result import_onnx(const onnx::ModelProto& model,
                                       const onnx_import_options& options, std::string source_name,
                                       std::filesystem::path external_data_dir = {}) {
     if (source_name.empty()) source_name = "<onnx model>";
-    if (external_data_dir.empty()) external_data_dir = ".";
     detail::onnx_import::importer importer(model, options, std::move(source_name),
                                            std::move(external_data_dir));
     return importer.run();
@@ -112,10 +111,8 @@ inline onnx_import_result import_onnx(const std::filesystem::path& path,
                     source + ": not an ONNX model (the protobuf message cannot be parsed)");
     // The importer itself, not import_onnx(model, ...): the lengths of the values left out
     // are checked against the tensors' dims.
-    detail::onnx_import::importer importer(
-        model, options, source,
-        path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path(),
-        std::move(skipped_raw));
+    detail::onnx_import::importer importer(model, options, source, path.parent_path(),
+                                           std::move(skipped_raw));
     return importer.run();
 }
 

@@ -81,12 +81,15 @@ inline std::string show_shape(const shape& s) {
 /// The importer of one model; `source_` is what messages start with (the file name).
 class importer {
 public:
-    /// `skipped_raw`: per initializer, the length of the raw_data the file reader left out (-1:
-    /// none; empty for a model parsed whole), checked against the tensor's dims.
+    /// `external_dir`: where external-data locations are relative to (empty: the current
+    /// directory). `skipped_raw`: per initializer, the length of the raw_data the file reader
+    /// left out (-1: none; empty for a model parsed whole), checked against the tensor's dims.
     importer(const onnx::ModelProto& model, const onnx_import_options& options, std::string source,
              std::filesystem::path external_dir, std::vector<std::int64_t> skipped_raw = {})
         : model_(model), skipped_raw_(std::move(skipped_raw)), options_(options),
-          source_(std::move(source)), external_dir_(std::move(external_dir)) {}
+          source_(std::move(source)),
+          external_dir_(external_dir.empty() ? std::filesystem::path(".")
+                                             : std::move(external_dir)) {}
 
     onnx_import_result run() {
         check_options();

@@ -19,6 +19,12 @@
 
 namespace eosdnn::detail::upload {
 
+// Whether latency area `a` is smaller than `b` by more than rounding: plans whose latency
+// curves are the same (no query can run remotely before the upload ends, say) differ in their
+// areas only by the rounding of different sums, within a relative 1e-12. LMU's orders of plans
+// (plan_value::better_than(), better_metrics()) compare areas only through it.
+inline bool smaller_area(double a, double b) noexcept { return a < b * (1 - 1e-12); }
+
 // Queries completed during the upload and area under the latency curve, in closed form per
 // partition, from the latency after each prefix and the upload times.
 struct plan_value {
@@ -26,7 +32,7 @@ struct plan_value {
     double area = 0;
     bool better_than(const plan_value& o) const noexcept {
         if (queries != o.queries) return queries > o.queries;
-        return area < o.area * (1 - 1e-12);
+        return smaller_area(area, o.area);
     }
 };
 

@@ -7,6 +7,7 @@
 /// adjacent, and moves runs between partitions, taking a plan only if LMU's own order of plans
 /// (the simulation's metrics) prefers it.
 
+#include <eosdnn/upload/detail/plan_value.hpp>
 #include <eosdnn/upload/effective_delay.hpp>
 #include <eosdnn/upload/query_simulation.hpp>
 #include <eosdnn/upload/upload_plan.hpp>
@@ -21,17 +22,14 @@
 namespace eosdnn::detail::upload {
 
 // LMU's order of plans: more queries completed during the upload, then the smaller latency area,
-// then fewer partitions. Areas within a relative 1e-12 of each other are equal, as in
-// plan_value::better_than(): plans whose latency curves are the same (no query can run remotely
-// before the upload ends, say) differ there only by the rounding of different sums, and fewer
-// partitions must decide, not that rounding (a 69-partition plan was chosen over the whole model
-// by 2e-13 s^2 of area).
+// then fewer partitions. Areas within rounding of each other are equal (smaller_area()), so that
+// fewer partitions decide between plans with the same latency curve, not the rounding (a
+// 69-partition plan was chosen over the whole model by 2e-13 s^2 of area).
 inline bool better_metrics(const upload_metrics& m, const upload_metrics& o) noexcept {
     if (m.queries_during_upload != o.queries_during_upload)
         return m.queries_during_upload > o.queries_during_upload;
-    constexpr double same = 1e-12;
-    if (m.latency_area_s2 < o.latency_area_s2 * (1 - same)) return true;
-    if (o.latency_area_s2 < m.latency_area_s2 * (1 - same)) return false;
+    if (smaller_area(m.latency_area_s2, o.latency_area_s2)) return true;
+    if (smaller_area(o.latency_area_s2, m.latency_area_s2)) return false;
     return m.partitions < o.partitions;
 }
 
