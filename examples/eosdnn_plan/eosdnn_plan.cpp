@@ -111,8 +111,10 @@ int main(int argc, char** argv) {
             "NUMBER in [0 - 1e9]"))
         ->capture_default_str();
     app.add_option("--exact-solver", opt.exact_solver,
-                   "the exact solver: 'native' (bucket elimination and branch and bound) or 'cbc' "
-                   "(the integer program, when built with eosdnn::milp)")
+                   "the exact solver: 'native' (bucket elimination and branch and bound), 'cbc' "
+                   "(the integer program, when built with eosdnn::milp) or 'auto' (native for a "
+                   "quarter of its time, then cbc from its plan unless it proved it; native "
+                   "alone when built without eosdnn::milp)")
         ->check(CLI::IsMember(eosdnn::cli::exact_solver_names()))
         ->capture_default_str();
     app.add_option("--threads", opt.threads, "threads evaluating a swarm (same result for any)")

@@ -14,6 +14,7 @@
 
 #if defined(EOSDNN_HAS_MILP_BACKEND)
 #include <eosdnn/milp/cbc.hpp>
+#include <eosdnn/milp/portfolio.hpp>
 #endif
 #if defined(EOSDNN_HAS_ONNX_IMPORTER)
 #include <eosdnn/io/onnx.hpp>
@@ -57,7 +58,9 @@ struct options {
     /// Seconds for the whole run (run_budget): the exact reference, the optimiser and the
     /// uploading plans share them; 0: none.
     double time_limit = 10;
-    std::string exact_solver = "native";  ///< "native" (solve_exact) or "cbc" (solve_milp)
+    /// "auto" (solve_portfolio when built with eosdnn::milp, else solve_exact), "native"
+    /// (solve_exact) or "cbc" (solve_milp)
+    std::string exact_solver = "auto";
     std::size_t threads = 1;
     bool json = false;
     bool quiet = false;  ///< no progress line
@@ -82,7 +85,7 @@ inline std::vector<std::string> algorithm_names() {
             "greedy", "random",       "all-local", "all-edge", "all-cloud"};
 }
 inline std::vector<std::string> start_names() { return {"seeded", "random"}; }
-inline std::vector<std::string> exact_solver_names() { return {"native", "cbc"}; }
+inline std::vector<std::string> exact_solver_names() { return {"auto", "native", "cbc"}; }
 /// The uploading planners, by the names their name() records (upload/*.hpp).
 inline std::vector<std::string> upload_names() {
     return {"lmu", "emdl", "ionn", "layer-by-layer", "whole"};
@@ -498,7 +501,8 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
                      .diversity = 0}}};
 }
 
-/// The exact reference of one task (native or cbc): proven optimal unless the time limit stopped it.
+/// The exact reference of one task (auto, native or cbc): proven optimal unless the time limit
+/// stopped it.
 template <class Problem>
 exact_reference exact_reference_for(const layer_graph& graph, Problem& problem,
                                     const environment& env, const options& opt, double time_limit_s,
@@ -516,6 +520,15 @@ exact_reference exact_reference_for(const layer_graph& graph, Problem& problem,
         fail(
             "--exact-solver cbc: this eosdnn-plan was built without the integer-program backend "
             "(eosdnn::milp, found when Debian's coinor-libcbc-dev is installed)");
+#endif
+    } else if (opt.exact_solver == "auto") {
+        // The native solver first, then CBC from its plan if it has not proven it (milp/
+        // portfolio.hpp); without the backend, the native solver alone.
+#if defined(EOSDNN_HAS_MILP_BACKEND)
+        e = solve_portfolio(graph, problem, limits);
+#else
+        (void)graph;
+        e = solve_exact(problem, limits);
 #endif
     } else {
         e = solve_exact(problem, limits);

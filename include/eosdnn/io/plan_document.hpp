@@ -105,7 +105,7 @@ struct search_record {
     std::size_t evaluations = 0;         ///< placements priced
     double plan_seconds = 0;             ///< the optimiser's wall time
     double time_limit_s = 0;             ///< the exact solver's limit; 0: none
-    std::string exact_solver{};          ///< "native" or "cbc"
+    std::string exact_solver{};          ///< "auto", "native" or "cbc"
     /// Why the search ended before its planned iterations: "stall", "time-limit", "interrupted"
     /// (a stop request, e.g. Ctrl-C: the plan is the best found so far), or "" (it ran them all,
     /// or the method does not iterate).
