@@ -294,6 +294,10 @@ void check_together(const std::string& planner, const fs::path& work) {
         expect(checked == 6, label + ": " + std::to_string(checked) +
                                  " planners simulated together, expected 3 per task");
     }
+    // CBC is refused with several tasks, whose reference the native solver finds; it was
+    // ignored without a word.
+    check_rejected_saying(planner, work, "--tasks alexnet,resnet18 --exact-solver cbc",
+                          "--tasks with --exact-solver cbc", "with several tasks");
     const outcome text = run(planner, work, "--tasks alexnet,resnet18 --algo exact");
     expect(text.out.find("all tasks together") != std::string::npos &&
                text.out.find("queries alone -> together") != std::string::npos,

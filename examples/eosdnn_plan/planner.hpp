@@ -721,6 +721,13 @@ inline int run(options opt) {
         const auto placement = plan_of(*doc, k, in.tasks[k].model.graph, in.env).placement;
         x.insert(x.end(), placement.begin(), placement.end());
     }
+    // Several tasks: the reference is each task's own optimum with the capacities left out
+    // (per_task_reference), which the native solver proves; CBC would have been ignored.
+    if (in.tasks.size() > 1 && opt.exact_solver == "cbc")
+        fail(
+            "--exact-solver cbc: with several tasks the reference is each task's own optimum "
+            "without the memory capacities, which the native solver finds; use --exact-solver "
+            "native or auto");
     if (opt.algo == "ga" && opt.particles < 2)
         fail("--particles " + std::to_string(opt.particles) +
              ": --algo ga needs a population of at least 2 (it crosses two parents)");
