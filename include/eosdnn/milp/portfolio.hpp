@@ -30,11 +30,11 @@ struct portfolio_options {
     /// alone (from exact_options::incumbent, if any), 1 the native solver alone.
     ///
     /// A quarter because the two fail on different instances. The native solver proves the zoo's
-    /// models in milliseconds but, where memory capacities bind, can end far from the optimum:
-    /// on ten random 84-layer DAGs over six capped nodes that it did not prove in 2 s, its plans
-    /// were 0-97% above the optimum CBC proves. CBC proves those in 0.5-18 s, and sooner from a
-    /// plan to start from. With a 5 s limit: the native solver alone proved 1 of the ten, CBC
-    /// alone 4, a quarter then CBC 6 (docs/exact.md).
+    /// models in milliseconds but, where memory capacities bind, can end far from the optimum,
+    /// which CBC proves in seconds, sooner from a plan to start from. On 20 random 84-layer DAGs
+    /// over six capped nodes with 5 s each (bench/exact_portfolio.cpp, docs/exact.md): the
+    /// native solver alone proved 11 (the plans of the others up to 97% above the optimum), CBC
+    /// alone 14, a quarter then CBC 18.
     double native_share = 0.25;
 
     /// Throws eosdnn::error (validation) if native_share is outside [0, 1] or not a number.
