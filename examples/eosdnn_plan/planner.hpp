@@ -722,8 +722,9 @@ inline int run(options opt) {
         x.insert(x.end(), placement.begin(), placement.end());
     }
     // Several tasks: the reference is each task's own optimum with the capacities left out
-    // (per_task_reference), which the native solver proves; CBC would have been ignored.
-    if (in.tasks.size() > 1 && opt.exact_solver == "cbc")
+    // (per_task_reference), which the native solver proves; CBC would have been ignored. A
+    // document saved before this was refused may say cbc: --evaluate takes it as it was run.
+    if (!doc && in.tasks.size() > 1 && opt.exact_solver == "cbc")
         fail(
             "--exact-solver cbc: with several tasks the reference is each task's own optimum "
             "without the memory capacities, which the native solver finds; use --exact-solver "
