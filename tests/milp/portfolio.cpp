@@ -5,6 +5,7 @@
 // far from it.
 #include <eosdnn/cost/delay_evaluator.hpp>
 #include <eosdnn/cost/profiled_model.hpp>
+#include <eosdnn/graph/builder.hpp>
 #include <eosdnn/milp/portfolio.hpp>
 #include <eosdnn/optim/exact_dag.hpp>
 #include <eosdnn/zoo/random_dag.hpp>
@@ -147,6 +148,41 @@ TEST_CASE("portfolio: from a native plan far from the optimum, CBC proves the op
     CHECK(r.lower_bound >= cbc.value.objective * (1 - 1e-9));
     MESSAGE("optimum " << cbc.value.objective << " s; native plan after 6 ms "
                        << short_native.value.objective << " s; portfolio " << r.seconds << " s");
+}
+
+TEST_CASE("portfolio: CBC runs only where its set-up fits in its share of the limit") {
+    // The columns of solve_milp's program on a diamond over three nodes: x, 4 layers x 3 nodes;
+    // w, 4 edges x 9 pairs of nodes; z, 6 ordered pairs of distinct nodes for the input's two
+    // consumers.
+    layer_graph_builder b("diamond");
+    const auto in = b.add_layer({.name = "in", .kind = "input", .output_bytes = 1e3});
+    const auto a = b.add_layer({.name = "a", .flops = 1e6, .output_bytes = 1e3}, {in});
+    const auto c = b.add_layer({.name = "c", .flops = 1e6, .output_bytes = 1e3}, {in});
+    b.add_layer({.name = "out", .flops = 1e6, .output_bytes = 10}, {a, c});
+    CHECK(milp_columns(b.build(), 3) == 12 + 36 + 6);
+
+    // 84 layers fit in CBC's 3.75 s of a default 5 s reference; 1000 layers (about 59,000
+    // columns, 26 s in all for a 5 s limit before) do not; without a limit everything fits.
+    const layer_graph small =
+        make_random_dag({.layers = 84, .shape = dag_shape::mixed, .seed = 13});
+    const layer_graph large =
+        make_random_dag({.layers = 1000, .shape = dag_shape::mixed, .seed = 5});
+    CHECK(milp_fits(small, 6, 3.75));
+    CHECK_FALSE(milp_fits(large, 6, 3.75));
+    CHECK(milp_fits(large, 6, 0));
+    CHECK(milp_setup_estimate_s(milp_columns(large, 6)) > 18.3);  // measured from a start
+
+    // 200 layers (11,814 columns, about 1.2 s of CBC set-up) with a 1 s limit: CBC's 0.75 s
+    // cannot hold it, so the native solver runs alone, for the whole limit.
+    const environment env = milp_test::capped_six(milp_test::caps_a);
+    const profiled_model model(env);
+    const layer_graph g = make_random_dag({.layers = 200, .shape = dag_shape::mixed, .seed = 7});
+    delay_evaluator p(g, model);
+    REQUIRE_FALSE(milp_fits(g, 6, 0.75));
+    const exact_result r = solve_portfolio(g, p, {.time_limit_s = 1});
+    CHECK(r.method.find("cbc") == std::string::npos);
+    CHECK(r.value.feasible());
+    CHECK(r.lower_bound <= r.value.objective);
 }
 
 TEST_CASE("portfolio: a share outside [0, 1] is refused") {

@@ -153,6 +153,38 @@ inline bool memory_fits(std::span<const node_id> x, std::span<const double> para
 
 }  // namespace detail::milp
 
+/// The number of columns of solve_milp()'s program for `graph` over `nodes` nodes a layer may
+/// use: x per layer and node, w per edge and pair of nodes, and z per pair of distinct nodes for
+/// each layer with several consumers.
+inline std::size_t milp_columns(const layer_graph& graph, std::size_t nodes) {
+    std::size_t columns = graph.size() * nodes;
+    for (layer_id j = 0; j < graph.size(); ++j) {
+        const std::size_t consumers = graph.successors(j).size();
+        columns += consumers * nodes * nodes + (consumers > 1 ? nodes * (nodes - 1) : 0);
+    }
+    return columns;
+}
+
+/// An estimate of the seconds CBC spends on a program of `columns` columns before it first
+/// checks its clock (its root LP, from a starting plan), which no time limit shortens:
+/// 0.3 + 0.9 (columns / 10^4)^2. Measured from a starting plan on random DAGs over six capped
+/// nodes (docs/exact.md, "Large programs"): 4,722 columns (84 layers) 0.48 s, 11,814 (200 layers)
+/// 1.21 s, 23,394 (400 layers) 4.65 s, 1000 layers 18.3 s; the estimate is above each but the
+/// smallest. A machine slower than that one takes longer.
+inline double milp_setup_estimate_s(std::size_t columns) {
+    const double tens_of_thousands = static_cast<double>(columns) / 1e4;
+    return 0.3 + 0.9 * tens_of_thousands * tens_of_thousands;
+}
+
+/// Whether CBC can be expected to keep to `time_limit_s` on `graph` over `nodes` nodes: its
+/// estimated set-up (milp_setup_estimate_s()) is at most half of the limit, leaving it the other
+/// half to search. The callers that choose a solver (solve_portfolio(), eosdnn-plan's second
+/// round) use the native solver, which keeps to its limit, otherwise.
+inline bool milp_fits(const layer_graph& graph, std::size_t nodes, double time_limit_s) {
+    return time_limit_s == 0 ||
+           milp_setup_estimate_s(milp_columns(graph, nodes)) <= time_limit_s / 2;
+}
+
 /// The optimum of one task's sequential migration-delay objective as an integer program solved
 /// by COIN-OR CBC: the placement minimising exactly what `problem.evaluate()` computes under
 /// dag_schedule::sequential,
