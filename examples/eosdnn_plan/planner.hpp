@@ -537,6 +537,64 @@ exact_reference exact_reference_for(const layer_graph& graph, Problem& problem,
         e, env.nodes_of(tier::edge).size() + env.nodes_of(tier::cloud).size() + 1, time_limit_s);
 }
 
+/// Whether the plan gets a second exact round (second_exact_round()): the hybrid PSO-GA started
+/// from the exact reference's plan (--algo pso-ga, --start seeded), under a time limit. The
+/// baselines and --start random keep the optimiser's own plan, so that they can be compared.
+inline bool second_round_applies(const options& opt) {
+    return opt.algo == "pso-ga" && opt.start == "seeded" && opt.time_limit > 0;
+}
+
+/// The second round of the exact reference of one task: when the first round did not prove its
+/// plan, the exact solver runs again from the optimiser's plan `x` with what is left of `budget`
+/// after `reserve_s` (the optimiser stops after its stall, in milliseconds on memory-bound DAGs
+/// where the exact solver used all of its half), and `x` becomes its plan when that is better.
+/// `c`, the comparison of `x`, is made again with both rounds in its reference
+/// (exact_reference_after()).
+///
+/// The solver is CBC (solve_milp) unless --exact-solver native or the planner is built without
+/// eosdnn::milp: from the optimiser's plan it improved or proved every plan the native solver or
+/// both in turn left unproven on memory-bound DAGs (docs/exact.md, "A second round"). CBC checks
+/// its clock between steps and from a starting plan can run past its limit, so it is given the
+/// time left less what it ran past its limit in the first round (auto, cbc); when that leaves
+/// too little, or too little for its set-up on this model (milp_fits()), the native solver,
+/// which keeps to its limit, gets the whole of it.
+template <class Problem>
+void second_exact_round(const layer_graph& graph, Problem& problem, const environment& env,
+                        const options& opt, const run_budget& budget, double reserve_s,
+                        std::vector<node_id>& x, plan_comparison& c, progress_line& progress) {
+    double limit = budget.second_round_s(reserve_s);
+    if (limit <= 0) return;
+    bool cbc = false;
+#if defined(EOSDNN_HAS_MILP_BACKEND)
+    if (opt.exact_solver != "native") {
+        const double overrun = std::max(0.0, c.exact.seconds - c.exact.time_limit_s);
+        const double cbc_limit = budget.second_round_s(reserve_s + overrun);
+        cbc = cbc_limit > 0 && milp_fits(graph, problem.choices(0).size(), cbc_limit);
+        if (cbc) limit = cbc_limit;
+    }
+#endif
+    progress.begin("solving exactly again, from the optimiser's plan", 0, limit);
+    const exact_options limits{
+        .time_limit_s = limit,
+        .stop = opt.stop,
+        .on_progress = [&](double best, double lower) { progress.update_bound(best, lower); },
+        .incumbent = x};
+    exact_result e;
+#if defined(EOSDNN_HAS_MILP_BACKEND)
+    if (cbc) e = solve_milp(graph, problem, limits);
+#endif
+    if (!cbc) e = solve_exact(problem, limits);
+    progress.end();
+    (void)graph;
+    const double from = c.value.delay_s;
+    if (e.value.feasible() && e.constraints_honoured && better(e.value, c.value)) x = e.placement;
+    exact_reference reference = exact_reference_after(
+        std::move(c.exact), e, from, limit,
+        env.nodes_of(tier::edge).size() + env.nodes_of(tier::cloud).size() + 1);
+    c = compare_plan(problem, env, std::span<const node_id>(x), std::move(reference),
+                     c.lower_bound_s);
+}
+
 /// Plans the migration on `problem` (unless `x` already holds a placement: --evaluate) and
 /// compares it with the references; fills the search record.
 template <placement_problem Problem>
@@ -792,9 +850,14 @@ inline int run(options opt) {
         progress.begin("solving exactly (bound and reference)", 0, exact_limit);
         exact_reference exact =
             exact_reference_for(t.model.graph, problem, env, opt, exact_limit, progress);
-        search_opt.time_limit = budget.left_s(upload_reserve_s(exact.placement));
+        const double reserve_s = upload_reserve_s(exact.placement);
+        search_opt.time_limit = budget.left_s(reserve_s);
         r.comparison =
             plan_and_compare(problem, env, search_opt, std::move(exact), x, r.search, progress, "");
+        if (optimiser_follows && second_round_applies(opt) && !r.comparison.proven_optimal &&
+            !stop_requested(opt.stop))
+            second_exact_round(t.model.graph, problem, env, opt, budget, reserve_s, x, r.comparison,
+                               progress);
         r.tasks.front().placement = x;
         r.tasks.front().delay_s = r.comparison.value.delay_s;
     } else {

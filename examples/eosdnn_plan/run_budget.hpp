@@ -53,6 +53,15 @@ public:
         return 1.5 * one_task_s * static_cast<double>(tasks) + limit_s_ / 20;
     }
 
+    /// The time limit of a second exact round after the optimiser, keeping `reserve_s` for the
+    /// uploading plans: what is left, or 0 (no second round) when that is under a twentieth of
+    /// the limit or under 50 ms, too little to search after the solver's set-up.
+    double second_round_s(double reserve_s) const {
+        if (!limited()) return 0;
+        const double left = limit_s_ - elapsed_s() - reserve_s;
+        return left >= std::max(0.05, limit_s_ / 20) ? left : 0;
+    }
+
     static constexpr double minimum_s = 1e-3;
 
 private:

@@ -95,3 +95,77 @@ TEST_CASE("tier_references: a one-tier plan over a memory capacity carries its v
     CHECK(references_json(plan_comparison{
               .tiers = tier_references(free_problem, unlimited)})["violations"]["all-edge"] == 0.0);
 }
+
+TEST_CASE("exact_reference_after: two rounds as one reference") {
+    const environment env = test::report_environment();
+    const layer_graph g = test::report_model();
+    const analytic_model model(env);
+    delay_evaluator problem(g, model);
+    const exact_result optimum = solve_exact(problem);
+    REQUIRE(optimum.proven_optimal);
+    const std::vector<node_id> local(g.size(), 0);
+    const evaluation local_value = problem.evaluate(local);
+    REQUIRE(local_value.delay_s > optimum.value.delay_s);
+
+    // A first round stopped by its limit on the all-local plan, with a weak bound.
+    exact_result stopped;
+    stopped.method = "bucket-elimination";
+    stopped.placement = local;
+    stopped.value = local_value;
+    stopped.lower_bound = 0.5 * optimum.lower_bound;
+    stopped.timed_out = true;
+    const exact_reference first = exact_reference_of(stopped, 3, 2);
+    REQUIRE_FALSE(first.exact);
+
+    SUBCASE("the second round proves a better plan: it is the reference, proven") {
+        const exact_reference r =
+            exact_reference_after(first, optimum, local_value.delay_s, 1.5, 3);
+        CHECK(r.exact);
+        CHECK(r.placement == optimum.placement);
+        CHECK(r.delay_s == optimum.value.delay_s);
+        CHECK(r.lower_bound_s == doctest::Approx(optimum.lower_bound));
+        CHECK(r.lower_bound_s <= r.delay_s);
+        CHECK(r.time_limit_s == 2);  // the first round's
+        REQUIRE(r.second_round);
+        CHECK(r.second_round->improved());
+        CHECK(r.second_round->time_limit_s == 1.5);
+        CHECK(r.note.find("proven optimum over all 3 nodes") != std::string::npos);
+        CHECK(r.note.find("from the optimiser's plan") != std::string::npos);
+        const plan_comparison c =
+            compare_plan(problem, env, std::span<const node_id>(optimum.placement), r);
+        CHECK(c.proven_optimal);
+        const auto json = references_json(c)["exact"];
+        CHECK(json["exact"] == true);
+        CHECK(json["second_round"]["from_delay_s"].get<double>() == local_value.delay_s);
+        CHECK(json["second_round"]["delay_s"].get<double>() == optimum.value.delay_s);
+        CHECK(json["second_round"]["time_limit_s"].get<double>() == 1.5);
+    }
+    SUBCASE("a second round that finds nothing better keeps the plan and the larger bound") {
+        exact_result again = stopped;
+        again.lower_bound = 0.25 * optimum.lower_bound;
+        exact_reference r = exact_reference_after(first, again, local_value.delay_s, 1, 3);
+        CHECK_FALSE(r.exact);
+        CHECK(r.placement == local);
+        CHECK(r.lower_bound_s == first.lower_bound_s);
+        CHECK_FALSE(r.second_round->improved());
+        CHECK(r.note.find("no better plan") != std::string::npos);
+        // A better bound from it counts, and closes the gap when it meets the plan.
+        again.lower_bound = local_value.delay_s;
+        r = exact_reference_after(first, again, local_value.delay_s, 1, 3);
+        CHECK(r.exact);
+        CHECK(r.lower_bound_s == local_value.delay_s);
+    }
+    SUBCASE("a plan that breaks a constraint is not taken") {
+        exact_result broken = optimum;
+        broken.value.violation = 1;
+        broken.constraints_honoured = false;
+        const exact_reference r = exact_reference_after(first, broken, local_value.delay_s, 1, 3);
+        CHECK(r.placement == local);
+        CHECK(r.delay_s == local_value.delay_s);
+        // Its bound still holds (the search honoured the constraints it was asked to).
+        CHECK(r.lower_bound_s == doctest::Approx(optimum.lower_bound));
+    }
+    CHECK(
+        references_json(compare_plan(problem, env, std::span<const node_id>(local), first))["exact"]
+            .count("second_round") == 0);
+}

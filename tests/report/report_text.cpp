@@ -122,3 +122,46 @@ TEST_CASE("report_text marks a one-tier plan over a memory capacity as infeasibl
     CHECK(line("all-local").find("INFEASIBLE") == std::string::npos);
     CHECK(to_json(to_document(r))["references"]["violations"]["all-edge"].get<double>() > 0);
 }
+
+TEST_CASE("report_text credits a plan the exact solver's second round found") {
+    const environment env = test::report_environment();
+    const layer_graph g = test::report_model();
+    const profiled_model model(env);
+    delay_evaluator problem(g, model);
+    const exact_result optimum = solve_exact(problem);
+    const std::vector<node_id> local(g.size(), 0);
+    const evaluation local_value = problem.evaluate(local);
+    REQUIRE(local_value.delay_s > optimum.value.delay_s);
+    // The first round stopped on the all-local plan, which the optimiser kept.
+    exact_result stopped = optimum;
+    stopped.placement = local;
+    stopped.value = local_value;
+    stopped.lower_bound = 0;
+    stopped.proven_optimal = false;
+    const exact_reference first = exact_reference_of(stopped, 3, 2);
+    const auto text_with = [&](const exact_result& second, std::span<const node_id> x) {
+        plan_report r{
+            .env = &env,
+            .environment_source = "lab.json",
+            .search = {.algorithm = "pso-ga", .evaluations = 1},
+            .upload_planner = "whole",
+            .comparison = compare_plan(
+                problem, env, x, exact_reference_after(first, second, local_value.delay_s, 1.5, 3)),
+            .tasks = {}};
+        r.tasks.push_back({.graph = &g,
+                           .model_spec = "diamond.json",
+                           .model_source = "model JSON diamond.json",
+                           .device = 0,
+                           .placement = std::vector<node_id>(x.begin(), x.end()),
+                           .delay_s = r.comparison.value.delay_s});
+        return report_text(r);
+    };
+    const std::string improved = text_with(optimum, optimum.placement);
+    has(improved, "  pso-ga+exact ");
+    has(improved, "<- this plan: optimal (proven)");
+    has(improved, "from the optimiser's plan");
+    const std::string same = text_with(stopped, local);
+    has(same, "  pso-ga         ");
+    CHECK(same.find("pso-ga+exact") == std::string::npos);
+    has(same, "(no better plan)");
+}

@@ -339,7 +339,9 @@ inline std::string report_text(const plan_report& r) {
             : "\nmigration delay (sequential model: every compute and transfer time added up):\n";
     const plan_comparison& c = r.comparison;
     const double mine = c.value.delay_s;
-    appendf(out, "  %-14s %s ms   <- this plan: ", s.algorithm.c_str(),
+    // A plan the exact solver's second round found, from the optimiser's, is credited to both.
+    const bool second = c.exact.second_round && c.exact.second_round->improved();
+    appendf(out, "  %-14s %s ms   <- this plan: ", (s.algorithm + (second ? "+exact" : "")).c_str(),
             right(number(mine, 3), 12).c_str());
     out += gap_text(c) + "\n";
     for (const auto& t : c.tiers) {
