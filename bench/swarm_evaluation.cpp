@@ -2,7 +2,9 @@
 // price a particle: in full (delay_evaluator), incrementally after a move (incremental_dag), and
 // a whole swarm as one batch (population_evaluator, the way PSO-GA prices an iteration), on one
 // and two threads, with the 2-thread speed-up measured side by side in one fixture; and the same
-// swarm priced in full by the layer-major batch kernel (sequential_batch_evaluator).
+// swarm priced in full by the layer-major batch kernel (sequential_batch_evaluator); and, for
+// reading the 2-thread speed-up, what the host gives two threads on a memory walk of the same
+// size and shape (host_scaling).
 //
 // One meaning for every rate: `evaluations_per_s` counts placements priced (one particle's value
 // computed), per second of CPU time for the single-threaded benchmarks and of wall time for the
@@ -12,6 +14,7 @@
 #include <eosdnn/cost/incremental_dag.hpp>
 #include <eosdnn/cost/sequential_batch.hpp>
 #include <eosdnn/optim/detail/population_evaluator.hpp>
+#include <eosdnn/optim/detail/thread_team.hpp>
 #include <eosdnn/optim/gene_space.hpp>
 #include <eosdnn/optim/operators/crossover.hpp>
 #include <eosdnn/optim/operators/mutation.hpp>
@@ -23,10 +26,12 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <random>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -241,5 +246,53 @@ EOSDNN_MODELS(EOSDNN_SINGLE)
         ->Arg(1)                                             \
         ->UseManualTime();
 EOSDNN_MODELS(EOSDNN_BATCH)
+
+// What the host gives two threads on work like an incremental batch, timed the way
+// thread_scaling times the batches: 512 items, each a dependent walk of 64 steps (a load whose
+// address is the previous load's value) through `bytes` of memory, the size of the swarm's
+// incremental states (about 2.3 MB for ResNet-50's 512 particles), priced on one thread of a
+// thread_team, then on two. Each item's result depends on its own walk only. Where the host's
+// two virtual cores share caches or a physical core, this speed-up falls below 2 as the
+// batches' does, with none of the evaluators' code in the loop: read thread_scaling beside it.
+void host_scaling(benchmark::State& state) {
+    const auto words = static_cast<std::size_t>(state.range(0)) / sizeof(std::uint32_t);
+    // One cycle through every word (Sattolo's shuffle), so that no walk falls into a short loop.
+    std::vector<std::uint32_t> next(words);
+    for (std::size_t i = 0; i < words; ++i) next[i] = static_cast<std::uint32_t>(i);
+    std::mt19937_64 rng(11);
+    for (std::size_t i = words - 1; i > 0; --i) std::swap(next[i], next[rng() % i]);
+    constexpr std::size_t items = swarm_rows, steps = 64;
+    std::vector<std::uint32_t> position(items), out(items);
+    for (std::size_t i = 0; i < items; ++i)
+        position[i] = static_cast<std::uint32_t>(i * (words / items));
+    auto walk = [&](std::size_t, std::size_t i) {
+        std::uint32_t at = position[i];
+        for (std::size_t k = 0; k < steps; ++k) at = next[at];
+        position[i] = at;  // the next batch goes on from here, as a state would
+        out[i] = at;
+    };
+    detail::thread_team one(1), two(2);
+    double t1 = 0, t2 = 0;
+    using clock = std::chrono::steady_clock;
+    for (auto _ : state) {
+        const auto start = clock::now();
+        one.for_each(items, walk);
+        const auto middle = clock::now();
+        two.for_each(items, walk);
+        const auto end = clock::now();
+        t1 += std::chrono::duration<double>(middle - start).count();
+        t2 += std::chrono::duration<double>(end - middle).count();
+        state.SetIterationTime(std::chrono::duration<double>(end - start).count());
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.counters["speedup"] = t1 / t2;
+    state.counters["bytes"] = static_cast<double>(words * sizeof(std::uint32_t));
+}
+BENCHMARK(host_scaling)
+    ->ArgName("bytes")
+    ->Arg(1 << 18)
+    ->Arg(1 << 21)
+    ->Arg(1 << 24)
+    ->UseManualTime();
 
 }  // namespace
