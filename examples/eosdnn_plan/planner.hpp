@@ -501,6 +501,12 @@ optimisation_result optimise(Problem& problem, const options& opt, const environ
                      .diversity = 0}}};
 }
 
+/// The nodes a layer of one task may use, for the exact reference's note: the servers and the
+/// task's own device.
+inline std::size_t reference_nodes(const environment& env) {
+    return env.nodes_of(tier::edge).size() + env.nodes_of(tier::cloud).size() + 1;
+}
+
 /// The exact reference of one task (auto, native or cbc): proven optimal unless the time limit
 /// stopped it.
 template <class Problem>
@@ -533,8 +539,7 @@ exact_reference exact_reference_for(const layer_graph& graph, Problem& problem,
     } else {
         e = solve_exact(problem, limits);
     }
-    return exact_reference_of(
-        e, env.nodes_of(tier::edge).size() + env.nodes_of(tier::cloud).size() + 1, time_limit_s);
+    return exact_reference_of(e, reference_nodes(env), time_limit_s);
 }
 
 /// Whether the plan gets a second exact round (second_exact_round()): the hybrid PSO-GA started
@@ -588,9 +593,8 @@ void second_exact_round(const layer_graph& graph, Problem& problem, const enviro
     (void)graph;
     const double from = c.value.delay_s;
     if (e.value.feasible() && e.constraints_honoured && better(e.value, c.value)) x = e.placement;
-    exact_reference reference = exact_reference_after(
-        std::move(c.exact), e, from, limit,
-        env.nodes_of(tier::edge).size() + env.nodes_of(tier::cloud).size() + 1);
+    exact_reference reference =
+        exact_reference_after(std::move(c.exact), e, from, limit, reference_nodes(env));
     c = compare_plan(problem, env, std::span<const node_id>(x), std::move(reference),
                      c.lower_bound_s);
 }

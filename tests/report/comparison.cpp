@@ -108,12 +108,7 @@ TEST_CASE("exact_reference_after: two rounds as one reference") {
     REQUIRE(local_value.delay_s > optimum.value.delay_s);
 
     // A first round stopped by its limit on the all-local plan, with a weak bound.
-    exact_result stopped;
-    stopped.method = "bucket-elimination";
-    stopped.placement = local;
-    stopped.value = local_value;
-    stopped.lower_bound = 0.5 * optimum.lower_bound;
-    stopped.timed_out = true;
+    const exact_result stopped = test::stopped_exact(local, local_value, 0.5 * optimum.lower_bound);
     const exact_reference first = exact_reference_of(stopped, 3, 2);
     REQUIRE_FALSE(first.exact);
 

@@ -1,9 +1,14 @@
 #pragma once
 // A small hand-built problem for the report tests: a diamond (input -> a, b -> join -> out) on
-// a phone, an edge server and a cloud, with round numbers.
+// a phone, an edge server and a cloud, with round numbers; and an exact answer stopped early.
+#include <eosdnn/core/evaluation.hpp>
+#include <eosdnn/core/exact_result.hpp>
 #include <eosdnn/cost/analytic_model.hpp>
 #include <eosdnn/cost/environment.hpp>
 #include <eosdnn/graph/builder.hpp>
+
+#include <utility>
+#include <vector>
 
 namespace eosdnn::test {
 
@@ -28,6 +33,19 @@ inline layer_graph report_model() {
     const auto join = b.add_layer({.name = "join", .flops = 1e7, .output_bytes = 3000}, {a, c});
     b.add_layer({.name = "out", .flops = 5e7, .param_bytes = 100, .output_bytes = 40}, {join});
     return b.build();
+}
+
+/// An exact solver's answer that its time limit stopped on `placement`, of value `value`, with
+/// the lower bound `lower_bound`: the first round of a reference that a second round can beat.
+inline exact_result stopped_exact(std::vector<node_id> placement, const evaluation& value,
+                                  double lower_bound) {
+    exact_result r;
+    r.method = "bucket-elimination";
+    r.placement = std::move(placement);
+    r.value = value;
+    r.lower_bound = lower_bound;
+    r.timed_out = true;
+    return r;
 }
 
 }  // namespace eosdnn::test

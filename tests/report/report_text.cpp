@@ -133,11 +133,7 @@ TEST_CASE("report_text credits a plan the exact solver's second round found") {
     const evaluation local_value = problem.evaluate(local);
     REQUIRE(local_value.delay_s > optimum.value.delay_s);
     // The first round stopped on the all-local plan, which the optimiser kept.
-    exact_result stopped = optimum;
-    stopped.placement = local;
-    stopped.value = local_value;
-    stopped.lower_bound = 0;
-    stopped.proven_optimal = false;
+    const exact_result stopped = test::stopped_exact(local, local_value, 0);
     const exact_reference first = exact_reference_of(stopped, 3, 2);
     const auto text_with = [&](const exact_result& second, std::span<const node_id> x) {
         plan_report r{

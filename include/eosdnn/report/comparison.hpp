@@ -116,6 +116,28 @@ std::vector<tier_reference> tier_references(Problem& problem, const environment&
     return out;
 }
 
+namespace detail::comparison {
+
+/// printf into a string sized to the text: a fixed buffer cut "%.3f" of a 1e306 s bound to a
+/// wrong number.
+template <class... Args>
+std::string format(const char* f, Args... args) {
+    std::string text(static_cast<std::size_t>(std::snprintf(nullptr, 0, f, args...)), '\0');
+    std::snprintf(text.data(), text.size() + 1, f, args...);
+    return text;
+}
+
+/// A lower bound for the reference's note: milliseconds, in %g beyond 10^15 ms, seconds when
+/// not finite.
+inline std::string bound_text(double lower_bound_s) {
+    const double ms = lower_bound_s * 1e3;
+    return ms < 1e15           ? format("%.3f ms", ms)
+           : std::isfinite(ms) ? format("%.4g ms", ms)
+                               : format("%.4g s", lower_bound_s);
+}
+
+}  // namespace detail::comparison
+
 /// An exact solver's answer as a reference; `nodes` is the number of nodes a layer may use and
 /// `time_limit_s` the limit it was given (for the note when it did not prove its plan).
 inline exact_reference exact_reference_of(const exact_result& e, std::size_t nodes,
@@ -128,13 +150,7 @@ inline exact_reference exact_reference_of(const exact_result& e, std::size_t nod
                       .lower_bound_s = e.lower_bound,
                       .seconds = e.seconds,
                       .time_limit_s = time_limit_s};
-    // Sized to the text: a fixed buffer cut "%.3f" of a 1e306 s bound to a wrong number.
-    const auto format = [](const char* f, auto... args) {
-        std::string text(static_cast<std::size_t>(std::snprintf(nullptr, 0, f, args...)), '\0');
-        std::snprintf(text.data(), text.size() + 1, f, args...);
-        return text;
-    };
-    const double bound_ms = e.lower_bound * 1e3;
+    using detail::comparison::format;
     if (e.proven_optimal)
         r.note = format("proven optimum over all %zu nodes (%s, %.3g s)", nodes, e.method.c_str(),
                         e.seconds);
@@ -143,9 +159,7 @@ inline exact_reference exact_reference_of(const exact_result& e, std::size_t nod
                      "best plan of the exact solver in its %g s time limit; the optimum is at "
                      "least ",
                      time_limit_s) +
-                 (bound_ms < 1e15           ? format("%.3f ms", bound_ms)
-                  : std::isfinite(bound_ms) ? format("%.4g ms", bound_ms)
-                                            : format("%.4g s", e.lower_bound));
+                 detail::comparison::bound_text(e.lower_bound);
     return r;
 }
 
@@ -173,25 +187,18 @@ inline exact_reference exact_reference_after(exact_reference first, const exact_
     const double lower = std::max(r.lower_bound_s, second.lower_bound);
     r.lower_bound_s = std::isfinite(r.delay_s) ? std::min(lower, r.delay_s) : lower;
     r.exact = std::isfinite(r.delay_s) && r.delay_s - r.lower_bound_s <= relative_gap * r.delay_s;
-    const auto format = [](const char* f, auto... args) {
-        std::string text(static_cast<std::size_t>(std::snprintf(nullptr, 0, f, args...)), '\0');
-        std::snprintf(text.data(), text.size() + 1, f, args...);
-        return text;
-    };
+    using detail::comparison::format;
     const std::string rounds = format(
         "%s in its %.3g s time limit, then %s for %.3g s from the optimiser's plan (%s)",
         r.method.c_str(), r.time_limit_s, round.method.c_str(), round.seconds,
         round.improved()
             ? format("%.3f -> %.3f ms", 1e3 * round.from_delay_s, 1e3 * round.delay_s).c_str()
             : "no better plan");
-    const double bound_ms = r.lower_bound_s * 1e3;
     if (r.exact)
         r.note = format("proven optimum over all %zu nodes (%s)", nodes, rounds.c_str());
     else
         r.note = "best plan of the exact solver (" + rounds + "); the optimum is at least " +
-                 (bound_ms < 1e15           ? format("%.3f ms", bound_ms)
-                  : std::isfinite(bound_ms) ? format("%.4g ms", bound_ms)
-                                            : format("%.4g s", r.lower_bound_s));
+                 detail::comparison::bound_text(r.lower_bound_s);
     r.second_round = std::move(round);
     return r;
 }
