@@ -227,6 +227,59 @@ TEST_CASE("large_moves: never worse, pins kept, and from all-local to the optimu
     }
 }
 
+TEST_CASE("large_moves under binding capacities: optimal in every one-node expansion") {
+    // Random DAGs of 7 layers on a device and three servers that each hold a third of the
+    // parameters at most. Every expansion of the last round was solved exactly (no time limits)
+    // from the final plan and did not improve it, so no plan of any one-node expansion
+    // neighbourhood that fits the capacities is better: checked by enumerating each. Moves that
+    // leave the capacities out (memory = false) return plans that break them and stall where
+    // the capacity-honouring ones go on.
+    std::mt19937_64 rng(83);
+    int stalled_without = 0;
+    for (int trial = 0; trial < 12; ++trial) {
+        CAPTURE(trial);
+        const layer_graph g = optim_test::random_dag(7, rng);
+        const environment base = random_environment(4, rng);
+        environment_builder b;
+        for (const node& nd : base.nodes()) {
+            node copy = nd;
+            if (copy.tier != tier::local) copy.memory_bytes = g.total_param_bytes() / 3;
+            b.add_node(copy);
+        }
+        for (node_id a = 0; a < base.size(); ++a)
+            for (node_id c = 0; c < base.size(); ++c)
+                if (a != c) b.connect_one_way(a, c, *base.link_between(a, c));
+        const analytic_model model(b.build());
+        delay_evaluator<analytic_model> p(g, model);
+        large_move_options o;
+        o.capped_move_time_limit_s = 0;
+        o.time_limit_s = 0;
+        const std::vector<node_id> local(g.size(), 0);
+        std::vector<node_id> x = local;
+        evaluation value = p.evaluate(std::span<const node_id>(x));
+        const evaluation start = value;
+        large_moves(p, x, value, o);
+        REQUIRE(value.feasible());
+        CHECK(value.objective <= start.objective);
+        CHECK(p.evaluate(std::span<const node_id>(x)).objective == value.objective);
+        for (node_id a = 0; a < base.size(); ++a) {
+            std::vector<node_id> y = x;
+            for (std::uint32_t mask = 0; mask < (1U << g.size()); ++mask) {
+                for (std::size_t j = 0; j < g.size(); ++j) y[j] = (mask >> j) & 1 ? a : x[j];
+                const evaluation e = p.evaluate(std::span<const node_id>(y));
+                if (e.feasible()) CHECK(e.objective >= value.objective * (1 - 1e-12));
+            }
+        }
+        o.memory = false;
+        std::vector<node_id> blind = local;
+        evaluation blind_value = start;
+        large_moves(p, blind, blind_value, o);
+        CHECK(blind_value.feasible());
+        if (blind_value.objective > value.objective * (1 + 1e-9)) ++stalled_without;
+    }
+    CHECK(stalled_without >= 6);  // 11 of the 12 here
+}
+
 TEST_CASE("lower bounds: the structural bound and certify() hold on every schedule") {
     std::mt19937_64 rng(9);
     for (int trial = 0; trial < 20; ++trial) {
@@ -303,4 +356,22 @@ TEST_CASE("solve_exact: bad input is refused with a message") {
     says(test::validation_message(
              [&] { solve_exact_within(p, std::span<const std::vector<node_id>>(domains)); }),
          "layer 3 may take no node");
+    // The large moves' options, each limit by name.
+    std::vector<node_id> x(g.size(), 0);
+    evaluation value = p.evaluate(std::span<const node_id>(x));
+    says(test::validation_message(
+             [&] { large_moves(p, x, value, {.expansion_nodes = 0, .window = 0}); }),
+         "no move is enabled");
+    says(test::validation_message([&] {
+             large_move_options o;
+             o.capped_move_time_limit_s = -1;
+             large_moves(p, x, value, o);
+         }),
+         "large_move_options.capped_move_time_limit_s is -1");
+    says(test::validation_message([&] {
+             large_move_options o;
+             o.move_time_limit_s = std::nan("");
+             large_moves(p, x, value, o);
+         }),
+         "large_move_options.move_time_limit_s is nan");
 }

@@ -113,13 +113,15 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
 
     if (options.improve_incumbent) {
         // Only called when the tables are bounds: start the search from the best one-node plan
-        // (or the incumbent) improved by exact large moves.
+        // (or the incumbent) improved by exact large moves. This search leaves the capacities
+        // out, so its moves do too (the capacities' own search below improves with them).
         mo.improve_incumbent = [&]() -> std::vector<min_sum_model::value_type> {
             evaluation value{};
             std::vector<node_id> x =
                 detail::exact_dag::best_one_node_plan(problem, domains, options.incumbent, value);
             detail::improve_by_large_moves(
-                problem, x, value, options.time_limit_s > 0 ? options.time_limit_s / 4 : 2.0);
+                problem, x, value, options.time_limit_s > 0 ? options.time_limit_s / 4 : 2.0,
+                false);
             return detail::exact_dag::encode(relaxed, x);
         };
     }
@@ -279,12 +281,12 @@ exact_result solve_exact_within(P& problem, std::span<const std::vector<node_id>
             for (std::size_t i = 0; i < caps; ++i)
                 price[i] = std::max(0.0, price[i] + length * excess[i]);
         }
-        // The best plan that fits, improved by large moves (a move that breaks a capacity is
-        // not better, so the plan keeps fitting).
+        // The best plan that fits, improved by large moves that honour the capacities (a move
+        // that broke one would not be better, so the plan keeps fitting).
         if (!best_fit.empty() && options.improve_incumbent &&
             best_value - floor > options.relative_gap * best_value) {
             evaluation value = problem.evaluate(std::span<const node_id>(best_fit));
-            detail::improve_by_large_moves(problem, best_fit, value, budget / 2);
+            detail::improve_by_large_moves(problem, best_fit, value, budget / 2, true);
             best_value = value.objective;
         }
         if (std::isfinite(best_value) && best_value - floor <= options.relative_gap * best_value) {

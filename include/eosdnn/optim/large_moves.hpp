@@ -14,6 +14,9 @@
 /// then (only if none of those improves) all pairs, then all triples, back to single nodes after
 /// every improvement (a variable neighbourhood descent). Sizes with more than 4,096 sets (pairs
 /// beyond 91 nodes, triples beyond 30) are skipped.
+///
+/// The moves honour the memory capacities (large_move_options::memory), each within a short
+/// limit of its own where they exist, so that they can move layers between servers that are full.
 
 #include <eosdnn/core/error.hpp>
 #include <eosdnn/core/evaluation.hpp>
@@ -43,6 +46,16 @@ struct large_move_options {
     /// Time limit of each move's exact solve, in seconds (0: none). A move whose neighbourhood is
     /// too wide to solve in time still returns its best placement found, never a worse one.
     double move_time_limit_s = 0.25;
+    /// Honour the problem's memory capacities inside each move's solve (the exact solver's
+    /// Lagrangian prices, then its capacity search). Where capacities bind, a move that leaves
+    /// them out almost always returns a plan that breaks one, which is never better(): without
+    /// this the moves do nothing on the instances that need them most (docs/optimiser.md).
+    bool memory = true;
+    /// Time limit of each move's solve, in seconds, instead of move_time_limit_s when `memory`
+    /// is on and the problem has memory capacities (0: none). The capacity search rarely proves
+    /// a move's neighbourhood, so it usually ends at this limit: many short moves found better
+    /// plans than a few long ones, in less time (docs/optimiser.md has the figures).
+    double capped_move_time_limit_s = 0.01;
     /// Time limit of the whole call, in seconds (0: none): no new move starts after it.
     double time_limit_s = 1;
 
@@ -51,6 +64,7 @@ struct large_move_options {
         if (expansion_nodes == 0 && window == 0)
             throw error(error_kind::validation, "large_move_options: no move is enabled");
         for (auto [field, value] : {std::pair{"move_time_limit_s", move_time_limit_s},
+                                    std::pair{"capped_move_time_limit_s", capped_move_time_limit_s},
                                     std::pair{"time_limit_s", time_limit_s}})
             if (!std::isfinite(value) || value < 0)
                 throw error(error_kind::validation, std::string("large_move_options.") + field +
@@ -77,16 +91,18 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
         return options.time_limit_s -
                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
+    // A move whose plan breaks a capacity is not better() (feasible plans win), so without
+    // `memory` the capacities need not enter the searches; with it they do, under the shorter
+    // limit (the capacity search can take long to prove little).
+    const bool capped = options.memory && !problem.memory_limits().capped_nodes().empty();
     const auto solve = [&] {
         const double left = time_left();
         if (left <= 0) return false;
-        // Memory capacities stay out of the moves' searches (they can make a search thrash);
-        // a move whose plan breaks one is simply not better(), since feasible plans win. A
-        // move never improves its own start by moves (no recursion).
-        double limit = options.move_time_limit_s;
+        // A move never improves its own start by moves (no recursion).
+        double limit = capped ? options.capped_move_time_limit_s : options.move_time_limit_s;
         if (std::isfinite(left)) limit = limit == 0 ? left : std::min(limit, left);
         exact_options o{
-            .time_limit_s = limit, .incumbent = x, .memory = false, .improve_incumbent = false};
+            .time_limit_s = limit, .incumbent = x, .memory = capped, .improve_incumbent = false};
         const exact_result r =
             solve_exact_within(problem, std::span<const std::vector<node_id>>(domains), o);
         ++moves;
@@ -155,10 +171,11 @@ std::size_t large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
 
 namespace detail {
 template <sequential_structured_problem P>
-void improve_by_large_moves(P& problem, std::vector<node_id>& x, evaluation& value,
-                            double seconds) {
+void improve_by_large_moves(P& problem, std::vector<node_id>& x, evaluation& value, double seconds,
+                            bool memory) {
     large_move_options options;
     options.time_limit_s = seconds;
+    options.memory = memory;
     large_moves(problem, x, value, options);
 }
 }  // namespace detail

@@ -52,11 +52,13 @@ concept sequential_structured_problem = pinned_placement_problem<P> &&
 };
 
 namespace detail {
-/// Improves `x` by large_moves() for at most `seconds`. Defined in optim/large_moves.hpp
-/// (included at the end of this header): solve_exact improves its starting plan with it when
-/// the model is too wide for exact tables.
+/// Improves `x` by large_moves() for at most `seconds`, honouring the memory capacities in the
+/// moves when `memory` (large_move_options::memory). Defined in optim/large_moves.hpp (included
+/// at the end of this header): solve_exact improves its starting plan with it when the model is
+/// too wide for exact tables.
 template <sequential_structured_problem P>
-void improve_by_large_moves(P& problem, std::vector<node_id>& x, evaluation& value, double seconds);
+void improve_by_large_moves(P& problem, std::vector<node_id>& x, evaluation& value, double seconds,
+                            bool memory);
 }  // namespace detail
 
 namespace detail::exact_dag {
@@ -358,7 +360,8 @@ exact_result without_search(P& problem, std::span<const std::vector<node_id>> do
     out.placement = best_one_node_plan(problem, domains, options.incumbent, out.value);
     if (options.improve_incumbent)
         detail::improve_by_large_moves(problem, out.placement, out.value,
-                                       options.time_limit_s > 0 ? options.time_limit_s : 2.0);
+                                       options.time_limit_s > 0 ? options.time_limit_s : 2.0,
+                                       options.memory);
     out.lower_bound = std::min(cheapest_compute_bound(problem, domains), out.value.objective);
     out.constraints_honoured = out.value.feasible();
     out.proven_optimal =
