@@ -627,16 +627,16 @@ void check_budget_split(const std::string& planner, const fs::path& work) {
 }
 
 // The second exact round: on the wide model the native solver does not prove its plan in its
-// half of --time-limit 6 and PSO-GA stops after its stall in about a second (its large moves
-// search with the capacities, 10 ms each), so the solver runs again from PSO-GA's plan with
-// what is left. Its record must say what it started from and
+// half of --time-limit 4 and PSO-GA, limited to 25 iterations (one polish after 20, whose large
+// moves search with the capacities for at most a second of wall time), stops in about a second
+// even on a loaded machine, so the solver runs again from PSO-GA's plan with what is left. Its record must say what it started from and
 // found, the plan must be the better of the two, the reference's bound must hold for it, and the
 // report must say where the plan came from. --start random and the baselines get no second round.
 void check_second_round(const std::string& planner, const fs::path& work) {
     const fs::path model = work / "wide.json", env = work / "wide-env.json", dir = work / "second";
     write_wide_problem(model, env);
     const std::string problem = "--model '" + model.string() + "' --env '" + env.string() +
-                                "' --exact-solver native --time-limit 6";
+                                "' --exact-solver native --time-limit 4 --iterations 25";
     fs::remove_all(dir);
     const outcome o = run(planner, work, problem + " --out '" + dir.string() + "'");
     expect(o.status == 0, "wide, second round: " + o.err);
@@ -650,8 +650,8 @@ void check_second_round(const std::string& planner, const fs::path& work) {
     if (!exact.contains("second_round")) return;
     const auto& k = exact["second_round"];
     const double from = k["from_delay_s"].get<double>(), found = k["delay_s"].get<double>();
-    expect(k["time_limit_s"].get<double>() > 0 && k["time_limit_s"].get<double>() < 6 &&
-               exact["time_limit_s"].get<double>() <= 3,
+    expect(k["time_limit_s"].get<double>() > 0 && k["time_limit_s"].get<double>() < 4 &&
+               exact["time_limit_s"].get<double>() <= 2,
            "wide, second round: the limits: " + exact.dump());
     expect(found <= from && delay == std::min(from, found) && exact["delay_s"] == delay,
            "wide, second round: the plan is not the better of the two: " + exact.dump() +
@@ -659,8 +659,9 @@ void check_second_round(const std::string& planner, const fs::path& work) {
     expect(
         j["lower_bound_s"].get<double>() <= delay && exact["lower_bound_s"].get<double>() <= delay,
         "wide, second round: a bound above the plan: " + exact.dump());
-    expect(j["stopped_by"] == "stall", "wide, second round: the optimiser stopped by " +
-                                           j["stopped_by"].dump() + ", not its stall");
+    expect(j["stopped_by"] != "time-limit" && j["iterations"] == 25,
+           "wide, second round: the optimiser stopped by " + j["stopped_by"].dump() +
+               ", not its 25 iterations");
     expect(o.out.find("from the optimiser's plan") != std::string::npos &&
                (o.out.find("pso-ga+exact ") != std::string::npos) == (found < from),
            "wide, second round: the report does not say so: " + o.out);
