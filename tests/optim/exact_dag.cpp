@@ -239,17 +239,9 @@ TEST_CASE("large_moves under binding capacities: optimal in every one-node expan
     for (int trial = 0; trial < 12; ++trial) {
         CAPTURE(trial);
         const layer_graph g = optim_test::random_dag(7, rng);
-        const environment base = random_environment(4, rng);
-        environment_builder b;
-        for (const node& nd : base.nodes()) {
-            node copy = nd;
-            if (copy.tier != tier::local) copy.memory_bytes = g.total_param_bytes() / 3;
-            b.add_node(copy);
-        }
-        for (node_id a = 0; a < base.size(); ++a)
-            for (node_id c = 0; c < base.size(); ++c)
-                if (a != c) b.connect_one_way(a, c, *base.link_between(a, c));
-        const analytic_model model(b.build());
+        const environment env =
+            optim_test::with_server_memory(random_environment(4, rng), g.total_param_bytes() / 3);
+        const analytic_model model(env);
         delay_evaluator<analytic_model> p(g, model);
         large_move_options o;
         o.capped_move_time_limit_s = 0;
@@ -262,7 +254,7 @@ TEST_CASE("large_moves under binding capacities: optimal in every one-node expan
         REQUIRE(value.feasible());
         CHECK(value.objective <= start.objective);
         CHECK(p.evaluate(std::span<const node_id>(x)).objective == value.objective);
-        for (node_id a = 0; a < base.size(); ++a) {
+        for (node_id a = 0; a < env.size(); ++a) {
             std::vector<node_id> y = x;
             for (std::uint32_t mask = 0; mask < (1U << g.size()); ++mask) {
                 for (std::size_t j = 0; j < g.size(); ++j) y[j] = (mask >> j) & 1 ? a : x[j];

@@ -51,6 +51,22 @@ inline environment three_tier(link_speed speed) {
     return env.build();
 }
 
+/// `base` with every node but the local ones holding at most `bytes` of parameters, its links
+/// unchanged: memory capacities that bind for a model of a few times `bytes`.
+inline environment with_server_memory(const environment& base, double bytes) {
+    environment_builder capped;
+    for (const node& nd : base.nodes()) {
+        node copy = nd;
+        if (copy.tier != tier::local) copy.memory_bytes = bytes;
+        capped.add_node(copy);
+    }
+    for (node_id a = 0; a < base.size(); ++a)
+        for (node_id b = 0; b < base.size(); ++b)
+            if (a != b)
+                if (const auto& l = base.link_between(a, b)) capped.connect_one_way(a, b, *l);
+    return capped.build();
+}
+
 /// A phone and one edge server: the two-node case the min cut solves exactly.
 inline environment two_node(link_speed speed) {
     environment_builder env;

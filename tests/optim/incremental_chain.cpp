@@ -74,20 +74,8 @@ TEST_CASE("incremental chain evaluation equals full evaluation after random chan
             limits.deadline_s = 0.05;
             limits.pinned.assign(n, std::nullopt);
             limits.pinned[rng() % n] = node_id{0};
-            environment_builder capped;
-            auto env = optim_test::three_tier(speed);
-            for (std::size_t s = 0; s < env.size(); ++s) {
-                node nd = env[static_cast<node_id>(s)];
-                if (nd.tier != tier::local) nd.memory_bytes = g.total_param_bytes() / 3;
-                capped.add_node(nd);
-            }
-            for (std::size_t a = 0; a < env.size(); ++a)
-                for (std::size_t b = 0; b < env.size(); ++b)
-                    if (a != b)
-                        capped.connect_one_way(
-                            static_cast<node_id>(a), static_cast<node_id>(b),
-                            *env.link_between(static_cast<node_id>(a), static_cast<node_id>(b)));
-            model = analytic_model(capped.build());
+            model = analytic_model(optim_test::with_server_memory(optim_test::three_tier(speed),
+                                                                  g.total_param_bytes() / 3));
         }
         incremental_chain<analytic_model> inc(g, model, options, limits);
         delay_evaluator<analytic_model> full(g, model, options, limits);

@@ -386,20 +386,8 @@ TEST_CASE("constraints are never violated when a feasible plan exists" *
             instance % 2 ? optim_test::random_dag(30, rng) : optim_test::random_chain(30, rng);
         // Remote nodes hold at most a quarter of the parameters each; the deadline is twice the
         // unconstrained optimum's delay, so the all-local plan or a spread one is feasible.
-        const environment base = optim_test::three_tier(speeds[instance % 3]);
-        environment_builder eb;
-        for (const node& nd : base.nodes()) {
-            node copy = nd;
-            if (copy.tier != tier::local) copy.memory_bytes = g.total_param_bytes() / 4;
-            eb.add_node(copy);
-        }
-        for (std::size_t a = 0; a < base.size(); ++a)
-            for (std::size_t b = 0; b < base.size(); ++b)
-                if (a != b)
-                    eb.connect_one_way(
-                        static_cast<node_id>(a), static_cast<node_id>(b),
-                        *base.link_between(static_cast<node_id>(a), static_cast<node_id>(b)));
-        analytic_model model(eb.build());
+        analytic_model model(optim_test::with_server_memory(
+            optim_test::three_tier(speeds[instance % 3]), g.total_param_bytes() / 4));
         const double local = sequential_delay(g, model, std::vector<node_id>(g.size(), 0), 0);
         constraints limits{.memory = true, .pinned = {}, .deadline_s = local};
         delay_evaluator<analytic_model> p(g, model, {}, limits);
