@@ -629,9 +629,10 @@ void check_budget_split(const std::string& planner, const fs::path& work) {
 // The second exact round: on the wide model the native solver does not prove its plan in its
 // half of --time-limit 4 and PSO-GA, limited to 25 iterations (one polish after 20, whose large
 // moves search with the capacities for at most a second of wall time), stops in about a second
-// even on a loaded machine, so the solver runs again from PSO-GA's plan with what is left. Its record must say what it started from and
-// found, the plan must be the better of the two, the reference's bound must hold for it, and the
-// report must say where the plan came from. --start random and the baselines get no second round.
+// even on a loaded machine, so the solver runs again from PSO-GA's plan with what is left. Its
+// record must say what it started from and found, the plan must be the better of the two, the
+// reference's bound must hold for it, and the report must say where the plan came from.
+// --start random and the baselines get no second round.
 void check_second_round(const std::string& planner, const fs::path& work) {
     const fs::path model = work / "wide.json", env = work / "wide-env.json", dir = work / "second";
     write_wide_problem(model, env);
