@@ -32,17 +32,12 @@ using eosdnn::import_onnx;
 using eosdnn::onnx_import_options;
 using eosdnn::onnx_import_result;
 using eosdnn::test::error_message;
+using eosdnn::test::layer_named;
 using eosdnn::test::model_maker;
 using eosdnn::test::onnx_fixtures;
 using eosdnn::test::onnx_reference;
 using eosdnn::test::phone_and_edge;
 using eosdnn::test::validation_message;
-
-const eosdnn::layer& layer_named(const eosdnn::layer_graph& g, const std::string& name) {
-    const auto id = g.find(name);
-    REQUIRE_MESSAGE(id.has_value(), "no layer '" << name << "'");
-    return g[*id];
-}
 
 // conv (Conv + Relu) -> pool: a small chain most tests start from.
 model_maker conv_net() {

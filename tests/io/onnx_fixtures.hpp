@@ -2,12 +2,14 @@
 // What the ONNX importer's tests share: the committed fixtures (tests/data/onnx), their
 // reference totals, and the phone and edge server the imported models are planned on.
 #include <eosdnn/cost/environment.hpp>
+#include <eosdnn/graph/layer_graph.hpp>
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 
 namespace eosdnn::test {
 
@@ -28,6 +30,13 @@ inline environment phone_and_edge() {
     auto edge = env.add_node({.name = "edge", .tier = tier::edge, .flops_per_s = 1e12});
     env.connect(phone, edge, {.bandwidth_Bps = mbps(40), .latency_s = 0.005});
     return env.build();
+}
+
+// The imported layer named `name`; fails the test case when there is none.
+inline const layer& layer_named(const layer_graph& g, const std::string& name) {
+    const auto id = g.find(name);
+    REQUIRE_MESSAGE(id.has_value(), "no layer '" << name << "'");
+    return g[*id];
 }
 
 }  // namespace eosdnn::test

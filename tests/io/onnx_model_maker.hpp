@@ -95,6 +95,12 @@ public:
         a->set_type(onnx::AttributeProto::INTS);
         for (auto x : v) a->add_ints(x);
     }
+    static void text(onnx::NodeProto& n, const std::string& name, const std::string& v) {
+        auto* a = n.add_attribute();
+        a->set_name(name);
+        a->set_type(onnx::AttributeProto::STRING);
+        a->set_s(v);
+    }
     static void integer(onnx::NodeProto& n, const std::string& name, std::int64_t v) {
         auto* a = n.add_attribute();
         a->set_name(name);

@@ -12,6 +12,7 @@ reference.json beside them with figures counted independently of eosdnn:
                transformer fixtures get distinct random parameters, so there it is).
   macs_torch   multiply-accumulates of the convolutions and dense layers, counted by forward
                hooks on torch's own modules while running the model at the export shape.
+               For the reduced MaxViT, also those of every torch.einsum call (macs_with_einsum).
   parameters   the torch model's parameter count, for information.
 
 Usage:
@@ -25,6 +26,8 @@ Usage:
                                        a BERT-style encoder and a reduced Swin at opsets 11, 13,
                                        17, an LSTM, a GRU, an RNN), merged into
                                        DIR/reference.json
+  export_torchvision.py einsum DIR     only the reduced MaxViT, whose attention is ONNX Einsum,
+                                       merged into DIR/reference.json
 
 The transformer and recurrent fixtures are written compactly (compact_names): tensors between
 nodes get short names and node names lose torch's repeated module prefixes, which keeps each
@@ -377,8 +380,62 @@ def export_transformers(out):
     return reference
 
 
+def reduced_maxvit():
+    """torchvision's MaxViT cut to one stage of one layer (an MBConv, then block and grid
+    attention over 7 x 7 partitions) on a 112 x 112 input: its attention multiplies queries,
+    keys and values with torch.einsum, which exports as ONNX Einsum. maxvit_t itself exports to
+    680 kB without weights."""
+    from torchvision.models.maxvit import MaxVit
+    return MaxVit(input_size=(112, 112), stem_channels=32, partition_size=7, block_channels=[64],
+                  block_layers=[1], head_dim=16, stochastic_depth_prob=0.0, num_classes=10)
+
+
+def macs_with_einsum(model, example):
+    """torch_macs() plus the multiply-accumulates of every torch.einsum the forward pass calls:
+    one per combination of all of an equation's indices, for two operands (what a loop over the
+    indices does), with the index sizes read from the operands torch passes."""
+    total = 0
+    plain = torch.einsum
+
+    def counting(equation, *operands):
+        nonlocal total
+        terms = equation.replace(" ", "").split("->")[0].split(",")
+        assert len(terms) == 2 and len(operands) == 2 and "..." not in equation
+        sizes = {}
+        for term, operand in zip(terms, operands):
+            for letter, size in zip(term, operand.shape):
+                sizes[letter] = size
+        total += int(np.prod(list(sizes.values()), dtype=np.int64))
+        return plain(equation, *operands)
+
+    torch.einsum = counting
+    try:
+        return torch_macs(model, example) + total
+    finally:
+        torch.einsum = plain
+
+
+def export_einsum(out):
+    """The reduced MaxViT (reduced_maxvit), at opset 13, compacted."""
+    torch.manual_seed(0)
+    net = distinct_parameters(reduced_maxvit(), 4).eval()
+    example = (torch.randn(1, 3, 112, 112),)
+    name = "maxvit_reduced"
+    path = os.path.join(out, f"{name}.onnx")
+    export(net, example, path, False, opset=13)
+    compact_names(path)
+    reference = {name: {
+        "file": os.path.basename(path),
+        "param_bytes": file_param_bytes(path, {"input"}),
+        "parameters": sum(p.numel() for p in net.parameters()),
+        "macs_torch": macs_with_einsum(net, example),
+    }}
+    print(f"{name}: {os.path.getsize(path)} bytes, {reference[name]}", file=sys.stderr)
+    return reference
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("fixtures", "full", "transformers"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("fixtures", "full", "transformers", "einsum"):
         print(__doc__, file=sys.stderr)
         return 2
     mode, out = sys.argv[1], sys.argv[2]
@@ -386,12 +443,14 @@ def main():
     if mode == "fixtures":
         reference = export_fixtures(out)
         reference.update(export_transformers(out))
-    elif mode == "transformers":
+        reference.update(export_einsum(out))
+    elif mode in ("transformers", "einsum"):
         reference = {}
         if os.path.exists(os.path.join(out, "reference.json")):
             with open(os.path.join(out, "reference.json")) as f:
                 reference = json.load(f)
-        reference.update(export_transformers(out))
+        reference.update(export_transformers(out) if mode == "transformers" else
+                         export_einsum(out))
     else:
         reference = export_zoo(out, True)
         reference.update(export_swin_t(out))

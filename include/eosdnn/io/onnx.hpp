@@ -18,6 +18,7 @@
 #include <eosdnn/graph/layer_graph.hpp>
 #include <eosdnn/io/detail/input_file.hpp>
 #include <eosdnn/io/detail/onnx_build.hpp>
+#include <eosdnn/io/detail/onnx_einsum.hpp>
 #include <eosdnn/io/detail/onnx_importer.hpp>
 #include <eosdnn/io/detail/onnx_inputs.hpp>
 #include <eosdnn/io/detail/onnx_read.hpp>

@@ -63,8 +63,8 @@ struct onnx_import_result {
     /// Per layer of `graph`: the names of the ONNX nodes it runs, in topological order (empty
     /// for the input layer and for a synthetic output layer).
     std::vector<std::vector<std::string>> layer_nodes{};
-    /// Operator types whose cost is unknown ("Einsum", "com.example.MyOp"), each once, in the
-    /// order they first appear. Their nodes are layers with zero MACs and FLOPs.
+    /// Operator types whose cost is unknown ("NonMaxSuppression", "com.example.MyOp"), each
+    /// once, in the order they first appear. Their nodes are layers with zero MACs and FLOPs.
     std::vector<std::string> unknown_ops{};
     /// Messages for the caller to show: one listing every unknown operator, one listing nodes
     /// that reach no graph output (dropped). Empty when nothing was left out.

@@ -6,6 +6,7 @@
 #include <eosdnn/graph/builder.hpp>
 #include <eosdnn/graph/layer.hpp>
 #include <eosdnn/graph/merge_parameter_free.hpp>
+#include <eosdnn/io/detail/onnx_einsum.hpp>
 #include <eosdnn/io/detail/onnx_importer.hpp>
 
 #include <algorithm>
@@ -201,7 +202,7 @@ inline void importer::price(const onnx::NodeProto& node, const node_info& info,
             s.output = &*it->second.dims;
     node_cost cost{.known = false};
     if (default_domain(node)) {
-        auto priced = price_node(node, s);
+        auto priced = node.op_type() == "Einsum" ? price_einsum(node, s) : price_node(node, s);
         if (auto* e = std::get_if<cost_error>(&priced))
             fail(error_kind::validation, label + ": " + e->reason);
         cost = std::get<node_cost>(priced);

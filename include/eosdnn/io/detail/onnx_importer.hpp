@@ -227,6 +227,14 @@ private:
     // in the shape model. Returns whether anything changed.
     bool fold_shape_arithmetic();
 
+    // Writes each Einsum's equation of the shape model in the form ONNX's inference reads
+    // right (onnx_einsum.hpp, canonical_einsum).
+    void canonicalise_einsums();
+
+    // Sizes the output of each Einsum whose operands' shapes are static, in the shape model
+    // (ONNX's inference gives only its rank; onnx_einsum.hpp). Returns whether any was sized.
+    bool size_einsum_outputs();
+
     // Collects the tensors a subgraph reads from the enclosing scopes.
     static void outer_reads(const onnx::GraphProto& g, std::set<std::string>& reads);
 

@@ -144,6 +144,7 @@ inline void importer::infer_shapes() {
                              std::to_string(v) + " (must be > 0)");
         }
     }
+    canonicalise_einsums();
     // Each round folds at least one node or ends. A stack of attention layers needs about one
     // round per layer (the shape each one computes depends on the output of the one before);
     // 1024 rounds bound the time a crafted file can take (each round infers the whole graph).
@@ -158,7 +159,8 @@ inline void importer::infer_shapes() {
         for (const auto& v : shapes_.graph().output())
             if (auto info = info_of(v.type()); info.dims || !types_.count(v.name()))
                 types_[v.name()] = info;
-        if (!fold_shape_arithmetic()) break;
+        const bool folded = fold_shape_arithmetic();
+        if (!size_einsum_outputs() && !folded) break;
     }
     for (auto& [name, info] : declared_) {
         auto it = types_.find(name);
