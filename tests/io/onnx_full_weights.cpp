@@ -1,7 +1,8 @@
 // Full-weight torchvision exports, made at test time by tools/onnx/export.sh (ctest fixture
 // onnx_full): parameter bytes equal what the file holds, MACs within 1% of the canonical totals,
 // and the imported graph plans end to end; torchvision's swin_t (without weights, too big to
-// commit) at opsets 11, 13 and 17 against the counts of its architecture. Usage: eosdnn_onnx_full_weights DIR [doctest options].
+// commit) at opsets 11, 13 and 17 against the counts of its architecture, and its maxvit_t
+// (without weights) against torch's count. Usage: eosdnn_onnx_full_weights DIR [doctest options].
 // Exits 77 (a skip for ctest) when DIR has no reference.json, i.e. the export was skipped.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -19,6 +20,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -96,6 +98,30 @@ TEST_CASE("onnx: torchvision's swin_t at opsets 11 13 and 17") {
         const eosdnn::analytic_model cost(phone_and_edge());
         CHECK(std::isfinite(eosdnn::min_cut_two_nodes(g, cost, 0, 1).delay_s));
     }
+}
+
+// MaxViT-T's attention is ONNX Einsum (io/detail/onnx_einsum.hpp): the import's MACs are torch's
+// own count with every torch.einsum call counted (tools/onnx/export_torchvision.py).
+TEST_CASE("onnx: torchvision's maxvit_t, whose attention is Einsum") {
+    std::ifstream in(export_dir / "reference.json");
+    const auto reference = nlohmann::json::parse(in);
+    const auto& ref = reference.at("maxvit_t");
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = eosdnn::import_onnx(export_dir / ref.at("file").get<std::string>());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto& g = r.graph;
+    std::size_t einsums = 0;
+    for (std::size_t v = 0; v < g.size(); ++v) einsums += g[v].kind == "Einsum" ? 1 : 0;
+    std::printf("%-15s %5zu layers (%zu Einsum) %12.0f param bytes %14.0f MACs %7.3f s\n",
+                "maxvit_t", g.size(), einsums, g.total_param_bytes(), g.total_macs(), seconds);
+    CHECK(r.warnings.empty());
+    CHECK(einsums == 44);  // Q.K^T and A.V in the block and grid attention of 11 layers
+    CHECK(ref.at("parameters").get<double>() == 30'919'624);  // torchvision's count
+    CHECK(g.total_param_bytes() == ref.at("param_bytes").get<double>());
+    CHECK(g.total_macs() == ref.at("macs_torch").get<double>());
+    const eosdnn::analytic_model cost(phone_and_edge());
+    CHECK(std::isfinite(eosdnn::min_cut_two_nodes(g, cost, 0, 1).delay_s));
 }
 
 int main(int argc, char** argv) {

@@ -19,9 +19,10 @@ Usage:
   export_torchvision.py fixtures DIR   small committed fixtures: the five models without
                                        weights (export_params=False), plus tiny models with
                                        external data, a dynamic batch and an attention block
-  export_torchvision.py full DIR       the five models with their weights (about 730 MB), and
-                                       torchvision's swin_t at opsets 11, 13 and 17 without
-                                       weights (1.2 MB each, too big to commit)
+  export_torchvision.py full DIR       the five models with their weights (about 730 MB),
+                                       torchvision's swin_t at opsets 11, 13 and 17 and maxvit_t
+                                       at opset 13, without weights (1.2 MB and 680 kB each, too
+                                       big to commit)
   export_torchvision.py transformers DIR  only the transformer and recurrent fixtures (ViT-B/16,
                                        a BERT-style encoder and a reduced Swin at opsets 11, 13,
                                        17, an LSTM, a GRU, an RNN), merged into
@@ -313,6 +314,24 @@ def export_swin_t(out):
     return reference
 
 
+def export_maxvit_t(out):
+    """torchvision's maxvit_t without weights at opset 13 (680 kB: not committed), with torch's
+    MAC count including its einsums (macs_with_einsum)."""
+    torch.manual_seed(0)
+    net = torchvision.models.maxvit_t(weights=None).eval()
+    example = (torch.randn(1, 3, 224, 224),)
+    path = os.path.join(out, "maxvit_t.onnx")
+    export(net, example, path, False, opset=13)
+    reference = {"maxvit_t": {
+        "file": os.path.basename(path),
+        "param_bytes": file_param_bytes(path, {"input"}),
+        "parameters": sum(p.numel() for p in net.parameters()),
+        "macs_torch": macs_with_einsum(net, example),
+    }}
+    print(f"maxvit_t: {os.path.getsize(path)} bytes, {reference['maxvit_t']}", file=sys.stderr)
+    return reference
+
+
 def export_transformers(out):
     reference = {}
     for opset in (11, 13, 17):
@@ -454,6 +473,7 @@ def main():
     else:
         reference = export_zoo(out, True)
         reference.update(export_swin_t(out))
+        reference.update(export_maxvit_t(out))
     with open(os.path.join(out, "reference.json"), "w") as f:
         json.dump(reference, f, indent=2, sort_keys=True)
         f.write("\n")
