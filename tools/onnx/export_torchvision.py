@@ -315,21 +315,10 @@ def export_swin_t(out):
 
 
 def export_maxvit_t(out):
-    """torchvision's maxvit_t without weights at opset 13 (680 kB: not committed), with torch's
-    MAC count including its einsums (macs_with_einsum)."""
+    """torchvision's maxvit_t without weights at opset 13 (680 kB: not committed)."""
     torch.manual_seed(0)
     net = torchvision.models.maxvit_t(weights=None).eval()
-    example = (torch.randn(1, 3, 224, 224),)
-    path = os.path.join(out, "maxvit_t.onnx")
-    export(net, example, path, False, opset=13)
-    reference = {"maxvit_t": {
-        "file": os.path.basename(path),
-        "param_bytes": file_param_bytes(path, {"input"}),
-        "parameters": sum(p.numel() for p in net.parameters()),
-        "macs_torch": macs_with_einsum(net, example),
-    }}
-    print(f"maxvit_t: {os.path.getsize(path)} bytes, {reference['maxvit_t']}", file=sys.stderr)
-    return reference
+    return export_with_einsum(out, "maxvit_t", net, (torch.randn(1, 3, 224, 224),), False)
 
 
 def export_transformers(out):
@@ -434,15 +423,13 @@ def macs_with_einsum(model, example):
         torch.einsum = plain
 
 
-def export_einsum(out):
-    """The reduced MaxViT (reduced_maxvit), at opset 13, compacted."""
-    torch.manual_seed(0)
-    net = distinct_parameters(reduced_maxvit(), 4).eval()
-    example = (torch.randn(1, 3, 112, 112),)
-    name = "maxvit_reduced"
+def export_with_einsum(out, name, net, example, compact):
+    """Exports `net` without weights at opset 13, with torch's MAC count including its einsums
+    (macs_with_einsum)."""
     path = os.path.join(out, f"{name}.onnx")
     export(net, example, path, False, opset=13)
-    compact_names(path)
+    if compact:
+        compact_names(path)
     reference = {name: {
         "file": os.path.basename(path),
         "param_bytes": file_param_bytes(path, {"input"}),
@@ -451,6 +438,13 @@ def export_einsum(out):
     }}
     print(f"{name}: {os.path.getsize(path)} bytes, {reference[name]}", file=sys.stderr)
     return reference
+
+
+def export_einsum(out):
+    """The reduced MaxViT (reduced_maxvit), compacted."""
+    torch.manual_seed(0)
+    net = distinct_parameters(reduced_maxvit(), 4).eval()
+    return export_with_einsum(out, "maxvit_reduced", net, (torch.randn(1, 3, 112, 112),), True)
 
 
 def main():
